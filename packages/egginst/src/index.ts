@@ -3,3 +3,13 @@
  */
 export * from './errors.js';
 export type * from './types.js';
+export { openArchive, DEFAULT_LIMITS, type Archive, type ArchiveEntry } from './archive.js';
+export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
+export { parseSpecDepend } from './spec.js';
+export { readMetadata } from './metadata.js';
+export { computeLayout, destinationOf, modeFor, parseEntryPoints, type Layout, type LayoutItem } from './layout.js';
+export { listInstalled, readRecord, ownedPaths } from './record.js';
+export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
+export { CRASH_POINTS, type CrashPoint } from './crash.js';
+export { openTransaction, runTransaction, recoverPrefix, Transaction, type TransactionOptions, type RecoveryOutcome } from './transaction.js';
+export { inspectEgg } from './inspect.js';

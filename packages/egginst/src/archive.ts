@@ -1,0 +1,283 @@
+/**
+ * Stage 1: open an archive and validate its structure. yauzl parses the central directory (zip64
+ * included); everything an attacker controls beyond that is checked here, before the prefix is
+ * touched: names, duplicates and collisions, entry types and modes, methods and encryption, size
+ * claims, local headers against central records, overlapping data ranges, entry counts and totals.
+ * CRCs and real sizes can only be checked while decompressing (see extract.ts).
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
+import yauzl from 'yauzl';
+import { ErrorCodes, PkgError } from './errors.js';
+import { inflateEntrySync } from './extract.js';
+import { assertSafeName, collisionKey, showName } from './paths.js';
+import type { Limits } from './types.js';
+
+export const DEFAULT_LIMITS: Limits = {
+  maxEntries: 100_000,
+  maxTotalSize: 256 * 2 ** 30,
+  maxEntrySize: 64 * 2 ** 30,
+  maxMetadataSize: 16 * 2 ** 20,
+};
+
+/** Deflate cannot expand more than about 1032:1; a claim beyond this is a lie. */
+const MAX_DEFLATE_RATIO = 1100;
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+const MAX_LINK_TARGET = 4096;
+
+export interface ArchiveEntry {
+  index: number;
+  /** The validated member name (directories keep their trailing `/`). */
+  name: string;
+  kind: 'file' | 'dir' | 'link';
+  /** Permission bits from the zip's Unix attributes (0 when the archive has none). */
+  mode: number;
+  method: 0 | 8;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  /** Absolute file offset of the entry's (compressed) data. */
+  dataStart: number;
+  /** For links: the target, read and checked at open time. */
+  linkTarget?: string;
+}
+
+export interface Archive {
+  path: string;
+  fileName: string;
+  size: number;
+  fd: number;
+  entries: ArchiveEntry[];
+  byName: Map<string, ArchiveEntry>;
+  /** Sum of the uncompressed sizes of regular files. */
+  totalSize: number;
+  close(): void;
+  /** Read a small entry whole (CRC and size checked). */
+  readEntry(entry: ArchiveEntry): Buffer;
+  readText(name: string): string | undefined;
+}
+
+function corrupt(file: string, msg: string, cause?: unknown): PkgError {
+  return new PkgError(ErrorCodes.ARCHIVE_CORRUPT, `${file} is not a valid zip archive: ${msg}`, {
+    hint: 'download or build the egg again',
+    cause,
+    details: { file },
+  });
+}
+
+function entryError(code: string, file: string, name: string, msg: string, extra: Record<string, unknown> = {}): PkgError {
+  return new PkgError(code, `${file}: entry ${showName(name)} ${msg}`, {
+    hint: 'the archive is broken or hostile; nothing was installed',
+    details: { file, entry: name, ...extra },
+  });
+}
+
+export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS): Promise<Archive> {
+  const fileName = basename(path);
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PkgError(code === 'ENOENT' ? ErrorCodes.FILE_NOT_FOUND : ErrorCodes.IO, `cannot open ${path}: ${(e as Error).message}`, {
+      hint: code === 'ENOENT' ? 'check the file name' : undefined,
+      cause: e,
+      details: { file: path },
+    });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw corrupt(fileName, 'it is not a regular file');
+    if (st.size === 0) throw corrupt(fileName, 'the file is empty');
+    const entries = await readCentralDirectory(fd, fileName, limits);
+    const archive = validate(fd, fileName, st.size, entries, limits);
+    return { ...archive, path };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+async function readCentralDirectory(fd: number, file: string, limits: Limits): Promise<yauzl.Entry[]> {
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
+    yauzl.fromFd(fd, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (err, z) => {
+      if (err || !z) reject(corrupt(file, err ? err.message : 'unreadable', err));
+      else resolve(z);
+    });
+  });
+  if (zip.entryCount > limits.maxEntries) {
+    throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file} holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`, {
+      hint: 'an egg this large is almost certainly broken or hostile',
+      details: { file, entries: zip.entryCount, limit: limits.maxEntries },
+    });
+  }
+  if (zip.entryCount === 0) throw new PkgError(ErrorCodes.ARCHIVE_EMPTY, `${file} holds no entries`, { details: { file } });
+  return new Promise((resolve, reject) => {
+    const out: yauzl.Entry[] = [];
+    zip.on('entry', (e: yauzl.Entry) => {
+      out.push(e);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(out));
+    zip.on('error', (err: Error) => reject(corrupt(file, err.message, err)));
+    zip.readEntry();
+  });
+}
+
+function decodeName(e: yauzl.Entry, file: string): string {
+  const raw = e.fileNameRaw ?? (e.fileName as unknown as Buffer);
+  if ((e.generalPurposeBitFlag & 0x800) !== 0) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw entryError(ErrorCodes.ARCHIVE_UNSAFE_PATH, file, raw.toString('latin1'), 'is refused: its name is not valid UTF-8');
+    }
+  }
+  let extra: { id: number; data: Buffer }[] = [];
+  try {
+    extra = yauzl.parseExtraFields(e.extraFieldRaw);
+  } catch (err) {
+    throw corrupt(file, `bad extra field: ${(err as Error).message}`, err);
+  }
+  return yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, extra, true);
+}
+
+interface ValidArchive extends Omit<Archive, 'path'> {}
+
+function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[], limits: Limits): ValidArchive {
+  const entries: ArchiveEntry[] = [];
+  const seen = new Map<string, string>();
+  let totalSize = 0;
+  const header = Buffer.alloc(30);
+  const ranges: [number, number, string][] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const e = raw[i]!;
+    const name = decodeName(e, file);
+    assertSafeName(name, `${file}: entry`);
+    const isDirName = name.endsWith('/');
+    const key = collisionKey(isDirName ? name.slice(0, -1) : name);
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      throw entryError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, file, name, prev === name ? 'appears twice' : `collides with ${showName(prev)} (names differing only in case or Unicode form)`, { other: prev });
+    }
+    seen.set(key, name);
+    if ((e.generalPurposeBitFlag & 0x41) !== 0) throw entryError(ErrorCodes.ARCHIVE_UNSUPPORTED, file, name, 'is encrypted, which egginst does not support');
+    if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
+      throw entryError(ErrorCodes.ARCHIVE_UNSUPPORTED, file, name, `uses compression method ${e.compressionMethod}; only stored (0) and deflate (8) are supported`);
+    }
+    const unixMode = e.versionMadeBy >> 8 === 3 ? e.externalFileAttributes >>> 16 : 0;
+    const type = unixMode & S_IFMT;
+    let kind: ArchiveEntry['kind'];
+    if (type === S_IFLNK) kind = 'link';
+    else if (type === S_IFDIR || (type === 0 && isDirName)) kind = 'dir';
+    else if (type === S_IFREG || type === 0) kind = isDirName ? 'dir' : 'file';
+    else {
+      const what = ({ 0o020000: 'a character device', 0o060000: 'a block device', 0o010000: 'a FIFO', 0o140000: 'a socket' } as Record<number, string>)[type] ?? `of unknown type ${type.toString(8)}`;
+      throw entryError(ErrorCodes.ARCHIVE_SPECIAL_FILE, file, name, `is ${what}; eggs may hold only files, directories and symlinks`);
+    }
+    if (kind === 'file' && isDirName) throw entryError(ErrorCodes.ARCHIVE_UNSAFE_PATH, file, name, 'is a file whose name ends in "/"');
+    if ((unixMode & 0o7000) !== 0 && kind !== 'link') {
+      throw entryError(ErrorCodes.ARCHIVE_BAD_MODE, file, name, `has mode ${(unixMode & 0o7777).toString(8)}; setuid, setgid and sticky bits are refused`);
+    }
+    const method = e.compressionMethod as 0 | 8;
+    if (method === 0 && e.compressedSize !== e.uncompressedSize) {
+      throw entryError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, file, name, `is stored uncompressed but claims ${e.compressedSize} bytes stored and ${e.uncompressedSize} bytes of content`);
+    }
+    if (method === 8 && e.uncompressedSize > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
+      throw entryError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, file, name, `claims ${e.uncompressedSize} bytes from ${e.compressedSize} compressed bytes, which deflate cannot produce`);
+    }
+    if (e.uncompressedSize > limits.maxEntrySize) {
+      throw entryError(ErrorCodes.ARCHIVE_LIMIT, file, name, `expands to ${e.uncompressedSize} bytes, more than the limit of ${limits.maxEntrySize}`);
+    }
+    if (kind === 'link' && (e.uncompressedSize === 0 || e.uncompressedSize > MAX_LINK_TARGET)) {
+      throw entryError(ErrorCodes.ARCHIVE_CORRUPT, file, name, `is a symlink with a target of ${e.uncompressedSize} bytes`);
+    }
+    if (kind === 'file') totalSize += e.uncompressedSize;
+    if (totalSize > limits.maxTotalSize) {
+      throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file} expands to more than the limit of ${limits.maxTotalSize} bytes`, { details: { file, limit: limits.maxTotalSize } });
+    }
+    const dataStart = checkLocalHeader(fd, file, fileSize, e, name, header);
+    let end = dataStart + e.compressedSize;
+    if ((e.generalPurposeBitFlag & 0x8) !== 0) end += 12; // data descriptor (at least 12 bytes)
+    if (end > fileSize) throw entryError(ErrorCodes.ARCHIVE_CORRUPT, file, name, 'extends past the end of the file');
+    ranges.push([e.relativeOffsetOfLocalHeader, end, name]);
+    entries.push({
+      index: i,
+      name,
+      kind,
+      mode: unixMode & 0o777,
+      method,
+      crc32: e.crc32,
+      compressedSize: e.compressedSize,
+      uncompressedSize: e.uncompressedSize,
+      dataStart,
+    });
+  }
+  ranges.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < ranges.length; i++) {
+    const [start, , name] = ranges[i]!;
+    const [, prevEnd, prevName] = ranges[i - 1]!;
+    if (start < prevEnd) {
+      throw entryError(ErrorCodes.ARCHIVE_OVERLAP, file, name, `overlaps entry ${showName(prevName)} in the archive (their data share bytes)`, { other: prevName });
+    }
+  }
+  const byName = new Map(entries.map((en) => [en.name, en]));
+  const archive: ValidArchive = {
+    fileName: file,
+    size: fileSize,
+    fd,
+    entries,
+    byName,
+    totalSize,
+    close: () => closeSync(fd),
+    readEntry: (en) => inflateEntrySync(fd, file, en, limits.maxMetadataSize),
+    readText: (n) => {
+      const en = byName.get(n);
+      return en && en.kind === 'file' ? inflateEntrySync(fd, file, en, limits.maxMetadataSize).toString('utf8') : undefined;
+    },
+  };
+  for (const en of entries) {
+    if (en.kind !== 'link') continue;
+    const target = inflateEntrySync(fd, file, en, MAX_LINK_TARGET).toString('utf8');
+    if (target.includes('\0') || /[\u0000-\u001f\u007f]/.test(target)) {
+      throw entryError(ErrorCodes.ARCHIVE_LINK_OUTSIDE, file, en.name, 'is a symlink whose target holds control characters');
+    }
+    en.linkTarget = target;
+  }
+  return archive;
+}
+
+/** Read the local header of an entry, check it against the central record, return the data offset. */
+function checkLocalHeader(fd: number, file: string, fileSize: number, e: yauzl.Entry, name: string, buf: Buffer): number {
+  const off = e.relativeOffsetOfLocalHeader;
+  if (off + 30 > fileSize || readSync(fd, buf, 0, 30, off) !== 30 || buf.readUInt32LE(0) !== 0x04034b50) {
+    throw entryError(ErrorCodes.ARCHIVE_HEADER_MISMATCH, file, name, 'has no valid local header where the central directory says it is');
+  }
+  const flags = buf.readUInt16LE(6);
+  const method = buf.readUInt16LE(8);
+  const crc = buf.readUInt32LE(14);
+  const csize = buf.readUInt32LE(18);
+  const usize = buf.readUInt32LE(22);
+  const nameLen = buf.readUInt16LE(26);
+  const extraLen = buf.readUInt16LE(28);
+  const localName = Buffer.alloc(nameLen);
+  if (off + 30 + nameLen + extraLen > fileSize || readSync(fd, localName, 0, nameLen, off + 30) !== nameLen) {
+    throw entryError(ErrorCodes.ARCHIVE_CORRUPT, file, name, 'has a local header that runs past the end of the file');
+  }
+  const centralName = e.fileNameRaw ?? (e.fileName as unknown as Buffer);
+  const mismatch = (what: string): never => {
+    throw entryError(ErrorCodes.ARCHIVE_HEADER_MISMATCH, file, name, `has a local header that disagrees with the central directory (${what})`);
+  };
+  if (!localName.equals(centralName)) mismatch(`local name ${showName(localName.toString('latin1'))}`);
+  if (method !== e.compressionMethod) mismatch(`method ${method} vs ${e.compressionMethod}`);
+  if ((flags & 0x41) !== (e.generalPurposeBitFlag & 0x41)) mismatch('encryption flags');
+  if ((flags & 0x8) === 0) {
+    if (crc !== e.crc32) mismatch('CRC-32');
+    if (csize !== 0xffffffff && csize !== e.compressedSize) mismatch(`compressed size ${csize} vs ${e.compressedSize}`);
+    if (usize !== 0xffffffff && usize !== e.uncompressedSize) mismatch(`size ${usize} vs ${e.uncompressedSize}`);
+  }
+  return off + 30 + nameLen + extraLen;
+}

@@ -1,0 +1,142 @@
+/**
+ * The egginst command line: argv -> a library call -> text or JSON and an exit code. The only
+ * module of egginst that prints. Exit codes: 0 success, 1 failure, 2 usage.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { ErrorCodes, PkgError, asPkgError } from './errors.js';
+import { listInstalled } from './record.js';
+import { createRenderer, type Renderer } from './render.js';
+import { recoverPrefix, runTransaction } from './transaction.js';
+import { lockPrefix } from './lock.js';
+import type { Change, Job } from './types.js';
+
+interface Opts {
+  prefix?: string;
+  remove?: boolean;
+  list?: boolean;
+  scripts: boolean;
+  python?: string;
+  scriptTimeout?: number;
+  force?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+  wait?: boolean;
+  fsync: boolean;
+}
+
+function version(): string {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+function program(): Command {
+  return new Command('egginst')
+    .usage('[options] FILE.egg...  |  --remove NAME...  |  --list')
+    .description('Install .egg archives into a prefix, or remove them, as one all-or-nothing transaction.')
+    .argument('[args...]', 'egg files to install (or, with --remove, package names)')
+    .option('-p, --prefix <dir>', 'the prefix to install into (default: $EGGINST_PREFIX)')
+    .option('-r, --remove', 'remove the named packages')
+    .option('-l, --list', 'list the installed packages')
+    .option('--no-scripts', 'do not run post-install or pre-uninstall scripts (also EGGINST_NO_SCRIPTS=1)')
+    .option('--python <path>', 'Python for .py scripts and entry points (default: python3 on PATH)')
+    .addOption(new Option('--script-timeout <seconds>', 'kill a script (and its process group) after this long').argParser(positiveNumber).default(300))
+    .option('-f, --force', "overwrite files owned by other packages; remove despite a failing pre-uninstall script")
+    .option('--wait', 'wait for another egginst or enpkg working on the prefix, instead of failing')
+    .option('--no-fsync', 'skip fsync (faster; a power cut may then lose the install, a crash still cannot)')
+    .option('--json', 'print the result as JSON on stdout')
+    .option('-q, --quiet', 'print only warnings and errors')
+    .option('-v, --verbose', 'print every step and the output of scripts')
+    .version(version(), '-V, --version')
+    .addHelpText('after', `
+Exit status: 0 success, 1 failure (nothing was changed), 2 usage error.
+Examples:
+  egginst --prefix /opt/app numpy-1.8.1-1.egg     install (or replace) a package
+  egginst --prefix /opt/app --remove numpy        remove it
+  egginst --prefix /opt/app --list --json         what is installed, as JSON`)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new CommanderError(2, 'egginst.invalidArgument', `--script-timeout must be a positive number of seconds, not ${JSON.stringify(v)}`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cmd = program();
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    throw e;
+  }
+  const opts = cmd.opts<Opts>();
+  const args = cmd.args;
+  const out = createRenderer({ json: !!opts.json, quiet: !!opts.quiet, verbose: !!opts.verbose, tty: !!process.stderr.isTTY && !opts.json });
+  try {
+    return await run(opts, args, out);
+  } catch (e) {
+    const err = asPkgError(e, 'egginst');
+    out.error(err);
+    return err.code === ErrorCodes.USAGE ? 2 : 1;
+  } finally {
+    out.done();
+  }
+}
+
+async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
+  const prefixArg = opts.prefix ?? process.env.EGGINST_PREFIX;
+  const modes = [opts.remove, opts.list].filter(Boolean).length;
+  if (modes > 1) throw usage('--remove and --list cannot be combined');
+  if (!prefixArg) throw usage('no prefix given: pass --prefix DIR or set EGGINST_PREFIX');
+  const prefix = resolve(prefixArg);
+
+  if (opts.list) {
+    if (args.length) throw usage('--list takes no arguments');
+    const lock = await lockPrefix(prefix, { wait: true, command: 'egginst --list' }).catch(() => null);
+    try {
+      if (lock) for (const r of recoverPrefix(prefix, out.reporter)) out.recovered(r.outcome);
+      const pkgs = listInstalled(prefix);
+      out.list(prefix, pkgs);
+    } finally {
+      await lock?.release();
+    }
+    return 0;
+  }
+
+  if (args.length === 0) throw usage(opts.remove ? '--remove needs package names' : 'nothing to do: give egg files to install (see --help)');
+  const jobs: Job[] = opts.remove ? args.map((key) => ({ kind: 'remove', key })) : args.map((f) => ({ kind: 'install', eggPath: resolve(f) }));
+  const controller = new AbortController();
+  const onSignal = (): void => controller.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await runTransaction(jobs, {
+      prefix,
+      reporter: out.reporter,
+      force: !!opts.force,
+      noScripts: !opts.scripts || process.env.EGGINST_NO_SCRIPTS === '1',
+      timeoutSeconds: opts.scriptTimeout ?? 300,
+      durable: opts.fsync && process.env.EGGINST_NO_FSYNC !== '1',
+      wait: !!opts.wait,
+      signal: controller.signal,
+      command: `egginst ${opts.remove ? '--remove ' : ''}${args.join(' ')}`.slice(0, 200),
+      ...(opts.python ? { python: opts.python } : {}),
+    });
+    for (const r of result.recovered) out.recovered(r.outcome);
+    out.changes(prefix, result.changes as Change[], result.warnings);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function usage(message: string): PkgError {
+  return new PkgError(ErrorCodes.USAGE, message, { hint: 'see egginst --help' });
+}

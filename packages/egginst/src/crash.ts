@@ -1,0 +1,26 @@
+/**
+ * Named crash points for the crash tests: with `EGGINST_CRASH_AT=<point>[:<n>]` the process kills
+ * itself with SIGKILL the n-th time (default: first) it reaches that point. Unset, this costs a
+ * property lookup.
+ */
+export const CRASH_POINTS = [
+  'staged', // every archive extracted to staging, nothing journaled
+  'journaled', // journal written, no rename yet
+  'apply', // after each rename of the apply phase (use :n)
+  'applied', // every rename done, scripts not run
+  'post-install', // after post-install scripts, before the commit mark
+  'committed', // journal marked committed, cleanup not started
+  'cleanup', // after each cleanup step (use :n)
+  'undo', // after each undo step during rollback or recovery (use :n)
+] as const;
+
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+const spec = process.env.EGGINST_CRASH_AT;
+const [target, nth] = spec ? [spec.split(':')[0], Number(spec.split(':')[1] ?? '1')] : [undefined, 0];
+let hits = 0;
+
+export function crashPoint(point: CrashPoint): void {
+  if (target !== point) return;
+  if (++hits === nth) process.kill(process.pid, 'SIGKILL');
+}

@@ -1,0 +1,174 @@
+/**
+ * Decompression with every check that needs the data itself: the real size must equal the claimed
+ * size (never more bytes than claimed are inflated), and the CRC-32 must match. sha256 is computed on
+ * the way for the install record. Large entries stream with bounded memory.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, read as readCb, readSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { ErrorCodes, PkgError } from './errors.js';
+import { showName } from './paths.js';
+
+/** The fields of an archive entry that extraction needs (see archive.ts). */
+export interface DataRef {
+  name: string;
+  method: 0 | 8;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  dataStart: number;
+}
+
+export interface Extracted {
+  sha256: string;
+  size: number;
+}
+
+const crc32: (data: Uint8Array, value?: number) => number =
+  (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32 ?? crc32Fallback;
+
+let table: Int32Array | undefined;
+function crc32Fallback(data: Uint8Array, value = 0): number {
+  if (!table) {
+    table = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c;
+    }
+  }
+  let c = ~value;
+  for (let i = 0; i < data.length; i++) c = table[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+function sizeError(file: string, e: DataRef, actual: string): PkgError {
+  return new PkgError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, `${file}: entry ${showName(e.name)} claims ${e.uncompressedSize} bytes but holds ${actual}`, {
+    hint: 'the archive is broken or hostile; nothing was installed',
+    details: { file, entry: e.name },
+  });
+}
+
+function crcError(file: string, e: DataRef, got: number): PkgError {
+  return new PkgError(ErrorCodes.ARCHIVE_CRC_MISMATCH, `${file}: entry ${showName(e.name)} fails its CRC-32 check (expected ${hex8(e.crc32)}, got ${hex8(got)})`, {
+    hint: 'the archive is corrupt; download or build it again',
+    details: { file, entry: e.name },
+  });
+}
+
+function inflateError(file: string, e: DataRef, err: unknown): PkgError {
+  return new PkgError(ErrorCodes.ARCHIVE_CORRUPT, `${file}: entry ${showName(e.name)} cannot be decompressed: ${(err as Error).message}`, {
+    cause: err,
+    details: { file, entry: e.name },
+  });
+}
+
+const read = promisify(readCb);
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+function checkWhole(file: string, e: DataRef, data: Buffer): void {
+  if (data.length !== e.uncompressedSize) throw sizeError(file, e, data.length > e.uncompressedSize ? 'more' : `${data.length}`);
+  const got = crc32(data);
+  if (got !== e.crc32) throw crcError(file, e, got);
+}
+
+/** Read a small entry whole, synchronously (metadata, link targets). */
+export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: number): Buffer {
+  if (e.uncompressedSize > maxSize) {
+    throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file}: entry ${showName(e.name)} is ${e.uncompressedSize} bytes, more than the ${maxSize} bytes allowed for it`, { details: { file, entry: e.name } });
+  }
+  const comp = Buffer.alloc(e.compressedSize);
+  if (e.compressedSize > 0 && readSync(fd, comp, 0, e.compressedSize, e.dataStart) !== e.compressedSize) {
+    throw inflateError(file, e, new Error('unexpected end of file'));
+  }
+  let data: Buffer;
+  if (e.method === 0) data = comp;
+  else {
+    try {
+      data = zlib.inflateRawSync(comp, { maxOutputLength: Math.max(1, e.uncompressedSize) + 1 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeError(file, e, 'more');
+      throw inflateError(file, e, err);
+    }
+  }
+  checkWhole(file, e, data);
+  return data;
+}
+
+/** Entries up to this many compressed bytes are read and inflated whole; larger ones stream. */
+const WHOLE_LIMIT = 1 << 20;
+const CHUNK = 1 << 20;
+
+const inflateRaw = (buf: Buffer, max: number): Promise<Buffer> =>
+  new Promise((resolve, reject) => zlib.inflateRaw(buf, { maxOutputLength: max }, (err, out) => (err ? reject(err) : resolve(out))));
+
+/**
+ * Extract one entry to `dest` (created exclusively, with `mode`), checking size and CRC, and return
+ * its sha256. `fsync` makes the data durable before the caller journals the rename.
+ */
+export async function extractTo(fd: number, file: string, e: DataRef, dest: string, mode: number, fsync: boolean): Promise<Extracted> {
+  const out = await open(dest, 'wx', mode);
+  try {
+    const hash = createHash('sha256');
+    if (e.compressedSize <= WHOLE_LIMIT) {
+      const comp = Buffer.allocUnsafe(e.compressedSize);
+      if (e.compressedSize > 0) {
+        const { bytesRead } = await read(fd, comp, 0, e.compressedSize, e.dataStart);
+        if (bytesRead !== e.compressedSize) throw inflateError(file, e, new Error('unexpected end of file'));
+      }
+      let data: Buffer = comp;
+      if (e.method === 8) {
+        try {
+          data = await inflateRaw(comp, Math.max(1, e.uncompressedSize) + 1);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeError(file, e, 'more');
+          throw inflateError(file, e, err);
+        }
+      }
+      checkWhole(file, e, data);
+      hash.update(data);
+      if (data.length) await out.write(data, 0, data.length, 0);
+    } else {
+      await streamInflate(fd, file, e, out, hash);
+    }
+    await out.chmod(mode);
+    if (fsync) await out.sync();
+    return { sha256: hash.digest('hex'), size: e.uncompressedSize };
+  } finally {
+    await out.close();
+  }
+}
+
+/** Inflate a large entry chunk by chunk: memory stays bounded whatever the entry's size. */
+async function streamInflate(fd: number, file: string, e: DataRef, out: FileHandle, hash: Hash): Promise<void> {
+  let crc = 0;
+  let produced = 0;
+  const check = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (produced + chunk.length > e.uncompressedSize) return done(sizeError(file, e, 'more'));
+      crc = crc32(chunk, crc);
+      hash.update(chunk);
+      produced += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      if (produced !== e.uncompressedSize) return done(sizeError(file, e, `${produced}`));
+      if (crc !== e.crc32) return done(crcError(file, e, crc));
+      done();
+    },
+  });
+  const source = createReadStream('', { fd, start: e.dataStart, end: e.dataStart + e.compressedSize - 1, autoClose: false, highWaterMark: CHUNK });
+  const sink = out.createWriteStream({ autoClose: false, highWaterMark: CHUNK });
+  try {
+    if (e.method === 8) await pipeline(source, zlib.createInflateRaw({ chunkSize: CHUNK }), check, sink);
+    else await pipeline(source, check, sink);
+  } catch (err) {
+    if (err instanceof PkgError) throw err;
+    throw inflateError(file, e, err);
+  }
+}

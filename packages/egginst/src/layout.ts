@@ -1,0 +1,230 @@
+/**
+ * Stage 2 (pure): where each archive entry goes, with which mode; the links of files_to_install.txt
+ * and zip symlink entries; the scripts written from entry points. FORMATS.md section 2. No I/O.
+ */
+import type { ArchiveEntry } from './archive.js';
+import { ErrorCodes, PkgError } from './errors.js';
+import { INTERNAL_DIR, ancestors, collisionKey, showName, unsafeNameReason } from './paths.js';
+import type { EggId, Warning } from './types.js';
+
+export type LayoutItem =
+  | { kind: 'file'; dest: string; mode: number; entry: ArchiveEntry }
+  | { kind: 'link'; dest: string; target: string; origin: string }
+  | { kind: 'generated'; dest: string; mode: number; content: string; origin: string };
+
+export interface ScriptRef {
+  /** `python`: run with the configured interpreter; `exec`: an executable hook run directly. */
+  kind: 'python' | 'exec';
+  /** Prefix-relative path of the script once installed. */
+  path: string;
+}
+
+export interface Layout {
+  /** `EGG-INFO/<key>`: the package's meta dir. */
+  metaDir: string;
+  /** Prefix-relative path of the install record. */
+  recordPath: string;
+  items: LayoutItem[];
+  postInstall?: ScriptRef;
+  preUninstall?: ScriptRef;
+  entryPoints: string[];
+  warnings: Warning[];
+}
+
+export interface LayoutInput {
+  id: EggId;
+  eggName: string;
+  entries: ArchiveEntry[];
+  /** X.Y for `lib/pythonX.Y/site-packages`; called only when an entry needs it. */
+  pythonVersion: () => string;
+  /** Interpreter for entry-point shebangs; called only when the egg has entry points. */
+  pythonPath: () => string;
+  filesToInstall?: string;
+  entryPoints?: string;
+}
+
+export const RECORD_FILE = 'egginst.json';
+
+/** Where an archive member goes (FORMATS.md: first matching rule wins); null when it is skipped. */
+export function destinationOf(name: string, key: string, pythonVersion: () => string): string {
+  const rest = (p: string): string | null => (name.startsWith(p) && name.length > p.length ? name.slice(p.length) : null);
+  const r = rest('EGG-INFO/prefix/') ?? rest('EGG-INFO/usr/');
+  if (r !== null) return r;
+  const s = rest('EGG-INFO/scripts/');
+  if (s !== null) return `bin/${s}`;
+  const m = rest('EGG-INFO/');
+  if (m !== null) return `EGG-INFO/${key}/${m}`;
+  return `lib/python${pythonVersion()}/site-packages/${name}`;
+}
+
+/** Mode of an installed file: 0755 for programs and shared libraries (and any entry marked executable), else 0644. */
+export function modeFor(name: string, zipMode: number): number {
+  const base = name.slice(name.lastIndexOf('/') + 1);
+  if (
+    name.startsWith('EGG-INFO/usr/bin/') ||
+    name.startsWith('EGG-INFO/scripts/') ||
+    name.endsWith('.so') ||
+    name.endsWith('.dylib') ||
+    (name.startsWith('EGG-INFO/usr/lib/') && /^lib.*\.so/.test(base)) ||
+    name === 'EGG-INFO/inst/post-install' ||
+    name === 'EGG-INFO/inst/pre-uninstall' ||
+    (zipMode & 0o111) !== 0
+  ) {
+    return 0o755;
+  }
+  return 0o644;
+}
+
+function unsafe(eggName: string, name: string, why: string): PkgError {
+  return new PkgError(ErrorCodes.ARCHIVE_UNSAFE_PATH, `${eggName}: entry ${showName(name)} is refused: ${why}`, {
+    hint: 'the archive is broken or hostile; nothing was installed',
+    details: { file: eggName, entry: name },
+  });
+}
+
+export function computeLayout(input: LayoutInput): Layout {
+  const { id, eggName, entries } = input;
+  const key = id.key;
+  const metaDir = `EGG-INFO/${key}`;
+  const recordPath = `${metaDir}/${RECORD_FILE}`;
+  const warnings: Warning[] = [];
+  const names = new Set(entries.map((e) => e.name));
+  const byDest = new Map<string, LayoutItem>();
+  const origin = new Map<string, string>();
+
+  const add = (item: LayoutItem, from: string): void => {
+    const dest = item.dest;
+    const reason = unsafeNameReason(dest);
+    if (reason) throw unsafe(eggName, from, `its destination ${showName(dest)} is unsafe: ${reason}`);
+    const top = dest.split('/')[0]!;
+    if (top === INTERNAL_DIR) throw unsafe(eggName, from, `it would write into egginst's own ${INTERNAL_DIR}/ directory`);
+    if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`)) throw unsafe(eggName, from, `it would write ${showName(dest)}, outside this package's own ${metaDir}/`);
+    if (dest === recordPath) throw unsafe(eggName, from, `${recordPath} is the install record, written by egginst`);
+    const k = collisionKey(dest);
+    const prev = origin.get(k);
+    if (prev !== undefined) {
+      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: entry ${showName(from)} and entry ${showName(prev)} would both be installed as ${showName(dest)}`, {
+        hint: 'the archive is broken or hostile; nothing was installed',
+        details: { file: eggName, entry: from, other: prev },
+      });
+    }
+    origin.set(k, from);
+    byDest.set(k, item);
+  };
+
+  // files_to_install.txt links replace an entry at the same destination.
+  const ftiLinks = new Map<string, { target: string; line: string }>();
+  for (const [i, raw] of (input.filesToInstall ?? '').split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const parts = line.split(/\s+/);
+    const where = `EGG-INFO/inst/files_to_install.txt line ${i + 1}`;
+    if (parts.length !== 2) throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: ${where} must be "<archive name> <action>": ${showName(line)}`, { details: { file: eggName, entry: where } });
+    const [arc, action] = parts as [string, string];
+    const why = unsafeNameReason(arc);
+    if (why) throw unsafe(eggName, arc, `(${where}) ${why}`);
+    if (action === 'False') continue;
+    if (action === 'PROXY' || /^[A-Za-z]:/.test(action) || action.includes('\\')) {
+      warnings.push({ code: 'WINDOWS_ONLY', message: `${where}: ${showName(line)} is a Windows-only action and is ignored`, subject: eggName });
+      continue;
+    }
+    ftiLinks.set(arc, { target: action, line: `${arc} (${where})` });
+  }
+
+  for (const e of entries) {
+    if (e.kind === 'dir' || e.name.startsWith('.unused')) continue;
+    if (ftiLinks.has(e.name)) continue;
+    const dot = e.name.lastIndexOf('.');
+    const ext = dot > e.name.lastIndexOf('/') ? e.name.slice(dot) : '';
+    if ((ext === '.py' || ext === '.pyc') && names.has(`${e.name.slice(0, dot)}.so`)) continue;
+    const dest = destinationOf(e.name, key, input.pythonVersion);
+    if (e.kind === 'link') add({ kind: 'link', dest, target: e.linkTarget!, origin: e.name }, e.name);
+    else add({ kind: 'file', dest, mode: modeFor(e.name, e.mode), entry: e }, e.name);
+  }
+  for (const [arc, { target, line }] of ftiLinks) {
+    add({ kind: 'link', dest: destinationOf(arc, key, input.pythonVersion), target, origin: line }, line);
+  }
+
+  const entryPoints: string[] = [];
+  for (const ep of parseEntryPoints(input.entryPoints ?? '', eggName)) {
+    const dest = `bin/${ep.name}`;
+    const call = ep.attr.includes('.') ? `_m.${ep.attr}` : ep.attr;
+    const imp = ep.attr.includes('.') ? `import ${ep.module} as _m` : `from ${ep.module} import ${ep.attr}`;
+    const content = `#!${input.pythonPath()}
+# This script was created by egginst when installing: ${eggName}
+if __name__ == '__main__':
+    import sys
+    ${imp}
+    sys.exit(${call}())
+`;
+    add({ kind: 'generated', dest, mode: 0o755, content, origin: `entry point ${ep.name}` }, `EGG-INFO/entry_points.txt [${ep.section}] ${ep.name}`);
+    entryPoints.push(dest);
+  }
+
+  // Nothing may be written through a link the archive itself creates, and no path may be both a file and a directory.
+  const items = [...byDest.values()];
+  const dirs = new Set<string>();
+  for (const item of items) for (const a of ancestors(item.dest)) dirs.add(collisionKey(a));
+  for (const item of items) {
+    const k = collisionKey(item.dest);
+    if (item.kind === 'link' && dirs.has(k)) {
+      const child = items.find((o) => ancestors(o.dest).some((a) => collisionKey(a) === k))!;
+      throw new PkgError(ErrorCodes.ARCHIVE_WRITE_THROUGH_LINK, `${eggName}: entry ${showName(originOf(child))} would be written through the symlink ${showName(item.dest)} (from ${showName(item.origin)})`, {
+        hint: 'the archive is broken or hostile; nothing was installed',
+        details: { file: eggName, entry: originOf(child), link: item.dest },
+      });
+    }
+    if (item.kind !== 'link' && dirs.has(k)) {
+      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: ${showName(item.dest)} would be both a file and a directory`, { details: { file: eggName, entry: originOf(item) } });
+    }
+  }
+
+  const script = (py: string, hook: string): ScriptRef | undefined => {
+    const hookItem = byDest.get(collisionKey(`${metaDir}/${hook}`));
+    if (hookItem && hookItem.kind === 'file') return { kind: 'exec', path: hookItem.dest };
+    const pyItem = byDest.get(collisionKey(`${metaDir}/${py}`));
+    if (pyItem && pyItem.kind === 'file') return { kind: 'python', path: pyItem.dest };
+    return undefined;
+  };
+  const layout: Layout = { metaDir, recordPath, items, entryPoints, warnings };
+  const post = script('post_egginst.py', 'inst/post-install');
+  const pre = script('pre_egguninst.py', 'inst/pre-uninstall');
+  if (post) layout.postInstall = post;
+  if (pre) layout.preUninstall = pre;
+  return layout;
+}
+
+function originOf(item: LayoutItem): string {
+  return item.kind === 'file' ? item.entry.name : item.origin;
+}
+
+export interface EntryPoint {
+  section: 'console_scripts' | 'gui_scripts';
+  name: string;
+  module: string;
+  attr: string;
+}
+
+/** `[console_scripts]` and `[gui_scripts]` of entry_points.txt; other sections are ignored. */
+export function parseEntryPoints(text: string, eggName: string): EntryPoint[] {
+  const out: EntryPoint[] = [];
+  let section = '';
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const sec = /^\[(.+)\]$/.exec(line);
+    if (sec) {
+      section = sec[1]!.trim();
+      continue;
+    }
+    if (section !== 'console_scripts' && section !== 'gui_scripts') continue;
+    const m = /^([\w.-]+)\s*=\s*([A-Za-z_][\w.]*)\s*:\s*([A-Za-z_][\w.]*)\s*(\[.*\])?$/.exec(line);
+    if (!m || m[1]!.startsWith('.') || m[1]!.startsWith('-')) {
+      throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: EGG-INFO/entry_points.txt line ${i + 1} is not "name = module:function": ${showName(line)}`, {
+        details: { file: eggName, entry: 'EGG-INFO/entry_points.txt', line: i + 1 },
+      });
+    }
+    out.push({ section, name: m[1]!, module: m[2]!, attr: m[3]! });
+  }
+  return out;
+}

@@ -1,0 +1,270 @@
+/**
+ * Stage 3: plan a transaction against the prefix as it is. Decides every rename (what is moved aside,
+ * what is placed, which directories are made), refuses conflicts, unsafe prefix paths and link
+ * targets that leave the prefix. Reads the disk (lstat), changes nothing.
+ */
+import { lstatSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import type { Archive } from './archive.js';
+import { ErrorCodes, PkgError } from './errors.js';
+import type { Layout, LayoutItem, ScriptRef } from './layout.js';
+import { ancestors, linkStaysInside, showName } from './paths.js';
+import { describeRefused, ownedPaths } from './record.js';
+import type { Change, EggMetadata, InstallRecord, Warning } from './types.js';
+
+export interface PreparedEgg {
+  eggPath: string;
+  archive: Archive;
+  meta: EggMetadata;
+  layout: Layout;
+}
+
+export type Op =
+  | { op: 'backup'; path: string; backup: string }
+  | { op: 'mkdir'; path: string }
+  | { op: 'place'; path: string; staged: string };
+
+export interface StageItem {
+  staged: string;
+  egg: PreparedEgg;
+  item: LayoutItem;
+}
+
+export interface ScriptCall {
+  script: ScriptRef;
+  key: string;
+  pkg: { name: string; version: string; build: number };
+}
+
+export interface Plan {
+  ops: Op[];
+  stage: StageItem[];
+  /** Staged names of each egg's install record (written after staging, when hashes are known). */
+  records: Map<PreparedEgg, string>;
+  /** Directories to remove after commit if they became empty, deepest first. */
+  prune: string[];
+  changes: Change[];
+  preUninstall: ScriptCall[];
+  postInstall: ScriptCall[];
+  /** Bytes the staged files will take. */
+  bytesNeeded: number;
+  warnings: Warning[];
+}
+
+export interface PlanInput {
+  prefix: string;
+  installs: PreparedEgg[];
+  removes: string[];
+  /** Every installed package's record, by key. */
+  installed: Map<string, InstallRecord>;
+  force: boolean;
+}
+
+/** Directories never pruned, even when empty. */
+function isProtected(dir: string): boolean {
+  return dir === '' || dir === 'bin' || dir === 'lib' || dir === 'EGG-INFO' || /(^|\/)site-packages$/.test(dir);
+}
+
+export function planTransaction(input: PlanInput): Plan {
+  const { prefix, installs, installed, force } = input;
+  const warnings: Warning[] = [];
+  const stat = statCache(prefix);
+  const replacedKeys = new Set<string>([...input.removes, ...installs.map((e) => e.meta.id.key)].filter((k) => installed.has(k)));
+
+  // Who owns what, leaving out the packages this transaction replaces or removes.
+  const owners = new Map<string, string>();
+  const removedPaths = new Map<string, string>();
+  for (const [key, rec] of installed) {
+    const { paths, refused } = ownedPaths(rec, prefix);
+    if (replacedKeys.has(key)) {
+      if (refused.length) warnings.push({ code: 'RECORD_OUTSIDE_PREFIX', message: describeRefused(key, refused), subject: key });
+      for (const p of paths) removedPaths.set(p, key);
+    } else for (const p of paths) owners.set(p, key);
+  }
+
+  const newPaths = new Map<string, PreparedEgg>();
+  for (const egg of installs) {
+    for (const item of egg.layout.items) {
+      const other = newPaths.get(item.dest);
+      if (other) {
+        throw new PkgError(ErrorCodes.FILE_CONFLICT, `${item.dest} is in both ${egg.meta.eggName} and ${other.meta.eggName}`, {
+          hint: 'install them in separate transactions, or not at all: they cannot both own the file',
+          details: { path: item.dest, packages: [egg.meta.id.key, other.meta.id.key] },
+        });
+      }
+      newPaths.set(item.dest, egg);
+    }
+    newPaths.set(egg.layout.recordPath, egg);
+  }
+
+  const ops: Op[] = [];
+  const backups: Op[] = [];
+  const mkdirs = new Set<string>();
+  let nBackup = 0;
+  let nStaged = 0;
+  const backup = (path: string): void => {
+    backups.push({ op: 'backup', path, backup: `b/${nBackup++}` });
+  };
+
+  // Paths of replaced or removed packages that no new package takes over are deleted.
+  const prune = new Set<string>();
+  for (const [path, key] of removedPaths) {
+    if (newPaths.has(path)) continue;
+    const st = stat(path);
+    if (!st || st.isDirectory()) continue;
+    const through = symlinkAncestor(stat, path);
+    if (through !== null) {
+      warnings.push({ code: 'RECORD_THROUGH_LINK', message: `${showName(path)} of ${key} lies behind the symlink ${showName(through)} and was left alone`, subject: key });
+      continue;
+    }
+    backup(path);
+    if (path.endsWith('.py')) {
+      for (const ext of ['c', 'o']) {
+        const sib = `${path}${ext}`;
+        if (!removedPaths.has(sib) && !owners.has(sib) && !newPaths.has(sib) && stat(sib)?.isFile()) backup(sib);
+      }
+    }
+    for (const a of ancestors(path)) if (!isProtected(a)) prune.add(a);
+  }
+
+  const stage: StageItem[] = [];
+  const records = new Map<PreparedEgg, string>();
+  const places: Op[] = [];
+  let bytesNeeded = 0;
+  for (const egg of installs) {
+    const planned = new Map(egg.layout.items.filter((i) => i.kind === 'link').map((i) => [i.dest, (i as { target: string }).target]));
+    const dests = [...egg.layout.items.map((i) => i.dest), egg.layout.recordPath];
+    for (const dest of dests) {
+      const owner = owners.get(dest);
+      if (owner !== undefined && !force) {
+        throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} is already owned by the installed package ${owner}`, {
+          hint: `remove ${owner} first, or pass --force to overwrite its file`,
+          details: { path: dest, package: egg.meta.id.key, owner },
+        });
+      }
+      for (const a of ancestors(dest)) {
+        const st = stat(a);
+        if (!st) {
+          mkdirs.add(a);
+          continue;
+        }
+        if (st.isSymbolicLink()) {
+          throw new PkgError(ErrorCodes.UNSAFE_PREFIX_PATH, `${dest} from ${egg.meta.eggName} would be written through the symlink ${join(prefix, a)}`, {
+            hint: 'egginst never writes through symlinks; replace the link with a directory',
+            details: { path: dest, link: a },
+          });
+        }
+        if (!st.isDirectory() && !removedPaths.has(a)) {
+          throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} needs the directory ${a}, but a file is in the way`, {
+            hint: `move ${join(prefix, a)} away`,
+            details: { path: dest, blocker: a },
+          });
+        } else if (!st.isDirectory()) mkdirs.add(a);
+      }
+      const st = stat(dest);
+      if (st?.isDirectory()) {
+        throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} cannot be installed: a directory is in the way`, {
+          hint: `move ${join(prefix, dest)} away`,
+          details: { path: dest },
+        });
+      }
+      if (st) {
+        if (owner === undefined && !removedPaths.has(dest)) warnings.push({ code: 'REPLACING_UNOWNED', message: `${dest} exists but belongs to no package; it is replaced`, subject: egg.meta.id.key });
+        if (owner !== undefined) warnings.push({ code: 'OVERWRITING_OWNED', message: `${dest} of ${owner} is overwritten (--force)`, subject: egg.meta.id.key });
+        backup(dest);
+      }
+    }
+    for (const item of egg.layout.items) {
+      const staged = `s/${nStaged++}`;
+      if (item.kind === 'link') {
+        const view = { planned: (rel: string) => planned.get(rel), removed: (rel: string) => removedPaths.has(rel) && !planned.has(rel) };
+        if (!linkStaysInside(prefix, item.dest, item.target, view)) {
+          throw new PkgError(ErrorCodes.ARCHIVE_LINK_OUTSIDE, `${egg.meta.eggName}: link ${showName(item.origin)} -> ${showName(item.target)} points outside the prefix`, {
+            hint: 'the archive is broken or hostile; nothing was installed',
+            details: { file: egg.meta.eggName, entry: item.origin, target: item.target },
+          });
+        }
+      } else bytesNeeded += roundUp(item.kind === 'file' ? item.entry.uncompressedSize : Buffer.byteLength(item.content));
+      stage.push({ staged, egg, item });
+      places.push({ op: 'place', path: item.dest, staged });
+    }
+    const recStaged = `s/${nStaged++}`;
+    records.set(egg, recStaged);
+    places.push({ op: 'place', path: egg.layout.recordPath, staged: recStaged });
+    bytesNeeded += 65536;
+  }
+
+  for (const d of [...mkdirs].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))) ops.push({ op: 'mkdir', path: d });
+  const changes = describeChanges(input);
+  const scriptPkg = (m: EggMetadata) => ({ name: m.id.name, version: m.id.version, build: m.id.build });
+  const preUninstall: ScriptCall[] = [];
+  for (const key of replacedKeys) {
+    const rec = installed.get(key)!;
+    const script = installedScript(rec, prefix, stat);
+    if (script) preUninstall.push({ script, key, pkg: { name: rec.name, version: rec.version, build: rec.build } });
+  }
+  const postInstall: ScriptCall[] = [];
+  for (const egg of installs) if (egg.layout.postInstall) postInstall.push({ script: egg.layout.postInstall, key: egg.meta.id.key, pkg: scriptPkg(egg.meta) });
+  return {
+    ops: [...backups, ...ops, ...places],
+    stage,
+    records,
+    prune: [...prune].sort((a, b) => depth(b) - depth(a) || b.localeCompare(a)),
+    changes,
+    preUninstall,
+    postInstall,
+    bytesNeeded,
+    warnings,
+  };
+}
+
+function describeChanges({ installs, removes, installed }: PlanInput): Change[] {
+  const changes: Change[] = [];
+  for (const key of removes) {
+    const rec = installed.get(key)!;
+    changes.push({ kind: 'remove', key, name: rec.name, version: rec.version, build: rec.build, eggName: rec.egg_name });
+  }
+  for (const egg of installs) {
+    const { id } = egg.meta;
+    const old = installed.get(id.key);
+    const to = { version: id.version, build: id.build, eggName: egg.meta.eggName };
+    if (old) changes.push({ kind: 'update', key: id.key, name: id.name, from: { version: old.version, build: old.build, eggName: old.egg_name }, to });
+    else changes.push({ kind: 'install', key: id.key, name: id.name, ...to });
+  }
+  return changes;
+}
+
+/** The pre-uninstall script of an installed package, if its record lists one that is present. */
+function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) => Stats | null): ScriptRef | undefined {
+  const meta = `EGG-INFO/${rec.key}`;
+  const owned = new Set(ownedPaths(rec, prefix).paths);
+  for (const [kind, path] of [['exec', `${meta}/inst/pre-uninstall`], ['python', `${meta}/pre_egguninst.py`]] as const) {
+    if (owned.has(path) && stat(path)?.isFile() && symlinkAncestor(stat, path) === null) return { kind, path };
+  }
+  return undefined;
+}
+
+function symlinkAncestor(stat: (p: string) => Stats | null, path: string): string | null {
+  for (const a of ancestors(path)) if (stat(a)?.isSymbolicLink()) return a;
+  return null;
+}
+
+function statCache(prefix: string): (rel: string) => Stats | null {
+  const cache = new Map<string, Stats | null>();
+  return (rel) => {
+    let st = cache.get(rel);
+    if (st === undefined) {
+      try {
+        st = lstatSync(join(prefix, rel));
+      } catch {
+        st = null;
+      }
+      cache.set(rel, st);
+    }
+    return st;
+  };
+}
+
+const depth = (p: string): number => p.split('/').length;
+const roundUp = (n: number): number => Math.ceil(n / 4096) * 4096 + 4096;
+

@@ -1,0 +1,65 @@
+/**
+ * The configured Python: `--python PATH`, else `python3` on PATH. Looked up only when an egg needs
+ * it (site-packages placement without a `python` key, entry points, .py scripts).
+ */
+import { execFileSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { ErrorCodes, PkgError } from './errors.js';
+
+export interface Python {
+  path(): string;
+  version(): string;
+}
+
+export function findOnPath(cmd: string, pathEnv = process.env.PATH ?? ''): string | null {
+  for (const dir of pathEnv.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+export function pythonFinder(configured?: string): Python {
+  let path: string | undefined;
+  let version: string | undefined;
+  const getPath = (): string => {
+    if (path) return path;
+    const found = configured ? (configured.includes('/') ? resolve(configured) : findOnPath(configured)) : findOnPath('python3');
+    if (!found || (isAbsolute(found) && !isExecutable(found))) {
+      throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, configured ? `the Python interpreter ${configured} was not found or is not executable` : 'no python3 was found on PATH', {
+        hint: 'pass --python PATH, or --no-scripts to skip scripts if that is all it was needed for',
+      });
+    }
+    return (path = found);
+  };
+  return {
+    path: getPath,
+    version: () => {
+      if (version) return version;
+      const p = getPath();
+      try {
+        version = execFileSync(p, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+      } catch (e) {
+        throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `cannot ask ${p} for its version: ${(e as Error).message}`, { cause: e, hint: 'pass --python PATH' });
+      }
+      if (!/^\d+\.\d+$/.test(version)) throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `${p} reported an odd version ${JSON.stringify(version)}`);
+      return version;
+    },
+  };
+}
+
+function isExecutable(p: string): boolean {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

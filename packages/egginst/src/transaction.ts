@@ -1,0 +1,410 @@
+/**
+ * One transaction over a prefix: any number of installs (an install of an installed name replaces
+ * it) and removals, all or nothing. The pipeline: lock -> recover -> open + validate archives ->
+ * layout -> plan -> check space -> stage -> pre-uninstall scripts -> journal -> renames ->
+ * post-install scripts -> commit mark -> cleanup. Until the commit mark, everything rolls back.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { DEFAULT_LIMITS, openArchive } from './archive.js';
+import { crashPoint } from './crash.js';
+import { ErrorCodes, PkgError, asPkgError } from './errors.js';
+import { extractTo } from './extract.js';
+import { applyOps, cleanup, discard, pendingTransactions, readJournal, txnDir, undoOps, writeJournal, type Journal } from './journal.js';
+import { computeLayout } from './layout.js';
+import { lockPrefix, type PrefixLock } from './lock.js';
+import { readMetadata } from './metadata.js';
+import { planTransaction, type Plan, type PreparedEgg } from './plan.js';
+import { pythonFinder, type Python } from './python.js';
+import { listInstalled, readRecord, serializeRecord } from './record.js';
+import { runScript, type ScriptRun } from './scripts.js';
+import type { FileRecord, InstallRecord, Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
+
+export interface TransactionOptions extends ScriptOptions {
+  prefix: string;
+  reporter?: Reporter;
+  /** Overwrite files owned by other packages; remove despite a failing pre-uninstall script. */
+  force?: boolean;
+  limits?: Partial<Limits>;
+  /** fsync staged files, the journal and directories (default true). */
+  durable?: boolean;
+  /** Wait for another process's lock instead of failing. */
+  wait?: boolean;
+  /** A lock the caller already holds on this prefix. */
+  lock?: PrefixLock;
+  /** Opaque data stored in the journal. */
+  payload?: unknown;
+  /** Aborting it interrupts the transaction, which then rolls back. */
+  signal?: AbortSignal;
+  /** What is running, for whoever finds the prefix locked. */
+  command?: string;
+}
+
+export interface RecoveryOutcome {
+  id: string;
+  outcome: 'rolled-back' | 'completed' | 'discarded';
+  journal: Journal | null;
+}
+
+const DEFAULT_SCRIPT_TIMEOUT = 300;
+const STAGE_CONCURRENCY = 8;
+
+/** Finish or roll back whatever a crashed run left in the prefix. Call with the prefix locked. */
+export function recoverPrefix(prefix: string, reporter: Reporter = {}): RecoveryOutcome[] {
+  const out: RecoveryOutcome[] = [];
+  for (const id of pendingTransactions(prefix)) {
+    const j = readJournal(prefix, id);
+    const warnings: Warning[] = [];
+    if (!j) {
+      discard(prefix, id);
+      out.push({ id, outcome: 'discarded', journal: null });
+      continue;
+    }
+    reporter.progress?.({ phase: 'recover', subject: id, done: 0, total: j.ops.length, unit: 'steps' });
+    if (j.state === 'committed') {
+      cleanup(prefix, j);
+      out.push({ id, outcome: 'completed', journal: j });
+    } else {
+      undoOps(prefix, j, warnings);
+      discard(prefix, id);
+      out.push({ id, outcome: 'rolled-back', journal: j });
+    }
+    for (const w of warnings) reporter.warn?.(w);
+    reporter.info?.(`recovered unfinished transaction ${id}: ${out[out.length - 1]!.outcome}`);
+  }
+  return out;
+}
+
+type State = 'open' | 'prepared' | 'applied' | 'committed' | 'aborted';
+
+export class Transaction {
+  readonly id = `txn-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+  readonly recovered: RecoveryOutcome[];
+  private state: State = 'open';
+  private eggs: PreparedEgg[] = [];
+  private plan: Plan | undefined;
+  private journal: Journal | undefined;
+  private staged = false;
+  private readonly warnings: Warning[] = [];
+  private readonly python: Python;
+  private readonly reporter: Reporter;
+  private readonly limits: Limits;
+  private readonly durable: boolean;
+
+  /** Use openTransaction(). */
+  constructor(
+    readonly prefix: string,
+    private readonly opts: TransactionOptions,
+    private readonly lock: PrefixLock,
+    private readonly ownsLock: boolean,
+    private readonly createdPrefix: boolean,
+  ) {
+    this.reporter = opts.reporter ?? {};
+    this.python = pythonFinder(opts.python);
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.durable = opts.durable ?? true;
+    this.recovered = recoverPrefix(prefix, this.reporter);
+  }
+
+  private warn(w: Warning): void {
+    this.warnings.push(w);
+    this.reporter.warn?.(w);
+  }
+
+  private checkInterrupted(): void {
+    if (this.opts.signal?.aborted) throw new PkgError(ErrorCodes.INTERRUPTED, 'interrupted; every change was rolled back', { hint: 'run the command again' });
+  }
+
+  private expect(state: State, what: string): void {
+    if (this.state !== state) throw new PkgError(ErrorCodes.TRANSACTION_STATE, `cannot ${what}: the transaction is ${this.state}`);
+  }
+
+  /** Validate every archive, plan every rename, check space, and stage. Nothing visible changes. */
+  async prepare(jobs: Job[]): Promise<{ changes: Plan['changes']; warnings: Warning[] }> {
+    this.expect('open', 'prepare');
+    try {
+      const installed = new Map<string, InstallRecord>();
+      for (const p of listInstalled(this.prefix)) installed.set(p.key, readRecord(this.prefix, p.key)!);
+      const seen = new Set<string>();
+      const removes: string[] = [];
+      for (const job of jobs) {
+        this.checkInterrupted();
+        if (job.kind === 'remove') {
+          const key = job.key.toLowerCase();
+          if (!installed.has(key)) {
+            throw new PkgError(ErrorCodes.NOT_INSTALLED, `${job.key} is not installed in ${this.prefix}`, { hint: 'see what is installed with egginst --list', details: { package: job.key } });
+          }
+          if (seen.has(key)) throw new PkgError(ErrorCodes.USAGE, `${job.key} is named twice`);
+          seen.add(key);
+          removes.push(key);
+          continue;
+        }
+        const egg = await this.prepareEgg(job.eggPath, job.eggName ?? basename(job.eggPath));
+        if (seen.has(egg.meta.id.key)) throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, { details: { package: egg.meta.id.key } });
+        seen.add(egg.meta.id.key);
+      }
+      this.plan = planTransaction({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
+      for (const w of this.plan.warnings) this.warn(w);
+      this.checkSpace(this.plan.bytesNeeded);
+      await this.stage(this.plan);
+      crashPoint('staged');
+      this.state = 'prepared';
+      return { changes: this.plan.changes, warnings: [...this.warnings] };
+    } catch (e) {
+      await this.abort();
+      throw asPkgError(e, 'preparing the transaction');
+    }
+  }
+
+  private async prepareEgg(eggPath: string, eggName: string): Promise<PreparedEgg> {
+    const archive = await openArchive(eggPath, this.limits);
+    try {
+      const warnings: Warning[] = [];
+      const meta = readMetadata(archive, eggName, warnings);
+      const pyVersion = meta.spec.python ?? null;
+      const layout = computeLayout({
+        id: meta.id,
+        eggName,
+        entries: archive.entries,
+        pythonVersion: () => pyVersion ?? this.python.version(),
+        pythonPath: () => this.python.path(),
+        ...optional('filesToInstall', archive.readText('EGG-INFO/inst/files_to_install.txt')),
+        ...optional('entryPoints', archive.readText('EGG-INFO/entry_points.txt')),
+      });
+      for (const w of [...warnings, ...layout.warnings]) this.warn(w);
+      const egg: PreparedEgg = { eggPath, archive, meta, layout };
+      this.eggs.push(egg);
+      return egg;
+    } catch (e) {
+      archive.close();
+      throw e;
+    }
+  }
+
+  private checkSpace(needed: number): void {
+    if (needed === 0) return;
+    let avail: number;
+    try {
+      const st = statfsSync(this.prefix);
+      avail = st.bavail * st.bsize;
+    } catch {
+      return;
+    }
+    if (needed > avail) {
+      throw new PkgError(ErrorCodes.NO_SPACE, `installing needs about ${mib(needed)} in ${this.prefix}, but only ${mib(avail)} is free`, {
+        hint: 'free some space and run the command again',
+        details: { needed, available: avail },
+      });
+    }
+  }
+
+  private async stage(plan: Plan): Promise<void> {
+    const dir = txnDir(this.prefix, this.id);
+    mkdirSync(join(dir, 's'), { recursive: true });
+    mkdirSync(join(dir, 'b'), { recursive: true });
+    this.staged = true;
+    const facts = new Map<string, FileRecord>();
+    const totals = new Map<PreparedEgg, { done: number; total: number }>();
+    for (const s of plan.stage) {
+      const t = totals.get(s.egg) ?? { done: 0, total: 0 };
+      if (s.item.kind === 'file') t.total += s.item.entry.uncompressedSize;
+      totals.set(s.egg, t);
+    }
+    const items = [...plan.stage].sort((a, b) => (a.egg === b.egg && a.item.kind === 'file' && b.item.kind === 'file' ? a.item.entry.dataStart - b.item.entry.dataStart : 0));
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        this.checkInterrupted();
+        const s = items[next++]!;
+        const path = join(dir, s.staged);
+        const item = s.item;
+        if (item.kind === 'file') {
+          const r = await extractTo(s.egg.archive.fd, s.egg.meta.eggName, item.entry, path, item.mode, this.durable);
+          facts.set(s.staged, { path: item.dest, kind: 'file', sha256: r.sha256, size: r.size, mode: item.mode });
+          const t = totals.get(s.egg)!;
+          t.done += r.size;
+          this.reporter.progress?.({ phase: 'stage', subject: s.egg.meta.eggName, done: t.done, total: t.total, unit: 'bytes' });
+        } else if (item.kind === 'link') {
+          symlinkSync(item.target, path);
+          facts.set(s.staged, { path: item.dest, kind: 'link', target: item.target });
+        } else {
+          writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
+          facts.set(s.staged, { path: item.dest, kind: 'file', sha256: createHash('sha256').update(item.content).digest('hex'), size: Buffer.byteLength(item.content), mode: item.mode });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(STAGE_CONCURRENCY, items.length) }, worker));
+    for (const egg of this.eggs) {
+      const recs = plan.stage.filter((s) => s.egg === egg).map((s) => facts.get(s.staged)!).sort((a, b) => (a.path < b.path ? -1 : 1));
+      const rec: InstallRecord = {
+        egg_name: egg.meta.eggName,
+        name: egg.meta.id.name,
+        key: egg.meta.id.key,
+        version: egg.meta.id.version,
+        build: egg.meta.id.build,
+        files: [...recs.map((r) => r.path), egg.layout.recordPath].sort().map((p) => `./${p}`),
+        records: recs,
+        installed_size: recs.reduce((n, r) => n + (r.size ?? 0), 0),
+        prefix: this.prefix,
+        entry_points: egg.layout.entryPoints,
+        links: recs.filter((r) => r.kind === 'link').map((r) => r.path),
+        installed_at: new Date().toISOString(),
+        spec: { ...egg.meta.spec, extra: undefined } as InstallRecord['spec'],
+      };
+      const path = join(dir, plan.records.get(egg)!);
+      writeFileSync(path, serializeRecord(rec), { mode: 0o644, flag: 'wx' });
+    }
+  }
+
+  private scriptRun(call: Plan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {
+    return {
+      script: call.script,
+      prefix: this.prefix,
+      cwd: join(this.prefix, 'EGG-INFO', call.key),
+      python: () => this.python.path(),
+      pkg: call.pkg,
+      action,
+      timeoutSeconds: this.opts.timeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT,
+      onLine: (line) => this.reporter.scriptOutput?.(call.pkg.name, line),
+    };
+  }
+
+  /** Pre-uninstall scripts, journal, renames, post-install scripts. On failure everything is rolled back. */
+  async apply(): Promise<void> {
+    this.expect('prepared', 'apply');
+    const plan = this.plan!;
+    const noScripts = this.opts.noScripts ?? false;
+    try {
+      if (!noScripts) {
+        for (const call of plan.preUninstall) {
+          this.checkInterrupted();
+          this.reporter.progress?.({ phase: 'scripts', subject: `${call.pkg.name} pre-uninstall`, done: 0, total: 1, unit: 'steps' });
+          try {
+            await runScript(this.scriptRun(call, 'remove'));
+          } catch (e) {
+            if (!this.opts.force) throw e;
+            this.warn({ code: 'PRE_UNINSTALL_FAILED', message: `${(e as Error).message.split('\n')[0]} (continuing: --force)`, subject: call.key });
+          }
+        }
+      }
+      this.checkInterrupted();
+      this.journal = { version: 1, id: this.id, state: 'prepared', created: new Date().toISOString(), ops: plan.ops, prune: plan.prune, changes: plan.changes };
+      if (this.opts.payload !== undefined) this.journal.payload = this.opts.payload;
+      writeJournal(this.prefix, this.journal, this.durable);
+      crashPoint('journaled');
+      const total = plan.ops.length;
+      applyOps(this.prefix, this.journal, this.durable, (i) => {
+        if (i % 256 === 0 || i === total - 1) this.reporter.progress?.({ phase: 'apply', subject: this.id, done: i + 1, total, unit: 'files' });
+        this.checkInterrupted();
+      });
+      crashPoint('applied');
+      if (!noScripts) {
+        for (const call of plan.postInstall) {
+          this.checkInterrupted();
+          this.reporter.progress?.({ phase: 'scripts', subject: `${call.pkg.name} post-install`, done: 0, total: 1, unit: 'steps' });
+          await runScript(this.scriptRun(call, 'install'));
+        }
+      }
+      crashPoint('post-install');
+      this.state = 'applied';
+    } catch (e) {
+      await this.abort();
+      throw asPkgError(e, 'applying the transaction');
+    }
+  }
+
+  /** The point of no return: mark the journal committed, then clean up. */
+  commit(): TransactionResult {
+    this.expect('applied', 'commit');
+    const j = this.journal!;
+    j.state = 'committed';
+    writeJournal(this.prefix, j, this.durable);
+    crashPoint('committed');
+    this.state = 'committed';
+    this.reporter.progress?.({ phase: 'cleanup', subject: this.id, done: 0, total: 1, unit: 'steps' });
+    cleanup(this.prefix, j);
+    return { id: this.id, changes: this.plan!.changes, warnings: [...this.warnings] };
+  }
+
+  /** Roll back whatever was done. Safe to call in any state before commit; a no-op after. */
+  async abort(): Promise<void> {
+    if (this.state === 'committed' || this.state === 'aborted') return;
+    this.state = 'aborted';
+    const rollbackWarnings: Warning[] = [];
+    if (this.journal) undoOps(this.prefix, this.journal, rollbackWarnings);
+    if (this.staged || this.journal) discard(this.prefix, this.id);
+    for (const w of rollbackWarnings) this.warn(w);
+    this.closeArchives();
+  }
+
+  private closeArchives(): void {
+    for (const egg of this.eggs) {
+      try {
+        egg.archive.close();
+      } catch {
+        // already closed
+      }
+    }
+    this.eggs = [];
+  }
+
+  /** Roll back if not committed, close archives, release the lock if this transaction took it. */
+  async close(): Promise<void> {
+    await this.abort();
+    this.closeArchives();
+    if (this.createdPrefix && this.state !== 'committed') {
+      try {
+        rmdirSync(this.prefix);
+      } catch {
+        // not empty
+      }
+    }
+    if (this.ownsLock) await this.lock.release();
+  }
+}
+
+/** Lock the prefix (unless the caller holds the lock), recover any unfinished transaction, and start a new one. */
+export async function openTransaction(opts: TransactionOptions): Promise<Transaction> {
+  let created = false;
+  if (!existsSync(opts.prefix)) {
+    try {
+      mkdirSync(opts.prefix, { recursive: true });
+      created = true;
+    } catch (e) {
+      throw new PkgError(ErrorCodes.PREFIX_INVALID, `cannot create the prefix ${opts.prefix}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  let prefix: string;
+  try {
+    prefix = realpathSync(opts.prefix);
+    accessSync(prefix, constants.W_OK);
+  } catch (e) {
+    throw new PkgError(ErrorCodes.PREFIX_INVALID, `the prefix ${opts.prefix} is not a writable directory: ${(e as Error).message}`, { cause: e, hint: 'check the path and its permissions' });
+  }
+  const lock = opts.lock ?? (await lockPrefix(prefix, { wait: !!opts.wait, command: opts.command ?? 'egginst', onWait: (h) => opts.reporter?.info?.(`waiting for ${h} to release ${prefix}`) }));
+  try {
+    return new Transaction(prefix, opts, lock, !opts.lock, created);
+  } catch (e) {
+    if (!opts.lock) await lock.release();
+    throw e;
+  }
+}
+
+/** Run jobs as one transaction: prepare, apply, commit. */
+export async function runTransaction(jobs: Job[], opts: TransactionOptions): Promise<TransactionResult & { recovered: RecoveryOutcome[] }> {
+  const tx = await openTransaction(opts);
+  try {
+    await tx.prepare(jobs);
+    await tx.apply();
+    return { ...tx.commit(), recovered: tx.recovered };
+  } finally {
+    await tx.close();
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
