@@ -5,8 +5,9 @@
  * claims, local headers against central records, overlapping data ranges, entry counts and totals.
  * CRCs and real sizes can only be checked while decompressing (see extract.ts).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { ErrorCodes, PkgError } from './errors.js';
 import { inflateEntrySync } from './extract.js';
@@ -92,7 +93,7 @@ export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS)
     const st = fstatSync(fd);
     if (!st.isFile()) throw corrupt(fileName, 'it is not a regular file');
     if (st.size === 0) throw corrupt(fileName, 'the file is empty');
-    const entries = await readCentralDirectory(fd, fileName, limits);
+    const entries = await readCentralDirectory(fd, fileName, st.size, limits);
     const archive = validate(fd, fileName, st.size, entries, limits);
     return { ...archive, path };
   } catch (e) {
@@ -101,9 +102,37 @@ export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS)
   }
 }
 
-async function readCentralDirectory(fd: number, file: string, limits: Limits): Promise<yauzl.Entry[]> {
+/**
+ * yauzl reads the central directory record by record; through the thread pool that is two round
+ * trips per entry. Positional reads are cheap and the data is usually cached, so read synchronously
+ * and answer on the next tick (never synchronously: yauzl would recurse once per entry).
+ */
+class SyncReader extends yauzl.RandomAccessReader {
+  constructor(private readonly fd: number) {
+    super();
+  }
+  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+    let n = 0;
+    let err: Error | null = null;
+    try {
+      while (n < length) {
+        const got = readSync(this.fd, buffer, offset + n, length - n, position + n);
+        if (got === 0) break;
+        n += got;
+      }
+    } catch (e) {
+      err = e as Error;
+    }
+    process.nextTick(callback, err, n);
+  }
+  override _readStreamForRange(start: number, end: number): Readable {
+    return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+  }
+}
+
+async function readCentralDirectory(fd: number, file: string, size: number, limits: Limits): Promise<yauzl.Entry[]> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.fromFd(fd, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true, autoClose: false }, (err, z) => {
+    yauzl.fromRandomAccessReader(new SyncReader(fd), size, { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false }, (err, z) => {
       if (err || !z) reject(corrupt(file, err ? err.message : 'unreadable', err));
       else resolve(z);
     });

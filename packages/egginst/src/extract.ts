@@ -4,10 +4,9 @@
  * the way for the install record. Large entries stream with bounded memory.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, read as readCb, readSync } from 'node:fs';
+import { closeSync, createReadStream, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ErrorCodes, PkgError } from './errors.js';
@@ -67,8 +66,6 @@ function inflateError(file: string, e: DataRef, err: unknown): PkgError {
   });
 }
 
-const read = promisify(readCb);
-
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
 function checkWhole(file: string, e: DataRef, data: Buffer): void {
@@ -101,43 +98,41 @@ export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: 
 }
 
 /** Entries up to this many compressed bytes are read and inflated whole; larger ones stream. */
-const WHOLE_LIMIT = 1 << 20;
-const CHUNK = 1 << 20;
-
-const inflateRaw = (buf: Buffer, max: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => zlib.inflateRaw(buf, { maxOutputLength: max }, (err, out) => (err ? reject(err) : resolve(out))));
+export const WHOLE_LIMIT = 1 << 20;
 
 /**
- * Extract one entry to `dest` (created exclusively, with `mode`), checking size and CRC, and return
- * its sha256. `fsync` makes the data durable before the caller journals the rename.
+ * Extract a small entry synchronously: for many small files, synchronous calls are about twice as
+ * fast as the promise API (no thread-pool round trips), and memory stays bounded by WHOLE_LIMIT.
  */
-export async function extractTo(fd: number, file: string, e: DataRef, dest: string, mode: number, fsync: boolean): Promise<Extracted> {
+export function extractSmallSync(fd: number, file: string, e: DataRef, dest: string, mode: number): Extracted {
+  const data = inflateEntrySync(fd, file, e, Number.MAX_SAFE_INTEGER);
+  const sha256 = createHash('sha256').update(data).digest('hex');
+  const out = openSync(dest, 'wx', mode);
+  try {
+    let off = 0;
+    while (off < data.length) off += writeSync(out, data, off, data.length - off, off);
+    if ((mode & ~umask) !== mode) fchmodSync(out, mode);
+  } finally {
+    closeSync(out);
+  }
+  return { sha256, size: data.length };
+}
+
+// The umask, read once: files get their mode at creation and need a chmod only if it masks bits.
+const umask = process.umask();
+
+const CHUNK = 1 << 20;
+
+/**
+ * Extract a large entry to `dest` (created exclusively, with `mode`) by streaming it, checking size
+ * and CRC, and return its sha256. Memory stays bounded whatever the entry's size.
+ */
+export async function extractLarge(fd: number, file: string, e: DataRef, dest: string, mode: number): Promise<Extracted> {
   const out = await open(dest, 'wx', mode);
   try {
     const hash = createHash('sha256');
-    if (e.compressedSize <= WHOLE_LIMIT) {
-      const comp = Buffer.allocUnsafe(e.compressedSize);
-      if (e.compressedSize > 0) {
-        const { bytesRead } = await read(fd, comp, 0, e.compressedSize, e.dataStart);
-        if (bytesRead !== e.compressedSize) throw inflateError(file, e, new Error('unexpected end of file'));
-      }
-      let data: Buffer = comp;
-      if (e.method === 8) {
-        try {
-          data = await inflateRaw(comp, Math.max(1, e.uncompressedSize) + 1);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeError(file, e, 'more');
-          throw inflateError(file, e, err);
-        }
-      }
-      checkWhole(file, e, data);
-      hash.update(data);
-      if (data.length) await out.write(data, 0, data.length, 0);
-    } else {
-      await streamInflate(fd, file, e, out, hash);
-    }
-    await out.chmod(mode);
-    if (fsync) await out.sync();
+    await streamInflate(fd, file, e, out, hash);
+    if ((mode & ~umask) !== mode) await out.chmod(mode);
     return { sha256: hash.digest('hex'), size: e.uncompressedSize };
   } finally {
     await out.close();
@@ -163,7 +158,16 @@ async function streamInflate(fd: number, file: string, e: DataRef, out: FileHand
     },
   });
   const source = createReadStream('', { fd, start: e.dataStart, end: e.dataStart + e.compressedSize - 1, autoClose: false, highWaterMark: CHUNK });
-  const sink = out.createWriteStream({ autoClose: false, highWaterMark: CHUNK });
+  let at = 0;
+  const sink = new Writable({
+    highWaterMark: CHUNK,
+    write(chunk: Buffer, _enc, done) {
+      out.write(chunk, 0, chunk.length, at).then(() => {
+        at += chunk.length;
+        done();
+      }, done);
+    },
+  });
   try {
     if (e.method === 8) await pipeline(source, zlib.createInflateRaw({ chunkSize: CHUNK }), check, sink);
     else await pipeline(source, check, sink);

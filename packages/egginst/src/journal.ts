@@ -6,6 +6,7 @@
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
+import { flushFilesystem } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { INTERNAL_DIR } from './paths.js';
 import type { Op } from './plan.js';
@@ -117,7 +118,7 @@ export function applyOps(prefix: string, j: Journal, durable: boolean, onStep: (
     crashPoint('apply');
     onStep(i);
   }
-  if (durable) for (const d of touched) fsyncDir(d);
+  if (durable) flushFilesystem(prefix, () => touched);
 }
 
 /** Undo every rename that was done, newest first. Safe to repeat. */

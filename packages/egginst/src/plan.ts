@@ -62,7 +62,7 @@ export interface PlanInput {
 
 /** Directories never pruned, even when empty. */
 function isProtected(dir: string): boolean {
-  return dir === '' || dir === 'bin' || dir === 'lib' || dir === 'EGG-INFO' || /(^|\/)site-packages$/.test(dir);
+  return dir === '' || dir === 'bin' || dir === 'lib' || /(^|\/)site-packages$/.test(dir);
 }
 
 export function planTransaction(input: PlanInput): Plan {
@@ -101,7 +101,6 @@ export function planTransaction(input: PlanInput): Plan {
   const backups: Op[] = [];
   const mkdirs = new Set<string>();
   let nBackup = 0;
-  let nStaged = 0;
   const backup = (path: string): void => {
     backups.push({ op: 'backup', path, backup: `b/${nBackup++}` });
   };
@@ -109,7 +108,8 @@ export function planTransaction(input: PlanInput): Plan {
   // Paths of replaced or removed packages that no new package takes over are deleted.
   const prune = new Set<string>();
   for (const [path, key] of removedPaths) {
-    if (newPaths.has(path)) continue;
+    // Kept if a new package takes it over, or another installed package owns it too (after --force).
+    if (newPaths.has(path) || owners.has(path)) continue;
     const st = stat(path);
     if (!st || st.isDirectory()) continue;
     const through = symlinkAncestor(stat, path);
@@ -127,14 +127,18 @@ export function planTransaction(input: PlanInput): Plan {
     for (const a of ancestors(path)) if (!isProtected(a)) prune.add(a);
   }
 
+  // Every new file is staged at s/<egg>/<dest>, a tree mirroring the prefix. A directory missing
+  // from the prefix that only one egg writes into moves into place with a single rename.
   const stage: StageItem[] = [];
   const records = new Map<PreparedEgg, string>();
   const places: Op[] = [];
+  const rootEggs = new Map<string, Set<number>>();
+  const rootOf: Map<string, string | null>[] = [];
   let bytesNeeded = 0;
-  for (const egg of installs) {
-    const planned = new Map(egg.layout.items.filter((i) => i.kind === 'link').map((i) => [i.dest, (i as { target: string }).target]));
-    const dests = [...egg.layout.items.map((i) => i.dest), egg.layout.recordPath];
-    for (const dest of dests) {
+  installs.forEach((egg, i) => {
+    const roots = new Map<string, string | null>();
+    rootOf.push(roots);
+    for (const dest of [...egg.layout.items.map((it) => it.dest), egg.layout.recordPath]) {
       const owner = owners.get(dest);
       if (owner !== undefined && !force) {
         throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} is already owned by the installed package ${owner}`, {
@@ -142,11 +146,12 @@ export function planTransaction(input: PlanInput): Plan {
           details: { path: dest, package: egg.meta.id.key, owner },
         });
       }
+      let root: string | null = null;
       for (const a of ancestors(dest)) {
         const st = stat(a);
-        if (!st) {
-          mkdirs.add(a);
-          continue;
+        if (!st || (!st.isDirectory() && !st.isSymbolicLink() && removedPaths.has(a))) {
+          root = a;
+          break;
         }
         if (st.isSymbolicLink()) {
           throw new PkgError(ErrorCodes.UNSAFE_PREFIX_PATH, `${dest} from ${egg.meta.eggName} would be written through the symlink ${join(prefix, a)}`, {
@@ -154,12 +159,19 @@ export function planTransaction(input: PlanInput): Plan {
             details: { path: dest, link: a },
           });
         }
-        if (!st.isDirectory() && !removedPaths.has(a)) {
+        if (!st.isDirectory()) {
           throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} needs the directory ${a}, but a file is in the way`, {
             hint: `move ${join(prefix, a)} away`,
             details: { path: dest, blocker: a },
           });
-        } else if (!st.isDirectory()) mkdirs.add(a);
+        }
+      }
+      roots.set(dest, root);
+      if (root !== null) {
+        const users = rootEggs.get(root) ?? new Set<number>();
+        users.add(i);
+        rootEggs.set(root, users);
+        continue;
       }
       const st = stat(dest);
       if (st?.isDirectory()) {
@@ -174,8 +186,21 @@ export function planTransaction(input: PlanInput): Plan {
         backup(dest);
       }
     }
+  });
+  installs.forEach((egg, i) => {
+    const planned = new Map(egg.layout.items.filter((it) => it.kind === 'link').map((it) => [it.dest, (it as { target: string }).target]));
+    const placed = new Set<string>();
+    const place = (dest: string): void => {
+      const root = rootOf[i]!.get(dest) ?? null;
+      if (root !== null && rootEggs.get(root)!.size === 1) {
+        if (!placed.has(root)) places.push({ op: 'place', path: root, staged: `s/${i}/${root}` });
+        placed.add(root);
+        return;
+      }
+      if (root !== null) for (const a of ancestors(dest)) if (a.length >= root.length) mkdirs.add(a);
+      places.push({ op: 'place', path: dest, staged: `s/${i}/${dest}` });
+    };
     for (const item of egg.layout.items) {
-      const staged = `s/${nStaged++}`;
       if (item.kind === 'link') {
         const view = { planned: (rel: string) => planned.get(rel), removed: (rel: string) => removedPaths.has(rel) && !planned.has(rel) };
         if (!linkStaysInside(prefix, item.dest, item.target, view)) {
@@ -185,14 +210,13 @@ export function planTransaction(input: PlanInput): Plan {
           });
         }
       } else bytesNeeded += roundUp(item.kind === 'file' ? item.entry.uncompressedSize : Buffer.byteLength(item.content));
-      stage.push({ staged, egg, item });
-      places.push({ op: 'place', path: item.dest, staged });
+      stage.push({ staged: `s/${i}/${item.dest}`, egg, item });
+      place(item.dest);
     }
-    const recStaged = `s/${nStaged++}`;
-    records.set(egg, recStaged);
-    places.push({ op: 'place', path: egg.layout.recordPath, staged: recStaged });
+    records.set(egg, `s/${i}/${egg.layout.recordPath}`);
+    place(egg.layout.recordPath);
     bytesNeeded += 65536;
-  }
+  });
 
   for (const d of [...mkdirs].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))) ops.push({ op: 'mkdir', path: d });
   const changes = describeChanges(input);

@@ -10,7 +10,8 @@ import { basename, join } from 'node:path';
 import { DEFAULT_LIMITS, openArchive } from './archive.js';
 import { crashPoint } from './crash.js';
 import { ErrorCodes, PkgError, asPkgError } from './errors.js';
-import { extractTo } from './extract.js';
+import { WHOLE_LIMIT, extractLarge, extractSmallSync } from './extract.js';
+import { flushFilesystem } from './durable.js';
 import { applyOps, cleanup, discard, pendingTransactions, readJournal, txnDir, undoOps, writeJournal, type Journal } from './journal.js';
 import { computeLayout } from './layout.js';
 import { lockPrefix, type PrefixLock } from './lock.js';
@@ -48,7 +49,6 @@ export interface RecoveryOutcome {
 }
 
 const DEFAULT_SCRIPT_TIMEOUT = 300;
-const STAGE_CONCURRENCY = 8;
 
 /** Finish or roll back whatever a crashed run left in the prefix. Call with the prefix locked. */
 export function recoverPrefix(prefix: string, reporter: Reporter = {}): RecoveryOutcome[] {
@@ -201,40 +201,48 @@ export class Transaction {
 
   private async stage(plan: Plan): Promise<void> {
     const dir = txnDir(this.prefix, this.id);
-    mkdirSync(join(dir, 's'), { recursive: true });
     mkdirSync(join(dir, 'b'), { recursive: true });
     this.staged = true;
     const facts = new Map<string, FileRecord>();
-    const totals = new Map<PreparedEgg, { done: number; total: number }>();
+    const totals = new Map<PreparedEgg, { done: number; total: number; reported: number }>();
     for (const s of plan.stage) {
-      const t = totals.get(s.egg) ?? { done: 0, total: 0 };
+      const t = totals.get(s.egg) ?? { done: 0, total: 0, reported: 0 };
       if (s.item.kind === 'file') t.total += s.item.entry.uncompressedSize;
       totals.set(s.egg, t);
     }
-    const items = [...plan.stage].sort((a, b) => (a.egg === b.egg && a.item.kind === 'file' && b.item.kind === 'file' ? a.item.entry.dataStart - b.item.entry.dataStart : 0));
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < items.length) {
-        this.checkInterrupted();
-        const s = items[next++]!;
-        const path = join(dir, s.staged);
-        const item = s.item;
-        if (item.kind === 'file') {
-          const r = await extractTo(s.egg.archive.fd, s.egg.meta.eggName, item.entry, path, item.mode, this.durable);
-          facts.set(s.staged, { path: item.dest, kind: 'file', sha256: r.sha256, size: r.size, mode: item.mode });
-          const t = totals.get(s.egg)!;
-          t.done += r.size;
-          this.reporter.progress?.({ phase: 'stage', subject: s.egg.meta.eggName, done: t.done, total: t.total, unit: 'bytes' });
-        } else if (item.kind === 'link') {
-          symlinkSync(item.target, path);
-          facts.set(s.staged, { path: item.dest, kind: 'link', target: item.target });
-        } else {
-          writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
-          facts.set(s.staged, { path: item.dest, kind: 'file', sha256: createHash('sha256').update(item.content).digest('hex'), size: Buffer.byteLength(item.content), mode: item.mode });
-        }
+    const dirs = new Set<string>();
+    const ensureParent = (staged: string): void => {
+      const parent = staged.slice(0, staged.lastIndexOf('/'));
+      if (!dirs.has(parent)) {
+        mkdirSync(join(dir, parent), { recursive: true, mode: 0o755 });
+        dirs.add(parent);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(STAGE_CONCURRENCY, items.length) }, worker));
+    // In archive order, so the archive is read front to back.
+    const items = [...plan.stage].sort((a, b) => (a.egg === b.egg && a.item.kind === 'file' && b.item.kind === 'file' ? a.item.entry.dataStart - b.item.entry.dataStart : 0));
+    for (const s of items) {
+      this.checkInterrupted();
+      const path = join(dir, s.staged);
+      const item = s.item;
+      ensureParent(s.staged);
+      if (item.kind === 'file') {
+        const { fd } = s.egg.archive;
+        const r = item.entry.compressedSize <= WHOLE_LIMIT ? extractSmallSync(fd, s.egg.meta.eggName, item.entry, path, item.mode) : await extractLarge(fd, s.egg.meta.eggName, item.entry, path, item.mode);
+        facts.set(s.staged, { path: item.dest, kind: 'file', sha256: r.sha256, size: r.size, mode: item.mode });
+        const t = totals.get(s.egg)!;
+        t.done += r.size;
+        if (t.done - t.reported >= 1 << 20 || t.done === t.total) {
+          t.reported = t.done;
+          this.reporter.progress?.({ phase: 'stage', subject: s.egg.meta.eggName, done: t.done, total: t.total, unit: 'bytes' });
+        }
+      } else if (item.kind === 'link') {
+        symlinkSync(item.target, path);
+        facts.set(s.staged, { path: item.dest, kind: 'link', target: item.target });
+      } else {
+        writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
+        facts.set(s.staged, { path: item.dest, kind: 'file', sha256: createHash('sha256').update(item.content).digest('hex'), size: Buffer.byteLength(item.content), mode: item.mode });
+      }
+    }
     for (const egg of this.eggs) {
       const recs = plan.stage.filter((s) => s.egg === egg).map((s) => facts.get(s.staged)!).sort((a, b) => (a.path < b.path ? -1 : 1));
       const rec: InstallRecord = {
@@ -249,12 +257,14 @@ export class Transaction {
         prefix: this.prefix,
         entry_points: egg.layout.entryPoints,
         links: recs.filter((r) => r.kind === 'link').map((r) => r.path),
-        installed_at: new Date().toISOString(),
+        installed_at: installTime(),
         spec: { ...egg.meta.spec, extra: undefined } as InstallRecord['spec'],
       };
       const path = join(dir, plan.records.get(egg)!);
+      ensureParent(plan.records.get(egg)!);
       writeFileSync(path, serializeRecord(rec), { mode: 0o644, flag: 'wx' });
     }
+    if (this.durable) flushFilesystem(this.prefix, () => [...[...facts].filter(([, f]) => f.kind === 'file').map(([p]) => p), ...plan.records.values()].map((p) => join(dir, p)));
   }
 
   private scriptRun(call: Plan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {
@@ -405,6 +415,12 @@ export async function runTransaction(jobs: Job[], opts: TransactionOptions): Pro
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+/** Now, or SOURCE_DATE_EPOCH when set (reproducible prefixes, as in reproducible builds). */
+function installTime(): string {
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
+  return new Date(Number.isFinite(epoch) && process.env.SOURCE_DATE_EPOCH ? epoch * 1000 : Date.now()).toISOString();
 }
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;

@@ -1,0 +1,5 @@
+export * from './paths.js';
+export * from './run.js';
+export * from './tmp.js';
+export * from './tree.js';
+export * from './zip.js';
