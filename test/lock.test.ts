@@ -58,3 +58,15 @@ test('a holder killed with SIGKILL releases the lock; the next run rolls its tra
   assert.ok(!existsSync(join(prefix, 'EGG-INFO/hang')));
   assert.ok(existsSync(join(prefix, 'EGG-INFO/data')));
 });
+
+test('an interrupt (SIGINT) kills the running script and rolls everything back', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  const a = start(['--prefix', prefix, '--script-timeout', '100', egg('data-1.0-1'), egg('hang-1.0-1')]);
+  await waitFor(join(prefix, 'hang-child.pid'));
+  a.child.kill('SIGINT');
+  assert.equal(await a.done, 1);
+  const child = Number(readFileSync(join(prefix, 'hang-child.pid'), 'utf8'));
+  assert.throws(() => process.kill(child, 0), 'the script group was killed');
+  assert.ok(!existsSync(join(prefix, 'EGG-INFO')), 'nothing of either egg is left');
+  assert.ok(!existsSync(join(prefix, '.egginst')));
+});

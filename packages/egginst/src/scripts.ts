@@ -18,6 +18,8 @@ export interface ScriptRun {
   action: 'install' | 'remove';
   timeoutSeconds: number;
   onLine?: (line: string) => void;
+  /** Aborting kills the script's process group at once; the run then fails as interrupted. */
+  signal?: AbortSignal;
 }
 
 const TAIL = 4096;
@@ -66,18 +68,23 @@ export async function runScript(run: ScriptRun): Promise<void> {
     timedOut = true;
     killGroup();
   }, run.timeoutSeconds * 1000);
+  run.signal?.addEventListener('abort', killGroup, { once: true });
   const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.on('error', (error) => resolve({ code: null, signal: null, error }));
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
   clearTimeout(timer);
+  run.signal?.removeEventListener('abort', killGroup);
   // Whatever the script left running in its group goes too (it may hold our pipes open).
   killGroup();
   await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
   if (partial && run.onLine) run.onLine(partial);
   const details = { script: run.script.path, package: run.pkg.name, output: tail };
   const shown = tail.trim() ? `\n--- last output ---\n${tail.trimEnd()}` : '';
+  if (run.signal?.aborted) {
+    throw new PkgError(ErrorCodes.INTERRUPTED, `interrupted while the ${label} ran; every change was rolled back`, { hint: 'run the command again', details });
+  }
   if (timedOut) {
     throw new PkgError(ErrorCodes.SCRIPT_TIMEOUT, `the ${label} did not finish within ${run.timeoutSeconds} s and was killed${shown}`, {
       hint: 'raise --script-timeout, or skip scripts with --no-scripts',

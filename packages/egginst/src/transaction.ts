@@ -277,6 +277,7 @@ export class Transaction {
       action,
       timeoutSeconds: this.opts.timeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT,
       onLine: (line) => this.reporter.scriptOutput?.(call.pkg.name, line),
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
     };
   }
 
