@@ -66,6 +66,8 @@ function inflateError(file: string, e: DataRef, err: unknown): PkgError {
   });
 }
 
+const CHUNK = 1 << 20;
+
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
 function checkWhole(file: string, e: DataRef, data: Buffer): void {
@@ -75,11 +77,11 @@ function checkWhole(file: string, e: DataRef, data: Buffer): void {
 }
 
 /** Read a small entry whole, synchronously (metadata, link targets). */
-export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: number): Buffer {
+export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: number, scratch?: Buffer): Buffer {
   if (e.uncompressedSize > maxSize) {
     throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file}: entry ${showName(e.name)} is ${e.uncompressedSize} bytes, more than the ${maxSize} bytes allowed for it`, { details: { file, entry: e.name } });
   }
-  const comp = Buffer.alloc(e.compressedSize);
+  const comp = scratch && scratch.length >= e.compressedSize ? scratch.subarray(0, e.compressedSize) : Buffer.allocUnsafe(e.compressedSize);
   if (e.compressedSize > 0 && readSync(fd, comp, 0, e.compressedSize, e.dataStart) !== e.compressedSize) {
     throw inflateError(file, e, new Error('unexpected end of file'));
   }
@@ -87,7 +89,9 @@ export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: 
   if (e.method === 0) data = comp;
   else {
     try {
-      data = zlib.inflateRawSync(comp, { maxOutputLength: Math.max(1, e.uncompressedSize) + 1 });
+      // One output chunk of exactly the claimed size (plus the byte that would betray a lie).
+      const size = Math.max(1, e.uncompressedSize) + 1;
+      data = zlib.inflateRawSync(comp, { maxOutputLength: size, chunkSize: Math.max(64, Math.min(size, CHUNK)) });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw sizeError(file, e, 'more');
       throw inflateError(file, e, err);
@@ -97,15 +101,20 @@ export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: 
   return data;
 }
 
-/** Entries up to this many compressed bytes are read and inflated whole; larger ones stream. */
+/** Entries up to this many bytes, compressed and expanded, are read and inflated whole; larger ones stream. */
 export const WHOLE_LIMIT = 1 << 20;
+
+export function isSmall(e: DataRef): boolean {
+  return e.compressedSize <= WHOLE_LIMIT && e.uncompressedSize <= WHOLE_LIMIT;
+}
 
 /**
  * Extract a small entry synchronously: for many small files, synchronous calls are about twice as
- * fast as the promise API (no thread-pool round trips), and memory stays bounded by WHOLE_LIMIT.
+ * fast as the promise API (no thread-pool round trips). Only for entries that are `isSmall`.
  */
 export function extractSmallSync(fd: number, file: string, e: DataRef, dest: string, mode: number): Extracted {
-  const data = inflateEntrySync(fd, file, e, Number.MAX_SAFE_INTEGER);
+  // Compressed bytes go through one reused buffer: allocation churn is what makes memory grow.
+  const data = inflateEntrySync(fd, file, e, Number.MAX_SAFE_INTEGER, (scratch ??= Buffer.allocUnsafe(WHOLE_LIMIT)));
   const sha256 = createHash('sha256').update(data).digest('hex');
   const out = openSync(dest, 'wx', mode);
   try {
@@ -118,10 +127,11 @@ export function extractSmallSync(fd: number, file: string, e: DataRef, dest: str
   return { sha256, size: data.length };
 }
 
+let scratch: Buffer | undefined;
+
 // The umask, read once: files get their mode at creation and need a chmod only if it masks bits.
 const umask = process.umask();
 
-const CHUNK = 1 << 20;
 
 /**
  * Extract a large entry to `dest` (created exclusively, with `mode`) by streaming it, checking size

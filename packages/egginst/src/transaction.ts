@@ -4,23 +4,22 @@
  * layout -> plan -> check space -> stage -> pre-uninstall scripts -> journal -> renames ->
  * post-install scripts -> commit mark -> cleanup. Until the commit mark, everything rolls back.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync, statfsSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync, statfsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_LIMITS, openArchive } from './archive.js';
 import { crashPoint } from './crash.js';
 import { ErrorCodes, PkgError, asPkgError } from './errors.js';
-import { WHOLE_LIMIT, extractLarge, extractSmallSync } from './extract.js';
-import { flushFilesystem } from './durable.js';
 import { applyOps, cleanup, discard, pendingTransactions, readJournal, txnDir, undoOps, writeJournal, type Journal } from './journal.js';
 import { computeLayout } from './layout.js';
 import { lockPrefix, type PrefixLock } from './lock.js';
 import { readMetadata } from './metadata.js';
 import { planTransaction, type Plan, type PreparedEgg } from './plan.js';
 import { pythonFinder, type Python } from './python.js';
-import { listInstalled, readRecord, serializeRecord } from './record.js';
+import { listInstalled, readRecord } from './record.js';
+import { stagePlan } from './stage.js';
 import { runScript, type ScriptRun } from './scripts.js';
-import type { FileRecord, InstallRecord, Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
+import type { InstallRecord, Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
 
 export interface TransactionOptions extends ScriptOptions {
   prefix: string;
@@ -147,7 +146,17 @@ export class Transaction {
       this.plan = planTransaction({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
       for (const w of this.plan.warnings) this.warn(w);
       this.checkSpace(this.plan.bytesNeeded);
-      await this.stage(this.plan);
+      mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
+      this.staged = true;
+      await stagePlan({
+        prefix: this.prefix,
+        dir: txnDir(this.prefix, this.id),
+        plan: this.plan,
+        eggs: this.eggs,
+        durable: this.durable,
+        reporter: this.reporter,
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+      });
       crashPoint('staged');
       this.state = 'prepared';
       return { changes: this.plan.changes, warnings: [...this.warnings] };
@@ -197,74 +206,6 @@ export class Transaction {
         details: { needed, available: avail },
       });
     }
-  }
-
-  private async stage(plan: Plan): Promise<void> {
-    const dir = txnDir(this.prefix, this.id);
-    mkdirSync(join(dir, 'b'), { recursive: true });
-    this.staged = true;
-    const facts = new Map<string, FileRecord>();
-    const totals = new Map<PreparedEgg, { done: number; total: number; reported: number }>();
-    for (const s of plan.stage) {
-      const t = totals.get(s.egg) ?? { done: 0, total: 0, reported: 0 };
-      if (s.item.kind === 'file') t.total += s.item.entry.uncompressedSize;
-      totals.set(s.egg, t);
-    }
-    const dirs = new Set<string>();
-    const ensureParent = (staged: string): void => {
-      const parent = staged.slice(0, staged.lastIndexOf('/'));
-      if (!dirs.has(parent)) {
-        mkdirSync(join(dir, parent), { recursive: true, mode: 0o755 });
-        dirs.add(parent);
-      }
-    };
-    // In archive order, so the archive is read front to back.
-    const items = [...plan.stage].sort((a, b) => (a.egg === b.egg && a.item.kind === 'file' && b.item.kind === 'file' ? a.item.entry.dataStart - b.item.entry.dataStart : 0));
-    for (const s of items) {
-      this.checkInterrupted();
-      const path = join(dir, s.staged);
-      const item = s.item;
-      ensureParent(s.staged);
-      if (item.kind === 'file') {
-        const { fd } = s.egg.archive;
-        const r = item.entry.compressedSize <= WHOLE_LIMIT ? extractSmallSync(fd, s.egg.meta.eggName, item.entry, path, item.mode) : await extractLarge(fd, s.egg.meta.eggName, item.entry, path, item.mode);
-        facts.set(s.staged, { path: item.dest, kind: 'file', sha256: r.sha256, size: r.size, mode: item.mode });
-        const t = totals.get(s.egg)!;
-        t.done += r.size;
-        if (t.done - t.reported >= 1 << 20 || t.done === t.total) {
-          t.reported = t.done;
-          this.reporter.progress?.({ phase: 'stage', subject: s.egg.meta.eggName, done: t.done, total: t.total, unit: 'bytes' });
-        }
-      } else if (item.kind === 'link') {
-        symlinkSync(item.target, path);
-        facts.set(s.staged, { path: item.dest, kind: 'link', target: item.target });
-      } else {
-        writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
-        facts.set(s.staged, { path: item.dest, kind: 'file', sha256: createHash('sha256').update(item.content).digest('hex'), size: Buffer.byteLength(item.content), mode: item.mode });
-      }
-    }
-    for (const egg of this.eggs) {
-      const recs = plan.stage.filter((s) => s.egg === egg).map((s) => facts.get(s.staged)!).sort((a, b) => (a.path < b.path ? -1 : 1));
-      const rec: InstallRecord = {
-        egg_name: egg.meta.eggName,
-        name: egg.meta.id.name,
-        key: egg.meta.id.key,
-        version: egg.meta.id.version,
-        build: egg.meta.id.build,
-        files: [...recs.map((r) => r.path), egg.layout.recordPath].sort().map((p) => `./${p}`),
-        records: recs,
-        installed_size: recs.reduce((n, r) => n + (r.size ?? 0), 0),
-        prefix: this.prefix,
-        entry_points: egg.layout.entryPoints,
-        links: recs.filter((r) => r.kind === 'link').map((r) => r.path),
-        installed_at: installTime(),
-        spec: { ...egg.meta.spec, extra: undefined } as InstallRecord['spec'],
-      };
-      const path = join(dir, plan.records.get(egg)!);
-      ensureParent(plan.records.get(egg)!);
-      writeFileSync(path, serializeRecord(rec), { mode: 0o644, flag: 'wx' });
-    }
-    if (this.durable) flushFilesystem(this.prefix, () => [...[...facts].filter(([, f]) => f.kind === 'file').map(([p]) => p), ...plan.records.values()].map((p) => join(dir, p)));
   }
 
   private scriptRun(call: Plan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {
@@ -416,12 +357,6 @@ export async function runTransaction(jobs: Job[], opts: TransactionOptions): Pro
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
-
-/** Now, or SOURCE_DATE_EPOCH when set (reproducible prefixes, as in reproducible builds). */
-function installTime(): string {
-  const epoch = Number(process.env.SOURCE_DATE_EPOCH);
-  return new Date(Number.isFinite(epoch) && process.env.SOURCE_DATE_EPOCH ? epoch * 1000 : Date.now()).toISOString();
 }
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;

@@ -1,0 +1,73 @@
+/**
+ * A worker thread that extracts a share of the staging work (see stage.ts). It opens the archives
+ * itself, writes each entry to its staged path, and answers with the sha256 and size of each.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import { PkgError } from './errors.js';
+import { extractLarge, extractSmallSync, isSmall, type DataRef, type Extracted } from './extract.js';
+
+export interface Task extends DataRef {
+  archive: string;
+  eggName: string;
+  dest: string;
+  mode: number;
+}
+
+export type WorkerReply =
+  | { type: 'progress'; egg: string; bytes: number }
+  | { type: 'done'; results: Extracted[] }
+  | { type: 'error'; error: { code: string; message: string; hint?: string; details?: Record<string, unknown> } };
+
+export async function extractTasks(tasks: Task[], onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
+  const fds = new Map<string, number>();
+  const dirs = new Set<string>();
+  const results: Extracted[] = [];
+  try {
+    for (const t of tasks) {
+      let fd = fds.get(t.archive);
+      if (fd === undefined) fds.set(t.archive, (fd = openSync(t.archive, 'r')));
+      const dir = dirname(t.dest);
+      if (!dirs.has(dir)) {
+        mkdirSync(dir, { recursive: true, mode: 0o755 });
+        dirs.add(dir);
+      }
+      const r = isSmall(t) ? extractSmallSync(fd, t.eggName, t, t.dest, t.mode) : await extractLarge(fd, t.eggName, t, t.dest, t.mode);
+      results.push(r);
+      onBytes(t.eggName, r.size);
+    }
+    return results;
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+}
+
+if (parentPort) {
+  const port = parentPort;
+  port.once('message', (tasks: Task[]) => {
+    let pending = 0;
+    let last = '';
+    const flush = (): void => {
+      if (pending) port.postMessage({ type: 'progress', egg: last, bytes: pending } satisfies WorkerReply);
+      pending = 0;
+    };
+    extractTasks(tasks, (egg, bytes) => {
+      if (egg !== last) flush();
+      last = egg;
+      pending += bytes;
+      if (pending >= 1 << 20) flush();
+    }).then(
+      (results) => {
+        flush();
+        port.postMessage({ type: 'done', results } satisfies WorkerReply);
+      },
+      (e: unknown) => {
+        const err = e instanceof PkgError ? e : new PkgError('IO', (e as Error).message ?? String(e));
+        const error: Extract<WorkerReply, { type: 'error' }>['error'] = { code: err.code, message: err.message, details: err.details };
+        if (err.hint) error.hint = err.hint;
+        port.postMessage({ type: 'error', error } satisfies WorkerReply);
+      },
+    );
+  });
+}
