@@ -4,9 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { openArchive } from 'egginst';
+import { buildBenchEgg } from '#fixtures';
 import { fixturePath, runEgginst, tempDir, treeHash, treeListing } from './helpers/index.js';
 
 const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
@@ -223,4 +226,34 @@ test('more data than free space is refused before anything is written', async (t
   } finally {
     execFileSync('umount', [small]);
   }
+});
+
+test('a large egg is staged by several threads: every file matches its record; a corrupt byte anywhere fails cleanly', async (t) => {
+  const { root, prefix } = await prefixIn(t);
+  const big = join(root, 'many-1.0-1.egg');
+  await buildBenchEgg(big, { files: 2500, totalBytes: 8 << 20, seed: 7 });
+  await ok(['--prefix', prefix, big]);
+  const rec = JSON.parse(readFileSync(join(prefix, 'EGG-INFO/many/egginst.json'), 'utf8')) as { records: { path: string; sha256: string; size: number }[] };
+  assert.ok(rec.records.length >= 2500);
+  for (const r of rec.records) {
+    const data = readFileSync(join(prefix, r.path));
+    assert.equal(data.length, r.size, r.path);
+    assert.equal(createHash('sha256').update(data).digest('hex'), r.sha256, r.path);
+  }
+  await ok(['--prefix', prefix, '--remove', 'many']);
+
+  // Flip a byte in the data of an entry near the end: it lands in another thread's share.
+  const archive = await openArchive(big);
+  const victim = archive.entries.filter((e) => e.kind === 'file' && e.compressedSize > 16).at(-3)!;
+  archive.close();
+  const bytes = readFileSync(big);
+  bytes[victim.dataStart + Math.floor(victim.compressedSize / 2)]! ^= 0xff;
+  writeFileSync(big, bytes);
+  const before = await treeHash(prefix);
+  const r = await runEgginst(['--prefix', prefix, '--json', big]);
+  assert.equal(r.code, 1);
+  const e = (r.json as Json).error!;
+  assert.ok(['ARCHIVE_CRC_MISMATCH', 'ARCHIVE_CORRUPT', 'ARCHIVE_SIZE_MISMATCH'].includes(e.code), e.message);
+  assert.ok(e.message.includes(victim.name), e.message);
+  assert.equal(await treeHash(prefix), before);
 });
