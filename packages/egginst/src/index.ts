@@ -13,3 +13,4 @@ export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { CRASH_POINTS, type CrashPoint } from './crash.js';
 export { openTransaction, runTransaction, recoverPrefix, Transaction, type TransactionOptions, type RecoveryOutcome } from './transaction.js';
 export { inspectEgg } from './inspect.js';
+export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';

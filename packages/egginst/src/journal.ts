@@ -152,9 +152,21 @@ export function undoOps(prefix: string, j: Journal, warnings: Warning[]): void {
   }
 }
 
+/** Where committed journals that carry a caller's payload wait until the caller acknowledges them. */
+export function committedDir(prefix: string): string {
+  return join(prefix, INTERNAL_DIR, 'committed');
+}
+
 /** After commit: delete backups and staging, prune emptied directories, drop the transaction. */
 export function cleanup(prefix: string, j: Journal): void {
   const dir = txnDir(prefix, j.id);
+  if (j.payload !== undefined) {
+    // Whoever finishes the cleanup (egginst or enpkg), the caller still learns what was committed.
+    mkdirSync(committedDir(prefix), { recursive: true });
+    const kept = join(committedDir(prefix), `${j.id}.json`);
+    writeFileSync(`${kept}.tmp`, JSON.stringify(j));
+    renameSync(`${kept}.tmp`, kept);
+  }
   for (const sub of ['b', 's']) {
     rmSync(join(dir, sub), { recursive: true, force: true });
     crashPoint('cleanup');
@@ -180,5 +192,28 @@ export function discard(prefix: string, id: string): void {
     rmdirSync(internalDir(prefix));
   } catch {
     // not empty (another transaction, or a kept payload)
+  }
+}
+
+/** Committed transactions whose payload the caller has not acknowledged yet, oldest first. */
+export function committedPayloads(prefix: string): Journal[] {
+  let names: string[];
+  try {
+    names = readdirSync(committedDir(prefix)).filter((n) => n.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => JSON.parse(readFileSync(join(committedDir(prefix), n), 'utf8')) as Journal);
+}
+
+/** The caller has recorded this transaction: forget it. */
+export function acknowledgeCommitted(prefix: string, id: string): void {
+  rmSync(join(committedDir(prefix), `${id}.json`), { force: true });
+  for (const d of [committedDir(prefix), internalDir(prefix)]) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * egginst's library API as enpkg uses it: one transaction over several jobs, prepare/apply/commit
+ * or abort, a caller-held lock, and a payload that outlives the cleanup until acknowledged.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { acknowledgeCommitted, committedPayloads, inspectEgg, listInstalled, lockPrefix, openTransaction, recoverPrefix, PkgError } from 'egginst';
+import { fixturePath, tempDir, treeHash } from './helpers/index.js';
+
+const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
+
+test('prepare stages without visible change; abort leaves the prefix as it was', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  mkdirSync(prefix);
+  const before = await treeHash(prefix);
+  const tx = await openTransaction({ prefix, durable: false });
+  try {
+    const { changes } = await tx.prepare([{ kind: 'install', eggPath: egg('upg-1.0-1') }, { kind: 'install', eggPath: egg('data-1.0-1') }]);
+    assert.deepEqual(changes.map((c) => `${c.kind} ${c.key}`), ['install upg', 'install data']);
+    assert.deepEqual(listInstalled(prefix), [], 'nothing is installed before apply');
+    await tx.abort();
+  } finally {
+    await tx.close();
+  }
+  assert.equal(await treeHash(prefix), before);
+});
+
+test('a committed payload is kept until acknowledged, even when another run finishes the cleanup', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  const lock = await lockPrefix((mkdirSync(prefix), prefix));
+  try {
+    const tx = await openTransaction({ prefix, lock, durable: false, payload: { revision: 7 } });
+    try {
+      await tx.prepare([{ kind: 'install', eggPath: egg('upg-1.0-1') }]);
+      await tx.apply();
+      tx.commit();
+    } finally {
+      await tx.close();
+    }
+    const pending = committedPayloads(prefix);
+    assert.equal(pending.length, 1);
+    assert.deepEqual(pending[0]!.payload, { revision: 7 });
+    assert.deepEqual(pending[0]!.changes.map((c) => c.key), ['upg']);
+    assert.deepEqual(recoverPrefix(prefix), [], 'a kept payload is not an unfinished transaction');
+    acknowledgeCommitted(prefix, pending[0]!.id);
+    assert.deepEqual(committedPayloads(prefix), []);
+    assert.ok(!existsSync(join(prefix, '.egginst')));
+  } finally {
+    await lock.release();
+  }
+});
+
+test('the caller-held lock is the same lock: a second taker is refused', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  mkdirSync(prefix);
+  const lock = await lockPrefix(prefix, { command: 'enpkg install x' });
+  try {
+    await assert.rejects(openTransaction({ prefix }), (e: unknown) => e instanceof PkgError && e.code === 'PREFIX_LOCKED' && /enpkg install x/.test(e.message));
+  } finally {
+    await lock.release();
+  }
+  const tx = await openTransaction({ prefix });
+  await tx.close();
+});
+
+test('inspectEgg reads metadata with every archive check', async () => {
+  const meta = await inspectEgg(egg('app-1.0.0-1'));
+  assert.equal(meta.id.key, 'app');
+  assert.ok(meta.spec.packages.length > 0);
+  await assert.rejects(inspectEgg(fixturePath('hostile', 'evil_traversal-1.0-1.egg')), (e: unknown) => e instanceof PkgError && e.code === 'ARCHIVE_UNSAFE_PATH');
+});
