@@ -3,7 +3,7 @@
  * what is placed, which directories are made), refuses conflicts, unsafe prefix paths and link
  * targets that leave the prefix. Reads the disk (lstat), changes nothing.
  */
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
@@ -259,7 +259,7 @@ function describeChanges({ installs, removes, installed }: PlanInput): Change[] 
 }
 
 /** The pre-uninstall script of an installed package, if its record lists one that is present. */
-function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) => Stats | null): ScriptRef | undefined {
+function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) => PathType | null): ScriptRef | undefined {
   const meta = `EGG-INFO/${rec.key}`;
   const owned = new Set(ownedPaths(rec, prefix).paths);
   for (const [kind, path] of [['exec', `${meta}/inst/pre-uninstall`], ['python', `${meta}/pre_egguninst.py`]] as const) {
@@ -268,18 +268,33 @@ function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) =
   return undefined;
 }
 
-function symlinkAncestor(stat: (p: string) => Stats | null, path: string): string | null {
+function symlinkAncestor(stat: (p: string) => PathType | null, path: string): string | null {
   for (const a of ancestors(path)) if (stat(a)?.isSymbolicLink()) return a;
   return null;
 }
 
-function statCache(prefix: string): (rel: string) => Stats | null {
-  const cache = new Map<string, Stats | null>();
+/** What the planner needs to know of a path: its type. One shared object per type, not a Stats per path. */
+interface PathType {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+}
+
+const TYPES = {
+  file: { isFile: () => true, isDirectory: () => false, isSymbolicLink: () => false },
+  dir: { isFile: () => false, isDirectory: () => true, isSymbolicLink: () => false },
+  link: { isFile: () => false, isDirectory: () => false, isSymbolicLink: () => true },
+  other: { isFile: () => false, isDirectory: () => false, isSymbolicLink: () => false },
+} satisfies Record<string, PathType>;
+
+function statCache(prefix: string): (rel: string) => PathType | null {
+  const cache = new Map<string, PathType | null>();
   return (rel) => {
     let st = cache.get(rel);
     if (st === undefined) {
       try {
-        st = lstatSync(join(prefix, rel));
+        const s = lstatSync(join(prefix, rel));
+        st = s.isFile() ? TYPES.file : s.isDirectory() ? TYPES.dir : s.isSymbolicLink() ? TYPES.link : TYPES.other;
       } catch {
         st = null;
       }

@@ -32,7 +32,7 @@ export interface StageOptions {
 
 export async function extractAll(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
   const bytes = tasks.reduce((n, t) => n + t.uncompressedSize, 0);
-  const threads = Math.min(availableParallelism(), 4);
+  const threads = threadCount();
   if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
     return extractTasks(tasks, (egg, n) => {
       if (opts.signal?.aborted) throw interrupted();
@@ -50,6 +50,12 @@ export async function extractAll(tasks: Task[], opts: StageOptions): Promise<Ext
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.flatMap((r) => (r as PromiseFulfilledResult<Extracted[]>).value);
+}
+
+/** `EGGINST_THREADS` if set (1 = no worker threads), else the cores available, at most 4. */
+export function threadCount(): number {
+  const n = Number(process.env.EGGINST_THREADS);
+  return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : Math.min(availableParallelism(), 4);
 }
 
 const interrupted = (): PkgError => new PkgError('INTERRUPTED', 'interrupted; every change was rolled back', { hint: 'run the command again' });
