@@ -3,10 +3,10 @@
  * or abort, a caller-held lock, and a payload that outlives the cleanup until acknowledged.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acknowledgeCommitted, committedPayloads, inspectEgg, listInstalled, lockPrefix, openTransaction, recoverPrefix, PkgError } from 'egginst';
+import { acknowledgeCommitted, committedPayloads, inspectEgg, listInstalled, lockPrefix, openTransaction, recoverPrefix, verifyInstalled, PkgError } from 'egginst';
 import { fixturePath, tempDir, treeHash } from './helpers/index.js';
 
 const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
@@ -70,4 +70,26 @@ test('inspectEgg reads metadata with every archive check', async () => {
   assert.equal(meta.id.key, 'app');
   assert.ok(meta.spec.packages.length > 0);
   await assert.rejects(inspectEgg(fixturePath('hostile', 'evil_traversal-1.0-1.egg')), (e: unknown) => e instanceof PkgError && e.code === 'ARCHIVE_UNSAFE_PATH');
+});
+
+test('verifyInstalled finds missing, changed, re-moded and re-pointed files', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  const tx = await openTransaction({ prefix, durable: false });
+  try {
+    await tx.prepare([{ kind: 'install', eggPath: egg('links-1.0-1') }, { kind: 'install', eggPath: egg('data-1.0-1') }]);
+    await tx.apply();
+    tx.commit();
+  } finally {
+    await tx.close();
+  }
+  assert.deepEqual(verifyInstalled(prefix, 'data').problems, []);
+  writeFileSync(join(prefix, 'share/data/table.csv'), 'tampered');
+  rmSync(join(prefix, 'share/data/notes/README.txt'));
+  chmodSync(join(prefix, 'bin/datatool'), 0o600);
+  rmSync(join(prefix, 'lib/libz.so'));
+  symlinkSync('elsewhere', join(prefix, 'lib/libz.so'));
+  const data = verifyInstalled(prefix, 'data').problems.map((p) => `${p.problem} ${p.path}`).sort();
+  assert.deepEqual(data, ['changed share/data/table.csv', 'missing share/data/notes/README.txt', 'mode bin/datatool']);
+  assert.deepEqual(verifyInstalled(prefix, 'links').problems.map((p) => `${p.problem} ${p.path}`), ['link lib/libz.so']);
+  assert.throws(() => verifyInstalled(prefix, 'nothere'), (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED');
 });

@@ -14,3 +14,4 @@ export { CRASH_POINTS, type CrashPoint } from './crash.js';
 export { openTransaction, runTransaction, recoverPrefix, Transaction, type TransactionOptions, type RecoveryOutcome } from './transaction.js';
 export { inspectEgg } from './inspect.js';
 export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';
+export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
