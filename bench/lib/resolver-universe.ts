@@ -1,10 +1,11 @@
 /**
  * Deterministic synthetic package universes for the resolver's benchmark and the large scenario.
  *
- * Shaped like a real scientific distribution: a few core libraries that almost everything needs, a
- * long tail of applications with many dependencies, versions whose requirements move forward
- * (newer versions need newer dependencies), mostly `>=` ranges with some upper bounds, legacy
- * `name X.Y` pins and exact builds, and a few dependency cycles.
+ * Shaped like a real binary distribution: a few core libraries that almost everything needs, a long
+ * tail of applications with many dependencies, and versions built over time: each version requires
+ * what was current when it was built (mostly `>=` ranges, some with upper bounds, legacy `name X.Y`
+ * pins and exact `name X.Y-B` builds), with a little noise (lagging pins) so that mixing old and new
+ * versions conflicts now and then. A few dependency cycles.
  */
 import type { PackageInfo } from 'enpkg';
 
@@ -14,6 +15,8 @@ export interface UniverseOptions {
   readonly seed: number;
   /** Dependencies of the most dependent names (default 10). */
   readonly maxDeps?: number;
+  /** Share of requirements that lag one version behind what was current (default 0.01). */
+  readonly lag?: number;
 }
 
 /** mulberry32: a small deterministic generator. */
@@ -55,7 +58,10 @@ interface Dep {
 export function generateUniverse(o: UniverseOptions): PackageInfo[] {
   const r = rng(o.seed);
   const maxDeps = o.maxDeps ?? 10;
+  const lag = o.lag ?? 0.01;
+  const V = o.versions;
   const names = Array.from({ length: o.names }, (_, i) => packageName(i));
+  const builds = names.map(() => Array.from({ length: V }, () => (r() < 0.15 ? 2 : 1)));
   const out: PackageInfo[] = [];
   const core = Math.max(3, Math.floor(o.names / 500));
   for (let i = 0; i < o.names; i++) {
@@ -71,36 +77,28 @@ export function generateUniverse(o: UniverseOptions): PackageInfo[] {
       deps.push({ target, kind: r() });
     }
     // Some dependencies appear from a later version on; some are dropped by later versions.
-    const since = deps.map(() => (r() < 0.2 ? Math.floor(r() * o.versions) : 0));
-    const until = deps.map(() => (r() < 0.1 ? Math.floor(o.versions / 2 + r() * o.versions / 2) : o.versions));
-    for (let v = 0; v < o.versions; v++) {
+    const since = deps.map(() => (r() < 0.2 ? Math.floor(r() * V) : 0));
+    const until = deps.map(() => (r() < 0.1 ? Math.floor(V / 2 + (r() * V) / 2) : V));
+    for (let v = 0; v < V; v++) {
       const depends: string[] = [];
       deps.forEach((d, k) => {
         if (v < since[k]! || v >= until[k]!) return;
-        depends.push(requirement(names[d.target]!, d.kind, v, o.versions, r));
+        // What was current when version v was built; now and then a pin lags one version behind.
+        const current = Math.max(0, v - (r() < lag ? 1 : 0));
+        depends.push(requirement(names[d.target]!, builds[d.target]!, d.kind, current, r));
       });
-      const build = r() < 0.15 ? 2 : 1;
-      out.push({ name, key: name.toLowerCase(), version: versionText(v), build, depends });
+      out.push({ name, key: name.toLowerCase(), version: versionText(v), build: builds[i]![v]!, depends });
     }
   }
   return out;
 }
 
-function requirement(target: string, kind: number, v: number, versions: number, r: () => number): string {
-  // Newer versions need newer dependencies: the lower bound moves from 30% to 80% of the range.
-  const lo = Math.min(versions - 1, Math.floor(versions * (0.3 + 0.5 * (v / versions))));
-  const jitter = Math.floor(r() * 2);
-  const low = versionText(Math.max(0, lo - jitter));
-  if (kind < 0.45) return `${target} >= ${low}`;
-  if (kind < 0.65) {
-    const major = Number(low.split('.')[0]);
-    return `${target} >= ${low}, < ${major + 2}.0`;
-  }
-  if (kind < 0.85) return target;
-  if (kind < 0.95) {
-    const pin = Math.min(versions - 1, lo + 2 + Math.floor(r() * 3));
-    return `${target} >= ${versionText(Math.max(0, pin - 3))}, <= ${versionText(pin)}`;
-  }
-  // Legacy pins to one upstream version (any build).
-  return `${target} ${versionText(Math.min(versions - 1, lo + Math.floor(r() * 4)))}`;
+function requirement(target: string, builds: readonly number[], kind: number, current: number, r: () => number): string {
+  const older = versionText(Math.max(0, current - Math.floor(r() * 5)));
+  if (kind < 0.4) return `${target} >= ${older}`;
+  if (kind < 0.6) return `${target} >= ${older}, < ${Number(versionText(current).split('.')[0]) + 1}.0`;
+  if (kind < 0.75) return target;
+  if (kind < 0.85) return `${target} ${versionText(current)}`;
+  if (kind < 0.95) return `${target} >= ${versionText(Math.max(0, current - 2))}, <= ${versionText(current)}-${builds[current]}`;
+  return `${target} ${versionText(current)}-${builds[current]}`;
 }

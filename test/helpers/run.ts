@@ -2,7 +2,8 @@
  * Run the CLIs as a user would: a child process with an explicit, minimal environment.
  */
 import { spawn } from 'node:child_process';
-import { egginstBin } from './paths.js';
+import { join } from 'node:path';
+import { egginstBin, repoRoot } from './paths.js';
 
 export interface RunOptions {
   /** Added to (or, with `undefined`, removed from) the child's environment. */
@@ -77,4 +78,11 @@ export function runNode(script: string, args: readonly string[], opts: RunOption
 /** `egginst ...args` (packages/egginst/bin/egginst.js). */
 export function runEgginst(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return runNode(egginstBin, args, opts);
+}
+
+export const enpkgBin = join(repoRoot, 'packages', 'enpkg', 'bin', 'enpkg.js');
+
+/** `enpkg ...args` (packages/enpkg/bin/enpkg.js). */
+export function runEnpkg(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return runNode(enpkgBin, args, opts);
 }

@@ -1,0 +1,163 @@
+/**
+ * The index cache, in the user's cache directory (`cache_dir`, default `$XDG_CACHE_HOME/enpkg` or
+ * `~/.cache/enpkg`):
+ *
+ *   index/<repo-id>/index.json.zst    the last index accepted (exact bytes; index.json for legacy)
+ *   index/<repo-id>/index.json.zst.sig  its signature, when it had one
+ *   index/<repo-id>/meta.json         where it came from, ETag / Last-Modified, sha256, serial
+ *   index/<repo-id>/serial.json       the highest serial accepted (rollback protection)
+ *
+ * `<repo-id>` is derived from the repository's primary location (mirrors share it). Files are
+ * replaced by rename, meta.json last: a reader checks the bytes against meta.json's sha256, so a torn
+ * update reads as "no cache", never as a wrong index. The serial lives here until the installed
+ * state moves to SQLite; `SerialStore` is the seam for that.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { locationKey } from './repo/location.js';
+import type { RepositoryConfig, SerialStore } from './repo/types.js';
+
+export interface CachedIndexMeta {
+  readonly version: 1;
+  readonly location: string;
+  readonly format: 'zst' | 'legacy';
+  /** The URL (or path) the bytes came from: validators are only sent back there. */
+  readonly url: string;
+  readonly etag: string | null;
+  readonly lastModified: string | null;
+  readonly sha256: string;
+  readonly size: number;
+  readonly hasSignature: boolean;
+  readonly serial: number;
+  readonly repository: string | null;
+  readonly fetchedAt: string;
+}
+
+export interface CachedIndex {
+  readonly meta: CachedIndexMeta;
+  readonly bytes: Buffer;
+  readonly signature: Buffer | null;
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** `<slug>-<hash>`: readable, and unique per primary location. */
+export function repoCacheId(repo: RepositoryConfig): string {
+  const key = locationKey(repo.location);
+  const text = repo.location.kind === 'dir' ? repo.location.path : repo.location.url.replace(/^https?:\/\//, '');
+  const slug = text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(-40) || 'repo';
+  return `${slug}-${sha256Hex(Buffer.from(key)).slice(0, 16)}`;
+}
+
+/** Write a file by rename, so that readers see the old content or the new, never a mix. */
+export function writeFileAtomic(path: string, data: Uint8Array | string): void {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'w', 0o644);
+  try {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function readOrNull(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+export interface IndexCache {
+  readonly root: string;
+  /** The directory of one repository's cached index. */
+  dirOf(repo: RepositoryConfig): string;
+  readMeta(repo: RepositoryConfig): CachedIndexMeta | null;
+  /** The cached index, or null when absent or damaged. */
+  read(repo: RepositoryConfig): CachedIndex | null;
+  write(repo: RepositoryConfig, entry: CachedIndex): void;
+  /** The file the accepted serial is kept in (for messages). */
+  serialFile(repo: RepositoryConfig): string;
+  readonly serials: SerialStore;
+}
+
+const FILES = { zst: 'index.json.zst', legacy: 'index.json' } as const;
+
+export function openIndexCache(cacheDir: string): IndexCache {
+  const root = join(cacheDir, 'index');
+  const dirOfId = (id: string): string => join(root, id);
+  const dirOf = (repo: RepositoryConfig): string => dirOfId(repoCacheId(repo));
+
+  const readMeta = (repo: RepositoryConfig): CachedIndexMeta | null => {
+    const raw = readOrNull(join(dirOf(repo), 'meta.json'));
+    if (raw === null) return null;
+    try {
+      const m = JSON.parse(raw.toString('utf8')) as CachedIndexMeta;
+      if (m.version !== 1 || m.location !== locationKey(repo.location) || (m.format !== 'zst' && m.format !== 'legacy') || typeof m.sha256 !== 'string') return null;
+      return m;
+    } catch {
+      return null;
+    }
+  };
+
+  const serials: SerialStore = {
+    accepted(repoId) {
+      const raw = readOrNull(join(dirOfId(repoId), 'serial.json'));
+      if (raw === null) return null;
+      try {
+        const s = (JSON.parse(raw.toString('utf8')) as { serial?: unknown }).serial;
+        return typeof s === 'number' && Number.isSafeInteger(s) && s >= 0 ? s : null;
+      } catch {
+        return null;
+      }
+    },
+    accept(repoId, serial, repository) {
+      const dir = dirOfId(repoId);
+      mkdirSync(dir, { recursive: true });
+      writeFileAtomic(join(dir, 'serial.json'), `${JSON.stringify({ serial, repository, acceptedAt: new Date().toISOString() })}\n`);
+    },
+  };
+
+  return {
+    root,
+    dirOf,
+    readMeta,
+    serialFile: (repo) => join(dirOf(repo), 'serial.json'),
+    serials,
+    read(repo) {
+      const meta = readMeta(repo);
+      if (meta === null) return null;
+      const dir = dirOf(repo);
+      const bytes = readOrNull(join(dir, FILES[meta.format]));
+      if (bytes === null || bytes.length !== meta.size || sha256Hex(bytes) !== meta.sha256) return null;
+      const signature = meta.hasSignature ? readOrNull(join(dir, `${FILES[meta.format]}.sig`)) : null;
+      if (meta.hasSignature && signature === null) return null;
+      return { meta, bytes, signature };
+    },
+    write(repo, entry) {
+      const dir = dirOf(repo);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, FILES[entry.meta.format]);
+      writeFileAtomic(file, entry.bytes);
+      if (entry.signature !== null) writeFileAtomic(`${file}.sig`, entry.signature);
+      else rmSync(`${file}.sig`, { force: true });
+      writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(entry.meta, null, 2)}\n`);
+      const other = join(dir, FILES[entry.meta.format === 'zst' ? 'legacy' : 'zst']);
+      rmSync(other, { force: true });
+      rmSync(`${other}.sig`, { force: true });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * enpkg's command line: argv -> command -> exit code. The only place that prints.
+ *
+ * Each command lives in its own module with a `register(program, ctx)` function; add new ones to
+ * COMMANDS. Commands throw PkgError for failures: main prints `enpkg: error: <message>` and
+ * `  hint: <hint>` on stderr and returns 1. Usage errors return 2; unexpected errors 70.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { PkgError } from '../errors.js';
+import { registerRepositoryCommands } from './repositories.js';
+import { registerSolve } from './solve.js';
+
+export interface CliIO {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+/** What every command gets: where to print, and the exit code to return. */
+export interface CliContext {
+  readonly io: CliIO;
+  exitCode: number;
+}
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+const COMMANDS: readonly RegisterCommand[] = [registerSolve, registerRepositoryCommands];
+
+const processIO: CliIO = {
+  stdout: (t) => process.stdout.write(t),
+  stderr: (t) => process.stderr.write(t),
+};
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** `enpkg: error: <message>` and the hint, as main prints a PkgError. */
+export function formatError(e: PkgError): string {
+  return `enpkg: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
+}
+
+export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  const ctx: CliContext = { io, exitCode: 0 };
+  const program = new Command('enpkg')
+    .description('a package manager for .egg archives')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run "enpkg --help" for usage)');
+  for (const register of COMMANDS) register(program, ctx);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ctx.exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof PkgError) {
+      io.stderr(formatError(e));
+      return 1;
+    }
+    io.stderr(`enpkg: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * `enpkg repo index DIR` and `enpkg repo keygen KEYFILE`: publishing a repository.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { PkgError } from '../errors.js';
+import { writeKeyPair } from '../index/sign.js';
+import { publishIndex, type PublishResult } from '../index/write.js';
+import { RepoErrorCodes } from '../repo/errors.js';
+import { addOutputOptions, cliReporter, runJsonAware, safe, toJson, type ConfigOptions } from './common.js';
+import type { CliContext } from './main.js';
+
+interface IndexOptions extends ConfigOptions {
+  sign?: string;
+  expires?: number;
+  legacyJson?: boolean;
+  name?: string;
+}
+
+function days(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number of days');
+  return n;
+}
+
+const INDEX_HELP = `
+Writes DIR/index.json.zst from the eggs in DIR. Eggs whose size and mtime are unchanged keep their
+entry without being read. An egg that fails egginst's checks, or whose file name disagrees with its
+metadata, is left out and listed; the index is still written and the exit status is 1.
+
+With --json: {"ok", "dir", "indexFile", "signatureFile", "legacyFile", "repository", "serial",
+"generated", "expires", "packages", "read", "reused", "removed", "refused": [{"file", "code",
+"message"}], "warnings"} (and "error" when eggs were refused).`;
+
+function printResult(ctx: CliContext, r: PublishResult, quiet: boolean | undefined): void {
+  if (!quiet) {
+    ctx.io.stdout(`${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`);
+    ctx.io.stdout(`  read ${r.read} egg${r.read === 1 ? '' : 's'}, kept ${r.reused} unchanged, dropped ${r.removed}\n`);
+    if (r.signatureFile) ctx.io.stdout(`  signed: ${r.signatureFile}\n`);
+    if (r.legacyFile) ctx.io.stdout(`  legacy index: ${r.legacyFile}\n`);
+  }
+  if (r.refused.length > 0) {
+    ctx.io.stderr(`enpkg: ${r.refused.length} egg${r.refused.length === 1 ? ' was' : 's were'} left out:\n`);
+    for (const f of r.refused) ctx.io.stderr(`  ${safe(f.file)}: ${safe(f.message)} [${f.code}]\n`);
+  }
+}
+
+export function registerRepo(program: Command, ctx: CliContext): void {
+  const repo = program.command('repo').description('publish a repository: build its index, make signing keys');
+
+  const index = repo
+    .command('index')
+    .description('write DIR/index.json.zst from the eggs in DIR')
+    .argument('<dir>', 'the repository directory')
+    .option('--sign <keyfile>', 'sign the index with this private key (writes index.json.zst.sig)')
+    .option('--expires <days>', 'clients refuse the index this many days after it is generated', days)
+    .option('--legacy-json', 'also write Enstaller\'s index.json')
+    .option('--name <name>', 'the repository name written in the index (default: the previous one, else the directory name)')
+    .addHelpText('after', INDEX_HELP);
+  addOutputOptions(index).action(async (dir: string, opts: IndexOptions) => {
+    await runJsonAware(ctx, opts, async () => {
+      const reporter = cliReporter(ctx, opts);
+      const r = await publishIndex(dir, { signKeyFile: opts.sign, expiresDays: opts.expires, legacyJson: opts.legacyJson, name: opts.name, reporter });
+      const failed = r.refused.length > 0;
+      if (opts.json) {
+        const error = failed
+          ? new PkgError(RepoErrorCodes.INDEX_EGGS_REFUSED, `${r.refused.length} egg(s) in ${r.dir} were left out of the index`, { hint: 'fix or remove them, then run "enpkg repo index" again' }).toJSON()
+          : undefined;
+        ctx.io.stdout(toJson({ ok: !failed, ...r, warnings: reporter.warnings, ...(error ? { error } : {}) }));
+      } else {
+        printResult(ctx, r, opts.quiet);
+      }
+      if (failed) ctx.exitCode = 1;
+    });
+  });
+
+  const keygen = repo
+    .command('keygen')
+    .description('write an Ed25519 key pair: KEYFILE (private, mode 0600) and KEYFILE.pub (the public key for the clients\' configuration)')
+    .argument('<keyfile>', 'where to write the private key')
+    .option('--force', 'replace existing key files')
+    .addHelpText('after', '\nWith --json: {"ok": true, "privateKeyFile", "publicKeyFile", "publicKey"}.');
+  addOutputOptions(keygen).action(async (file: string, opts: ConfigOptions & { force?: boolean }) => {
+    await runJsonAware(ctx, opts, () => {
+      const r = writeKeyPair(file, { force: opts.force === true });
+      if (opts.json) {
+        ctx.io.stdout(toJson({ ok: true, ...r }));
+        return;
+      }
+      ctx.io.stdout(`private key: ${r.privateKeyFile} (keep it secret; sign with "enpkg repo index --sign ${r.privateKeyFile} DIR")\n`);
+      ctx.io.stdout(`public key:  ${r.publicKeyFile}\n\nClients trust it with, in their configuration:\n`);
+      ctx.io.stdout(`  repositories:\n    - url: https://...\n      keys: ["${r.publicKey}"]\n`);
+    });
+  });
+}

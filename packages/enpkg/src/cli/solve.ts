@@ -1,0 +1,91 @@
+/**
+ * `enpkg solve SCENARIO.yaml [--json]`: print the transaction the resolver produces for a described
+ * universe and request ("what would happen if"), without touching any prefix.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ErrorCodes, PkgError } from '../errors.js';
+import { planTransaction, transactionToJson } from '../plan.js';
+import { resolve } from '../resolve/index.js';
+import { parseScenario } from '../scenario.js';
+import type { Action, RemoveReason, Transaction } from '../types.js';
+import { packageLabel } from '../version.js';
+import type { CliContext } from './main.js';
+
+const FORMAT_HELP = `
+Scenario format (YAML):
+  packages:                 the universe: "name version-build" or
+    - "numpy 1.9.2-1"       "name version-build; depends (REQ, REQ)"
+    - "pandas 0.18.0-1; depends (numpy 1.9.2-1, six >= 1.0, < 2.0)"
+  installed: ["numpy 1.8.0-1"]
+  marked: [numpy]           installed packages the user asked for (default: all installed)
+  remote: [numpy, pandas]   names whose packages are available (default: all)
+  environment: {python: "2.7", platform: linux2, arch: amd64}     optional; then packages may
+                            carry "; python 2.7", "; platform linux2", "; arch amd64"
+  request:
+    - {operation: install, requirement: "pandas"}   install | remove | update | update_all
+
+With --json: {"actions": [{"kind": "install", "package": "name version-build"},
+  {"kind": "remove", "package": ...}, {"kind": "update", "from": ..., "to": ...}]} in execution
+order, or {"error": {"code": ..., "message": ...}} and a non-zero exit code.`;
+
+function reasonText(r: RemoveReason): string {
+  switch (r.kind) {
+    case 'requested':
+      return 'requested';
+    case 'dependent':
+      return `depends on ${r.on}, which is being removed`;
+    case 'unneeded':
+      return 'no longer needed';
+  }
+}
+
+function actionLine(a: Action): string {
+  switch (a.kind) {
+    case 'install':
+      return `  install  ${packageLabel(a.package)}`;
+    case 'update':
+      return `  update   ${packageLabel(a.from)} -> ${a.to.version}-${a.to.build}`;
+    case 'remove':
+      return `  remove   ${packageLabel(a.package)}  (${reasonText(a.reason)})`;
+  }
+}
+
+export function formatTransaction(t: Transaction): string {
+  if (t.actions.length === 0) return 'Nothing to do: the installed packages already satisfy the request.\n';
+  const n = t.actions.length;
+  return `${n} action${n === 1 ? '' : 's'}, in order:\n${t.actions.map(actionLine).join('\n')}\n`;
+}
+
+function readScenario(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PkgError(code === 'ENOENT' ? ErrorCodes.FILE_NOT_FOUND : ErrorCodes.IO, `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+      cause: e,
+      hint: 'give the path of a scenario YAML file',
+    });
+  }
+}
+
+export function registerSolve(program: Command, ctx: CliContext): void {
+  program
+    .command('solve')
+    .description('print the transaction the resolver produces for a scenario (a described universe and request)')
+    .argument('<scenario>', 'scenario YAML file')
+    .option('--json', 'print the actions (or the error) as JSON')
+    .addHelpText('after', FORMAT_HELP)
+    .action((file: string, opts: { json?: boolean }) => {
+      try {
+        const scenario = parseScenario(readScenario(file), file);
+        const solution = resolve(scenario.request);
+        const transaction = planTransaction(scenario.request.installed, solution);
+        ctx.io.stdout(opts.json ? `${JSON.stringify(transactionToJson(transaction), null, 2)}\n` : formatTransaction(transaction));
+      } catch (e) {
+        if (!opts.json || !(e instanceof PkgError)) throw e;
+        ctx.io.stdout(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
+        ctx.exitCode = 1;
+      }
+    });
+}

@@ -1,0 +1,324 @@
+/**
+ * Configuration: find the file, parse the YAML, validate every key, apply the command line.
+ *
+ * The file used is the first of: `--config`, `$ENPKG_CONFIG`, `<prefix>/.enpkg/config.yaml` (prefix
+ * from `--prefix` or `$ENPKG_PREFIX`), `$XDG_CONFIG_HOME/enpkg/config.yaml` (default
+ * `~/.config/enpkg/config.yaml`). One file is read; none is fine (defaults). The prefix is
+ * `--prefix`, else `$ENPKG_PREFIX`, else the file's `prefix`. `--repo` (repeatable) replaces the
+ * configured repositories: one that names a configured repository (by name or location) keeps its
+ * settings (keys, auth, mirrors).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { PkgError } from './errors.js';
+import { RepoErrorCodes } from './repo/errors.js';
+import { describeLocation, expandHome, locationKey, parseLocation } from './repo/location.js';
+import type { AuthConfig, EnpkgConfig, NetworkSettings, RepoLocation, RepositoryConfig, SecretSource } from './repo/types.js';
+
+export interface LoadConfigOptions {
+  /** `--config FILE`. */
+  readonly configFile?: string | undefined;
+  /** `--prefix DIR`. */
+  readonly prefix?: string | undefined;
+  /** `--repo URL|DIR`, repeatable. */
+  readonly repos?: readonly string[] | undefined;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly cwd?: string;
+  readonly home?: string;
+}
+
+export const CONFIG_KEYS = ['repositories', 'prefix', 'python', 'cache_dir', 'parallel_downloads', 'script_timeout', 'autoupdate', 'network'] as const;
+const REPO_KEYS = ['url', 'path', 'name', 'mirrors', 'keys', 'insecure', 'auth'];
+const NETWORK_KEYS = ['connect_timeout', 'idle_timeout', 'timeout', 'retries', 'retry_delay', 'ca_file', 'max_index_size'];
+
+export const DEFAULT_NETWORK: NetworkSettings = {
+  connectTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  totalTimeoutMs: 300_000,
+  retries: 3,
+  retryDelayMs: 500,
+  caFile: null,
+  maxIndexSize: 256 * 2 ** 20,
+};
+
+type Obj = Record<string, unknown>;
+
+/** Validation context: names the file and the key in every error. */
+class Checker {
+  constructor(
+    readonly file: string,
+    readonly home: string,
+  ) {}
+
+  fail(key: string, why: string, hint: string): never {
+    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${this.file}: ${key}: ${why}`, { hint, details: { file: this.file, key } });
+  }
+
+  mapping(v: unknown, key: string): Obj {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(key, `expected a mapping, got ${describe(v)}`, 'see "enpkg config --help" for the keys');
+    return v as Obj;
+  }
+
+  known(o: Obj, allowed: readonly string[], key: string): void {
+    for (const k of Object.keys(o)) {
+      if (!allowed.includes(k)) this.fail(key ? `${key}.${k}` : k, 'unknown key', `the keys allowed here are: ${allowed.join(', ')}`);
+    }
+  }
+
+  string(v: unknown, key: string): string {
+    if (typeof v !== 'string' || v === '') this.fail(key, `expected a non-empty string, got ${describe(v)}`, 'quote the value if YAML reads it as something else');
+    return v;
+  }
+
+  bool(v: unknown, key: string): boolean {
+    if (typeof v !== 'boolean') this.fail(key, `expected true or false, got ${describe(v)}`, 'write true or false');
+    return v;
+  }
+
+  number(v: unknown, key: string, min: number, max: number, integer: boolean): number {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      this.fail(key, `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${describe(v)}`, 'fix the value');
+    }
+    return v;
+  }
+
+  strings(v: unknown, key: string): string[] {
+    if (!Array.isArray(v)) this.fail(key, `expected a list, got ${describe(v)}`, 'write a YAML list: [a, b] or one "- item" per line');
+    return v.map((x, i) => this.string(x, `${key}[${i}]`));
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  const text = JSON.stringify(v);
+  return `${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30 };
+
+function parseSize(v: unknown, key: string, c: Checker): number {
+  if (typeof v === 'number') return c.number(v, key, 1, 2 ** 40, true);
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(v) : null;
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) c.fail(key, `expected a size in bytes (or with a unit: KiB, MiB, GiB), got ${describe(v)}`, 'e.g. 268435456 or "256 MiB"');
+  return c.number(Math.round(Number(m[1]) * unit), key, 1, 2 ** 40, true);
+}
+
+function secret(v: unknown, key: string, c: Checker): SecretSource {
+  if (typeof v === 'string') {
+    c.fail(key, 'a secret written in the configuration file', `write {env: VARIABLE} or {file: PATH}: the secret stays in the environment or in a file of its own`);
+  }
+  const o = c.mapping(v, key);
+  c.known(o, ['env', 'file'], key);
+  if ('env' in o === 'file' in o) c.fail(key, 'give exactly one of env or file', 'write {env: VARIABLE} or {file: PATH}');
+  if ('env' in o) return { env: c.string(o.env, `${key}.env`) };
+  return { file: c.string(o.file, `${key}.file`) };
+}
+
+function auth(v: unknown, key: string, c: Checker, baseDir: string): AuthConfig {
+  const o = c.mapping(v, key);
+  c.known(o, ['token', 'user', 'password'], key);
+  const withBase = (s: SecretSource): SecretSource => ('file' in s ? { file: resolve(baseDir, expandHome(s.file, c.home)) } : s);
+  if ('token' in o) {
+    if ('user' in o || 'password' in o) c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
+    return { kind: 'token', token: withBase(secret(o.token, `${key}.token`, c)) };
+  }
+  if (!('user' in o) || !('password' in o)) c.fail(key, 'expected token, or user and password', 'write {token: {env: VAR}} or {user: NAME, password: {env: VAR}}');
+  const user = typeof o.user === 'string' ? c.string(o.user, `${key}.user`) : withBase(secret(o.user, `${key}.user`, c));
+  return { kind: 'basic', user, password: withBase(secret(o.password, `${key}.password`, c)) };
+}
+
+function repository(v: unknown, index: number, c: Checker, baseDir: string): RepositoryConfig {
+  const key = `repositories[${index}]`;
+  const origin = `${c.file}: ${key}`;
+  if (typeof v === 'string') {
+    const location = parseLocation(v, { baseDir, where: origin, insecure: false, home: c.home });
+    return { name: describeLocation(location), location, mirrors: [], keys: [], insecure: false, auth: null, origin };
+  }
+  const o = c.mapping(v, key);
+  c.known(o, REPO_KEYS, key);
+  if ('url' in o === 'path' in o) c.fail(key, 'give exactly one of url or path', 'e.g. url: https://eggs.example.com/main/ or path: /srv/eggs');
+  const insecure = o.insecure === undefined ? false : c.bool(o.insecure, `${key}.insecure`);
+  const locKey = 'url' in o ? 'url' : 'path';
+  const location = parseLocation(c.string(o[locKey], `${key}.${locKey}`), { baseDir, where: `${origin}.${locKey}`, insecure, home: c.home });
+  const mirrors = o.mirrors === undefined ? [] : c.strings(o.mirrors, `${key}.mirrors`).map((m, i) => parseLocation(m, { baseDir, where: `${origin}.mirrors[${i}]`, insecure, home: c.home }));
+  const keys = o.keys === undefined ? [] : c.strings(o.keys, `${key}.keys`);
+  const name = o.name === undefined ? describeLocation(location) : c.string(o.name, `${key}.name`);
+  return { name, location, mirrors, keys, insecure, auth: o.auth === undefined ? null : auth(o.auth, `${key}.auth`, c, baseDir), origin };
+}
+
+function network(v: unknown, c: Checker, baseDir: string): NetworkSettings {
+  const o = c.mapping(v, 'network');
+  c.known(o, NETWORK_KEYS, 'network');
+  const seconds = (k: string, dflt: number): number => (o[k] === undefined ? dflt : Math.round(c.number(o[k], `network.${k}`, 0.001, 86_400, false) * 1000));
+  return {
+    connectTimeoutMs: seconds('connect_timeout', DEFAULT_NETWORK.connectTimeoutMs),
+    idleTimeoutMs: seconds('idle_timeout', DEFAULT_NETWORK.idleTimeoutMs),
+    totalTimeoutMs: seconds('timeout', DEFAULT_NETWORK.totalTimeoutMs),
+    retries: o.retries === undefined ? DEFAULT_NETWORK.retries : c.number(o.retries, 'network.retries', 0, 20, true),
+    retryDelayMs: o.retry_delay === undefined ? DEFAULT_NETWORK.retryDelayMs : Math.round(c.number(o.retry_delay, 'network.retry_delay', 0, 600, false) * 1000),
+    caFile: o.ca_file === undefined ? null : resolve(baseDir, expandHome(c.string(o.ca_file, 'network.ca_file'), c.home)),
+    maxIndexSize: o.max_index_size === undefined ? DEFAULT_NETWORK.maxIndexSize : parseSize(o.max_index_size, 'network.max_index_size', c),
+  };
+}
+
+function readConfigFile(file: string): { data: Obj; text: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PkgError(code === 'ENOENT' ? RepoErrorCodes.CONFIG_NOT_FOUND : RepoErrorCodes.CONFIG_INVALID, `cannot read configuration ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
+      hint: 'check the path given by --config or ENPKG_CONFIG',
+      cause: e,
+      details: { file },
+    });
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const err = doc.errors[0]!;
+    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: not valid YAML: ${err.message.split('\n')[0]}`, { hint: 'fix the YAML syntax at the line named', details: { file } });
+  }
+  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  if (data === null || data === undefined) return { data: {}, text };
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: expected a mapping of keys at the top level`, { hint: 'see "enpkg config --help" for the keys', details: { file } });
+  }
+  // `python: 3.10` is a number to YAML (3.1): keep the digits as written.
+  const python = doc.get('python', true) as { source?: unknown } | undefined;
+  if (typeof (data as Obj).python === 'number' && python && typeof python.source === 'string') (data as Obj).python = python.source;
+  return { data: data as Obj, text };
+}
+
+/** Which file to read, or null. */
+export function findConfigFile(opts: LoadConfigOptions): string | null {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.configFile) return resolve(cwd, opts.configFile);
+  if (env.ENPKG_CONFIG) return resolve(cwd, env.ENPKG_CONFIG);
+  const prefix = opts.prefix ?? env.ENPKG_PREFIX;
+  if (prefix) {
+    const file = join(resolve(cwd, prefix), '.enpkg', 'config.yaml');
+    if (existsSync(file)) return file;
+  }
+  const home = opts.home ?? homedir();
+  const xdg = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(home, '.config');
+  const user = join(xdg, 'enpkg', 'config.yaml');
+  return existsSync(user) ? user : null;
+}
+
+function defaultCacheDir(env: NodeJS.ProcessEnv, home: string): string {
+  const xdg = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(home, '.cache');
+  return join(xdg, 'enpkg');
+}
+
+function commandLineRepos(texts: readonly string[], configured: readonly RepositoryConfig[], cwd: string, home: string): RepositoryConfig[] {
+  return texts.map((text) => {
+    const byName = configured.find((r) => r.name === text);
+    if (byName) return byName;
+    const where = `--repo ${JSON.stringify(text)}`;
+    // A configured insecure repository may be named by its http URL; otherwise http is refused below.
+    const insecureMatch = configured.find((r) => r.insecure && r.location.kind === 'http' && r.location.url === withSlash(text));
+    const location = parseLocation(text, { baseDir: cwd, where, insecure: insecureMatch !== undefined, home });
+    const byLocation = configured.find((r) => locationKey(r.location) === locationKey(location));
+    if (byLocation) return byLocation;
+    return { name: describeLocation(location), location, mirrors: [] as RepoLocation[], keys: [], insecure: false, auth: null, origin: '--repo' };
+  });
+}
+
+function withSlash(text: string): string {
+  return text.endsWith('/') ? text : `${text}/`;
+}
+
+/** The effective configuration. Errors name the file and the key. */
+export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const home = opts.home ?? homedir();
+  const file = findConfigFile(opts);
+  const { data } = file ? readConfigFile(file) : { data: {} as Obj };
+  const c: Checker = new Checker(file ?? '<defaults>', home);
+  const baseDir = file ? dirname(file) : cwd;
+  c.known(data, CONFIG_KEYS, '');
+
+  const repositories = data.repositories === undefined ? [] : (() => {
+    if (!Array.isArray(data.repositories)) c.fail('repositories', `expected a list, got ${describe(data.repositories)}`, 'write one "- url: ..." item per repository');
+    return (data.repositories as unknown[]).map((r, i) => repository(r, i, c, baseDir));
+  })();
+  const seen = new Set<string>();
+  for (const [i, r] of repositories.entries()) {
+    if (seen.has(r.name)) c.fail(`repositories[${i}].name`, `the name "${r.name}" is used twice`, 'give each repository its own name');
+    seen.add(r.name);
+  }
+
+  let prefix: string | null = null;
+  let prefixSource: string | null = null;
+  if (opts.prefix) [prefix, prefixSource] = [resolve(cwd, expandHome(opts.prefix, home)), '--prefix'];
+  else if (env.ENPKG_PREFIX) [prefix, prefixSource] = [resolve(cwd, expandHome(env.ENPKG_PREFIX, home)), 'ENPKG_PREFIX'];
+  else if (data.prefix !== undefined) [prefix, prefixSource] = [resolve(baseDir, expandHome(c.string(data.prefix, 'prefix'), home)), c.file];
+
+  let python: string | null = null;
+  if (data.python !== undefined && data.python !== null) {
+    const p: unknown = data.python;
+    if (typeof p !== 'string' || !/^\d+\.\d+$/.test(p)) c.fail('python', `expected a Python version X.Y, got ${describe(data.python)}`, 'e.g. python: "3.11" (quoted, so that YAML keeps it a string)');
+    python = p;
+  }
+
+  return {
+    file,
+    prefix,
+    prefixSource,
+    python,
+    cacheDir: data.cache_dir === undefined ? defaultCacheDir(env, home) : resolve(baseDir, expandHome(c.string(data.cache_dir, 'cache_dir'), home)),
+    parallelDownloads: data.parallel_downloads === undefined ? 4 : c.number(data.parallel_downloads, 'parallel_downloads', 1, 64, true),
+    scriptTimeoutSeconds: data.script_timeout === undefined ? 300 : c.number(data.script_timeout, 'script_timeout', 1, 86_400, false),
+    autoupdate: data.autoupdate === undefined ? false : c.bool(data.autoupdate, 'autoupdate'),
+    network: data.network === undefined ? DEFAULT_NETWORK : network(data.network, c, baseDir),
+    repositories: opts.repos && opts.repos.length > 0 ? commandLineRepos(opts.repos, repositories, cwd, home) : repositories,
+  };
+}
+
+function showSecret(s: SecretSource): string {
+  return 'env' in s ? `*** (from $${s.env})` : `*** (from ${s.file})`;
+}
+
+/** The effective configuration as plain data, secrets masked (for `enpkg config`). */
+export function configToJson(cfg: EnpkgConfig): Record<string, unknown> {
+  return {
+    file: cfg.file,
+    prefix: cfg.prefix,
+    prefix_source: cfg.prefixSource,
+    python: cfg.python,
+    cache_dir: cfg.cacheDir,
+    parallel_downloads: cfg.parallelDownloads,
+    script_timeout: cfg.scriptTimeoutSeconds,
+    autoupdate: cfg.autoupdate,
+    network: {
+      connect_timeout: cfg.network.connectTimeoutMs / 1000,
+      idle_timeout: cfg.network.idleTimeoutMs / 1000,
+      timeout: cfg.network.totalTimeoutMs / 1000,
+      retries: cfg.network.retries,
+      retry_delay: cfg.network.retryDelayMs / 1000,
+      ca_file: cfg.network.caFile,
+      max_index_size: cfg.network.maxIndexSize,
+    },
+    repositories: cfg.repositories.map((r) => ({
+      name: r.name,
+      [r.location.kind === 'dir' ? 'path' : 'url']: describeLocation(r.location),
+      mirrors: r.mirrors.map(describeLocation),
+      keys: r.keys,
+      insecure: r.insecure,
+      auth:
+        r.auth === null
+          ? null
+          : r.auth.kind === 'token'
+            ? { token: showSecret(r.auth.token) }
+            : { user: typeof r.auth.user === 'string' ? r.auth.user : showSecret(r.auth.user), password: showSecret(r.auth.password) },
+      origin: r.origin,
+    })),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * enpkg's public library API.
+ *
+ *   versions and requirements  ->  resolve (request -> solution)  ->  plan (solution -> ordered actions)
+ *   scenarios: a described universe + request, for `enpkg solve`
+ */
+export * from './errors.js';
+export type * from './types.js';
+export { parseVersion, parseUpstream, versionOf, compareVersions, compareUpstream, packageLabel } from './version.js';
+export { parseRequirement, satisfies, combineRequirements, type ParseRequirementOptions } from './requirement.js';
+export { resolve, createRepository, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
+export { planTransaction, transactionToJson, dependencyOrder } from './plan.js';
+export { parseScenario, parsePackageString, type Scenario } from './scenario.js';
+
+// Configuration, repositories and the signed, compressed index.
+export type * from './repo/types.js';
+export { RepoErrorCodes } from './repo/errors.js';
+export { loadConfig, findConfigFile, configToJson, DEFAULT_NETWORK, type LoadConfigOptions } from './config.js';
+export { loadRepositories, loadRepository, type LoadRepositoriesOptions } from './repo/load.js';
+export { searchPackages, packageInfo, type SearchRow, type InfoResult, type InstalledRef, type QueryOptions } from './repo/query.js';
+export { redactUrl, parseLocation } from './repo/location.js';
+export { openIndexCache, repoCacheId, type IndexCache, type CachedIndexMeta } from './cache.js';
+export { createHttpClient, type HttpClient, type GetRequest, type GetResult } from './http/client.js';
+export { publishIndex, serializeIndex, serializeLegacyIndex, type PublishOptions, type PublishResult } from './index/write.js';
+export { decodeIndex } from './index/decode.js';
+export { parseIndexText, parseIndexDocument, entryToJson, INDEX_SCHEMA, type IndexDocument, type IndexEntryJson } from './index/parse.js';
+export { compressIndex, decompressIndex } from './index/zstd.js';
+export { writeKeyPair, readPrivateKey, signIndex, parsePublicKey, parseSignature, verifySignature } from './index/sign.js';

@@ -1,0 +1,140 @@
+/**
+ * Load the configured repositories' indexes:
+ *
+ *   fetch (cache validators; mirrors)  ->  verify signature  ->  decompress + parse + validate
+ *   ->  rollback / expiry  ->  commit to the cache and remember the serial
+ *
+ * Nothing is written until every check passed: a bad new index never replaces the cached good one.
+ * With `offline`, the cache is the only source. When every location is down (connection errors,
+ * timeouts, 5xx) and a cached index exists, it is used with a warning (its signature, serial and expiry are checked
+ * again like a new one).
+ */
+import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type IndexCache } from '../cache.js';
+import { PkgError } from '../errors.js';
+import { createHttpClient, type HttpClient } from '../http/client.js';
+import { decodeIndex } from '../index/decode.js';
+import { RepoErrorCodes } from './errors.js';
+import { fetchIndex, isOutage, type FetchOutcome } from './fetch.js';
+import { describeLocation, locationKey } from './location.js';
+import type { EnpkgConfig, IndexOrigin, LoadedRepository, RepoIndex, RepoReporter, RepositoryConfig, SerialStore } from './types.js';
+import { checkFreshness, checkLegacyAllowed, verifyIndexSignature } from './verify.js';
+
+export interface LoadRepositoriesOptions {
+  readonly offline?: boolean;
+  readonly reporter?: RepoReporter;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly now?: () => Date;
+  /** Injected for tests; default: the HTTP client built from `config.network`. */
+  readonly http?: HttpClient;
+  /** Default: files beside the index cache. */
+  readonly serials?: SerialStore;
+}
+
+interface Candidate {
+  readonly format: 'zst' | 'legacy';
+  readonly bytes: Buffer;
+  readonly signature: Buffer | null;
+  readonly origin: IndexOrigin;
+  readonly source: string;
+  /** Set when the bytes are new and should be cached once accepted. */
+  readonly fresh: Extract<FetchOutcome, { kind: 'fetched' }> | null;
+}
+
+function fromCache(cached: CachedIndex, origin: IndexOrigin, source: string): Candidate {
+  return { format: cached.meta.format, bytes: cached.bytes, signature: cached.signature, origin, source, fresh: null };
+}
+
+async function obtain(repo: RepositoryConfig, cache: IndexCache, cached: CachedIndex | null, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number }): Promise<Candidate> {
+  const cacheSource = `the cached index of ${repo.name}`;
+  if (opts.offline) {
+    if (cached === null) {
+      throw new PkgError(RepoErrorCodes.REPO_OFFLINE_NO_CACHE, `the index of ${repo.name} is not in the cache (${cache.dirOf(repo)}), and --offline forbids fetching it`, {
+        hint: 'run once without --offline to fill the cache',
+        details: { repository: repo.name },
+      });
+    }
+    return fromCache(cached, 'cache', cacheSource);
+  }
+  let outcome: FetchOutcome;
+  try {
+    outcome = await fetchIndex(repo, { http: opts.http, cached: cached?.meta ?? null, maxSize: opts.maxSize, ...(opts.env ? { env: opts.env } : {}), ...(opts.reporter ? { reporter: opts.reporter } : {}) });
+  } catch (e) {
+    if (cached === null || !isOutage(e)) throw e;
+    opts.reporter?.warn?.({ code: 'INDEX_FROM_CACHE', message: `${e.message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`, subject: repo.name });
+    return fromCache(cached, 'cache', cacheSource);
+  }
+  if (outcome.kind === 'not-modified') {
+    if (cached === null) throw new Error('unreachable: 304 without a cached copy');
+    opts.reporter?.info?.(`${outcome.shown}: not modified; using the cached copy`);
+    return fromCache(cached, 'not-modified', outcome.shown);
+  }
+  return { format: outcome.format, bytes: outcome.bytes, signature: outcome.signature, origin: 'fetched', source: outcome.shown, fresh: outcome };
+}
+
+/** Load one repository's index through the whole pipeline. */
+export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore }): Promise<LoadedRepository> {
+  const cached = cache.read(repo);
+  const candidate = await obtain(repo, cache, cached, opts);
+  const repoId = repoCacheId(repo);
+  const accepted = opts.serials.accepted(repoId);
+  const source = candidate.source === describeLocation(repo.location) ? `the index of ${repo.name}` : `the index of ${repo.name} (${candidate.source})`;
+
+  let signed = false;
+  if (candidate.format === 'legacy') checkLegacyAllowed(repo, accepted, source);
+  else signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+
+  const index: RepoIndex = decodeIndex(candidate.bytes, { format: candidate.format, source, repository: repo.name, maxSize: opts.maxSize });
+  checkFreshness(index, { acceptedSerial: accepted, now: (opts.now ?? (() => new Date()))(), source, repo, serialFile: cache.serialFile(repo) });
+  if (candidate.format === 'legacy') {
+    opts.reporter?.warn?.({
+      code: 'INDEX_LEGACY_MD5',
+      message: `${source}: Enstaller's legacy index.json (unsigned, md5 only: md5 is weak and cannot protect the eggs against tampering)`,
+      subject: repo.name,
+    });
+  }
+
+  const fresh = candidate.fresh;
+  if (fresh !== null) {
+    const sha256 = sha256Hex(fresh.bytes);
+    if (cached === null || cached.meta.sha256 !== sha256 || cached.meta.etag !== fresh.etag || cached.meta.url !== fresh.url || (cached.signature === null) !== (fresh.signature === null)) {
+      cache.write(repo, {
+        meta: {
+          version: 1,
+          location: locationKey(repo.location),
+          format: fresh.format,
+          url: fresh.url,
+          etag: fresh.etag,
+          lastModified: fresh.lastModified,
+          sha256,
+          size: fresh.bytes.length,
+          hasSignature: fresh.signature !== null,
+          serial: index.serial,
+          repository: index.repository,
+          fetchedAt: new Date().toISOString(),
+        },
+        bytes: fresh.bytes,
+        signature: fresh.signature,
+      });
+    }
+  }
+  if (index.format === 'zst' && (accepted === null || index.serial > accepted)) opts.serials.accept(repoId, index.serial, index.repository);
+  opts.reporter?.info?.(`${source}: ${index.entries.length} packages, serial ${index.serial}${signed ? ', signature verified' : ''} (${candidate.origin})`);
+  return { config: repo, index, origin: candidate.origin, source: candidate.source, signed };
+}
+
+/** Load every configured repository's index (in parallel), in configuration order. */
+export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
+  if (config.repositories.length === 0) {
+    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `no repositories configured${config.file ? ` in ${config.file}` : ''}`, {
+      hint: 'add "repositories:" to the configuration, or give --repo URL|DIR',
+    });
+  }
+  const cache = openIndexCache(config.cacheDir);
+  const http = opts.http ?? createHttpClient({ settings: config.network, ...(opts.reporter ? { reporter: opts.reporter } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const serials = opts.serials ?? cache.serials;
+  try {
+    return await Promise.all(config.repositories.map((repo) => loadRepository(repo, cache, { ...opts, http, serials, maxSize: config.network.maxIndexSize })));
+  } finally {
+    if (!opts.http) await http.close();
+  }
+}
