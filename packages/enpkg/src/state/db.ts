@@ -149,6 +149,7 @@ export class StateDb {
       mark: db.prepare<[number, string]>('UPDATE packages SET marked = ? WHERE key = ?'),
       eggNames: db.prepare<[], { egg_name: string }>('SELECT egg_name FROM packages ORDER BY egg_name'),
       nextRevision: db.prepare<[], { n: number }>('SELECT COALESCE(MAX(id) + 1, 0) AS n FROM revisions'),
+      latest: db.prepare<[], { n: number | null }>('SELECT MAX(id) AS n FROM revisions'),
       addRevision: db.prepare('INSERT INTO revisions (id, time, command, user, kind, txn_id, changes, installed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       revisions: db.prepare<[], RevisionRow>('SELECT * FROM revisions ORDER BY id'),
       revision: db.prepare<[number], RevisionRow>('SELECT * FROM revisions WHERE id = ?'),
@@ -185,6 +186,11 @@ export class StateDb {
   revision(id: number): Revision | undefined {
     const r = this.q.revision.get(id);
     return r ? toRevision(r) : undefined;
+  }
+
+  /** The newest revision number; undefined before the first. */
+  latestRevision(): number | undefined {
+    return this.q.latest.get()?.n ?? undefined;
   }
 
   /** The revision a transaction of egginst was recorded as, if it was. */

@@ -1,0 +1,106 @@
+/**
+ * Keeping the state database true to the disk. Run under the prefix lock, before anything else:
+ *   1. egginst's recovery finishes or rolls back a transaction a crash interrupted;
+ *   2. a committed egginst transaction whose revision enpkg did not record yet (a crash between the
+ *      commit mark and the SQLite commit) is recorded from the payload it carries;
+ *   3. packages installed or removed with plain egginst are recorded as an external revision.
+ * After this, `enpkg list` and the disk agree.
+ */
+import { acknowledgeCommitted, committedPayloads, listInstalled, readRecord, recoverPrefix } from 'egginst';
+import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst';
+import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
+
+/** What enpkg stores in an egginst journal: enough to record the revision without anything else. */
+export interface TxnPayload {
+  kind: RevisionKind;
+  command: string;
+  user: string;
+  /** For each package installed or updated: where it came from, and whether the user asked for it. */
+  packages: Record<string, { sha256: string | null; repository: string | null; depends: string[]; marked: boolean }>;
+  /** Marked flags of packages the transaction keeps but re-marks. */
+  marks?: { key: string; marked: boolean }[];
+}
+
+/** A package as its egginst record describes it (files included). */
+export function packageFromRecord(prefix: string, key: string, meta: Partial<TxnPayload['packages'][string]> = {}): PackageWrite {
+  const rec = readRecord(prefix, key);
+  if (!rec) throw new Error(`the install record of ${key} vanished`);
+  const files: FileRecord[] = rec.records ?? rec.files.map((f) => ({ path: f.replace(/^\.\//, ''), kind: 'file' }));
+  return {
+    key,
+    name: rec.name,
+    version: rec.version,
+    build: rec.build,
+    eggName: rec.egg_name,
+    sha256: meta.sha256 ?? null,
+    repository: meta.repository ?? null,
+    marked: meta.marked ?? true,
+    depends: meta.depends ?? rec.spec?.packages ?? [],
+    files,
+  };
+}
+
+/** Record a committed egginst transaction as a revision (once: a second call finds it recorded). */
+export function recordTransaction(state: StateDb, prefix: string, j: Journal): number {
+  const done = state.revisionOfTransaction(j.id);
+  if (done !== undefined) return done;
+  const payload = j.payload as TxnPayload;
+  const put: PackageWrite[] = [];
+  const remove: string[] = [];
+  for (const c of j.changes) {
+    if (c.kind === 'remove') remove.push(c.key);
+    else put.push(packageFromRecord(prefix, c.key, payload.packages[c.key]));
+  }
+  const input: CommitInput = { kind: payload.kind, command: payload.command, user: payload.user, txnId: j.id, changes: j.changes, put, remove };
+  if (payload.marks) input.mark = payload.marks;
+  return state.commit(input);
+}
+
+export interface ReconcileResult {
+  recovered: RecoveryOutcome[];
+  /** Revisions recorded from transactions a crash left unrecorded. */
+  recorded: number[];
+  /** The external-change revision, if plain egginst changed the prefix. */
+  drift: number | null;
+}
+
+export function reconcile(state: StateDb, prefix: string, opts: { user: string; reporter?: Reporter }): ReconcileResult {
+  const recovered = recoverPrefix(prefix, opts.reporter);
+  const recorded: number[] = [];
+  for (const j of committedPayloads(prefix)) {
+    if (j.payload !== undefined) recorded.push(recordTransaction(state, prefix, j));
+    acknowledgeCommitted(prefix, j.id);
+  }
+  if (state.latestRevision() === undefined) {
+    // Revision 0 is the prefix as enpkg first found it (empty, or what egginst had installed).
+    const put = listInstalled(prefix).map((p) => packageFromRecord(prefix, p.key));
+    const changes: Change[] = put.map((p) => ({ kind: 'install', key: p.key, name: p.name, version: p.version, build: p.build, eggName: p.eggName }));
+    state.commit({ kind: 'import', command: '(state when enpkg first ran here)', user: opts.user, changes, put, remove: [] });
+    return { recovered, recorded, drift: null };
+  }
+  return { recovered, recorded, drift: recordDrift(state, prefix, opts.user) };
+}
+
+/** Compare the disk with the database; record any difference as an external revision. */
+export function recordDrift(state: StateDb, prefix: string, user: string): number | null {
+  const disk = new Map(listInstalled(prefix).map((p) => [p.key, p]));
+  const db = new Map(state.installed().map((p) => [p.key, p]));
+  const changes: Change[] = [];
+  const put: PackageWrite[] = [];
+  const remove: string[] = [];
+  for (const [key, d] of disk) {
+    const known = db.get(key);
+    if (known && known.eggName === d.eggName) continue;
+    const p = packageFromRecord(prefix, key, { marked: known?.marked ?? true });
+    put.push(p);
+    const to = { version: p.version, build: p.build, eggName: p.eggName };
+    changes.push(known ? { kind: 'update', key, name: p.name, from: { version: known.version, build: known.build, eggName: known.eggName }, to } : { kind: 'install', key, name: p.name, ...to });
+  }
+  for (const [key, known] of db) {
+    if (disk.has(key)) continue;
+    remove.push(key);
+    changes.push({ kind: 'remove', key, name: known.name, version: known.version, build: known.build, eggName: known.eggName });
+  }
+  if (changes.length === 0) return null;
+  return state.commit({ kind: 'external', command: '(changed outside enpkg, e.g. with egginst)', user, changes, put, remove });
+}
