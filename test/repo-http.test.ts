@@ -272,6 +272,10 @@ test('a server that stalls: the idle timeout ends each attempt (and a mute one t
   const stalled = config(w, nginx, `  - {url: "https://127.0.0.1:${stall.port}/main/", name: slow}\n`);
   failed(await search(w, stalled), 'REPO_TIMEOUT', /the server sent nothing for 0\.50 s \(idle timeout\) \(after 3 attempts\)/);
   assert.ok(stall.connections() >= 3);
+  // The overall timeout bounds one file, retries included.
+  const overall = config(w, nginx, `  - {url: "https://127.0.0.1:${stall.port}/main/", name: slow}\n`, 'overall.yaml');
+  writeFileSync(overall, readFileSync(overall, 'utf8').replace('idle_timeout: 0.5', 'idle_timeout: 30').replace('\n  timeout: 30', '\n  timeout: 0.4'));
+  failed(await search(w, overall), 'REPO_TIMEOUT', /not done within 0\.40 s \(overall timeout\)/);
   const mute = await stallingServer(t, { tls: false });
   failed(await search(w, config(w, nginx, `  - {url: "https://127.0.0.1:${mute.port}/main/", name: mute}\n`, 'mute.yaml')), 'REPO_TIMEOUT', /timeout/);
 

@@ -29,6 +29,8 @@ export interface CachedIndexMeta {
   readonly sha256: string;
   readonly size: number;
   readonly hasSignature: boolean;
+  /** sha256 of the signature file, so that a re-signed, otherwise unchanged index replaces it. */
+  readonly signatureSha256: string | null;
   readonly serial: number;
   readonly repository: string | null;
   readonly fetchedAt: string;

@@ -227,3 +227,16 @@ test('a legacy index is refused when keys are configured, and after a signed ind
   const unsigned: EnpkgConfig = { ...s.config, repositories: s.config.repositories.map((r) => ({ ...r, keys: [] })) };
   await refusedWith(unsigned, 'INDEX_LEGACY_REFUSED', /serial 1 of index\.json\.zst was accepted .* before \(a downgrade\)/);
 });
+
+test('key rotation: the same index re-signed with a new key replaces the cached signature', async (t) => {
+  const s = setup(t);
+  const bytes = writeIndex(s.repo, { serial: 1 }, s.keys);
+  await loadRepositories(s.config);
+  const next = makeKeys(join(s.repo, '..'), 'next');
+  writeIndex(s.repo, bytes, next);
+  const rotated: EnpkgConfig = { ...s.config, repositories: s.config.repositories.map((r) => ({ ...r, keys: [next.publicKey] })) };
+  const [online] = await loadRepositories(rotated);
+  assert.equal(online!.signed, true);
+  const [offline] = await loadRepositories(rotated, { offline: true });
+  assert.equal(offline!.signed, true);
+});

@@ -9,13 +9,13 @@
  * timeouts, 5xx) and a cached index exists, it is used with a warning (its signature, serial and expiry are checked
  * again like a new one).
  */
-import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type IndexCache } from '../cache.js';
+import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../cache.js';
 import { PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { decodeIndex } from '../index/decode.js';
 import { RepoErrorCodes } from './errors.js';
 import { fetchIndex, isOutage, type FetchOutcome } from './fetch.js';
-import { describeLocation, locationKey } from './location.js';
+import { locationKey } from './location.js';
 import type { EnpkgConfig, IndexOrigin, LoadedRepository, RepoIndex, RepoReporter, RepositoryConfig, SerialStore } from './types.js';
 import { checkFreshness, checkLegacyAllowed, verifyIndexSignature } from './verify.js';
 
@@ -44,10 +44,15 @@ function fromCache(cached: CachedIndex, origin: IndexOrigin, source: string): Ca
   return { format: cached.meta.format, bytes: cached.bytes, signature: cached.signature, origin, source, fresh: null };
 }
 
-async function obtain(repo: RepositoryConfig, cache: IndexCache, cached: CachedIndex | null, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number }): Promise<Candidate> {
+/**
+ * The index bytes to check: fetched, or the cached copy (304, --offline, or an outage). The cached
+ * bytes are read only when they are used; a fresh fetch is compared with the cache's metadata.
+ */
+async function obtain(repo: RepositoryConfig, cache: IndexCache, meta: CachedIndexMeta | null, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number }): Promise<Candidate> {
   const cacheSource = `the cached index of ${repo.name}`;
   if (opts.offline) {
-    if (cached === null) {
+    const cached = meta && cache.read(repo);
+    if (!cached) {
       throw new PkgError(RepoErrorCodes.REPO_OFFLINE_NO_CACHE, `the index of ${repo.name} is not in the cache (${cache.dirOf(repo)}), and --offline forbids fetching it`, {
         hint: 'run once without --offline to fill the cache',
         details: { repository: repo.name },
@@ -55,29 +60,36 @@ async function obtain(repo: RepositoryConfig, cache: IndexCache, cached: CachedI
     }
     return fromCache(cached, 'cache', cacheSource);
   }
+  const fetchOpts = (cached: CachedIndexMeta | null) => ({ http: opts.http, cached, maxSize: opts.maxSize, ...(opts.env ? { env: opts.env } : {}), ...(opts.reporter ? { reporter: opts.reporter } : {}) });
   let outcome: FetchOutcome;
   try {
-    outcome = await fetchIndex(repo, { http: opts.http, cached: cached?.meta ?? null, maxSize: opts.maxSize, ...(opts.env ? { env: opts.env } : {}), ...(opts.reporter ? { reporter: opts.reporter } : {}) });
+    outcome = await fetchIndex(repo, fetchOpts(meta));
   } catch (e) {
-    if (cached === null || !isOutage(e)) throw e;
-    opts.reporter?.warn?.({ code: 'INDEX_FROM_CACHE', message: `${e.message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`, subject: repo.name });
+    const cached = meta && isOutage(e) ? cache.read(repo) : null;
+    if (!cached) throw e;
+    opts.reporter?.warn?.({ code: 'INDEX_FROM_CACHE', message: `${(e as Error).message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`, subject: repo.name });
     return fromCache(cached, 'cache', cacheSource);
   }
   if (outcome.kind === 'not-modified') {
-    if (cached === null) throw new Error('unreachable: 304 without a cached copy');
-    opts.reporter?.info?.(`${outcome.shown}: not modified; using the cached copy`);
-    return fromCache(cached, 'not-modified', outcome.shown);
+    const cached = cache.read(repo);
+    if (cached) {
+      opts.reporter?.info?.(`${outcome.shown}: not modified; using the cached copy`);
+      return fromCache(cached, 'not-modified', outcome.shown);
+    }
+    // The cached bytes went missing or were damaged since their metadata was read: fetch it all.
+    outcome = await fetchIndex(repo, fetchOpts(null));
+    if (outcome.kind === 'not-modified') throw new Error('unreachable: 304 without validators');
   }
   return { format: outcome.format, bytes: outcome.bytes, signature: outcome.signature, origin: 'fetched', source: outcome.shown, fresh: outcome };
 }
 
 /** Load one repository's index through the whole pipeline. */
 export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore }): Promise<LoadedRepository> {
-  const cached = cache.read(repo);
-  const candidate = await obtain(repo, cache, cached, opts);
+  const meta = cache.readMeta(repo);
+  const candidate = await obtain(repo, cache, meta, opts);
   const repoId = repoCacheId(repo);
   const accepted = opts.serials.accepted(repoId);
-  const source = candidate.source === describeLocation(repo.location) ? `the index of ${repo.name}` : `the index of ${repo.name} (${candidate.source})`;
+  const source = `the index of ${repo.name} (${candidate.source})`;
 
   let signed = false;
   if (candidate.format === 'legacy') checkLegacyAllowed(repo, accepted, source);
@@ -96,7 +108,8 @@ export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, 
   const fresh = candidate.fresh;
   if (fresh !== null) {
     const sha256 = sha256Hex(fresh.bytes);
-    if (cached === null || cached.meta.sha256 !== sha256 || cached.meta.etag !== fresh.etag || cached.meta.url !== fresh.url || (cached.signature === null) !== (fresh.signature === null)) {
+    const signatureSha256 = fresh.signature === null ? null : sha256Hex(fresh.signature);
+    if (meta === null || meta.sha256 !== sha256 || meta.etag !== fresh.etag || meta.url !== fresh.url || meta.signatureSha256 !== signatureSha256) {
       cache.write(repo, {
         meta: {
           version: 1,
@@ -108,6 +121,7 @@ export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, 
           sha256,
           size: fresh.bytes.length,
           hasSignature: fresh.signature !== null,
+          signatureSha256,
           serial: index.serial,
           repository: index.repository,
           fetchedAt: new Date().toISOString(),
