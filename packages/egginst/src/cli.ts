@@ -68,6 +68,13 @@ function positiveNumber(v: string): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that stops early (`egginst --list | head`) closes stdout: stop writing, never crash
+  // (a transaction must still finish or roll back properly).
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
   const cmd = program();
   try {
     cmd.parse(argv, { from: 'user' });

@@ -45,7 +45,17 @@ export function formatError(e: PkgError): string {
   return `enpkg: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
 }
 
+/** A reader that stops early (`enpkg search | head`) closes our stdout: stop writing, do not crash. */
+function ignoreClosedPipes(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
+  if (io === processIO) ignoreClosedPipes();
   const ctx: CliContext = { io, exitCode: 0 };
   const program = new Command('enpkg')
     .description('a package manager for .egg archives')
