@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -57,6 +57,27 @@ test('a transaction committed by egginst but not yet recorded is recorded from i
     assert.equal(state.get('upg')!.repository, 'main');
     assert.deepEqual(committedPayloads(p), []);
     assert.deepEqual(reconcile(state, p, { user: 'me' }).recorded, []);
+  } finally {
+    state.close();
+  }
+});
+
+test("Enstaller's enpkg.hist is imported on first use, then the prefix as found", async (t) => {
+  const p = prefix(t);
+  await runTransaction([{ kind: 'install', eggPath: egg('upg-2.0-1') }], { prefix: p, durable: false });
+  writeFileSync(
+    join(p, 'enpkg.hist'),
+    '==> 2011-08-01 21:17:22 CDT <==\nappinst-2.1.0-1.egg\nbasemap-1.0.1-1.egg\n==> 2011-08-01 22:38:37 CDT <==\n-basemap-1.0.1-1.egg\n+basemap-1.0.2-1.egg\n+numpy-1.6.1-2.egg\n',
+  );
+  const state = openState(p);
+  try {
+    reconcile(state, p, { user: 'me' });
+    const revs = state.revisions();
+    assert.deepEqual(revs.map((r) => [r.id, r.kind]), [[0, 'import'], [1, 'import'], [2, 'import']]);
+    assert.deepEqual(revs[0]!.installed, ['appinst-2.1.0-1.egg', 'basemap-1.0.1-1.egg']);
+    assert.deepEqual(revs[1]!.installed, ['appinst-2.1.0-1.egg', 'basemap-1.0.2-1.egg', 'numpy-1.6.1-2.egg']);
+    assert.deepEqual(revs[1]!.changes.map((c) => `${c.kind} ${c.kind === 'update' ? c.to.eggName : c.eggName}`), ['remove basemap-1.0.1-1.egg', 'install basemap-1.0.2-1.egg', 'install numpy-1.6.1-2.egg']);
+    assert.deepEqual(revs[2]!.installed, ['upg-2.0-1.egg'], 'the last revision is what is really installed');
   } finally {
     state.close();
   }

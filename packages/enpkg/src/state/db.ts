@@ -50,6 +50,16 @@ const MIGRATIONS: readonly string[] = [
      repository TEXT PRIMARY KEY,
      serial INTEGER NOT NULL,
      accepted_at TEXT NOT NULL
+   );
+   CREATE TABLE eggs (
+     egg_name TEXT PRIMARY KEY,
+     key TEXT NOT NULL,
+     name TEXT NOT NULL,
+     version TEXT NOT NULL,
+     build INTEGER NOT NULL,
+     sha256 TEXT,
+     repository TEXT,
+     depends TEXT NOT NULL DEFAULT '[]'
    );`,
 ];
 
@@ -98,6 +108,8 @@ export interface CommitInput {
   remove: string[];
   /** Keys whose marked flag changes, without other change. */
   mark?: { key: string; marked: boolean }[];
+  /** For imported history: the installed set as that history says, not as the packages table has it. */
+  installed?: string[];
 }
 
 interface Row {
@@ -155,6 +167,12 @@ export class StateDb {
       revision: db.prepare<[number], RevisionRow>('SELECT * FROM revisions WHERE id = ?'),
       byTxn: db.prepare<[string], { id: number }>('SELECT id FROM revisions WHERE txn_id = ?'),
       serial: db.prepare<[string], { serial: number }>('SELECT serial FROM serials WHERE repository = ?'),
+      putEgg: db.prepare(
+        `INSERT INTO eggs (egg_name, key, name, version, build, sha256, repository, depends) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (egg_name) DO UPDATE SET sha256 = COALESCE(excluded.sha256, eggs.sha256), repository = COALESCE(excluded.repository, eggs.repository)`,
+      ),
+      egg: db.prepare<[string], EggRow>('SELECT * FROM eggs WHERE egg_name = ?'),
+      setMarked: db.prepare<[number, string]>('UPDATE packages SET marked = ? WHERE key = ?'),
       putSerial: db.prepare('INSERT OR REPLACE INTO serials (repository, serial, accepted_at) VALUES (?, ?, ?)'),
     };
   }
@@ -198,6 +216,19 @@ export class StateDb {
     return this.q.byTxn.get(txnId)?.id;
   }
 
+  /** An egg that was installed here at some revision: what revert needs to find it again. */
+  egg(eggName: string): EggRecord | undefined {
+    const r = this.q.egg.get(eggName);
+    return r && { eggName: r.egg_name, key: r.key, name: r.name, version: r.version, build: r.build, sha256: r.sha256, repository: r.repository, depends: JSON.parse(r.depends) as string[] };
+  }
+
+  /** Change whether packages count as asked for by the user (no files change, no revision). */
+  setMarked(marks: readonly { key: string; marked: boolean }[]): void {
+    this.db.transaction(() => {
+      for (const m of marks) this.q.setMarked.run(m.marked ? 1 : 0, m.key);
+    })();
+  }
+
   acceptedSerial(repository: string): number | undefined {
     return this.q.serial.get(repository)?.serial;
   }
@@ -224,12 +255,13 @@ export class StateDb {
           installedAt: time,
           depends: JSON.stringify(p.depends),
         });
+        this.q.putEgg.run(p.eggName, p.key, p.name, p.version, p.build, p.sha256, p.repository, JSON.stringify(p.depends));
         this.q.deleteFiles.run(p.key);
         for (const f of p.files) this.q.putFile.run(p.key, f.path, f.kind, f.sha256 ?? null, f.size ?? null, f.mode ?? null, f.target ?? null);
       }
       for (const m of input.mark ?? []) this.q.mark.run(m.marked ? 1 : 0, m.key);
       const id = this.q.nextRevision.get()!.n;
-      const installed = this.q.eggNames.all().map((r) => r.egg_name);
+      const installed = input.installed ?? this.q.eggNames.all().map((r) => r.egg_name);
       this.q.addRevision.run(id, time, input.command, input.user, input.kind, input.txnId ?? null, JSON.stringify(input.changes), JSON.stringify(installed));
       return id;
     });
@@ -239,6 +271,28 @@ export class StateDb {
   close(): void {
     this.db.close();
   }
+}
+
+export interface EggRecord {
+  eggName: string;
+  key: string;
+  name: string;
+  version: string;
+  build: number;
+  sha256: string | null;
+  repository: string | null;
+  depends: string[];
+}
+
+interface EggRow {
+  egg_name: string;
+  key: string;
+  name: string;
+  version: string;
+  build: number;
+  sha256: string | null;
+  repository: string | null;
+  depends: string;
 }
 
 interface RevisionRow {

@@ -6,9 +6,12 @@
  *   3. packages installed or removed with plain egginst are recorded as an external revision.
  * After this, `enpkg list` and the disk agree.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { acknowledgeCommitted, committedPayloads, listInstalled, readRecord, recoverPrefix } from 'egginst';
 import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
+import { parseHist } from './hist.js';
 
 /** What enpkg stores in an egginst journal: enough to record the revision without anything else. */
 export interface TxnPayload {
@@ -72,7 +75,14 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
     acknowledgeCommitted(prefix, j.id);
   }
   if (state.latestRevision() === undefined) {
-    // Revision 0 is the prefix as enpkg first found it (empty, or what egginst had installed).
+    // Enstaller's history comes first, if the prefix has one; then the prefix as enpkg found it.
+    const histFile = join(prefix, 'enpkg.hist');
+    if (existsSync(histFile)) {
+      for (const h of parseHist(readFileSync(histFile, 'utf8'), histFile)) {
+        state.commit({ kind: 'import', command: '(imported from enpkg.hist)', user: opts.user, time: h.time, changes: h.changes, put: [], remove: [], installed: h.installed });
+      }
+    }
+    // Revision 0 (when there was no history) is the prefix as enpkg first found it.
     const put = listInstalled(prefix).map((p) => packageFromRecord(prefix, p.key));
     const changes: Change[] = put.map((p) => ({ kind: 'install', key: p.key, name: p.name, version: p.version, build: p.build, eggName: p.eggName }));
     state.commit({ kind: 'import', command: '(state when enpkg first ran here)', user: opts.user, changes, put, remove: [] });

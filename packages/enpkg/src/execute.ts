@@ -1,0 +1,88 @@
+/**
+ * Stage 6: carry out a planned transaction as one egginst transaction, and record it. All eggs are
+ * fetched and verified first (fetch/), then staged, applied and committed together; the revision
+ * (state database) follows egginst's commit mark, and a crash in between is finished by the next
+ * run's reconciliation from the payload the journal carries.
+ */
+import { acknowledgeCommitted, committedPayloads, openTransaction, PkgError, type Change, type Job as EggJob, type Reporter, type Warning } from 'egginst';
+import type { Session } from './session.js';
+import type { RevisionKind } from './state/db.js';
+import { recordTransaction, type TxnPayload } from './state/sync.js';
+import type { Action } from './types.js';
+
+/** An egg ready to install: verified, in the cache. */
+export interface ReadyEgg {
+  key: string;
+  eggName: string;
+  path: string;
+  sha256: string | null;
+  repository: string | null;
+}
+
+export interface ExecuteInput {
+  session: Session;
+  actions: readonly Action[];
+  /** By key, for every install and update action. */
+  eggs: ReadonlyMap<string, ReadyEgg>;
+  /** Keys the user asked for, after the transaction (the others are automatic). */
+  marked: ReadonlySet<string>;
+  kind: RevisionKind;
+  command: string;
+  noScripts?: boolean;
+  force?: boolean;
+  reporter?: Reporter;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteResult {
+  revision: number;
+  changes: Change[];
+  warnings: Warning[];
+}
+
+export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
+  const { session, actions } = input;
+  const jobs: EggJob[] = [];
+  const packages: TxnPayload['packages'] = {};
+  for (const a of actions) {
+    if (a.kind === 'remove') {
+      jobs.push({ kind: 'remove', key: a.package.key });
+      continue;
+    }
+    const pkg = a.kind === 'install' ? a.package : a.to;
+    const egg = input.eggs.get(pkg.key);
+    if (!egg) throw new PkgError('INTERNAL', `no egg was fetched for ${pkg.key}`);
+    jobs.push({ kind: 'install', eggPath: egg.path, eggName: egg.eggName });
+    packages[pkg.key] = { sha256: egg.sha256, repository: egg.repository, depends: [...pkg.depends], marked: input.marked.has(pkg.key) };
+  }
+  const marks = session.state
+    .installed()
+    .filter((r) => !(r.key in packages) && r.marked !== input.marked.has(r.key) && !actions.some((a) => a.kind === 'remove' && a.package.key === r.key))
+    .map((r) => ({ key: r.key, marked: input.marked.has(r.key) }));
+  const payload: TxnPayload = { kind: input.kind, command: input.command, user: session.user, packages, ...(marks.length ? { marks } : {}) };
+
+  const tx = await openTransaction({
+    prefix: session.prefix,
+    lock: session.lock,
+    payload,
+    force: !!input.force,
+    noScripts: !!input.noScripts,
+    timeoutSeconds: session.config.scriptTimeoutSeconds,
+    ...(input.reporter ? { reporter: input.reporter } : {}),
+    ...(input.signal ? { signal: input.signal } : {}),
+    command: input.command,
+  });
+  let result;
+  try {
+    await tx.prepare(jobs);
+    await tx.apply();
+    result = tx.commit();
+  } finally {
+    await tx.close();
+  }
+  const journal = committedPayloads(session.prefix).find((j) => j.id === result.id);
+  if (!journal) throw new PkgError('INTERNAL', `transaction ${result.id} committed but its journal is missing`);
+  const revision = recordTransaction(session.state, session.prefix, journal);
+  acknowledgeCommitted(session.prefix, journal.id);
+  return { revision, changes: result.changes, warnings: result.warnings };
+}
