@@ -3,3 +3,4 @@ export * from './run.js';
 export * from './tmp.js';
 export * from './tree.js';
 export * from './zip.js';
+export * from './enpkg.js';

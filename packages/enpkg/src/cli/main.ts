@@ -8,8 +8,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PkgError } from '../errors.js';
+import { registerCache } from './cache.js';
 import { registerRepositoryCommands } from './repositories.js';
 import { registerSolve } from './solve.js';
+import { registerTransact } from './transact.js';
+import { registerInstalled } from './installed.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -24,7 +27,7 @@ export interface CliContext {
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: readonly RegisterCommand[] = [registerSolve, registerRepositoryCommands];
+const COMMANDS: readonly RegisterCommand[] = [registerSolve, registerRepositoryCommands, registerTransact, registerInstalled, registerCache];
 
 const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
@@ -54,6 +57,27 @@ function ignoreClosedPipes(): void {
   }
 }
 
+/** Enstaller's spellings (`enpkg --list`, `enpkg -s numpy`, `enpkg --revert 3`...) as the commands they mean. */
+const ALIASES: Record<string, string[]> = {
+  '-s': ['search'],
+  '--search': ['search'],
+  '-l': ['list'],
+  '--list': ['list'],
+  '-i': ['info'],
+  '--info': ['info'],
+  '--remove': ['remove'],
+  '--revert': ['revert'],
+  '--log': ['history'],
+  '--freeze': ['freeze'],
+  '--update-all': ['update', '--all'],
+};
+
+export function enstallerAliases(argv: readonly string[]): readonly string[] {
+  const i = argv.findIndex((a) => a in ALIASES);
+  if (i === -1 || argv.slice(0, i).some((a) => !a.startsWith('-'))) return argv;
+  return [...ALIASES[argv[i]!]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
+}
+
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   if (io === processIO) ignoreClosedPipes();
   const ctx: CliContext = { io, exitCode: 0 };
@@ -64,6 +88,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run "enpkg --help" for usage)');
   for (const register of COMMANDS) register(program, ctx);
+  argv = enstallerAliases(argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;

@@ -4,12 +4,16 @@
  * origin changes), retries with exponential back-off on connection errors, timeouts and 5xx,
  * connect / idle / overall timeouts, a size cap, proxies from HTTPS_PROXY / NO_PROXY (undici's
  * EnvHttpProxyAgent: Node 20's fetch reads neither). URLs are redacted in every message.
+ *
+ * `get` reads a small body (an index) into memory under a cap; `download` streams a large one (an
+ * egg) into a sink the caller opens per attempt (a `.partial` file, hashed as it is written).
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
-import { PkgError } from '../errors.js';
+import { ErrorCodes, PkgError } from '../errors.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import { redactUrl } from '../repo/location.js';
 import type { NetworkSettings, RepoReporter } from '../repo/types.js';
@@ -17,17 +21,22 @@ import { classifyNetworkError, httpStatusError } from './errors.js';
 
 export const MAX_REDIRECTS = 5;
 
-export interface GetRequest {
+interface RequestBase {
   readonly url: string;
   /** Sent only to the origin of `url`: dropped as soon as a redirect leaves it. */
   readonly authorization: string | null;
   /** The repository is marked insecure: plain http allowed (also as a redirect target). */
   readonly allowHttp: boolean;
+  /** What is being fetched, for messages: `the index of acme`. */
+  readonly what: string;
+  /** Aborting it ends the request (and any retry) with an INTERRUPTED error. */
+  readonly signal?: AbortSignal;
+}
+
+export interface GetRequest extends RequestBase {
   readonly etag?: string | null;
   readonly lastModified?: string | null;
   readonly maxBytes: number;
-  /** What is being fetched, for messages: `the index of acme`. */
-  readonly what: string;
 }
 
 export type GetResult =
@@ -35,8 +44,30 @@ export type GetResult =
   | { readonly status: 'not-modified'; readonly url: string }
   | { readonly status: 'not-found'; readonly url: string };
 
+/**
+ * Where a download's body goes. A fresh sink is opened for every attempt that gets a 200; a failed
+ * attempt's sink is aborted before the next one is opened.
+ */
+export interface DownloadSink<T> {
+  /** Must reject (with a PkgError) to refuse the body, e.g. when it grows past the expected size. */
+  write(chunk: Buffer): Promise<void>;
+  /** The body ended: must check it and return the result, or reject (the sink cleans up itself). */
+  finish(): Promise<T>;
+  /** The attempt failed or was interrupted: must release what `open` took (never rejects). */
+  abort(): Promise<void>;
+}
+
+export interface DownloadRequest<T> extends RequestBase {
+  /** Called per attempt once the response is a 200; `contentLength` is null when the server sent none. */
+  open(response: { readonly url: string; readonly contentLength: number | null }): Promise<DownloadSink<T>>;
+}
+
+export type DownloadResult<T> = { readonly status: 'ok'; readonly value: T; readonly url: string } | { readonly status: 'not-found'; readonly url: string };
+
 export interface HttpClient {
   get(req: GetRequest): Promise<GetResult>;
+  /** Stream a body into a sink: redirects, retries, timeouts and credentials as for `get`. */
+  download<T>(req: DownloadRequest<T>): Promise<DownloadResult<T>>;
   close(): Promise<void>;
 }
 
@@ -67,6 +98,16 @@ function caList(settings: NetworkSettings, env: NodeJS.ProcessEnv): string[] | u
   return list;
 }
 
+/** Contexts by their CA list: a second client (index, then eggs) does not build the same one again. */
+const contexts = new Map<string, SecureContext>();
+
+function secureContextFor(ca: readonly string[]): SecureContext {
+  const key = createHash('sha256').update(ca.join('\n')).digest('hex');
+  let ctx = contexts.get(key);
+  if (!ctx) contexts.set(key, (ctx = createSecureContext({ ca: [...ca] })));
+  return ctx;
+}
+
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | null {
   const v = headers[name];
   if (v === undefined) return null;
@@ -81,21 +122,29 @@ function discard(body: Dispatcher.ResponseData['body']): void {
   body.destroy();
 }
 
-/** One attempt: follows redirects, reads the body under the cap. Throws PkgError with `retryable` in details. */
 type Undici = typeof import('undici');
 
 /** undici is loaded on the first request: commands that never touch the network do not pay for it. */
 let undici: Promise<Undici> | null = null;
 const loadUndici = (): Promise<Undici> => (undici ??= import('undici'));
 
-async function attempt(dispatcher: Dispatcher, req: GetRequest, settings: NetworkSettings, signal: AbortSignal): Promise<GetResult> {
+type Response =
+  | { readonly status: 'ok'; readonly res: Dispatcher.ResponseData; readonly url: URL }
+  | { readonly status: 'not-modified' | 'not-found'; readonly url: URL };
+
+/**
+ * One attempt up to the final response's headers: follows redirects, maps statuses. A 200's body is
+ * left to the caller. Throws PkgError with `retryable` in details.
+ */
+async function respond(dispatcher: Dispatcher, req: GetRequest | DownloadRequest<unknown>, settings: NetworkSettings, signal: AbortSignal): Promise<Response> {
   let url = new URL(req.url);
   const origin = url.origin;
+  const conditional = 'maxBytes' in req ? req : null;
   for (let hop = 0; ; hop++) {
     const headers: Record<string, string> = { 'user-agent': 'enpkg', accept: '*/*' };
     if (req.authorization && url.origin === origin) headers.authorization = req.authorization;
-    if (req.etag) headers['if-none-match'] = req.etag;
-    if (req.lastModified) headers['if-modified-since'] = req.lastModified;
+    if (conditional?.etag) headers['if-none-match'] = conditional.etag;
+    if (conditional?.lastModified) headers['if-modified-since'] = conditional.lastModified;
     let res: Dispatcher.ResponseData;
     try {
       res = await (await loadUndici()).request(url, { method: 'GET', headers, dispatcher, signal, headersTimeout: settings.idleTimeoutMs, bodyTimeout: settings.idleTimeoutMs });
@@ -125,45 +174,83 @@ async function attempt(dispatcher: Dispatcher, req: GetRequest, settings: Networ
       url = next;
       continue;
     }
-    if (status === 304) {
+    if (status === 304 && conditional) {
       discard(res.body);
-      return { status: 'not-modified', url: url.toString() };
+      return { status: 'not-modified', url };
     }
     if (status === 404 || status === 410) {
       discard(res.body);
-      return { status: 'not-found', url: url.toString() };
+      return { status: 'not-found', url };
     }
     if (status !== 200) {
       discard(res.body);
       throw httpStatusError(status, url, req.what, headers.authorization !== undefined);
     }
-    const length = Number(header(res.headers, 'content-length') ?? NaN);
-    const tooLarge = (): PkgError =>
-      new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${req.what}: ${redactUrl(url)} is larger than the ${req.maxBytes} bytes allowed`, {
-        hint: 'raise network.max_index_size in the configuration if the repository really is that large',
-        details: { url: redactUrl(url), limit: req.maxBytes },
-      });
-    if (Number.isFinite(length) && length > req.maxBytes) {
-      discard(res.body);
-      throw tooLarge();
-    }
-    const chunks: Buffer[] = [];
-    let total = 0;
-    try {
-      for await (const chunk of res.body) {
-        total += (chunk as Buffer).length;
-        if (total > req.maxBytes) {
-          discard(res.body);
-          throw tooLarge();
-        }
-        chunks.push(chunk as Buffer);
-      }
-    } catch (e) {
-      if (e instanceof PkgError) throw e;
-      throw classifyNetworkError(e, url, req.what, settings, signal);
-    }
-    return { status: 'ok', body: Buffer.concat(chunks, total), etag: header(res.headers, 'etag'), lastModified: header(res.headers, 'last-modified'), url: url.toString() };
+    return { status: 'ok', res, url };
   }
+}
+
+function contentLength(res: Dispatcher.ResponseData): number | null {
+  const text = header(res.headers, 'content-length');
+  const n = text === null ? NaN : Number(text);
+  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+}
+
+/** `get`: the whole body in memory, under the cap. */
+async function readBody(r: Extract<Response, { status: 'ok' }>, req: GetRequest, settings: NetworkSettings, signal: AbortSignal): Promise<GetResult> {
+  const { res, url } = r;
+  const length = contentLength(res);
+  const tooLarge = (): PkgError =>
+    new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${req.what}: ${redactUrl(url)} is larger than the ${req.maxBytes} bytes allowed`, {
+      hint: 'raise network.max_index_size in the configuration if the repository really is that large',
+      details: { url: redactUrl(url), limit: req.maxBytes },
+    });
+  if (length !== null && length > req.maxBytes) {
+    discard(res.body);
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of res.body) {
+      total += (chunk as Buffer).length;
+      if (total > req.maxBytes) {
+        discard(res.body);
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (e) {
+    if (e instanceof PkgError) throw e;
+    throw classifyNetworkError(e, url, req.what, settings, signal);
+  }
+  return { status: 'ok', body: Buffer.concat(chunks, total), etag: header(res.headers, 'etag'), lastModified: header(res.headers, 'last-modified'), url: url.toString() };
+}
+
+/** `download`: the body streamed into a sink opened for this attempt. */
+async function streamBody<T>(r: Extract<Response, { status: 'ok' }>, req: DownloadRequest<T>, settings: NetworkSettings, signal: AbortSignal): Promise<DownloadResult<T>> {
+  const { res, url } = r;
+  let sink: DownloadSink<T>;
+  try {
+    sink = await req.open({ url: url.toString(), contentLength: contentLength(res) });
+  } catch (e) {
+    discard(res.body);
+    throw e;
+  }
+  try {
+    for await (const chunk of res.body) await sink.write(chunk as Buffer);
+  } catch (e) {
+    discard(res.body);
+    await sink.abort();
+    if (e instanceof PkgError) throw e;
+    throw classifyNetworkError(e, url, req.what, settings, signal);
+  }
+  return { status: 'ok', value: await sink.finish(), url: url.toString() };
+}
+
+/** The error for a request the caller aborted (Ctrl-C): not retried, not a network failure. */
+function interrupted(req: RequestBase): PkgError {
+  return new PkgError(ErrorCodes.INTERRUPTED, `${req.what}: interrupted`, { hint: 'run the command again', details: { url: redactUrl(req.url), retryable: false } });
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });
@@ -171,13 +258,13 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(m
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const { settings } = opts;
   const env = opts.env ?? process.env;
-  let dispatcher: Dispatcher | null = null;
-  const getDispatcher = async (): Promise<Dispatcher> => {
-    if (dispatcher) return dispatcher;
+  const makeDispatcher = async (): Promise<Dispatcher> => {
     const ca = caList(settings, env);
-    const tls = ca ? { ca } : {};
+    // One context for every connection: given `ca` instead, Node would parse the ~150 certificates
+    // again for each new connection (tens of ms each, which parallel downloads multiply).
+    const tls = ca ? { secureContext: secureContextFor(ca) } : {};
     const { EnvHttpProxyAgent } = await loadUndici();
-    dispatcher = new EnvHttpProxyAgent({
+    return new EnvHttpProxyAgent({
       connect: { timeout: settings.connectTimeoutMs, ...tls },
       requestTls: { timeout: settings.connectTimeoutMs, ...tls },
       headersTimeout: settings.idleTimeoutMs,
@@ -186,39 +273,72 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: env.HTTP_PROXY ?? env.http_proxy } : {}),
       ...(env.NO_PROXY || env.no_proxy ? { noProxy: env.NO_PROXY ?? env.no_proxy } : {}),
     });
+  };
+  // The promise is shared: requests that start together (parallel downloads, several repositories'
+  // indexes) must not each make a dispatcher of their own (no shared connections, never closed).
+  let dispatcher: Promise<Dispatcher> | null = null;
+  const getDispatcher = (): Promise<Dispatcher> => {
+    dispatcher ??= makeDispatcher().catch((e: unknown) => {
+      dispatcher = null;
+      throw e;
+    });
     return dispatcher;
   };
   const pause = opts.sleep ?? defaultSleep;
 
-  return {
-    async get(req) {
-      const signal = AbortSignal.timeout(settings.totalTimeoutMs);
-      const attempts = settings.retries + 1;
-      for (let n = 1; ; n++) {
+  /**
+   * One resource: attempts with exponential back-off while the failure is retryable, all within the
+   * overall timeout; the caller's signal ends it as INTERRUPTED.
+   */
+  const withRetries = async <R>(req: RequestBase, once: (dispatcher: Dispatcher, signal: AbortSignal) => Promise<R>): Promise<R> => {
+    const timeout = AbortSignal.timeout(settings.totalTimeoutMs);
+    const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
+    const attempts = settings.retries + 1;
+    for (let n = 1; ; n++) {
+      if (req.signal?.aborted) throw interrupted(req);
+      try {
+        opts.reporter?.info?.(`GET ${redactUrl(req.url)}${n > 1 ? ` (attempt ${n} of ${attempts})` : ''}`);
+        return await once(await getDispatcher(), signal);
+      } catch (e) {
+        if (req.signal?.aborted) throw interrupted(req);
+        const err = e as PkgError;
+        const retryable = err instanceof PkgError && err.details.retryable === true && !signal.aborted;
+        if (!retryable || n >= attempts) {
+          if (err instanceof PkgError && n > 1) err.details.attempts = n;
+          if (err instanceof PkgError && n > 1 && retryable) err.message += ` (after ${n} attempts)`;
+          throw err;
+        }
+        const delay = Math.round(settings.retryDelayMs * 2 ** (n - 1) * (1 + Math.random() * 0.25));
+        opts.reporter?.info?.(`${err.message}; retrying in ${(delay / 1000).toFixed(1)} s`);
         try {
-          opts.reporter?.info?.(`GET ${redactUrl(req.url)}${n > 1 ? ` (attempt ${n} of ${attempts})` : ''}`);
-          return await attempt(await getDispatcher(), req, settings, signal);
-        } catch (e) {
-          const err = e as PkgError;
-          const retryable = err instanceof PkgError && err.details.retryable === true && !signal.aborted;
-          if (!retryable || n >= attempts) {
-            if (err instanceof PkgError && n > 1) err.details.attempts = n;
-            if (err instanceof PkgError && n > 1 && retryable) err.message += ` (after ${n} attempts)`;
-            throw err;
-          }
-          const delay = Math.round(settings.retryDelayMs * 2 ** (n - 1) * (1 + Math.random() * 0.25));
-          opts.reporter?.info?.(`${err.message}; retrying in ${(delay / 1000).toFixed(1)} s`);
-          try {
-            await pause(delay, signal);
-          } catch {
-            throw classifyNetworkError(signal.reason, new URL(req.url), req.what, settings, signal);
-          }
+          await pause(delay, signal);
+        } catch {
+          if (req.signal?.aborted) throw interrupted(req);
+          throw classifyNetworkError(timeout.reason, new URL(req.url), req.what, settings, signal);
         }
       }
+    }
+  };
+
+  return {
+    get(req) {
+      return withRetries(req, async (dispatcher, signal) => {
+        const r = await respond(dispatcher, req, settings, signal);
+        return r.status === 'ok' ? readBody(r, req, settings, signal) : { status: r.status, url: r.url.toString() };
+      });
+    },
+    download<T>(req: DownloadRequest<T>) {
+      return withRetries(req, async (dispatcher, signal): Promise<DownloadResult<T>> => {
+        const r = await respond(dispatcher, req, settings, signal);
+        if (r.status === 'ok') return streamBody(r, req, settings, signal);
+        if (r.status === 'not-found') return { status: 'not-found', url: r.url.toString() };
+        throw new Error('unreachable: 304 without validators');
+      });
     },
     async close() {
-      if (dispatcher) await dispatcher.close();
+      const d = dispatcher;
       dispatcher = null;
+      if (d) await (await d.catch(() => null))?.close();
     },
   };
 }

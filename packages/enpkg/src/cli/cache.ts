@@ -1,0 +1,45 @@
+/**
+ * `enpkg cache clean [--all]`: empty the download cache (eggs and leftovers of interrupted
+ * downloads); with --all, the cached repository indexes too (the accepted serials stay).
+ */
+import type { Command } from 'commander';
+import { cleanCache } from '../fetch/index.js';
+import { addOutputOptions, configFrom, formatSize, runJsonAware, toJson, type ConfigOptions } from './common.js';
+import type { CliContext } from './main.js';
+
+interface CleanCliOptions extends ConfigOptions {
+  all?: boolean;
+}
+
+const CLEAN_HELP = `
+Removes every cached egg (<cache_dir>/eggs) and the .partial files of interrupted downloads; a
+download still running in another enpkg is left alone. Installed packages are not affected; "enpkg
+revert" to a state whose eggs were removed downloads them again. With --all, the cached indexes
+(<cache_dir>/index) go too, except the serials already accepted (rollback protection).
+
+With --json: {"ok": true, "removed": N, "bytes": B}.`;
+
+export function registerCache(program: Command, ctx: CliContext): void {
+  const cache = program.command('cache').description('manage the download cache');
+  const clean = cache
+    .command('clean')
+    .description('remove cached eggs and partial downloads (--all: the cached indexes too)')
+    .option('--all', 'also remove the cached repository indexes')
+    .option('--config <file>', 'the configuration file (it names cache_dir)')
+    .option('-p, --prefix <dir>', 'the prefix (its configuration file may name cache_dir)')
+    .addHelpText('after', CLEAN_HELP);
+  addOutputOptions(clean).action(async (opts: CleanCliOptions) => {
+    await runJsonAware(ctx, opts, async () => {
+      const config = configFrom(opts);
+      const r = await cleanCache(config.cacheDir, { all: opts.all === true });
+      if (opts.json) {
+        ctx.io.stdout(toJson({ ok: true, removed: r.removed, bytes: r.bytes }));
+        return;
+      }
+      if (opts.quiet) return;
+      const what = [`${r.eggs} egg${r.eggs === 1 ? '' : 's'}`, `${r.partials} partial download${r.partials === 1 ? '' : 's'}`];
+      if (opts.all) what.push(`${r.indexFiles} index file${r.indexFiles === 1 ? '' : 's'}`);
+      ctx.io.stdout(`removed ${what.join(', ')} from ${config.cacheDir} (${formatSize(r.bytes)} freed)\n`);
+    });
+  });
+}

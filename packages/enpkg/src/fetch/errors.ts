@@ -1,0 +1,79 @@
+/**
+ * Error codes of the fetch stage (downloads, the egg cache), and the errors that name an egg, its
+ * repository and the location (URL redacted) it came from. Never renumber or reuse a code; add new
+ * ones at the end. An interrupted fetch is egginst's `INTERRUPTED`, like every other interrupt.
+ */
+import { PkgError } from '../errors.js';
+
+export const FetchErrorCodes = {
+  /** The bytes do not have the index's size. */
+  EGG_SIZE_MISMATCH: 'EGG_SIZE_MISMATCH',
+  /** The bytes do not have the index's sha256 (or, for a legacy entry, md5). */
+  EGG_HASH_MISMATCH: 'EGG_HASH_MISMATCH',
+  /** No location of the repository (nor any mirror) has the egg. */
+  EGG_NOT_FOUND: 'EGG_NOT_FOUND',
+  /** `--offline`, and the egg is neither cached nor in a local-directory repository. */
+  EGG_NOT_CACHED: 'EGG_NOT_CACHED',
+  /** The index entry cannot be fetched safely (a file name or hash that is not what it must be). */
+  EGG_ENTRY_INVALID: 'EGG_ENTRY_INVALID',
+  /** A local repository's egg cannot be read. */
+  EGG_READ_FAILED: 'EGG_READ_FAILED',
+  /** The cache directory cannot be written (permissions, a full disk). */
+  CACHE_WRITE_FAILED: 'CACHE_WRITE_FAILED',
+} as const;
+
+export type FetchErrorCode = (typeof FetchErrorCodes)[keyof typeof FetchErrorCodes];
+
+/** Warning codes (reporter.warn). */
+export const FetchWarningCodes = {
+  /** The entry has no sha256 (Enstaller's legacy index): verified by md5 only. */
+  EGG_MD5_ONLY: 'EGG_MD5_ONLY',
+  /** A cached copy failed its re-verification: removed and fetched again. */
+  CACHE_EGG_CORRUPT: 'CACHE_EGG_CORRUPT',
+  /** A location failed; the next mirror is tried. */
+  MIRROR_FAILOVER: 'MIRROR_FAILOVER',
+} as const;
+
+/** Which egg, from where: `app-1.0-1.egg from repository main (https://host/main/app-1.0-1.egg)`. */
+export interface EggSubject {
+  readonly eggName: string;
+  readonly repository: string;
+  /** The file or redacted URL the bytes came from. */
+  readonly shown: string;
+}
+
+const describe = (s: EggSubject): string => `${s.eggName} from repository ${s.repository} (${s.shown})`;
+const facts = (s: EggSubject): Record<string, unknown> => ({ egg: s.eggName, repository: s.repository, location: s.shown });
+
+const TAMPERED_HINT =
+  'the repository\'s file does not match its index: it is damaged, was replaced without re-indexing ("enpkg repo index"), or was tampered with; tell the repository\'s publisher, or try again later';
+
+export function sizeMismatch(s: EggSubject, expected: number, actual: number | string): PkgError {
+  return new PkgError(FetchErrorCodes.EGG_SIZE_MISMATCH, `${describe(s)}: size mismatch: expected ${expected} bytes, got ${actual}${typeof actual === 'number' ? ' bytes' : ''}`, {
+    hint: TAMPERED_HINT,
+    details: { ...facts(s), expected, actual },
+  });
+}
+
+export function hashMismatch(s: EggSubject, algorithm: 'sha256' | 'md5', expected: string, actual: string): PkgError {
+  return new PkgError(FetchErrorCodes.EGG_HASH_MISMATCH, `${describe(s)}: ${algorithm} mismatch: expected ${expected}, got ${actual}`, {
+    hint: TAMPERED_HINT,
+    details: { ...facts(s), algorithm, expected, actual },
+  });
+}
+
+export function notFound(s: EggSubject): PkgError {
+  return new PkgError(FetchErrorCodes.EGG_NOT_FOUND, `${describe(s)}: not found`, {
+    hint: 'the repository\'s index names an egg it does not have: tell its publisher, or refresh the index and try again',
+    details: facts(s),
+  });
+}
+
+export function cacheWriteFailed(path: string, e: unknown): PkgError {
+  const code = (e as NodeJS.ErrnoException).code;
+  return new PkgError(FetchErrorCodes.CACHE_WRITE_FAILED, `cannot write the egg cache at ${path}: ${code ?? (e as Error).message}`, {
+    hint: code === 'ENOSPC' ? 'free some disk space, or run "enpkg cache clean"' : 'check cache_dir in the configuration and its permissions',
+    cause: e,
+    details: { path, code },
+  });
+}

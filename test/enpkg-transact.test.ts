@@ -1,0 +1,156 @@
+/**
+ * enpkg end to end over a local-directory repository built from the fixture eggs: install with
+ * dependencies, upgrade, remove with reverse dependencies, update --all, history and revert, verify,
+ * freeze and install -r, conflicts, a failing script in a five-package transaction, drift from plain
+ * egginst, Enstaller's spellings, two processes on one prefix.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fixturePath, runEgginst, runEnpkg, setup, tempDir, treeHash, type Setup } from './helpers/index.js';
+
+interface Ok {
+  ok: boolean;
+  revision: number | null;
+  actions: { kind: string; package?: string; from?: string; to?: string }[];
+  error?: { code: string; message: string };
+}
+
+async function ok(s: Setup, args: string[]): Promise<Ok> {
+  const r = await s.enpkg([...args, '--json', '-y']);
+  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+  return r.json as Ok;
+}
+
+async function listed(s: Setup): Promise<string[]> {
+  const r = await s.enpkg(['list', '--json']);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  return (r.json as { packages: { key: string; version: string; build: number; marked: boolean }[] }).packages.map((p) => `${p.key} ${p.version}-${p.build}${p.marked ? '' : ' (auto)'}`);
+}
+
+const actions = (o: Ok): string[] => o.actions.map((a) => (a.kind === 'update' ? `update ${a.from} -> ${a.to}` : `${a.kind} ${a.package}`));
+
+test('install with dependencies, upgrade, remove with reverse dependencies and unneeded ones', async (t) => {
+  const s = await setup(t);
+  const dry = await s.enpkg(['install', 'app-1.0.0', '--dry-run', '--json']);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(dry.json, { actions: [{ kind: 'install', package: 'libbar 2.0-1' }, { kind: 'install', package: 'libfoo 1.0.0-1' }, { kind: 'install', package: 'app 1.0.0-1' }] });
+  assert.equal(await treeHash(s.root).then(() => listed(s)).then((l) => l.length), 0, 'a dry run changes nothing');
+
+  const first = await ok(s, ['install', 'app-1.0.0']);
+  assert.equal(first.revision, 1, 'revision 0 is the empty prefix as found');
+  assert.deepEqual(await listed(s), ['app 1.0.0-1', 'libbar 2.0-1 (auto)', 'libfoo 1.0.0-1 (auto)']);
+  const eg = await runEgginst(['--prefix', s.prefix, '--list', '--json']);
+  assert.deepEqual((eg.json as { packages: { key: string }[] }).packages.map((p) => p.key), ['app', 'libbar', 'libfoo'], 'egginst sees the same packages');
+
+  const up = await ok(s, ['update', '--all']);
+  assert.deepEqual(actions(up), ['update libfoo 1.0.0-1 -> libfoo 1.1.0-1', 'update app 1.0.0-1 -> app 1.1.0-1']);
+  assert.deepEqual(await listed(s), ['app 1.1.0-1', 'libbar 2.0-1 (auto)', 'libfoo 1.1.0-1 (auto)']);
+  assert.deepEqual(actions(await ok(s, ['update', '--all'])), [], 'update --all again is a no-op');
+
+  const rm = await ok(s, ['remove', 'libfoo']);
+  assert.deepEqual(actions(rm).sort(), ['remove app 1.1.0-1', 'remove libbar 2.0-1', 'remove libfoo 1.1.0-1']);
+  assert.deepEqual(await listed(s), []);
+});
+
+test('history, revert, verify', async (t) => {
+  const s = await setup(t);
+  await ok(s, ['install', 'app-1.0.0']);
+  await ok(s, ['install', 'data']);
+  await ok(s, ['update', 'app']);
+  const hist = await s.enpkg(['history']);
+  assert.equal(hist.code, 0);
+  assert.match(hist.stdout, /^==> .* <== revision 0 /m);
+  assert.match(hist.stdout, /^\+app-1\.0\.0-1\.egg$/m);
+  assert.match(hist.stdout, /^-app-1\.0\.0-1\.egg$/m);
+  assert.match(hist.stdout, /^\+app-1\.1\.0-1\.egg$/m);
+
+  const back = await ok(s, ['revert', '1']);
+  assert.equal(back.revision, 4, 'a revert is a new revision');
+  assert.deepEqual(await listed(s), ['app 1.0.0-1', 'libbar 2.0-1 (auto)', 'libfoo 1.0.0-1 (auto)']);
+  await ok(s, ['revert', '0']);
+  assert.deepEqual(await listed(s), []);
+  const missing = await s.enpkg(['revert', '99', '--json']);
+  assert.equal(missing.code, 1);
+  assert.equal((missing.json as Ok).error!.code, 'NO_SUCH_REVISION');
+
+  await ok(s, ['install', 'data']);
+  assert.equal((await s.enpkg(['verify'])).code, 0);
+  writeFileSync(join(s.prefix, 'share/data/table.csv'), 'changed');
+  const bad = await s.enpkg(['verify', '--json']);
+  assert.equal(bad.code, 1);
+  assert.match(JSON.stringify(bad.json), /share\/data\/table\.csv/);
+});
+
+test('revert works from the cache after the repository lost the egg', async (t) => {
+  const s = await setup(t);
+  await ok(s, ['install', 'upg']);
+  await ok(s, ['remove', 'upg']);
+  const { rmSync } = await import('node:fs');
+  rmSync(join(s.repo, 'upg-1.0-1.egg'));
+  assert.equal((await runEnpkg(['repo', 'index', s.repo], { env: s.env })).code, 0);
+  await ok(s, ['revert', '1']);
+  assert.deepEqual(await listed(s), ['upg 1.0-1']);
+});
+
+test('freeze and install -r round trip', async (t) => {
+  const s = await setup(t);
+  await ok(s, ['install', 'app-1.0.0', 'data']);
+  const frozen = await s.enpkg(['freeze']);
+  assert.equal(frozen.stdout, 'app 1.0.0-1\ndata 1.0-1\nlibbar 2.0-1\nlibfoo 1.0.0-1\n');
+  const file = join(s.root, 'frozen.txt');
+  writeFileSync(file, frozen.stdout);
+  const other = join(s.root, 'other');
+  const r = await runEnpkg(['install', '-r', file, '-y', '--prefix', other, '--repo', s.repo], { env: s.env });
+  assert.equal(r.code, 0, r.stderr);
+  const again = await runEnpkg(['freeze', '--prefix', other], { env: s.env });
+  assert.equal(again.stdout, frozen.stdout);
+});
+
+test('a conflict and a failing script in a five-package transaction change nothing', async (t) => {
+  const s = await setup(t);
+  await ok(s, ['install', 'upg']);
+  const before = await treeHash(s.prefix);
+  const clash = await s.enpkg(['install', 'clash', '--json', '-y']);
+  assert.equal(clash.code, 1);
+  assert.equal((clash.json as Ok).error!.code, 'FILE_CONFLICT');
+  const fail = await s.enpkg(['install', 'app', 'libfoo', 'libbar', 'data', 'failpost', '--json', '-y']);
+  assert.equal(fail.code, 1);
+  assert.equal((fail.json as Ok).error!.code, 'SCRIPT_FAILED');
+  assert.match((fail.json as Ok).error!.message, /step 2 failed/);
+  assert.equal(await treeHash(s.prefix), before, 'the prefix is exactly as it was');
+  assert.deepEqual(await listed(s), ['upg 1.0-1']);
+  const hist = await s.enpkg(['history', '--json']);
+  assert.equal((hist.json as { revisions: unknown[] }).revisions.length, 2, 'no revision for failed transactions');
+});
+
+test('changes made with plain egginst are recorded; Enstaller spellings work', async (t) => {
+  const s = await setup(t);
+  await ok(s, ['install', 'upg']);
+  assert.equal((await runEgginst(['--prefix', s.prefix, fixturePath('eggs', 'data-1.0-1.egg')])).code, 0);
+  const l = await runEnpkg(['--list', '--prefix', s.prefix, '--json'], { env: s.env });
+  assert.deepEqual((l.json as { packages: { key: string }[] }).packages.map((p) => p.key), ['data', 'upg']);
+  const log = await runEnpkg(['--log', '--prefix', s.prefix], { env: s.env });
+  assert.match(log.stdout, /revision 2 .*changed outside enpkg/);
+  assert.match(log.stdout, /^\+data-1\.0-1\.egg$/m);
+  const mark = await s.enpkg(['mark', '--auto', 'data', '--json']);
+  assert.equal(mark.code, 0);
+  assert.deepEqual(await listed(s), ['data 1.0-1 (auto)', 'upg 1.0-1']);
+});
+
+test('two enpkg processes on one prefix: the second is told, or waits with --wait', async (t) => {
+  const s = await setup(t);
+  const cfg = join(s.root, 'config.yaml');
+  writeFileSync(cfg, 'script_timeout: 3\n');
+  const first = s.enpkg(['install', 'hang', '-y', '--config', cfg]);
+  const { existsSync } = await import('node:fs');
+  for (let i = 0; i < 200 && !existsSync(join(s.prefix, 'hang.pid')); i++) await new Promise((r) => setTimeout(r, 50));
+  const second = await s.enpkg(['install', 'data', '-y', '--json']);
+  assert.equal(second.code, 1);
+  assert.equal((second.json as Ok).error!.code, 'PREFIX_LOCKED');
+  const third = await s.enpkg(['install', 'data', '-y', '--wait', '--json']);
+  assert.equal((await first).code, 1, 'the hanging script timed out');
+  assert.equal(third.code, 0, third.stderr);
+  assert.deepEqual(await listed(s), ['data 1.0-1']);
+});

@@ -1,0 +1,42 @@
+/**
+ * An enpkg world for a test: a local-directory repository built from fixture eggs and indexed, a
+ * prefix, and a home of its own (config and cache), with reproducible install times.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { fixturePath } from './paths.js';
+import { runEnpkg, type RunResult } from './run.js';
+import { tempDir } from './tmp.js';
+
+export const DEMO = ['app-1.0.0-1', 'app-1.1.0-1', 'libfoo-1.0.0-1', 'libfoo-1.1.0-1', 'libbar-2.0-1', 'data-1.0-1', 'failpost-1.0-1', 'upg-1.0-1', 'clash-1.0-1', 'hang-1.0-1'];
+
+export interface Setup {
+  root: string;
+  repo: string;
+  prefix: string;
+  env: Record<string, string>;
+  enpkg(args: string[], extra?: Record<string, string>): Promise<RunResult>;
+}
+
+export async function setup(t: TestContext, eggs = DEMO): Promise<Setup> {
+  const root = await tempDir(t, 'enpkg-tx-');
+  const repo = join(root, 'repo');
+  const prefix = join(root, 'prefix');
+  const home = join(root, 'home');
+  mkdirSync(repo);
+  mkdirSync(home);
+  for (const e of eggs) copyFileSync(fixturePath('eggs', `${e}.egg`), join(repo, `${e}.egg`));
+  const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache'), SOURCE_DATE_EPOCH: '1700000000' };
+  const indexed = await runEnpkg(['repo', 'index', repo, '--json'], { env });
+  assert.equal(indexed.code, 0, indexed.stdout + indexed.stderr);
+  return {
+    root,
+    repo,
+    prefix,
+    env,
+    enpkg: (args, extra = {}) => runEnpkg([...args, '--prefix', prefix, '--repo', repo], { env: { ...env, ...extra } }),
+  };
+}
+
