@@ -47,10 +47,11 @@ export function label(p: { name: string; version: string; build: number }): stri
 }
 
 function describe(a: Action): string {
-  if (a.kind === 'install') return `  install  ${label(a.package)}`;
-  if (a.kind === 'update') return `  ${compareVersions(ver(a.to), ver(a.from)) >= 0 ? 'update ' : 'downgrade'} ${label(a.from)} -> ${a.to.version}-${a.to.build}`;
+  const verb = (w: string): string => `  ${w.padEnd(10)}`;
+  if (a.kind === 'install') return `${verb('install')}${label(a.package)}`;
+  if (a.kind === 'update') return `${verb(compareVersions(ver(a.to), ver(a.from)) >= 0 ? 'update' : 'downgrade')}${label(a.from)} -> ${a.to.version}-${a.to.build}`;
   const why = a.reason.kind === 'requested' ? '' : a.reason.kind === 'dependent' ? ` (it needs ${safe(a.reason.on)})` : ' (no longer needed)';
-  return `  remove   ${label(a.package)}${why}`;
+  return `${verb('remove')}${label(a.package)}${why}`;
 }
 
 /** Progress and warnings of the whole run, rendered like egginst's: plain lines, or nothing with --json/-q. */
