@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fixturePath, runEgginst, runEnpkg, setup, tempDir, treeHash, type Setup } from './helpers/index.js';
+import { fixturePath, runEgginst, runEnpkg, setup, treeHash, type Setup } from './helpers/index.js';
+import { startNginx } from './helpers/nginx.js';
 
 interface Ok {
   ok: boolean;
@@ -153,4 +154,25 @@ test('two enpkg processes on one prefix: the second is told, or waits with --wai
   assert.equal((await first).code, 1, 'the hanging script timed out');
   assert.equal(third.code, 0, third.stderr);
   assert.deepEqual(await listed(s), ['data 1.0-1']);
+});
+
+test('over HTTPS from nginx: install with dependencies, update, and eggs reused from the cache', async (t) => {
+  const s = await setup(t);
+  const nginx = await startNginx(t, { root: s.repo });
+  const cfg = join(s.root, 'https.yaml');
+  writeFileSync(cfg, `network:\n  ca_file: ${nginx.caFile}\nrepositories:\n  - name: web\n    url: ${nginx.url('/')}\n`);
+  const run = (args: string[]) => runEnpkg([...args, '--prefix', s.prefix, '--config', cfg, '-y', '--json'], { env: s.env });
+  const first = await run(['install', 'app-1.0.0']);
+  assert.equal(first.code, 0, first.stdout + first.stderr);
+  assert.deepEqual(await listed(s), ['app 1.0.0-1', 'libbar 2.0-1 (auto)', 'libfoo 1.0.0-1 (auto)']);
+  const up = await run(['update', '--all']);
+  assert.equal(up.code, 0, up.stdout + up.stderr);
+  const eggGets = (): number => nginx.requests().filter((r) => r.uri.endsWith('.egg')).length;
+  const before = eggGets();
+  assert.equal(before, 5, 'each egg fetched once');
+  const back = await run(['revert', '1']);
+  assert.equal(back.code, 0, back.stdout + back.stderr);
+  assert.equal(eggGets(), before, 'revert used the cache, not the network');
+  const list = await runEnpkg(['list', '--json', '--prefix', s.prefix], { env: s.env });
+  assert.ok((list.json as { packages: { repository: string }[] }).packages.every((p) => p.repository === 'web'));
 });
