@@ -49,9 +49,12 @@ try {
   const config = join(run, 'config.yaml');
   writeFileSync(config, `cache_dir: ${JSON.stringify(cache)}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\nrepositories:\n  - url: ${JSON.stringify(nginx.url('/eggs/'))}\n    name: bench\n`);
   const env = { ...process.env, HOME: run, XDG_CONFIG_HOME: join(run, 'xdg-config'), XDG_CACHE_HOME: join(run, 'xdg-cache'), ENPKG_CONFIG: '', ENPKG_PREFIX: '' };
+  // An empty prefix and cache, and nothing of the previous run left to write back: enpkg's fsync
+  // would otherwise pay for flushing the baseline's files (and the deletions) too.
   const fresh = (): void => {
     rmSync(prefix, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
+    spawnSync('sync');
   };
   const baseline = (): number => {
     fresh();

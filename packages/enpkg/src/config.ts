@@ -11,11 +11,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+import type { parseDocument as ParseDocument } from 'yaml';
 import { PkgError } from './errors.js';
 import { RepoErrorCodes } from './repo/errors.js';
 import { describeLocation, expandHome, locationKey, parseLocation } from './repo/location.js';
 import type { AuthConfig, EnpkgConfig, NetworkSettings, RepoLocation, RepositoryConfig, SecretSource } from './repo/types.js';
+
+/** yaml is loaded only when there is a file to parse: it is many modules, and most runs have no file. */
+let yamlParse: typeof ParseDocument | undefined;
+function parseDocument(...args: Parameters<typeof ParseDocument>): ReturnType<typeof ParseDocument> {
+  yamlParse ??= (createRequire(import.meta.url)('yaml') as { parseDocument: typeof ParseDocument }).parseDocument;
+  return yamlParse(...args);
+}
 
 export interface LoadConfigOptions {
   /** `--config FILE`. */

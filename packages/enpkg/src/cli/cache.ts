@@ -3,7 +3,7 @@
  * downloads); with --all, the cached repository indexes too (the accepted serials stay).
  */
 import type { Command } from 'commander';
-import { cleanCache } from '../fetch/index.js';
+import { cleanCache } from '../fetch/clean.js';
 import { addOutputOptions, configFrom, formatSize, runJsonAware, toJson, type ConfigOptions } from './common.js';
 import type { CliContext } from './main.js';
 

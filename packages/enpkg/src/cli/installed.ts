@@ -4,16 +4,13 @@
 import type { Command } from 'commander';
 import { PkgError, verifyInstalled, type VerifyResult } from 'egginst';
 import type { ReadyEgg } from '../execute.js';
-import { planTransaction } from '../plan.js';
-import { loadRepositories } from '../repo/load.js';
 import type { IndexEntry, LoadedRepository } from '../repo/types.js';
 import { openSession, type Session } from '../session.js';
 import type { Revision } from '../state/db.js';
 import type { PackageInfo } from '../types.js';
 import { addConfigOptions, configFrom, runJsonAware, safe, toJson, type ConfigOptions } from './common.js';
 import type { CliContext } from './main.js';
-import { addTransactOptions, carryOut, repoReporter, runReporter, type TransactOptions } from './transact.js';
-import { cachedEgg } from '../fetch/index.js';
+import type { TransactOptions } from './transact.js';
 
 interface SessionOptions extends ConfigOptions {
   wait?: boolean;
@@ -64,6 +61,13 @@ function formatVerify(results: readonly VerifyResult[]): string {
 
 /** revert N: exactly the installed set of revision N, from the cache or the repositories. */
 async function revert(ctx: CliContext, opts: TransactOptions, n: string): Promise<void> {
+  // What only revert needs is loaded here, so that list, freeze and history stay quick.
+  const [{ carryOut, repoReporter, runReporter }, { planTransaction }, { loadRepositories }, { cachedEgg }] = await Promise.all([
+    import('./transact.js'),
+    import('../plan.js'),
+    import('../repo/load.js'),
+    import('../fetch/index.js'),
+  ]);
   const id = Number(n);
   if (!Number.isInteger(id) || id < 0) throw new PkgError('USAGE', `a revision is a number >= 0, not ${JSON.stringify(n)}`, { hint: 'see enpkg history' });
   const reporter = runReporter(ctx, opts);
@@ -162,9 +166,12 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
       }),
     ),
   );
-  addTransactOptions(program.command('revert').description('restore exactly the installed set of revision N (see enpkg history)').argument('<n>')).action(
-    async (n: string, opts: TransactOptions) => runJsonAware(ctx, opts, () => revert(ctx, opts, n)),
-  );
+  addConfigOptions(program.command('revert').description('restore exactly the installed set of revision N (see enpkg history)').argument('<n>'), { offline: true })
+    .option('-n, --dry-run', 'show what would change, change nothing')
+    .option('-y, --yes', 'do not ask before changing anything')
+    .option('--no-scripts', 'do not run post-install / pre-uninstall scripts')
+    .option('--wait', 'wait for another enpkg or egginst working on the prefix')
+    .action(async (n: string, opts: TransactOptions) => runJsonAware(ctx, opts, () => revert(ctx, opts, n)));
   sessionOptions(program.command('verify').description('check installed files against their recorded sha256, size and mode').argument('[name...]')).action(
     async (names: string[], opts: SessionOptions) =>
       runJsonAware(ctx, opts, () =>

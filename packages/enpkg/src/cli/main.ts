@@ -8,11 +8,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PkgError } from '../errors.js';
-import { registerCache } from './cache.js';
-import { registerRepositoryCommands } from './repositories.js';
-import { registerSolve } from './solve.js';
-import { registerTransact } from './transact.js';
-import { registerInstalled } from './installed.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -27,7 +22,23 @@ export interface CliContext {
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-const COMMANDS: readonly RegisterCommand[] = [registerSolve, registerRepositoryCommands, registerTransact, registerInstalled, registerCache];
+/**
+ * Each command module, with the command names it registers. Only the module of the command being
+ * run is loaded (all of them for --help): module loading is most of a no-op run's time.
+ */
+const COMMANDS: readonly { names: readonly string[]; load: () => Promise<RegisterCommand> }[] = [
+  { names: ['solve'], load: async () => (await import('./solve.js')).registerSolve },
+  { names: ['repo', 'config', 'search', 'info'], load: async () => (await import('./repositories.js')).registerRepositoryCommands },
+  { names: ['install', 'remove', 'update'], load: async () => (await import('./transact.js')).registerTransact },
+  { names: ['list', 'freeze', 'history', 'revert', 'verify', 'mark'], load: async () => (await import('./installed.js')).registerInstalled },
+  { names: ['cache'], load: async () => (await import('./cache.js')).registerCache },
+];
+
+async function registerCommands(program: Command, ctx: CliContext, argv: readonly string[]): Promise<void> {
+  const name = argv.find((a) => !a.startsWith('-'));
+  const wanted = COMMANDS.filter((c) => name !== undefined && c.names.includes(name));
+  for (const c of wanted.length ? wanted : COMMANDS) (await c.load())(program, ctx);
+}
 
 const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
@@ -87,8 +98,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run "enpkg --help" for usage)');
-  for (const register of COMMANDS) register(program, ctx);
   argv = enstallerAliases(argv);
+  await registerCommands(program, ctx, argv);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;

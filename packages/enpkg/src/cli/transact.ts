@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { PkgError, type Reporter, type Warning } from 'egginst';
 import { execute, type ReadyEgg } from '../execute.js';
-import { fetchEggs } from '../fetch/index.js';
+import cliProgress from 'cli-progress';
+import { fetchEggs, type FetchProgress } from '../fetch/index.js';
 import { planTransaction, transactionToJson } from '../plan.js';
 import { loadRepositories } from '../repo/load.js';
 import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/types.js';
@@ -99,16 +100,59 @@ async function fetchFor(session: Session, actions: readonly Action[], repos: rea
     if (!repository) throw new PkgError('EGG_UNAVAILABLE', `${entry.eggName} is in no configured repository`, { hint: 'add the repository that has it, or pick another version' });
     requests.push({ entry, repository });
   }
-  const fetched = await fetchEggs(requests, {
-    cacheDir: session.config.cacheDir,
-    parallel: session.config.parallelDownloads,
-    network: session.config.network,
-    offline: opts.offline === true,
-    reporter: repoReporter(reporter),
-  });
+  const display = fetchDisplay(opts);
+  let fetched;
+  try {
+    fetched = await fetchEggs(requests, {
+      cacheDir: session.config.cacheDir,
+      parallel: session.config.parallelDownloads,
+      network: session.config.network,
+      offline: opts.offline === true,
+      reporter: { ...repoReporter(reporter), fetchProgress: display.update },
+    });
+  } finally {
+    display.stop();
+  }
   return new Map(
     fetched.map((f, i) => [f.key, { key: f.key, eggName: f.eggName, path: f.path, sha256: f.sha256, repository: requests[i]!.entry.repository }] as const),
   );
+}
+
+/** Every download in one display: a bar on a terminal, one summary line otherwise. */
+function fetchDisplay(opts: TransactOptions): { update: (e: FetchProgress) => void; stop: () => void } {
+  if (opts.json || opts.quiet) return { update: () => {}, stop: () => {} };
+  let last: FetchProgress | undefined;
+  if (!process.stderr.isTTY) {
+    return {
+      update: (e) => void (last = e),
+      stop: () => {
+        if (!last) return;
+        const o = last.overall;
+        process.stderr.write(`fetched ${o.eggsDone - o.cached} of ${o.eggsTotal} eggs (${(o.bytesDone / 2 ** 20).toFixed(1)} MiB), ${o.cached} from the cache\n`);
+      },
+    };
+  }
+  const bar = new cliProgress.SingleBar(
+    { format: 'fetching [{bar}] {percentage}% | {eggs} eggs | {mib} MiB | {active} at once', stream: process.stderr, hideCursor: true, fps: 10 },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update: (e) => {
+      const o = e.overall;
+      const payload = { eggs: `${o.eggsDone}/${o.eggsTotal}`, mib: (o.bytesDone / 2 ** 20).toFixed(1), active: o.active };
+      if (!started) {
+        bar.start(Math.max(1, o.bytesTotal), o.bytesDone, payload);
+        started = true;
+      } else {
+        bar.setTotal(Math.max(1, o.bytesTotal));
+        bar.update(o.bytesDone, payload);
+      }
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
 }
 
 function parseJobs(kind: 'install' | 'remove' | 'update', reqs: readonly string[]): Job[] {

@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createSecureContext, rootCertificates, type SecureContext } from 'node:tls';
+import type { SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, PkgError } from '../errors.js';
@@ -80,7 +80,7 @@ export interface HttpClientOptions {
 }
 
 /** Trusted CAs: the system's (and NODE_EXTRA_CA_CERTS, which Node adds itself) plus `network.ca_file`. */
-function caList(settings: NetworkSettings, env: NodeJS.ProcessEnv): string[] | undefined {
+function caList(settings: NetworkSettings, env: NodeJS.ProcessEnv, rootCertificates: readonly string[]): string[] | undefined {
   if (!settings.caFile) return undefined;
   const read = (file: string, key: string): string => {
     try {
@@ -101,7 +101,7 @@ function caList(settings: NetworkSettings, env: NodeJS.ProcessEnv): string[] | u
 /** Contexts by their CA list: a second client (index, then eggs) does not build the same one again. */
 const contexts = new Map<string, SecureContext>();
 
-function secureContextFor(ca: readonly string[]): SecureContext {
+function secureContextFor(ca: readonly string[], createSecureContext: typeof import('node:tls').createSecureContext): SecureContext {
   const key = createHash('sha256').update(ca.join('\n')).digest('hex');
   let ctx = contexts.get(key);
   if (!ctx) contexts.set(key, (ctx = createSecureContext({ ca: [...ca] })));
@@ -259,10 +259,12 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const { settings } = opts;
   const env = opts.env ?? process.env;
   const makeDispatcher = async (): Promise<Dispatcher> => {
-    const ca = caList(settings, env);
+    // node:tls is loaded here, not at start-up: commands that never connect do not pay for it.
+    const { createSecureContext, rootCertificates } = await import('node:tls');
+    const ca = caList(settings, env, rootCertificates);
     // One context for every connection: given `ca` instead, Node would parse the ~150 certificates
     // again for each new connection (tens of ms each, which parallel downloads multiply).
-    const tls = ca ? { secureContext: secureContextFor(ca) } : {};
+    const tls = ca ? { secureContext: secureContextFor(ca, createSecureContext) } : {};
     const { EnvHttpProxyAgent } = await loadUndici();
     return new EnvHttpProxyAgent({
       connect: { timeout: settings.connectTimeoutMs, ...tls },
