@@ -166,10 +166,13 @@ test('a tampered record cannot make uninstall delete outside the prefix or throu
   symlinkSync(join(root, 'outside'), join(prefix, 'share', 'escape'));
   const recPath = join(prefix, 'EGG-INFO/data/egginst.json');
   const rec = JSON.parse(readFileSync(recPath, 'utf8'));
-  rec.files.push('../outside/victim', join(root, 'outside', 'victim'), './share/escape/victim', './.egginst/x');
+  mkdirSync(join(prefix, '.enpkg'));
+  writeFileSync(join(prefix, '.enpkg', 'state.db'), 'the manager\'s database');
+  rec.files.push('../outside/victim', join(root, 'outside', 'victim'), './share/escape/victim', './.egginst/x', './.enpkg/state.db');
   writeFileSync(recPath, JSON.stringify(rec));
   const r = await ok(['--prefix', prefix, '--remove', 'data']);
   assert.equal(readFileSync(join(root, 'outside', 'victim'), 'utf8'), 'precious');
+  assert.ok(existsSync(join(prefix, '.enpkg', 'state.db')), "enpkg's database is not the package's to delete");
   assert.ok(r.warnings!.some((w) => w.code === 'RECORD_OUTSIDE_PREFIX'));
   assert.ok(r.warnings!.some((w) => w.code === 'RECORD_THROUGH_LINK'));
   assert.ok(!existsSync(join(prefix, 'share/data')));

@@ -4,7 +4,7 @@
  */
 import type { ArchiveEntry } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
-import { INTERNAL_DIR, ancestors, collisionKey, showName, unsafeNameReason } from './paths.js';
+import { RESERVED_DIRS, ancestors, collisionKey, showName, unsafeNameReason } from './paths.js';
 import type { EggId, Warning } from './types.js';
 
 export type LayoutItem =
@@ -97,7 +97,7 @@ export function computeLayout(input: LayoutInput): Layout {
     const reason = unsafeNameReason(dest);
     if (reason) throw unsafe(eggName, from, `its destination ${showName(dest)} is unsafe: ${reason}`);
     const top = dest.split('/')[0]!;
-    if (top === INTERNAL_DIR) throw unsafe(eggName, from, `it would write into egginst's own ${INTERNAL_DIR}/ directory`);
+    if (RESERVED_DIRS.includes(top)) throw unsafe(eggName, from, `it would write into ${top}/, where egginst and enpkg keep their own state`);
     if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`)) throw unsafe(eggName, from, `it would write ${showName(dest)}, outside this package's own ${metaDir}/`);
     if (dest === recordPath) throw unsafe(eggName, from, `${recordPath} is the install record, written by egginst`);
     const k = collisionKey(dest);

@@ -9,6 +9,9 @@ import { ErrorCodes, PkgError } from './errors.js';
 /** Directory of egginst's own state inside a prefix (lock, journal, staging). Never written by an egg. */
 export const INTERNAL_DIR = '.egginst';
 
+/** Top-level directories no egg may write into: egginst's state, and enpkg's (state database, config). */
+export const RESERVED_DIRS: readonly string[] = [INTERNAL_DIR, '.enpkg'];
+
 /** Render a name for a message: plain when printable, JSON-quoted when it holds anything odd. */
 export function showName(name: string): string {
   return /^[\x21-\x7e\u00a0-\uffff][\x20-\x7e\u00a0-\uffff]*$/.test(name) && !/["\\\u2028\u2029]/.test(name) && !/\s$/.test(name)

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseEggName } from './eggname.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { RECORD_FILE } from './layout.js';
-import { normalizeRelative, showName } from './paths.js';
+import { RESERVED_DIRS, normalizeRelative, showName } from './paths.js';
 import type { FileRecord, InstallRecord, InstalledPackage } from './types.js';
 
 export interface RecordPaths {
@@ -83,7 +83,7 @@ export function ownedPaths(rec: InstallRecord, prefix: string): RecordPaths {
       const root = roots.find((r) => f.startsWith(r));
       rel = root ? normalizeRelative(f.slice(root.length)) : null;
     } else rel = normalizeRelative(f);
-    if (rel === null || rel.split('/')[0] === '.egginst') refused.push(f);
+    if (rel === null || RESERVED_DIRS.includes(rel.split('/')[0]!)) refused.push(f);
     else paths.push(rel);
   }
   return { paths, refused };

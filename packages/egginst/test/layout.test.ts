@@ -68,6 +68,7 @@ const refused = (code: string, entries: ArchiveEntry[], more = {}) =>
 
 test('refuses writes into egginst state, other packages metadata, or the record', () => {
   refused('ARCHIVE_UNSAFE_PATH', [entry('EGG-INFO/prefix/.egginst/lock')]);
+  refused('ARCHIVE_UNSAFE_PATH', [entry('EGG-INFO/prefix/.enpkg/state.db')]);
   refused('ARCHIVE_UNSAFE_PATH', [entry('EGG-INFO/prefix/EGG-INFO/other/egginst.json')]);
   refused('ARCHIVE_UNSAFE_PATH', [entry('EGG-INFO/egginst.json')]);
 });
