@@ -38,6 +38,12 @@ const files = repo.packages.reduce((n, p) => n + p.files, 0);
 out(`${repo.packages.length} packages to install (${repo.tops.length} asked for, the rest dependencies): ${fmt(bytes / 2 ** 20, 1)} MiB of eggs, ${files} files, ${fmt(unpacked / 2 ** 20, 1)} MiB unpacked`);
 
 const cleanups: Array<() => unknown> = [];
+// Ctrl-C stops nginx too.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void Promise.all(cleanups.map((fn) => fn())).finally(() => process.exit(130));
+  });
+}
 try {
   const nginx = await startNginx({ after: (fn) => cleanups.push(fn) }, { root: www });
   const run = join(WORK, 'run');

@@ -32,12 +32,12 @@ interface World {
   cache: string;
 }
 
-async function world(t: TestContext): Promise<World> {
+async function world(t: TestContext, extra: readonly string[] = []): Promise<World> {
   const dir = await tempDir(t, 'enpkg-fetch-http-');
   const root = join(dir, 'www');
   const main = join(root, 'main');
   mkdirSync(main, { recursive: true });
-  for (const egg of EGGS) copyFileSync(fixturePath('eggs', egg), join(main, egg));
+  for (const egg of [...EGGS, ...extra]) copyFileSync(fixturePath('eggs', egg), join(main, egg));
   const idx = await runEnpkg(['repo', 'index', main, '--name', 'main', '-q']);
   assert.equal(idx.code, 0, idx.stderr);
   return { dir, root, main, cache: join(dir, 'cache') };
@@ -203,18 +203,19 @@ async function customServer(t: TestContext, handler: (req: IncomingMessage, res:
 }
 
 test('a connection lost mid-body is retried from the start; an interrupt stops a download and leaves no partial file', async (t) => {
-  const w = await world(t);
+  const w = await world(t, ['big-1.0-1.egg']);
   const nginx = await startNginx(t, { root: w.root });
   const indexed = await load(w, nginx, `  - {url: "${nginx.url('/main/')}", name: main}\n`);
-  const body = readFileSync(join(w.main, 'data-1.0-1.egg'));
-  // First request: half the body, then the connection drops. Later ones: the whole egg.
+  const body = readFileSync(join(w.main, 'big-1.0-1.egg'));
+  // First request: half the body (2 MiB), then the connection drops. Later ones: the whole egg.
   const flaky = await customServer(t, (_req, res, n) => {
     res.writeHead(200, { 'content-length': body.length });
     if (n > 1) return void res.end(body);
-    res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
+    // A FIN, not a reset: the half that was sent arrives before the connection ends.
+    res.write(body.subarray(0, body.length >> 1), () => res.socket?.end());
   });
   const events: FetchProgress[] = [];
-  const requests = [{ entry: indexed.repo.index.entries.find((e) => e.eggName === 'data-1.0-1.egg')!, repository: { ...indexed.repo.config, location: { kind: 'http' as const, url: flaky.url } } }];
+  const requests = [{ entry: indexed.repo.index.entries.find((e) => e.eggName === 'big-1.0-1.egg')!, repository: { ...indexed.repo.config, location: { kind: 'http' as const, url: flaky.url } } }];
   const [got] = await fetchEggs(requests, { cacheDir: w.cache, parallel: 2, network: indexed.network, env: {}, reporter: { fetchProgress: (e) => events.push(e) } });
   assert.deepEqual(readFileSync(got!.path), body);
   assert.equal(flaky.requests(), 2);

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_NETWORK, loadConfig, loadRepositories, PkgError, publishIndex, type HttpClient, type IndexEntry, type RepositoryConfig } from 'enpkg';
 import type { Warning } from 'egginst';
+import { main } from '../src/cli/main.js';
 import type { DownloadRequest, DownloadResult } from '../src/http/client.js';
 import { cachedEgg, cleanCache, fetchEggs, type FetchOptions, type FetchProgress, type FetchRequest } from '../src/fetch/index.js';
 import { snapshot, tmp } from './repo-helpers.js';
@@ -362,4 +363,25 @@ test('cleanCache removes eggs, stamps and dead partial files; keeps what it is t
   assert.ok(all.indexFiles >= 2);
   assert.deepEqual(cacheFiles(w.cache).map((f) => f.replace(/^index\/[^/]+\//, 'index/*/')), ['index/*/serial.json'], 'the accepted serial stays');
   assert.deepEqual(await cleanCache(join(w.dir, 'nothing-here')), { removed: 0, bytes: 0, eggs: 0, partials: 0, indexFiles: 0, kept: 0 });
+});
+
+test('enpkg cache clean [--all] --json', async (t) => {
+  const w = await world(t);
+  const got = await fetchEggs(w.requests('app-1.0.0-1.egg', 'libbar-2.0-1.egg'), w.opts());
+  const run = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = '';
+    let err = '';
+    const code = await main(['cache', 'clean', '--config', w.config, ...args], { stdout: (s) => (out += s), stderr: (s) => (err += s) });
+    return { code, out, err };
+  };
+  const eggs = await run('--json');
+  assert.equal(eggs.code, 0, eggs.err);
+  const bytes = got.reduce((n, g) => n + g.size, 0);
+  const j = JSON.parse(eggs.out) as { ok: boolean; removed: number; bytes: number };
+  assert.deepEqual({ ok: j.ok, removed: j.removed }, { ok: true, removed: 2 });
+  assert.ok(j.bytes >= bytes && j.bytes < bytes + 1000, `${j.bytes} bytes: the eggs and their stamps`);
+  assert.deepEqual(eggFiles(w.cache), []);
+  const all = await run('--all');
+  assert.equal(all.code, 0, all.err);
+  assert.match(all.out, /^removed 0 eggs, 0 partial downloads, [1-9]\d* index files from .* \(\d+(\.\d)? (B|KiB) freed\)\n$/);
 });
