@@ -7,14 +7,10 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { PkgError, type Reporter, type Warning } from 'egginst';
-import { execute, type ReadyEgg } from '../execute.js';
-import cliProgress from 'cli-progress';
-import { fetchEggs, type FetchProgress } from '../fetch/index.js';
-import { planTransaction, transactionToJson } from '../plan.js';
-import { loadRepositories } from '../repo/load.js';
+import type { ReadyEgg } from '../execute.js';
+import type { FetchProgress } from '../fetch/index.js';
 import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/types.js';
 import { parseRequirement, satisfies } from '../requirement.js';
-import { resolve } from '../resolve/index.js';
 import { openSession, type Session } from '../session.js';
 import type { RevisionKind } from '../state/db.js';
 import type { Action, Environment, Job, PackageInfo, Transaction } from '../types.js';
@@ -100,7 +96,8 @@ async function fetchFor(session: Session, actions: readonly Action[], repos: rea
     if (!repository) throw new PkgError('EGG_UNAVAILABLE', `${entry.eggName} is in no configured repository`, { hint: 'add the repository that has it, or pick another version' });
     requests.push({ entry, repository });
   }
-  const display = fetchDisplay(opts);
+  const [{ fetchEggs }, { default: cliProgress }] = await Promise.all([import('../fetch/index.js'), import('cli-progress')]);
+  const display = fetchDisplay(opts, cliProgress);
   let fetched;
   try {
     fetched = await fetchEggs(requests, {
@@ -119,7 +116,7 @@ async function fetchFor(session: Session, actions: readonly Action[], repos: rea
 }
 
 /** Every download in one display: a bar on a terminal, one summary line otherwise. */
-function fetchDisplay(opts: TransactOptions): { update: (e: FetchProgress) => void; stop: () => void } {
+function fetchDisplay(opts: TransactOptions, cliProgress: typeof import('cli-progress')): { update: (e: FetchProgress) => void; stop: () => void } {
   if (opts.json || opts.quiet) return { update: () => {}, stop: () => {} };
   let last: FetchProgress | undefined;
   if (!process.stderr.isTTY) {
@@ -227,6 +224,27 @@ function withReinstalls(t: Transaction, available: readonly PackageInfo[], keys:
   return { actions, unchanged };
 }
 
+/**
+ * `install X` when every X is installed and satisfied: nothing to fetch, resolve or change, so no
+ * index is read (the named packages become manual, as a full run would make them).
+ */
+function alreadyInstalled(ctx: CliContext, opts: TransactOptions, session: Session, request: RunRequest): boolean {
+  if (request.kind !== 'install' || opts.force || opts.forceall || opts.dryRun || opts.deps === false) return false;
+  const rows = session.state.installed();
+  const named = [];
+  for (const r of request.reqs) {
+    const req = parseRequirement(r, { commandLine: true });
+    const row = rows.find((p) => p.key === req.key && satisfies(req, versionOf(p.version, p.build)));
+    if (!row) return false;
+    named.push(row);
+  }
+  const marks = named.filter((r) => !r.marked).map((r) => ({ key: r.key, marked: true }));
+  if (marks.length) session.state.setMarked(marks);
+  if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: session.prefix, revision: null, actions: [], warnings: [] }));
+  else if (!opts.quiet) ctx.io.stdout(`Nothing to do: ${named.map((r) => `${safe(r.name)} ${r.version}-${r.build}`).join(', ')} ${named.length === 1 ? 'is' : 'are'} already installed.\n`);
+  return true;
+}
+
 export interface RunRequest {
   kind: 'install' | 'remove' | 'update' | 'update_all';
   reqs: readonly string[];
@@ -238,6 +256,9 @@ export async function runRequest(ctx: CliContext, opts: TransactOptions, request
   const config = configFrom(opts);
   const session = await openSession(config, { wait: !!opts.wait, command: request.command, reporter });
   try {
+    if (alreadyInstalled(ctx, opts, session, request)) return;
+    // Loaded only when there is work: they are most of a run's start-up time.
+    const [{ loadRepositories }, { resolve }, { planTransaction }] = await Promise.all([import('../repo/load.js'), import('../resolve/index.js'), import('../plan.js')]);
     const repos = request.kind === 'remove' ? [] : await loadRepositories(config, { offline: opts.offline === true, reporter: repoReporter(reporter), serials: session.serials });
     const available: PackageInfo[] = repos.flatMap((r) => r.index.entries);
     const installed = installedInfos(session);
@@ -273,6 +294,7 @@ export async function carryOut(
   marked: Set<string>,
   run: { kind: RevisionKind; command: string; reporter: Reporter & { warnings: Warning[] }; eggs?: Map<string, ReadyEgg> },
 ): Promise<void> {
+  const [{ transactionToJson }, { execute }] = await Promise.all([import('../plan.js'), import('../execute.js')]);
   const json = transactionToJson(t);
   if (opts.dryRun) {
     if (opts.json) ctx.io.stdout(`${JSON.stringify(json)}\n`);
