@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { buildBenchEgg } from '#fixtures';
 import { REPO } from './measure.js';
+import { prng } from '#fixtures';
 
 export interface BenchPackage {
   readonly name: string;
@@ -32,17 +33,7 @@ export interface BenchRepo {
   readonly tops: readonly string[];
 }
 
-/** mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = prng;
 
 const SYLLABLES = ['ba', 'co', 'di', 'fu', 'ga', 'hi', 'jo', 'ku', 'la', 'me', 'ni', 'po', 'ra', 'si', 'tu', 'vo', 'wa', 'ze'];
 const SUFFIXES = ['', '', 'lib', 'py', '_tools', 'kit', 'io'];

@@ -8,6 +8,10 @@
  * versions conflicts now and then. A few dependency cycles.
  */
 import type { PackageInfo } from 'enpkg';
+import { prng as rng } from '#fixtures';
+
+/** The seeded generator the universes are drawn with (fixtures' mulberry32). */
+export { rng };
 
 export interface UniverseOptions {
   readonly names: number;
@@ -17,18 +21,6 @@ export interface UniverseOptions {
   readonly maxDeps?: number;
   /** Share of requirements that lag one version behind what was current (default 0.01). */
   readonly lag?: number;
-}
-
-/** mulberry32: a small deterministic generator. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const SYLLABLES = ['ba', 'co', 'di', 'fu', 'ga', 'hi', 'jo', 'ku', 'la', 'me', 'ni', 'po', 'qu', 'ra', 'si', 'tu', 'vo', 'wa', 'xe', 'zy'];
