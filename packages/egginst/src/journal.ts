@@ -10,7 +10,7 @@ import { flushFilesystem } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { INTERNAL_DIR } from './paths.js';
 import type { Op } from './plan.js';
-import type { Change, Warning } from './types.js';
+import type { Change, Reporter, Warning } from './types.js';
 
 export interface Journal {
   version: 1;
@@ -216,4 +216,36 @@ export function acknowledgeCommitted(prefix: string, id: string): void {
       return;
     }
   }
+}
+
+export interface RecoveryOutcome {
+  id: string;
+  outcome: 'rolled-back' | 'completed' | 'discarded';
+  journal: Journal | null;
+}
+
+/** Finish or roll back whatever a crashed run left in the prefix. Call with the prefix locked. */
+export function recoverPrefix(prefix: string, reporter: Reporter = {}): RecoveryOutcome[] {
+  const out: RecoveryOutcome[] = [];
+  for (const id of pendingTransactions(prefix)) {
+    const j = readJournal(prefix, id);
+    const warnings: Warning[] = [];
+    if (!j) {
+      discard(prefix, id);
+      out.push({ id, outcome: 'discarded', journal: null });
+      continue;
+    }
+    reporter.progress?.({ phase: 'recover', subject: id, done: 0, total: j.ops.length, unit: 'steps' });
+    if (j.state === 'committed') {
+      cleanup(prefix, j);
+      out.push({ id, outcome: 'completed', journal: j });
+    } else {
+      undoOps(prefix, j, warnings);
+      discard(prefix, id);
+      out.push({ id, outcome: 'rolled-back', journal: j });
+    }
+    for (const w of warnings) reporter.warn?.(w);
+    reporter.info?.(`recovered unfinished transaction ${id}: ${out[out.length - 1]!.outcome}`);
+  }
+  return out;
 }

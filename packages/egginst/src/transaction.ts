@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { DEFAULT_LIMITS, openArchive } from './archive.js';
 import { crashPoint } from './crash.js';
 import { ErrorCodes, PkgError, asPkgError } from './errors.js';
-import { applyOps, cleanup, discard, pendingTransactions, readJournal, txnDir, undoOps, writeJournal, type Journal } from './journal.js';
+import { applyOps, cleanup, discard, recoverPrefix, txnDir, undoOps, writeJournal, type Journal, type RecoveryOutcome } from './journal.js';
 import { computeLayout } from './layout.js';
 import { lockPrefix, type PrefixLock } from './lock.js';
 import { readMetadata } from './metadata.js';
@@ -41,41 +41,11 @@ export interface TransactionOptions extends ScriptOptions {
   command?: string;
 }
 
-export interface RecoveryOutcome {
-  id: string;
-  outcome: 'rolled-back' | 'completed' | 'discarded';
-  journal: Journal | null;
-}
-
 const DEFAULT_SCRIPT_TIMEOUT = 300;
 
-/** Finish or roll back whatever a crashed run left in the prefix. Call with the prefix locked. */
-export function recoverPrefix(prefix: string, reporter: Reporter = {}): RecoveryOutcome[] {
-  const out: RecoveryOutcome[] = [];
-  for (const id of pendingTransactions(prefix)) {
-    const j = readJournal(prefix, id);
-    const warnings: Warning[] = [];
-    if (!j) {
-      discard(prefix, id);
-      out.push({ id, outcome: 'discarded', journal: null });
-      continue;
-    }
-    reporter.progress?.({ phase: 'recover', subject: id, done: 0, total: j.ops.length, unit: 'steps' });
-    if (j.state === 'committed') {
-      cleanup(prefix, j);
-      out.push({ id, outcome: 'completed', journal: j });
-    } else {
-      undoOps(prefix, j, warnings);
-      discard(prefix, id);
-      out.push({ id, outcome: 'rolled-back', journal: j });
-    }
-    for (const w of warnings) reporter.warn?.(w);
-    reporter.info?.(`recovered unfinished transaction ${id}: ${out[out.length - 1]!.outcome}`);
-  }
-  return out;
-}
-
 type State = 'open' | 'prepared' | 'applied' | 'committed' | 'aborted';
+
+export { recoverPrefix, type RecoveryOutcome };
 
 export class Transaction {
   readonly id = `txn-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;

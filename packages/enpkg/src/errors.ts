@@ -2,7 +2,7 @@
  * enpkg's error codes. The error class itself is egginst's `PkgError` (one base class for the whole
  * project); enpkg adds its own stable codes here. Never renumber or reuse a code.
  */
-import { PkgError, ErrorCodes, isPkgError } from 'egginst';
+import { PkgError, ErrorCodes, isPkgError } from 'egginst/core';
 
 export { PkgError, ErrorCodes, isPkgError };
 

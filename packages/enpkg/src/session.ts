@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { lockPrefix, PkgError, type PrefixLock, type Reporter } from 'egginst';
+import { lockPrefix, PkgError, type PrefixLock, type Reporter } from 'egginst/core';
 import { openIndexCache } from './cache.js';
 import type { EnpkgConfig, SerialStore } from './repo/types.js';
 import { openState, type StateDb } from './state/db.js';

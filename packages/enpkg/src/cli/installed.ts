@@ -2,7 +2,7 @@
  * Commands about what is installed: list, freeze, history, revert, verify, mark.
  */
 import type { Command } from 'commander';
-import { PkgError, verifyInstalled, type VerifyResult } from 'egginst';
+import { PkgError, verifyInstalled, type VerifyResult } from 'egginst/core';
 import type { ReadyEgg } from '../execute.js';
 import type { IndexEntry, LoadedRepository } from '../repo/types.js';
 import { openSession, type Session } from '../session.js';

@@ -2,7 +2,7 @@
  * `enpkg search [REGEX]` and `enpkg info NAME`: what the repositories offer, and what is installed.
  */
 import type { Command } from 'commander';
-import { listInstalled } from 'egginst';
+import { listInstalled } from 'egginst/core';
 import { loadRepositories } from '../repo/load.js';
 import { packageInfo, searchPackages, type InfoResult, type InstalledRef, type SearchRow } from '../repo/query.js';
 import type { EnpkgConfig, LoadedRepository } from '../repo/types.js';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { PkgError, type Reporter, type Warning } from 'egginst';
+import { PkgError, type Reporter, type Warning } from 'egginst/core';
 import type { ReadyEgg } from '../execute.js';
 import type { FetchProgress } from '../fetch/index.js';
 import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/types.js';

@@ -9,7 +9,7 @@
  * The first failure stops the others (their partial files removed) and is thrown; eggs already
  * verified stay in the cache. The cache rule is in store.ts.
  */
-import { ErrorCodes } from 'egginst';
+import { ErrorCodes } from 'egginst/core';
 import { PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import type { IndexEntry } from '../repo/types.js';

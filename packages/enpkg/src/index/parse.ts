@@ -6,7 +6,7 @@
  * This is the hot path of loading a 100,000-entry index: one pass, no copies of the document,
  * requirement strings validated once per distinct string.
  */
-import { parseEggName } from 'egginst';
+import { parseEggName } from 'egginst/core';
 import { PkgError } from '../errors.js';
 import { parseRequirement } from '../requirement.js';
 import { RepoErrorCodes } from '../repo/errors.js';

@@ -6,8 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PkgError } from 'egginst';
-import type { Change, FileRecord } from 'egginst';
+import { PkgError } from 'egginst/core';
+import type { Change, FileRecord } from 'egginst/core';
 
 export const STATE_DIR = '.enpkg';
 export const STATE_FILE = 'state.db';

@@ -2,7 +2,7 @@
  * Enstaller's history file, `<prefix>/enpkg.hist`: a full snapshot, then one block of `-`/`+` diffs
  * per change, each under a `==> <time> <==` header. Read once, on enpkg's first run in a prefix.
  */
-import { parseEggName, PkgError, type Change } from 'egginst';
+import { parseEggName, PkgError, type Change } from 'egginst/core';
 
 export interface HistRevision {
   /** The header's time, as written (Enstaller wrote local time with a zone name). */

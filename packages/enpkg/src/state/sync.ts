@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledgeCommitted, committedPayloads, listInstalled, readRecord, recoverPrefix } from 'egginst';
-import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst';
+import { acknowledgeCommitted, committedPayloads, listInstalled, readRecord, recoverPrefix } from 'egginst/core';
+import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { parseHist } from './hist.js';
 

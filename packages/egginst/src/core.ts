@@ -1,0 +1,11 @@
+/**
+ * The part of egginst that every enpkg run needs (errors, the lock, records, recovery, verification),
+ * as a light entry point: `egginst/core` loads a handful of modules, `egginst` all of them.
+ */
+export * from './errors.js';
+export type * from './types.js';
+export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
+export { listInstalled, readRecord, ownedPaths } from './record.js';
+export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
+export { recoverPrefix, committedPayloads, acknowledgeCommitted, type Journal, type RecoveryOutcome } from './journal.js';
+export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
