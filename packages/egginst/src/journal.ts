@@ -164,8 +164,15 @@ export function cleanup(prefix: string, j: Journal): void {
     // Whoever finishes the cleanup (egginst or enpkg), the caller still learns what was committed.
     mkdirSync(committedDir(prefix), { recursive: true });
     const kept = join(committedDir(prefix), `${j.id}.json`);
-    writeFileSync(`${kept}.tmp`, JSON.stringify(j));
+    const fd = openSync(`${kept}.tmp`, 'w', 0o644);
+    try {
+      writeFileSync(fd, JSON.stringify(j));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(`${kept}.tmp`, kept);
+    fsyncDir(committedDir(prefix));
   }
   for (const sub of ['b', 's']) {
     rmSync(join(dir, sub), { recursive: true, force: true });

@@ -89,44 +89,37 @@ export function ownedPaths(rec: InstallRecord, prefix: string): RecordPaths {
   return { paths, refused };
 }
 
-/** Every installed package: one record per `EGG-INFO/<key>/egginst.json`. */
-export function listInstalled(prefix: string): InstalledPackage[] {
+/** Every install record of the prefix, by key: one per `EGG-INFO/<key>/egginst.json`. */
+export function readAllRecords(prefix: string): Map<string, InstallRecord> {
   let keys: string[];
   try {
     keys = readdirSync(join(prefix, 'EGG-INFO'));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
     throw new PkgError(ErrorCodes.IO, `cannot list ${join(prefix, 'EGG-INFO')}: ${(e as Error).message}`, { cause: e });
   }
-  const out: InstalledPackage[] = [];
+  const out = new Map<string, InstallRecord>();
   for (const key of keys.sort()) {
     if (key !== key.toLowerCase()) continue;
     const rec = readRecord(prefix, key);
-    if (!rec) continue;
-    out.push({
-      key,
-      name: rec.name,
-      version: rec.version,
-      build: rec.build,
-      eggName: rec.egg_name,
-      legacyRecord: rec.records === undefined,
-      installedSize: rec.installed_size,
-      files: rec.files.length,
-      metaDir: `EGG-INFO/${key}`,
-    });
+    if (rec) out.set(key, rec);
   }
   return out;
 }
 
-/** Map of every owned path (collision-keyed by the caller if needed) to the key of its owner. */
-export function ownershipMap(prefix: string, installed: InstalledPackage[]): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const p of installed) {
-    const rec = readRecord(prefix, p.key);
-    if (!rec) continue;
-    for (const path of ownedPaths(rec, prefix).paths) owners.set(path, p.key);
-  }
-  return owners;
+/** Every installed package, as `list` shows it. */
+export function listInstalled(prefix: string): InstalledPackage[] {
+  return [...readAllRecords(prefix)].map(([key, rec]) => ({
+    key,
+    name: rec.name,
+    version: rec.version,
+    build: rec.build,
+    eggName: rec.egg_name,
+    legacyRecord: rec.records === undefined,
+    installedSize: rec.installed_size,
+    files: rec.files.length,
+    metaDir: `EGG-INFO/${key}`,
+  }));
 }
 
 export function serializeRecord(rec: InstallRecord): string {

@@ -16,10 +16,10 @@ import { lockPrefix, type PrefixLock } from './lock.js';
 import { readMetadata } from './metadata.js';
 import { planTransaction, type Plan, type PreparedEgg } from './plan.js';
 import { pythonFinder, type Python } from './python.js';
-import { listInstalled, readRecord } from './record.js';
+import { readAllRecords } from './record.js';
 import { stagePlan } from './stage.js';
 import { runScript, type ScriptRun } from './scripts.js';
-import type { InstallRecord, Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
+import type { Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
 
 export interface TransactionOptions extends ScriptOptions {
   prefix: string;
@@ -93,8 +93,7 @@ export class Transaction {
   async prepare(jobs: Job[]): Promise<{ changes: Plan['changes']; warnings: Warning[] }> {
     this.expect('open', 'prepare');
     try {
-      const installed = new Map<string, InstallRecord>();
-      for (const p of listInstalled(this.prefix)) installed.set(p.key, readRecord(this.prefix, p.key)!);
+      const installed = readAllRecords(this.prefix);
       const seen = new Set<string>();
       const removes: string[] = [];
       for (const job of jobs) {

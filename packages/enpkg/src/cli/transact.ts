@@ -75,7 +75,7 @@ export function repoReporter(r: Reporter): { warn: NonNullable<Reporter['warn']>
   return { warn: (w) => r.warn?.(w), info: (m) => r.info?.(m) };
 }
 
-async function confirm(ctx: CliContext, opts: TransactOptions): Promise<boolean> {
+async function confirm(opts: TransactOptions): Promise<boolean> {
   if (opts.yes || opts.json || !process.stdin.isTTY || !process.stdout.isTTY) return true;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
@@ -309,7 +309,7 @@ export async function carryOut(
     return;
   }
   if (!opts.json && !opts.quiet) ctx.io.stdout(`These changes will be made to ${session.prefix}:\n${t.actions.map(describe).join('\n')}\n`);
-  if (!(await confirm(ctx, opts))) {
+  if (!(await confirm(opts))) {
     ctx.io.stdout('Nothing was changed.\n');
     ctx.exitCode = 1;
     return;

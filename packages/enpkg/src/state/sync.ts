@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledgeCommitted, committedPayloads, listInstalled, readRecord, recoverPrefix } from 'egginst/core';
+import { acknowledgeCommitted, committedPayloads, listInstalled, PkgError, readRecord, recoverPrefix } from 'egginst/core';
 import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { parseHist } from './hist.js';
@@ -27,7 +27,11 @@ export interface TxnPayload {
 /** A package as its egginst record describes it (files included). */
 export function packageFromRecord(prefix: string, key: string, meta: Partial<TxnPayload['packages'][string]> = {}): PackageWrite {
   const rec = readRecord(prefix, key);
-  if (!rec) throw new Error(`the install record of ${key} vanished`);
+  if (!rec) {
+    throw new PkgError('RECORD_INVALID', `the install record of ${key} (EGG-INFO/${key}/egginst.json) is missing`, {
+      hint: 'another process changed the prefix; run the command again',
+    });
+  }
   const files: FileRecord[] = rec.records ?? rec.files.map((f) => ({ path: f.replace(/^\.\//, ''), kind: 'file' }));
   return {
     key,
