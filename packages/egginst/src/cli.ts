@@ -28,9 +28,16 @@ interface Opts {
   fsync: boolean;
 }
 
+/** The version: from manifest.json beside the code in enpkg's bundle, else from package.json. */
 function version(): string {
-  const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
-  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  for (const file of [new URL('./manifest.json', import.meta.url), join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json')]) {
+    try {
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
 }
 
 function program(): Command {

@@ -13,5 +13,7 @@ export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { CRASH_POINTS, type CrashPoint } from './crash.js';
 export { openTransaction, runTransaction, recoverPrefix, Transaction, type TransactionOptions, type RecoveryOutcome } from './transaction.js';
 export { inspectEgg } from './inspect.js';
+export { unpackTree, type UnpackResult } from './unpack.js';
+export { flushFilesystem } from './durable.js';
 export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';

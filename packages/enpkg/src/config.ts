@@ -2,9 +2,10 @@
  * Configuration: find the file, parse the YAML, validate every key, apply the command line.
  *
  * The file used is the first of: `--config`, `$ENPKG_CONFIG`, `<prefix>/.enpkg/config.yaml` (prefix
- * from `--prefix` or `$ENPKG_PREFIX`), `$XDG_CONFIG_HOME/enpkg/config.yaml` (default
- * `~/.config/enpkg/config.yaml`). One file is read; none is fine (defaults). The prefix is
- * `--prefix`, else `$ENPKG_PREFIX`, else the file's `prefix`. `--repo` (repeatable) replaces the
+ * from `--prefix`, `$ENPKG_PREFIX`, or the launcher's `$ENPKG_HOME`), `$XDG_CONFIG_HOME/enpkg/config.yaml`
+ * (default `~/.config/enpkg/config.yaml`). One file is read; none is fine (defaults). The prefix is
+ * `--prefix`, else `$ENPKG_PREFIX`, else the prefix whose `bin/enpkg` launcher is running
+ * (`$ENPKG_HOME`, set by the launcher), else the file's `prefix`. `--repo` (repeatable) replaces the
  * configured repositories: one that names a configured repository (by name or location) keeps its
  * settings (keys, auth, mirrors).
  */
@@ -208,7 +209,7 @@ export function findConfigFile(opts: LoadConfigOptions): string | null {
   const cwd = opts.cwd ?? process.cwd();
   if (opts.configFile) return resolve(cwd, opts.configFile);
   if (env.ENPKG_CONFIG) return resolve(cwd, env.ENPKG_CONFIG);
-  const prefix = opts.prefix ?? env.ENPKG_PREFIX;
+  const prefix = opts.prefix ?? env.ENPKG_PREFIX ?? env.ENPKG_HOME;
   if (prefix) {
     const file = join(resolve(cwd, prefix), '.enpkg', 'config.yaml');
     if (existsSync(file)) return file;
@@ -267,6 +268,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
   let prefixSource: string | null = null;
   if (opts.prefix) [prefix, prefixSource] = [resolve(cwd, expandHome(opts.prefix, home)), '--prefix'];
   else if (env.ENPKG_PREFIX) [prefix, prefixSource] = [resolve(cwd, expandHome(env.ENPKG_PREFIX, home)), 'ENPKG_PREFIX'];
+  else if (env.ENPKG_HOME) [prefix, prefixSource] = [resolve(cwd, env.ENPKG_HOME), 'the launcher (ENPKG_HOME)'];
   else if (data.prefix !== undefined) [prefix, prefixSource] = [resolve(baseDir, expandHome(c.string(data.prefix, 'prefix'), home)), c.file];
 
   let python: string | null = null;

@@ -37,7 +37,13 @@ export function formatHistory(revisions: readonly Revision[]): string {
     const time = r.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
     out.push(`==> ${time} <== revision ${r.id} (${safe(r.user)}): ${safe(r.command)}`);
     if (r.id === 0) out.push(...r.installed);
-    else {
+    else if (r.kind === 'self-update') {
+      // enpkg itself: not one of the installed packages, so its change is shown as recorded.
+      for (const c of r.changes) {
+        if (c.kind === 'update') out.push(`-${c.from.eggName}`, `+${c.to.eggName}`);
+        else out.push(`${c.kind === 'install' ? '+' : '-'}${c.eggName}`);
+      }
+    } else {
       const before = new Set(previous);
       const after = new Set(r.installed);
       for (const e of previous) if (!after.has(e)) out.push(`-${e}`);

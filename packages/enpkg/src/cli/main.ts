@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PkgError } from '../errors.js';
+import { runningManifest } from '../self/manifest.js';
 
 export interface CliIO {
   readonly stdout: (text: string) => void;
@@ -32,6 +33,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Registe
   { names: ['install', 'remove', 'update'], load: async () => (await import('./transact.js')).registerTransact },
   { names: ['list', 'freeze', 'history', 'revert', 'verify', 'mark'], load: async () => (await import('./installed.js')).registerInstalled },
   { names: ['cache'], load: async () => (await import('./cache.js')).registerCache },
+  { names: ['bootstrap', 'self-update'], load: async () => (await import('./self.js')).registerSelf },
 ];
 
 async function registerCommands(program: Command, ctx: CliContext, argv: readonly string[]): Promise<void> {
@@ -46,6 +48,8 @@ const processIO: CliIO = {
 };
 
 function packageVersion(): string {
+  const bundled = runningManifest();
+  if (bundled) return bundled.version;
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
     return pkg.version ?? 'unknown';

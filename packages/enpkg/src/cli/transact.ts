@@ -75,11 +75,12 @@ export function repoReporter(r: Reporter): { warn: NonNullable<Reporter['warn']>
   return { warn: (w) => r.warn?.(w), info: (m) => r.info?.(m) };
 }
 
-async function confirm(opts: TransactOptions): Promise<boolean> {
+/** Ask on a terminal (yes with -y, --json, or when nobody can answer). */
+export async function confirm(opts: TransactOptions, question = 'Proceed?'): Promise<boolean> {
   if (opts.yes || opts.json || !process.stdin.isTTY || !process.stdout.isTTY) return true;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
-    return /^y(es)?$/i.test((await rl.question('Proceed? [y/N] ')).trim());
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {
     rl.close();
   }
@@ -116,7 +117,7 @@ async function fetchFor(session: Session, actions: readonly Action[], repos: rea
 }
 
 /** Every download in one display: a bar on a terminal, one summary line otherwise. */
-function fetchDisplay(opts: TransactOptions, cliProgress: typeof import('cli-progress')): { update: (e: FetchProgress) => void; stop: () => void } {
+export function fetchDisplay(opts: TransactOptions, cliProgress: typeof import('cli-progress')): { update: (e: FetchProgress) => void; stop: () => void } {
   if (opts.json || opts.quiet) return { update: () => {}, stop: () => {} };
   let last: FetchProgress | undefined;
   if (!process.stderr.isTTY) {
@@ -153,7 +154,21 @@ function fetchDisplay(opts: TransactOptions, cliProgress: typeof import('cli-pro
 }
 
 function parseJobs(kind: 'install' | 'remove' | 'update', reqs: readonly string[]): Job[] {
-  return reqs.map((r) => ({ kind, requirement: parseRequirement(r, { commandLine: true }) }) as Job);
+  const jobs = reqs.map((r) => ({ kind, requirement: parseRequirement(r, { commandLine: true }) }) as Job);
+  for (const j of jobs) {
+    if (j.kind !== 'update_all' && j.requirement.key === 'enpkg') {
+      throw new PkgError('SELF_NOT_A_PACKAGE', `enpkg is not ${kind === 'install' ? 'installed' : 'managed'} as a package: it keeps itself`, {
+        hint: 'use enpkg self-update (or enpkg bootstrap --prefix DIR to put enpkg into a prefix)',
+      });
+    }
+  }
+  return jobs;
+}
+
+/** With `autoupdate: true`, run from a launcher: update enpkg first, then the command under it. */
+async function maybeAutoupdate(ctx: CliContext, opts: TransactOptions): Promise<boolean> {
+  if (!process.env.ENPKG_HOME || process.env.ENPKG_AUTOUPDATED === '1' || opts.dryRun || !configFrom(opts).autoupdate) return false;
+  return (await import('./self.js')).autoupdate(ctx, opts);
 }
 
 /** `install -r FILE`: `name version-build` lines, installed exactly. */
@@ -366,6 +381,8 @@ export function registerTransact(program: Command, ctx: CliContext): void {
     runJsonAware(ctx, opts, async () => {
       const all = [...reqs, ...(opts.requirements ? readRequirementsFile(opts.requirements) : [])];
       if (all.length === 0) throw new PkgError('USAGE', 'nothing to install', { hint: 'name packages, or give -r FILE' });
+      parseJobs('install', all);
+      if (await maybeAutoupdate(ctx, opts)) return;
       await runRequest(ctx, opts, { kind: 'install', reqs: all, command: commandLine() });
     }),
   );
@@ -381,6 +398,8 @@ export function registerTransact(program: Command, ctx: CliContext): void {
   ).action(async (names: string[], opts: TransactOptions) =>
     runJsonAware(ctx, opts, async () => {
       if (!opts.all && names.length === 0) throw new PkgError('USAGE', 'name packages to update, or give --all');
+      parseJobs('update', names);
+      if (await maybeAutoupdate(ctx, opts)) return;
       await runRequest(ctx, opts, opts.all ? { kind: 'update_all', reqs: [], command: commandLine() } : { kind: 'update', reqs: names, command: commandLine() });
     }),
   );

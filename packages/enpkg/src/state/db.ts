@@ -165,6 +165,7 @@ export class StateDb {
       addRevision: db.prepare('INSERT INTO revisions (id, time, command, user, kind, txn_id, changes, installed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       revisions: db.prepare<[], RevisionRow>('SELECT * FROM revisions ORDER BY id'),
       revision: db.prepare<[number], RevisionRow>('SELECT * FROM revisions WHERE id = ?'),
+      latestOfKind: db.prepare<[string], RevisionRow>('SELECT * FROM revisions WHERE kind = ? ORDER BY id DESC LIMIT 1'),
       byTxn: db.prepare<[string], { id: number }>('SELECT id FROM revisions WHERE txn_id = ?'),
       serial: db.prepare<[string], { serial: number }>('SELECT serial FROM serials WHERE repository = ?'),
       putEgg: db.prepare(
@@ -203,6 +204,12 @@ export class StateDb {
 
   revision(id: number): Revision | undefined {
     const r = this.q.revision.get(id);
+    return r ? toRevision(r) : undefined;
+  }
+
+  /** The newest revision of one kind. */
+  latestRevisionOfKind(kind: RevisionKind): Revision | undefined {
+    const r = this.q.latestOfKind.get(kind);
     return r ? toRevision(r) : undefined;
   }
 

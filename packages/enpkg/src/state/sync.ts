@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { acknowledgeCommitted, committedPayloads, listInstalled, PkgError, readRecord, recoverPrefix } from 'egginst/core';
 import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
+import { reconcileSelf } from '../self/history.js';
 import { parseHist } from './hist.js';
 
 /** What enpkg stores in an egginst journal: enough to record the revision without anything else. */
@@ -69,6 +70,8 @@ export interface ReconcileResult {
   recorded: number[];
   /** The external-change revision, if plain egginst changed the prefix. */
   drift: number | null;
+  /** A switch of enpkg's own version that the history did not have yet (self/history.ts). */
+  self: number | null;
 }
 
 export function reconcile(state: StateDb, prefix: string, opts: { user: string; reporter?: Reporter }): ReconcileResult {
@@ -90,9 +93,10 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
     const put = listInstalled(prefix).map((p) => packageFromRecord(prefix, p.key));
     const changes: Change[] = put.map((p) => ({ kind: 'install', key: p.key, name: p.name, version: p.version, build: p.build, eggName: p.eggName }));
     state.commit({ kind: 'import', command: '(state when enpkg first ran here)', user: opts.user, changes, put, remove: [] });
-    return { recovered, recorded, drift: null };
+    return { recovered, recorded, drift: null, self: reconcileSelf(state, prefix, opts.user) };
   }
-  return { recovered, recorded, drift: recordDrift(state, prefix, opts.user) };
+  const drift = recordDrift(state, prefix, opts.user);
+  return { recovered, recorded, drift, self: reconcileSelf(state, prefix, opts.user) };
 }
 
 /** Compare the disk with the database; record any difference as an external revision. */

@@ -1,0 +1,62 @@
+/**
+ * manifest.json: what a version directory (and the `enpkg/` tree of enpkg's own egg) says about
+ * itself. Written by tools/build-egg.ts; read to know the running version and to check an egg
+ * before it is put beside the running one.
+ */
+import { readFileSync } from 'node:fs';
+import { PkgError } from 'egginst/core';
+
+export interface Manifest {
+  name: 'enpkg';
+  /** package.json's semver. */
+  version: string;
+  build: number;
+  /** The Node versions it runs on (a semver range, from package.json's engines). */
+  node: string;
+  /** Where its native addons were compiled: process.platform, process.arch, and the Node-API/ABI. */
+  platform: string;
+  arch: string;
+  modules: string;
+  /** The entry points, relative to the version directory. */
+  entries: { enpkg: string; egginst: string };
+}
+
+export function parseManifest(text: string, source: string): Manifest {
+  let m: Partial<Manifest>;
+  try {
+    m = JSON.parse(text) as Partial<Manifest>;
+  } catch (e) {
+    throw bad(source, `it is not JSON (${(e as Error).message})`);
+  }
+  if (m === null || typeof m !== 'object') throw bad(source, 'it is not an object');
+  if (m.name !== 'enpkg') throw bad(source, `name is ${JSON.stringify(m.name)}, not "enpkg"`);
+  for (const k of ['version', 'node', 'platform', 'arch', 'modules'] as const) {
+    if (typeof m[k] !== 'string' || !m[k]) throw bad(source, `${k} is missing`);
+  }
+  if (!Number.isInteger(m.build) || (m.build as number) < 0) throw bad(source, 'build is not a whole number');
+  if (!m.entries || typeof m.entries.enpkg !== 'string' || typeof m.entries.egginst !== 'string') throw bad(source, 'entries is missing');
+  return m as Manifest;
+}
+
+function bad(source: string, why: string): PkgError {
+  return new PkgError('SELF_EGG_INVALID', `${source} is not a valid enpkg manifest: ${why}`, { hint: 'build the egg again with npm run build:egg' });
+}
+
+let running: Manifest | null | undefined;
+
+/** The manifest beside the running bundle; null when running from a source checkout. */
+export function runningManifest(): Manifest | null {
+  if (running !== undefined) return running;
+  try {
+    const url = new URL('./manifest.json', import.meta.url);
+    running = parseManifest(readFileSync(url, 'utf8'), url.pathname);
+  } catch {
+    running = null;
+  }
+  return running;
+}
+
+/** The running version as `enpkg --version` prints it. */
+export function runningVersion(fallback: () => string): string {
+  return runningManifest()?.version ?? fallback();
+}
