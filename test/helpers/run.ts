@@ -48,8 +48,13 @@ function parseJson(text: string): unknown {
 
 /** `node <script> ...args`. */
 export function runNode(script: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return runProgram(process.execPath, [script, ...args], opts);
+}
+
+/** Any executable (such as a launcher a test bootstrapped), with the same minimal environment. */
+export function runProgram(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
+    const child = spawn(file, [...args], {
       cwd: opts.cwd,
       env: childEnv(opts.env ?? {}),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -26,3 +26,8 @@ export { decodeIndex } from './index/decode.js';
 export { parseIndexText, parseIndexDocument, entryToJson, INDEX_SCHEMA, type IndexDocument, type IndexEntryJson } from './index/parse.js';
 export { compressIndex, decompressIndex } from './index/zstd.js';
 export { writeKeyPair, readPrivateKey, signIndex, parsePublicKey, parseSignature, verifySignature } from './index/sign.js';
+
+// enpkg's own installation: the pointer, the choice of version, crash points of self-update.
+export { SELF_CRASH_POINTS, type SelfCrashPoint } from './crash.js';
+export { parsePointer, formatPointer, readPointer, type Pointer } from './self/pointer.js';
+export { chooseSelf, selfCandidates, compareSelf, type SelfChoice, type SelfWant } from './self/choose.js';

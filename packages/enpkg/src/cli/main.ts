@@ -100,6 +100,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     .description('a package manager for .egg archives')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
+    // Options after a command name are that command's (`self-update --version V` is not `--version`).
+    .enablePositionalOptions()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run "enpkg --help" for usage)');
   argv = enstallerAliases(argv);

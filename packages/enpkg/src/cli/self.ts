@@ -14,7 +14,7 @@ import { crashPoint } from '../crash.js';
 import type { LoadedRepository, RepositoryConfig } from '../repo/types.js';
 import { openSession, type Session } from '../session.js';
 import { chooseSelf, compareSelf, selfCandidates, type SelfChoice } from '../self/choose.js';
-import { checkEgg } from '../self/install.js';
+import { checkEgg, cleanVersions } from '../self/install.js';
 import { checkLauncherPaths, writeLaunchers } from '../self/launcher.js';
 import { runningManifest } from '../self/manifest.js';
 import { readPointer, splitVersionId, versionId, type Pointer } from '../self/pointer.js';
@@ -113,6 +113,8 @@ async function selfUpdate(ctx: CliContext, opts: SelfOptions): Promise<void> {
       return;
     }
     if (!choice) {
+      // Leftovers of an interrupted switch go now; current and previous stay.
+      cleanVersions(session.prefix, [pointer.current, pointer.previous]);
       if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: session.prefix, from: pointer.current, to: pointer.current, revision: null, removed: [] }));
       else if (!opts.quiet) ctx.io.stdout(`enpkg ${pointer.current} is ${opts.version ? 'already the version named' : 'the newest in the repositories'}; nothing to do.${skippedNote(repos, pointer)}\n`);
       return;
@@ -136,6 +138,8 @@ async function bootstrap(ctx: CliContext, opts: SelfOptions, eggArg: string | un
   if (!config.prefix) throw new PkgError('NO_PREFIX', 'bootstrap needs the prefix to put enpkg into', { hint: 'pass --prefix DIR' });
   const eggPath = eggArg ? resolve(eggArg) : null;
   if (eggPath && !existsSync(eggPath)) throw new PkgError('FILE_NOT_FOUND', `${eggArg} does not exist`, { hint: 'give the egg built by npm run build:egg, or leave it out to take enpkg from the repositories' });
+  // A bad egg is refused before the prefix is touched.
+  if (eggPath) (await checkEgg(eggPath)).archive.close();
   const reporter = runReporter(ctx, opts);
   const session = await openSession(config, { wait: !!opts.wait, command: commandLine(), reporter });
   try {

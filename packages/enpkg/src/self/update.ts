@@ -8,7 +8,6 @@
  * version is untouched and what was written is a leftover the next self-update removes; after it, the
  * new version runs (on trial), and the next run records the switch if the crash came before that.
  */
-import { existsSync } from 'node:fs';
 import { PkgError } from 'egginst/core';
 import { crashPoint } from '../crash.js';
 import type { Session } from '../session.js';
@@ -17,7 +16,7 @@ import { writeLaunchers } from './launcher.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { readPointer, switchPointer, versionDir, type Pointer } from './pointer.js';
 import { recordSelfChange } from './history.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SelfResult {
@@ -51,7 +50,12 @@ export async function installSelf(session: Session, egg: { path: string; eggName
   } finally {
     checked.archive.close();
   }
-  smokeRun(home, dir, checked.manifest);
+  try {
+    smokeRun(home, dir, checked.manifest);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   crashPoint('self-smoked');
   return switchTo(session, from, checked.id, command);
 }
