@@ -4,12 +4,17 @@
  * the same 1,000 eggs is loaded, checked and resolved against; nothing changes), each against
  * `node -e 0`. Medians of several runs, each a fresh process. Target: <= 3x Node's start-up.
  *
+ * Each is run two ways: from the source checkout (packages/enpkg/bin/enpkg.js, the compiled modules),
+ * and as users run a bootstrapped enpkg: the launcher <prefix>/bin/enpkg running the bundle of
+ * enpkg's own egg (built from this checkout in the same run).
+ *
  * The prefix is built once into bench/work/noop (1,000 small eggs, each depending on an earlier one,
  * installed by one `enpkg install`) and reused. BENCH_NOOP_RUNS (default 11).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildBundle, writeSelfEgg } from 'enpkg/tools/build-egg';
 import { writeSmallEggs } from './lib/index-eggs.js';
 import { REPO, fmt, median, timed } from './lib/measure.js';
 
@@ -44,15 +49,27 @@ if (!existsSync(config) || installedCount() !== COUNT) {
   out(`set up a prefix with ${COUNT} packages in ${fmt((Date.now() - t0) / 1000, 1)} s`);
 }
 
-const commands: Array<[string, string[]]> = [
-  ['node -e 0', ['-e', '0']],
-  [`enpkg list (${COUNT} installed)`, [ENPKG, 'list', '--prefix', prefix, '--config', config]],
-  ['enpkg install X (installed)', [ENPKG, 'install', `egg${COUNT - 1}`, '-y', '--prefix', prefix, '--config', config]],
+// enpkg as its egg installs it: bundle this checkout, bootstrap it into the prefix (again each run).
+const bundle = join(WORK, 'bundle');
+await buildBundle(bundle);
+const egg = await writeSelfEgg({ bundleDir: bundle, outDir: join(WORK, 'egg'), build: 1 });
+rmSync(join(prefix, '.enpkg', 'self'), { recursive: true, force: true });
+rmSync(join(prefix, 'bin', 'enpkg'), { force: true });
+rmSync(join(prefix, 'bin', 'egginst'), { force: true });
+timed(process.execPath, [ENPKG, 'bootstrap', '--prefix', prefix, egg, '-q'], { env });
+const LAUNCHER = join(prefix, 'bin', 'enpkg');
+
+const commands: Array<[string, string, string[]]> = [
+  ['node -e 0', process.execPath, ['-e', '0']],
+  [`enpkg list (${COUNT} installed)`, process.execPath, [ENPKG, 'list', '--prefix', prefix, '--config', config]],
+  ['enpkg install X (installed)', process.execPath, [ENPKG, 'install', `egg${COUNT - 1}`, '-y', '--prefix', prefix, '--config', config]],
+  ['  the same, bootstrapped: list', LAUNCHER, ['list', '--config', config]],
+  ['  the same, bootstrapped: install X', LAUNCHER, ['install', `egg${COUNT - 1}`, '-y', '--config', config]],
 ];
 const runs = new Map<string, number[]>(commands.map(([label]) => [label, []]));
 // Warm-up, then the commands interleaved so that drift affects all alike.
-for (const [, args] of commands) timed(process.execPath, args, { env });
-for (let i = 0; i < RUNS; i++) for (const [label, args] of commands) runs.get(label)!.push(timed(process.execPath, args, { env }).seconds);
+for (const [, cmd, args] of commands) timed(cmd, args, { env });
+for (let i = 0; i < RUNS; i++) for (const [label, cmd, args] of commands) runs.get(label)!.push(timed(cmd, args, { env }).seconds);
 const base = median(runs.get('node -e 0')!);
 out(`\nno-op paths (median of ${RUNS} runs, each a fresh process):`);
 out(`  ${'node -e 0'.padEnd(34)} ${fmt(base * 1000, 0).padStart(5)} ms   (baseline)`);
