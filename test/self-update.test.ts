@@ -170,6 +170,11 @@ test('self-update 1.0.0 -> 1.1.0 from the repository; the new version runs the n
   ok(await w.enpkg(['self-update', '--version', '1.1.0', '-y']), '--version');
   assert.equal(await version(w), '1.1.0');
   assert.deepEqual(await selfHistory(w), ['>1.0.0-1', '1.0.0-1>1.1.0-1', '1.1.0-1>1.0.0-1', '1.0.0-1>1.1.0-1']);
+  // Bootstrap without an egg takes the newest enpkg from the repositories.
+  const other = join(w.dir, 'other');
+  const boot = ok(await runEnpkg(['bootstrap', '--prefix', other, '--repo', w.repo], { env: w.env }), 'bootstrap from the repository');
+  assert.match(boot.stdout, /enpkg 1\.1\.0-1 is bootstrapped into/);
+  assert.equal(ok(await runProgram(join(other, 'bin', 'enpkg'), ['--version'], { env: w.env }), 'version').stdout.trim(), '1.1.0');
   // Versions are not packages: revert leaves enpkg where it is.
   ok(await w.enpkg(['revert', '0', '-y']), 'revert');
   assert.equal(await version(w), '1.1.0');

@@ -9,3 +9,4 @@ export { listInstalled, readRecord, ownedPaths } from './record.js';
 export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { recoverPrefix, committedPayloads, acknowledgeCommitted, type Journal, type RecoveryOutcome } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
+export { crashPoints } from './crash.js';

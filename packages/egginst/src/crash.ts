@@ -16,11 +16,19 @@ export const CRASH_POINTS = [
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
-const spec = process.env.EGGINST_CRASH_AT;
-const [target, nth] = spec ? [spec.split(':')[0], Number(spec.split(':')[1] ?? '1')] : [undefined, 0];
-let hits = 0;
-
-export function crashPoint(point: CrashPoint): void {
-  if (target !== point) return;
-  if (++hits === nth) process.kill(process.pid, 'SIGKILL');
+/**
+ * A crash-point function for a set of named points, armed by the environment variable `envVar`
+ * (`<point>[:<n>]`). enpkg arms its own points the same way (ENPKG_CRASH_AT).
+ */
+export function crashPoints<P extends string>(envVar: string): (point: P) => void {
+  const spec = process.env[envVar];
+  if (!spec) return () => {};
+  const [target, nth] = [spec.split(':')[0], Number(spec.split(':')[1] ?? '1')];
+  let hits = 0;
+  return (point) => {
+    if (target !== point) return;
+    if (++hits === nth) process.kill(process.pid, 'SIGKILL');
+  };
 }
+
+export const crashPoint = crashPoints<CrashPoint>('EGGINST_CRASH_AT');

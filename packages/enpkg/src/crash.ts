@@ -3,6 +3,8 @@
  * `ENPKG_CRASH_AT=<point>[:<n>]` the process kills itself with SIGKILL the n-th time (default: the
  * first) it reaches that point. The crash tests walk every point. Unset, this costs a comparison.
  */
+import { crashPoints } from 'egginst/core';
+
 export const SELF_CRASH_POINTS = [
   'self-fetched', // the new egg is in the cache, verified; nothing else done
   'self-unpacking', // after each file unpacked into the .partial directory (use :n)
@@ -17,11 +19,4 @@ export const SELF_CRASH_POINTS = [
 
 export type SelfCrashPoint = (typeof SELF_CRASH_POINTS)[number];
 
-const spec = process.env.ENPKG_CRASH_AT;
-const [target, nth] = spec ? [spec.split(':')[0], Number(spec.split(':')[1] ?? '1')] : [undefined, 0];
-let hits = 0;
-
-export function crashPoint(point: SelfCrashPoint): void {
-  if (target !== point) return;
-  if (++hits === nth) process.kill(process.pid, 'SIGKILL');
-}
+export const crashPoint = crashPoints<SelfCrashPoint>('ENPKG_CRASH_AT');

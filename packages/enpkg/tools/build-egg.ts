@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import esbuild from 'esbuild';
 import semver from 'semver';
 import yazl from 'yazl';
+import { eggPlatform } from '../src/platform.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** packages/enpkg (this file is packages/enpkg/dist/tools/build-egg.js). */
@@ -35,8 +36,6 @@ const SHIPPED: Record<string, readonly string[]> = {
   yaml: ['package.json', 'LICENSE', 'dist'],
 };
 
-const PLATFORMS: Record<string, string> = { linux: 'linux2', darwin: 'darwin', win32: 'win32' };
-const ARCHES: Record<string, string> = { x64: 'amd64', ia32: 'x86' };
 
 function packageRoot(name: string): string {
   return dirname(require.resolve(`${name}/package.json`, { paths: [packageDir] }));
@@ -147,8 +146,8 @@ export async function writeSelfEgg(opts: SelfEggOptions): Promise<string> {
     `version = '${version}'`,
     `build = ${build}`,
     '',
-    `arch = '${ARCHES[process.arch] ?? process.arch}'`,
-    `platform = '${PLATFORMS[process.platform] ?? process.platform}'`,
+    `arch = '${eggPlatform().arch}'`,
+    `platform = '${eggPlatform().platform}'`,
     'osdist = None',
     'python = None',
     'packages = []',

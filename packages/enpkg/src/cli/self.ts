@@ -11,6 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PkgError } from 'egginst/core';
 import { crashPoint } from '../crash.js';
+import { environment } from '../platform.js';
 import type { LoadedRepository, RepositoryConfig } from '../repo/types.js';
 import { openSession, type Session } from '../session.js';
 import { chooseSelf, compareSelf, selfCandidates, type SelfChoice } from '../self/choose.js';
@@ -21,7 +22,7 @@ import { readPointer, splitVersionId, versionId, type Pointer } from '../self/po
 import { installSelf, requirePointer, rollbackSelf, type SelfResult } from '../self/update.js';
 import { addConfigOptions, configFrom, runJsonAware, toJson } from './common.js';
 import type { CliContext } from './main.js';
-import { confirm, environment, fetchDisplay, repoReporter, runReporter, type TransactOptions } from './transact.js';
+import { confirm, fetchDisplay, repoReporter, runReporter, type TransactOptions } from './transact.js';
 
 interface SelfOptions extends TransactOptions {
   check?: boolean;

@@ -13,6 +13,7 @@ import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/typ
 import { parseRequirement, satisfies } from '../requirement.js';
 import { openSession, type Session } from '../session.js';
 import type { RevisionKind } from '../state/db.js';
+import { environment } from '../platform.js';
 import type { Action, Environment, Job, PackageInfo, Transaction } from '../types.js';
 import { compareVersions, versionOf } from '../version.js';
 import { addConfigOptions, cliReporter, configFrom, runJsonAware, safe, toJson, type ConfigOptions } from './common.js';
@@ -30,12 +31,6 @@ export interface TransactOptions extends ConfigOptions {
   all?: boolean;
 }
 
-const PLATFORMS: Record<string, string> = { linux: 'linux2', darwin: 'darwin', win32: 'win32' };
-const ARCHES: Record<string, string> = { x64: 'amd64', ia32: 'x86' };
-
-export function environment(python: string | null): Environment {
-  return { python, platform: PLATFORMS[process.platform] ?? process.platform, arch: ARCHES[process.arch] ?? process.arch };
-}
 
 const ver = (p: { version: string; build: number }) => versionOf(p.version, p.build);
 

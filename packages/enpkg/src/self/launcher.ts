@@ -34,7 +34,7 @@ export function launcherScript(home: string, nodePath: string, l: (typeof LAUNCH
     'read_pointer() {',
     '  current= previous= trial= failed=',
     '  [ -r "$self/current" ] || return 1',
-    '  while IFS== read -r key value; do',
+    '  while IFS== read -r key value || [ -n "$key" ]; do',
     '    case $key in',
     '      current) current=$value ;;',
     '      previous) previous=$value ;;',
