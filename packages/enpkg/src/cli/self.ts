@@ -12,14 +12,14 @@ import type { Command } from 'commander';
 import { PkgError } from 'egginst/core';
 import { crashPoint } from '../crash.js';
 import { environment } from '../platform.js';
-import type { LoadedRepository, RepositoryConfig } from '../repo/types.js';
+import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/types.js';
 import { openSession, type Session } from '../session.js';
-import { chooseSelf, compareSelf, selfCandidates, type SelfChoice } from '../self/choose.js';
+import { chooseSelf, selfCandidates, skippedVersions, type SelfChoice, type SelfWant } from '../self/choose.js';
 import { checkEgg, cleanVersions } from '../self/install.js';
 import { checkLauncherPaths, writeLaunchers } from '../self/launcher.js';
 import { runningManifest } from '../self/manifest.js';
 import { readPointer, splitVersionId, versionId, type Pointer } from '../self/pointer.js';
-import { installSelf, requirePointer, rollbackSelf, type SelfResult } from '../self/update.js';
+import { installSelf, previousVersion, requirePointer, rollbackSelf, type SelfResult } from '../self/update.js';
 import { addConfigOptions, configFrom, runJsonAware, toJson } from './common.js';
 import type { CliContext } from './main.js';
 import { confirm, fetchDisplay, repoReporter, runReporter, type TransactOptions } from './transact.js';
@@ -37,22 +37,18 @@ async function loadRepos(session: Session, opts: SelfOptions, reporter: ReturnTy
   return loadRepositories(session.config, { offline: opts.offline === true, reporter: repoReporter(reporter), serials: session.serials });
 }
 
+const candidatesIn = (repos: readonly LoadedRepository[]): IndexEntry[] => selfCandidates(repos.flatMap((r) => r.index.entries), environment(null));
+
 function choose(repos: readonly LoadedRepository[], current: string | null, opts: SelfOptions, failed: readonly string[]): SelfChoice | null {
-  const candidates = selfCandidates(
-    repos.flatMap((r) => r.index.entries),
-    environment(null),
-  );
-  return chooseSelf(candidates, current ? splitVersionId(current) : null, opts.version ? { kind: 'version', version: opts.version } : { kind: 'newest' }, failed);
+  const want: SelfWant = opts.version ? { kind: 'version', version: opts.version } : { kind: 'newest' };
+  return chooseSelf(candidatesIn(repos), current ? splitVersionId(current) : null, want, failed);
 }
 
-/** Newer versions left out because they failed their first start here. */
+/** A note on newer versions left out because they failed their first start here. */
 function skippedNote(repos: readonly LoadedRepository[], pointer: Pointer): string {
-  const current = splitVersionId(pointer.current);
-  const skipped = selfCandidates(repos.flatMap((r) => r.index.entries), environment(null))
-    .map((e) => ({ e, id: versionId(e.version, e.build) }))
-    .filter(({ e, id }) => pointer.failed.includes(id) && compareSelf(e, current) > 0)
-    .map(({ id }) => id);
-  return skipped.length ? `\n(${[...new Set(skipped)].join(', ')} failed to start here and ${skipped.length === 1 ? 'is' : 'are'} skipped; name one with --version to try it again.)` : '';
+  const skipped = skippedVersions(candidatesIn(repos), splitVersionId(pointer.current), pointer.failed);
+  if (skipped.length === 0) return '';
+  return `\n(${skipped.join(', ')} failed to start here and ${skipped.length === 1 ? 'is' : 'are'} skipped; name one with --version to try it again.)`;
 }
 
 /** Fetch the chosen egg into the cache, verified against the (signed) index like any egg. */
@@ -101,7 +97,12 @@ async function selfUpdate(ctx: CliContext, opts: SelfOptions): Promise<void> {
         ctx.io.stdout(opts.json ? toJson({ ok: true, current: pointer.current, previous: pointer.previous }) : `enpkg ${pointer.current} is current; ${pointer.previous ? `--rollback would go back to ${pointer.previous}` : 'there is no previous version'}.\n`);
         return;
       }
-      if (!(await confirm(opts, `Go back from enpkg ${pointer.current} to ${pointer.previous ?? '(none)'}?`))) return void (ctx.exitCode = 1);
+      const previous = previousVersion(session.prefix, pointer);
+      if (!(await confirm(opts, `Go back from enpkg ${pointer.current} to ${previous}?`))) {
+        ctx.io.stdout('Nothing was changed.\n');
+        ctx.exitCode = 1;
+        return;
+      }
       report(ctx, opts, await rollbackSelf(session, commandLine()), session.prefix);
       return;
     }

@@ -57,3 +57,9 @@ export function chooseSelf(candidates: readonly IndexEntry[], current: SelfVersi
   if (!newest || (current && compareSelf(newest, current) <= 0)) return null;
   return { entry: newest, id: id(newest), downgrade: false };
 }
+
+/** Versions newer than `current` that are skipped because they failed their first start here. */
+export function skippedVersions(candidates: readonly IndexEntry[], current: SelfVersion, failed: readonly string[]): string[] {
+  const ids = candidates.filter((e) => compareSelf(e, current) > 0).map((e) => versionId(e.version, e.build));
+  return [...new Set(ids.filter((id) => failed.includes(id)))];
+}

@@ -8,16 +8,16 @@
  * version is untouched and what was written is a leftover the next self-update removes; after it, the
  * new version runs (on trial), and the next run records the switch if the crash came before that.
  */
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { PkgError } from 'egginst/core';
 import { crashPoint } from '../crash.js';
 import type { Session } from '../session.js';
+import { recordSelfChange } from './history.js';
 import { checkEgg, cleanVersions, placeVersion, smokeRun } from './install.js';
 import { writeLaunchers } from './launcher.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { readPointer, switchPointer, versionDir, type Pointer } from './pointer.js';
-import { recordSelfChange } from './history.js';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 
 export interface SelfResult {
   from: string | null;
@@ -60,20 +60,25 @@ export async function installSelf(session: Session, egg: { path: string; eggName
   return switchTo(session, from, checked.id, command);
 }
 
-/** `self-update --rollback`: the previous version, kept beside the current one, becomes current again. */
-export async function rollbackSelf(session: Session, command: string): Promise<SelfResult> {
-  const home = session.prefix;
-  const from = requirePointer(home);
-  const dir = from.previous ? versionDir(home, from.previous) : null;
-  if (!from.previous || !dir || !existsSync(dir)) {
+/** The kept previous version to go back to, or an error saying there is none. */
+export function previousVersion(home: string, p: Pointer): string {
+  if (!p.previous || !existsSync(versionDir(home, p.previous))) {
     throw new PkgError('SELF_NO_PREVIOUS', `there is no previous version of enpkg to go back to in ${home}`, {
       hint: 'name a version with enpkg self-update --version V',
     });
   }
-  const manifest = readManifest(dir);
-  smokeRun(home, dir, manifest);
+  return p.previous;
+}
+
+/** `self-update --rollback`: the previous version, kept beside the current one, becomes current again. */
+export async function rollbackSelf(session: Session, command: string): Promise<SelfResult> {
+  const home = session.prefix;
+  const from = requirePointer(home);
+  const to = previousVersion(home, from);
+  const dir = versionDir(home, to);
+  smokeRun(home, dir, readManifest(dir));
   crashPoint('self-smoked');
-  return switchTo(session, from, from.previous, command);
+  return switchTo(session, from, to, command);
 }
 
 function readManifest(dir: string): Manifest {
