@@ -5,7 +5,7 @@
 export * from './errors.js';
 export type * from './types.js';
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
-export { listInstalled, readRecord, ownedPaths } from './record.js';
+export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';
 export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { recoverPrefix, committedPayloads, acknowledgeCommitted, type Journal, type RecoveryOutcome } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';

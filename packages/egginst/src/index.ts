@@ -8,7 +8,7 @@ export { parseEggName, requireEggName, formatEggName, isValidName } from './eggn
 export { parseSpecDepend } from './spec.js';
 export { readMetadata } from './metadata.js';
 export { computeLayout, destinationOf, modeFor, parseEntryPoints, type Layout, type LayoutItem } from './layout.js';
-export { listInstalled, readRecord, ownedPaths } from './record.js';
+export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';
 export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { CRASH_POINTS, type CrashPoint } from './crash.js';
 export { openTransaction, runTransaction, recoverPrefix, Transaction, type TransactionOptions, type RecoveryOutcome } from './transaction.js';

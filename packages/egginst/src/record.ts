@@ -3,7 +3,8 @@
  * Enstaller's older form (file list only, absolute or `./` paths) is read too. Records are hostile
  * input: every path is normalised and anything outside the prefix is rejected, never followed.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEggName } from './eggname.js';
 import { ErrorCodes, PkgError } from './errors.js';
@@ -105,6 +106,28 @@ export function readAllRecords(prefix: string): Map<string, InstallRecord> {
     if (rec) out.set(key, rec);
   }
   return out;
+}
+
+/**
+ * A fingerprint of every install record (its meta dir name, inode, size, mtime and ctime), cheap
+ * enough for every run: equal fingerprints mean no record was written, replaced or removed in
+ * between, so a caller that compared the records with its own state need not read them again.
+ */
+export function recordsSignature(prefix: string): string {
+  const dir = join(prefix, 'EGG-INFO');
+  let keys: string[];
+  try {
+    keys = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
+    throw new PkgError(ErrorCodes.IO, `cannot list ${dir}: ${(e as Error).message}`, { cause: e });
+  }
+  const hash = createHash('sha256');
+  for (const key of keys.sort()) {
+    const st = statSync(join(dir, key, 'egginst.json'), { bigint: true, throwIfNoEntry: false });
+    hash.update(st ? `${key} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}\n` : `${key} -\n`);
+  }
+  return hash.digest('hex');
 }
 
 /** Every installed package, as `list` shows it. */

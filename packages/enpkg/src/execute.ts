@@ -7,7 +7,7 @@
 import { acknowledgeCommitted, committedPayloads, openTransaction, PkgError, type Change, type Job as EggJob, type Reporter, type Warning } from 'egginst';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
-import { recordTransaction, type TxnPayload } from './state/sync.js';
+import { noteRecordsInSync, recordTransaction, type TxnPayload } from './state/sync.js';
 import type { Action } from './types.js';
 
 /** An egg ready to install: verified, in the cache. */
@@ -83,6 +83,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
   const journal = committedPayloads(session.prefix).find((j) => j.id === result.id);
   if (!journal) throw new PkgError('INTERNAL', `transaction ${result.id} committed but its journal is missing`);
   const revision = recordTransaction(session.state, session.prefix, journal);
+  noteRecordsInSync(session.state, session.prefix);
   acknowledgeCommitted(session.prefix, journal.id);
   return { revision, changes: result.changes, warnings: result.warnings };
 }

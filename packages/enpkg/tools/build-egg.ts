@@ -11,7 +11,7 @@
  * It runs on the system's Node (>= 20, the same ABI as the Node that compiled the addons).
  * Usage: node packages/enpkg/dist/tools/build-egg.js [--out DIR] [--version V] [--build N]
  */
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, copyFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +84,8 @@ export async function buildBundle(dir: string): Promise<void> {
     metafile: false,
   });
   if (result.errors.length) throw new Error(`esbuild: ${result.errors.map((e) => e.text).join('; ')}`);
+  // The chunks are ES modules: said once here, Node neither guesses per file nor searches upwards.
+  writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: 'enpkg-bundle', private: true, type: 'module' }, null, 2)}\n`);
   for (const [name, parts] of Object.entries(SHIPPED)) {
     const root = packageRoot(name);
     for (const part of parts) {

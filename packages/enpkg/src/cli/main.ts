@@ -38,6 +38,8 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Registe
 
 async function registerCommands(program: Command, ctx: CliContext, argv: readonly string[]): Promise<void> {
   const name = argv.find((a) => !a.startsWith('-'));
+  // `enpkg --version` needs no command at all; --help (and a mistake) needs them all.
+  if (name === undefined && argv.length > 0 && argv.every((a) => a === '-V' || a === '--version')) return;
   const wanted = COMMANDS.filter((c) => name !== undefined && c.names.includes(name));
   for (const c of wanted.length ? wanted : COMMANDS) (await c.load())(program, ctx);
 }

@@ -4,6 +4,7 @@
  * taken first; every state change and its history row in one SQLite transaction.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PkgError } from 'egginst/core';
@@ -60,6 +61,11 @@ const MIGRATIONS: readonly string[] = [
      sha256 TEXT,
      repository TEXT,
      depends TEXT NOT NULL DEFAULT '[]'
+   );`,
+  // Facts about the prefix worth remembering between runs (e.g. the install records' signature).
+  `CREATE TABLE meta (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
    );`,
 ];
 
@@ -175,6 +181,8 @@ export class StateDb {
       egg: db.prepare<[string], EggRow>('SELECT * FROM eggs WHERE egg_name = ?'),
       setMarked: db.prepare<[number, string]>('UPDATE packages SET marked = ? WHERE key = ?'),
       putSerial: db.prepare('INSERT OR REPLACE INTO serials (repository, serial, accepted_at) VALUES (?, ?, ?)'),
+      meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      putMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     };
   }
 
@@ -234,6 +242,14 @@ export class StateDb {
     this.db.transaction(() => {
       for (const m of marks) this.q.setMarked.run(m.marked ? 1 : 0, m.key);
     })();
+  }
+
+  meta(key: string): string | undefined {
+    return this.q.meta.get(key)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.q.putMeta.run(key, value);
   }
 
   acceptedSerial(repository: string): number | undefined {
@@ -324,6 +340,20 @@ const toRevision = (r: RevisionRow): Revision => ({
   installed: JSON.parse(r.installed) as string[],
 });
 
+let binding: string | undefined;
+
+/** better-sqlite3's compiled addon, found directly (its default, the bindings package, stats a dozen paths). */
+function nativeBinding(): string | undefined {
+  if (binding === undefined) {
+    try {
+      binding = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+    } catch {
+      binding = '';
+    }
+  }
+  return binding || undefined;
+}
+
 export function statePath(prefix: string): string {
   return join(prefix, STATE_DIR, STATE_FILE);
 }
@@ -338,7 +368,7 @@ export function openState(prefix: string): StateDb {
   const fresh = !existsSync(path);
   let db: Database.Database;
   try {
-    db = new Database(path);
+    db = new Database(path, { nativeBinding: nativeBinding() });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 10000');

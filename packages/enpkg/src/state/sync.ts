@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledgeCommitted, committedPayloads, listInstalled, PkgError, readRecord, recoverPrefix } from 'egginst/core';
+import { acknowledgeCommitted, committedPayloads, listInstalled, PkgError, readRecord, recordsSignature, recoverPrefix } from 'egginst/core';
 import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { reconcileSelf } from '../self/history.js';
@@ -64,6 +64,14 @@ export function recordTransaction(state: StateDb, prefix: string, j: Journal): n
   return state.commit(input);
 }
 
+/** The meta key of the install records' signature when the database last matched them. */
+export const RECORDS_SIGNATURE = 'records_signature';
+
+/** After enpkg itself changed the records and recorded it: the database and the disk agree. */
+export function noteRecordsInSync(state: StateDb, prefix: string): void {
+  state.setMeta(RECORDS_SIGNATURE, recordsSignature(prefix));
+}
+
 export interface ReconcileResult {
   recovered: RecoveryOutcome[];
   /** Revisions recorded from transactions a crash left unrecorded. */
@@ -95,7 +103,13 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
     state.commit({ kind: 'import', command: '(state when enpkg first ran here)', user: opts.user, changes, put, remove: [] });
     return { recovered, recorded, drift: null, self: reconcileSelf(state, prefix, opts.user) };
   }
-  const drift = recordDrift(state, prefix, opts.user);
+  // Reading every record is most of a no-op run's time: skipped while their signature is unchanged.
+  const signature = recordsSignature(prefix);
+  let drift: number | null = null;
+  if (state.meta(RECORDS_SIGNATURE) !== signature) {
+    drift = recordDrift(state, prefix, opts.user);
+    state.setMeta(RECORDS_SIGNATURE, signature);
+  }
   return { recovered, recorded, drift, self: reconcileSelf(state, prefix, opts.user) };
 }
 
