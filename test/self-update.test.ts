@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
+import { buildBenchEgg } from '#fixtures';
 import { SELF_CRASH_POINTS } from 'enpkg';
 import { buildBundle, writeSelfEgg } from 'enpkg/tools/build-egg';
 import { createTempDir, enpkgBin, fixturePath, runEnpkg, runEgginst, runProgram, tempDir, treeHash, type RunResult, type TempDir } from './helpers/index.js';
@@ -117,6 +118,12 @@ test('bootstrap: the launchers run enpkg and egginst from the prefix, which enpk
   const list = ok(await runProgram(join(w.prefix, 'bin', 'egginst'), ['--list'], { env: w.env }), 'egginst --list');
   assert.match(list.stdout, /app\s+1\.0\.0-1/);
   assert.deepEqual(await selfHistory(w), ['>1.0.0-1']);
+  // The bundled egginst stages a large egg with its worker threads (a chunk of the bundle finds its worker).
+  const many = join(w.dir, 'many-1.0-1.egg');
+  await buildBenchEgg(many, { files: 2500, totalBytes: 2 << 20, root: 'many' });
+  const staged = ok(await runProgram(join(w.prefix, 'bin', 'egginst'), [many], { env: { ...w.env, EGGINST_THREADS: '3' } }), 'egginst with threads');
+  assert.match(staged.stdout + staged.stderr, /installed many 1\.0-1/);
+  assert.match(ok(await w.enpkg(['verify', 'many']), 'verify').stdout, /All 1 packages are intact/);
   // enpkg is not a package of the prefix: it keeps itself.
   const refused = await w.enpkg(['install', 'enpkg', '-y']);
   assert.equal(refused.code, 1);
