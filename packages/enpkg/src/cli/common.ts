@@ -26,7 +26,7 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function addConfigOptions(cmd: Command, { offline }: { offline: boolean }): Command {
   cmd
     .option('--config <file>', 'the configuration file (default: $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, ~/.config/enpkg/config.yaml)')
-    .option('-p, --prefix <dir>', 'the prefix (default: $ENPKG_PREFIX, then the configuration\'s prefix)')
+    .option('-p, --prefix <dir>', 'the prefix (default: $ENPKG_PREFIX, the prefix of the launcher bin/enpkg, then the configuration\'s prefix)')
     .option('--repo <url|dir>', 'use this repository instead of the configured ones (repeatable; a configured name also works)', collect);
   if (offline) cmd.option('--offline', 'use the cached indexes only; fetch nothing');
   return addOutputOptions(cmd);
