@@ -11,7 +11,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { buildBenchEgg } from '#fixtures';
 import { SELF_CRASH_POINTS } from 'enpkg';
 import { buildBundle, writeSelfEgg } from 'enpkg/tools/build-egg';
-import { createTempDir, enpkgBin, fixturePath, runEnpkg, runEgginst, runProgram, tempDir, treeHash, type RunResult, type TempDir } from './helpers/index.js';
+import { createTempDir, enpkgBin, fixturePath, runEnpkg, runProgram, setup, tempDir, treeHash, type RunResult, type TempDir } from './helpers/index.js';
 
 let shared: TempDir;
 const eggs: Record<string, string> = {};
@@ -46,15 +46,9 @@ interface World {
 
 const APP_EGGS = ['app-1.0.0-1', 'app-1.1.0-1', 'libfoo-1.0.0-1', 'libfoo-1.1.0-1', 'libbar-2.0-1'];
 
-async function world(t: TestContext, opts: { versions: string[]; config?: (w: { repo: string; dir: string }) => string; sign?: boolean } = { versions: [] }): Promise<World> {
-  const dir = await tempDir(t, 'enpkg-self-w-');
-  const repo = join(dir, 'repo');
-  const prefix = join(dir, 'prefix');
-  const home = join(dir, 'home');
-  mkdirSync(repo);
-  mkdirSync(home);
-  for (const e of APP_EGGS) copyFileSync(fixturePath('eggs', `${e}.egg`), join(repo, `${e}.egg`));
-  const env = { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') };
+/** The example repository (setup()) plus eggs of enpkg, and a prefix bootstrapped from 1.0.0. */
+async function world(t: TestContext, opts: { versions: string[]; config?: (w: { repo: string; dir: string }) => string } = { versions: [] }): Promise<World> {
+  const { root: dir, repo, prefix, env } = await setup(t, APP_EGGS);
   const publish = async (...versions: string[]): Promise<void> => {
     for (const v of versions) copyFileSync(eggs[v]!, join(repo, `enpkg-${v}-1.egg`));
     const r = await runEnpkg(['repo', 'index', repo, '-q'], { env });
