@@ -155,7 +155,8 @@ test('self-update 1.0.0 -> 1.1.0 from the repository; the new version runs the n
   assert.match(up.stdout, /enpkg is now 1\.1\.0-1 \(was 1\.0\.0-1/);
   assert.deepEqual(pointer(w), { current: '1.1.0-1', previous: '1.0.0-1', trial: '1.1.0-1', failed: '' });
   assert.equal(await version(w), '1.1.0');
-  assert.equal(pointer(w).trial, '', 'the first start confirmed the new version');
+  assert.ok(existsSync(join(w.prefix, '.enpkg', 'self', '1.1.0-1', 'started')), 'the first start confirmed the new version');
+  assert.equal(pointer(w).trial, '1.1.0-1', 'which never writes the pointer itself');
   ok(await w.enpkg(['install', 'app', '-y']), 'a command under the new version');
   assert.match(ok(await w.enpkg(['list']), 'list').stdout, /app\s+1\.1\.0-1/);
   assert.deepEqual(versionDirs(w), ['1.0.0-1', '1.1.0-1'], 'the previous version is kept');
@@ -167,7 +168,7 @@ test('self-update 1.0.0 -> 1.1.0 from the repository; the new version runs the n
   // --rollback goes back to the kept version; --version moves to a named one (even an older one).
   ok(await w.enpkg(['self-update', '--rollback', '-y']), 'rollback');
   assert.equal(await version(w), '1.0.0');
-  assert.deepEqual(pointer(w), { current: '1.0.0-1', previous: '1.1.0-1', trial: '', failed: '' });
+  assert.deepEqual(pointer(w), { current: '1.0.0-1', previous: '1.1.0-1', trial: '1.0.0-1', failed: '' });
   ok(await w.enpkg(['self-update', '--version', '1.1.0', '-y']), '--version');
   assert.equal(await version(w), '1.1.0');
   assert.deepEqual(await selfHistory(w), ['>1.0.0-1', '1.0.0-1>1.1.0-1', '1.1.0-1>1.0.0-1', '1.0.0-1>1.1.0-1']);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,6 +22,7 @@ import {
   readPointer,
   selfDir,
   splitVersionId,
+  STARTED_FILE,
   switchPointer,
   versionDir,
   versionId,
@@ -230,21 +231,19 @@ interface Seen {
 }
 
 /**
- * A fake enpkg.js that prints what it was given; with `confirm`, a trial start clears `trial=` in
- * the pointer as start.ts does. Dynamic import works whether Node takes the file for CommonJS or ESM.
+ * A fake enpkg.js that prints what it was given; with `confirm`, a trial start creates `started` in
+ * its own directory as start.ts does. Dynamic import works whether Node takes the file for CommonJS or ESM.
  */
 const fakeEnpkg = (label: string, opts: { confirm: boolean; exit: number }): string => `
-import('node:fs').then((fs) => {
+Promise.all([import('node:fs'), import('node:path')]).then(([fs, path]) => {
   const env = process.env;
   console.log(JSON.stringify({ label: ${JSON.stringify(label)}, args: process.argv.slice(2), home: env.ENPKG_HOME ?? null, trial: env.ENPKG_TRIAL ?? null }));
-  if (${opts.confirm} && env.ENPKG_TRIAL === '1') {
-    const p = env.ENPKG_HOME + '/.enpkg/self/current';
-    fs.writeFileSync(p + '.confirm', fs.readFileSync(p, 'utf8').replace(/^trial=.*$/m, 'trial='));
-    fs.renameSync(p + '.confirm', p);
-  }
+  if (${opts.confirm} && env.ENPKG_TRIAL === '1') fs.writeFileSync(path.join(path.dirname(process.argv[1]), 'started'), '');
   process.exitCode = ${opts.exit};
 });
 `;
+
+const started = (home: string, id: string): boolean => existsSync(join(versionDir(home, id), STARTED_FILE));
 
 const fakeEgginst = `console.log(JSON.stringify({ prefix: process.env.EGGINST_PREFIX ?? null, args: process.argv.slice(2) }));\n`;
 
@@ -330,7 +329,8 @@ test('launcher: the first start of a good version runs on trial and confirms it'
   const r = launch(home, 'enpkg', ['list']);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(r.seen, [{ label: 'good', args: ['list'], home, trial: '1' }]);
-  assert.deepEqual(readPointer(home), pointer(GOOD, { previous: BROKEN }));
+  assert.ok(started(home, GOOD), 'the version confirmed its start');
+  assert.deepEqual(readPointer(home), pointer(GOOD, { previous: BROKEN, trial: GOOD }), 'the new version never writes the pointer');
   // Confirmed: the next start is a normal one.
   assert.equal(launch(home, 'enpkg', ['list']).seen[0]?.trial, null);
 });
@@ -356,7 +356,8 @@ test('launcher: no going back after the version confirmed, or without a previous
   let r = launch(home, 'enpkg', ['list']);
   assert.equal(r.status, 4);
   assert.deepEqual(r.seen.map((s) => s.label), ['late']);
-  assert.deepEqual(readPointer(home), pointer(LATE, { previous: GOOD }));
+  assert.ok(started(home, LATE));
+  assert.deepEqual(readPointer(home), pointer(LATE, { previous: GOOD, trial: LATE }));
 
   for (const p of [pointer(BROKEN, { trial: BROKEN }), pointer(BROKEN, { previous: '0.5.0-1', trial: BROKEN })]) {
     setPointer(home, p);

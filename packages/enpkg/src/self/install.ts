@@ -16,7 +16,7 @@ import semver from 'semver';
 import { flushFilesystem, openArchive, PkgError, requireEggName, unpackTree, type Archive } from 'egginst';
 import { crashPoint } from '../crash.js';
 import { parseManifest, type Manifest } from './manifest.js';
-import { fsyncDir, POINTER_FILE, selfDir, versionDir, versionId } from './pointer.js';
+import { fsyncDir, POINTER_FILE, selfDir, STARTED_FILE, versionDir, versionId } from './pointer.js';
 
 export interface CheckedEgg {
   archive: Archive;
@@ -37,6 +37,9 @@ export async function checkEgg(path: string, eggName = basename(path)): Promise<
     }
     const text = archive.readText('enpkg/manifest.json');
     if (text === undefined) throw new PkgError('SELF_EGG_INVALID', `${eggName} has no enpkg/manifest.json`, { hint: 'build the egg with npm run build:egg' });
+    if (archive.byName.has(`enpkg/${STARTED_FILE}`)) {
+      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg/${STARTED_FILE}, which only a first start may create`, { hint: 'build the egg with npm run build:egg' });
+    }
     const manifest = parseManifest(text, `${eggName}:enpkg/manifest.json`);
     if (manifest.version !== name.version || manifest.build !== name.build) {
       throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg ${manifest.version}-${manifest.build}, not what its name says`, { hint: 'build the egg again' });

@@ -2,8 +2,8 @@
  * The launchers `<prefix>/bin/enpkg` and `<prefix>/bin/egginst`: small POSIX shell scripts that run
  * the version the pointer names (pointer.ts) with the system's Node. They hold no version of their
  * own, so a switch never touches them. `bin/enpkg` also watches the first start of a version after a
- * switch: if that start fails before the new version confirms it (start.ts), the launcher puts the
- * previous version back, says so, and runs the same command with it.
+ * switch: if that start fails before the new version confirms it (start.ts creates `started` in its
+ * directory), the launcher puts the previous version back, says so, and runs the same command with it.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,14 +56,14 @@ export function launcherScript(home: string, nodePath: string, l: (typeof LAUNCH
     lines.push('export EGGINST_PREFIX="${EGGINST_PREFIX:-$home}"', `exec ${run('$current')}`);
   } else {
     lines.push(
-      '[ "$trial" = "$current" ] || exec ' + run('$current'),
-      '# The first start of this version since the switch: it confirms by clearing trial= once it runs.',
+      '{ [ "$trial" = "$current" ] && [ ! -e "$self/$current/started" ]; } || exec ' + run('$current'),
+      '# The first start of this version since the switch: once it runs, it creates $self/$current/started.',
       `ENPKG_TRIAL=1 ${run('$current')}`,
       'status=$?',
-      '[ "$status" -eq 0 ] && exit 0',
+      '{ [ "$status" -eq 0 ] || [ -e "$self/$current/started" ]; } && exit "$status"',
       'tried=$current',
       'read_pointer || exit "$status"',
-      '{ [ "$trial" = "$tried" ] && [ -n "$previous" ] && [ -d "$self/$previous" ]; } || exit "$status"',
+      '{ [ "$current" = "$tried" ] && [ "$trial" = "$tried" ] && [ -n "$previous" ] && [ -d "$self/$previous" ]; } || exit "$status"',
       'tmp="$self/current.tmp-$$"',
       `printf '%s\\ncurrent=%s\\nprevious=\\ntrial=\\nfailed=%s\\n' '# written by the enpkg launcher after a failed first start' "$previous" "\${failed:+$failed }$tried" >"$tmp" && mv -f "$tmp" "$self/current" || exit "$status"`,
       'echo "enpkg: enpkg $tried failed to start (exit status $status); went back to enpkg $previous" >&2',

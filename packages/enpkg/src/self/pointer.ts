@@ -10,7 +10,8 @@
  *
  *   current=1.1.0-1     the version the launchers run
  *   previous=1.0.0-1    kept, for a failed first start and `self-update --rollback`
- *   trial=1.1.0-1       set by a switch; cleared by that version's first successful start
+ *   trial=1.1.0-1       set by a switch: on trial until its first successful start creates
+ *                       `<version>-<build>/started` (the new version never writes the pointer)
  *   failed=1.2.0-1      versions that failed their first start (self-update skips them)
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
@@ -19,6 +20,8 @@ import { PkgError } from 'egginst/core';
 
 export const SELF_DIR = join('.enpkg', 'self');
 export const POINTER_FILE = 'current';
+/** In a version's directory: it has started successfully here at least once. */
+export const STARTED_FILE = 'started';
 
 export interface Pointer {
   current: string;

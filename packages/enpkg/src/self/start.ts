@@ -1,13 +1,15 @@
 /**
  * What a bundled enpkg does first when a launcher or a self-update asks: prove that it can run.
  *   ENPKG_SMOKE=1  the smoke run of a self-update, before the switch;
- *   ENPKG_TRIAL=1  the first start after a switch (launcher.ts): on success, clear `trial=`.
+ *   ENPKG_TRIAL=1  the first start after a switch (launcher.ts): on success, create `started` in
+ *                  this version's directory, which ends its trial.
  * Both load the native addons and use them once, so that a version whose addons do not load on this
  * machine fails here, where something can still be done about it.
  */
+import { writeFileSync } from 'node:fs';
 import { PkgError } from 'egginst/core';
 import { runningManifest } from './manifest.js';
-import { readPointer, switchPointer, versionId } from './pointer.js';
+import { STARTED_FILE } from './pointer.js';
 
 async function probeAddons(): Promise<void> {
   const [{ default: Database }, { compressIndex, decompressIndex }] = await Promise.all([import('better-sqlite3'), import('../index/zstd.js')]);
@@ -27,9 +29,7 @@ export async function startChecks(env: NodeJS.ProcessEnv = process.env): Promise
   const trial = env.ENPKG_TRIAL === '1';
   if (!smoke && !trial) return;
   await probeAddons();
-  if (!trial || !env.ENPKG_HOME) return;
-  const me = runningManifest();
-  const pointer = readPointer(env.ENPKG_HOME);
-  if (!me || !pointer || pointer.trial !== versionId(me.version, me.build)) return;
-  switchPointer(env.ENPKG_HOME, { ...pointer, trial: null });
+  // Confirm with a file in this version's own directory: never a write to the pointer, which only a
+  // self-update under the prefix lock (or the launcher, going back) replaces.
+  if (trial && runningManifest()) writeFileSync(new URL(`./${STARTED_FILE}`, import.meta.url), `${new Date().toISOString()}\n`);
 }
