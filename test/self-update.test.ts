@@ -118,6 +118,17 @@ test('bootstrap: the launchers run enpkg and egginst from the prefix, which enpk
   const staged = ok(await runProgram(join(w.prefix, 'bin', 'egginst'), [many], { env: { ...w.env, EGGINST_THREADS: '3' } }), 'egginst with threads');
   assert.match(staged.stdout + staged.stderr, /installed many 1\.0-1/);
   assert.match(ok(await w.enpkg(['verify', 'many']), 'verify').stdout, /All 1 packages are intact/);
+  // No egg may replace the launchers: not through enpkg, not through egginst.
+  const launcher = readFileSync(join(w.prefix, 'bin', 'enpkg'), 'utf8');
+  const shadow = await runProgram(join(w.prefix, 'bin', 'egginst'), [fixturePath('eggs', 'shadow-1.0-1.egg')], { env: w.env });
+  assert.equal(shadow.code, 1);
+  assert.match(shadow.stderr, /bin\/enpkg from shadow-1\.0-1\.egg would replace enpkg's launcher/);
+  copyFileSync(fixturePath('eggs', 'shadow-1.0-1.egg'), join(w.repo, 'shadow-1.0-1.egg'));
+  await w.publish();
+  const viaEnpkg = await w.enpkg(['install', 'shadow', '-y']);
+  assert.equal(viaEnpkg.code, 1);
+  assert.match(viaEnpkg.stderr, /would replace enpkg's launcher/);
+  assert.equal(readFileSync(join(w.prefix, 'bin', 'enpkg'), 'utf8'), launcher);
   // enpkg is not a package of the prefix: it keeps itself.
   const refused = await w.enpkg(['install', 'enpkg', '-y']);
   assert.equal(refused.code, 1);

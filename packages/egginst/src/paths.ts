@@ -2,7 +2,7 @@
  * Paths are hostile: archive member names, link targets and install records all pass through here.
  * Every prefix-relative path egginst writes or deletes is a POSIX path without `.`/`..` components.
  */
-import { lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, PkgError } from './errors.js';
 
@@ -11,6 +11,18 @@ export const INTERNAL_DIR = '.egginst';
 
 /** Top-level directories no egg may write into: egginst's state, and enpkg's (state database, config). */
 export const RESERVED_DIRS: readonly string[] = [INTERNAL_DIR, '.enpkg'];
+
+/**
+ * Files no egg may replace, though no package owns them: when enpkg lives in the prefix (it has
+ * `.enpkg/self/current`), its launchers. Replacing them would lose the manager of the prefix.
+ */
+export function launcherPaths(prefix: string): ReadonlyMap<string, string> {
+  if (!existsSync(join(prefix, '.enpkg', 'self', 'current'))) return new Map();
+  return new Map([
+    ['bin/enpkg', "enpkg's launcher"],
+    ['bin/egginst', "enpkg's egginst launcher"],
+  ]);
+}
 
 /** Render a name for a message: plain when printable, JSON-quoted when it holds anything odd. */
 export function showName(name: string): string {

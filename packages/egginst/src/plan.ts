@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import type { Layout, LayoutItem, ScriptRef } from './layout.js';
-import { ancestors, linkStaysInside, showName } from './paths.js';
+import { ancestors, launcherPaths, linkStaysInside, showName } from './paths.js';
 import { describeRefused, ownedPaths } from './record.js';
 import type { Change, EggMetadata, InstallRecord, Warning } from './types.js';
 
@@ -69,6 +69,7 @@ export function planTransaction(input: PlanInput): Plan {
   const { prefix, installs, installed, force } = input;
   const warnings: Warning[] = [];
   const stat = statCache(prefix);
+  const guarded = launcherPaths(prefix);
   const replacedKeys = new Set<string>([...input.removes, ...installs.map((e) => e.meta.id.key)].filter((k) => installed.has(k)));
 
   // Who owns what, leaving out the packages this transaction replaces or removes.
@@ -139,6 +140,13 @@ export function planTransaction(input: PlanInput): Plan {
     const roots = new Map<string, string | null>();
     rootOf.push(roots);
     for (const dest of [...egg.layout.items.map((it) => it.dest), egg.layout.recordPath]) {
+      const guard = guarded.get(dest);
+      if (guard) {
+        throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} would replace ${guard}`, {
+          hint: 'enpkg lives in this prefix and needs it; install that package into another prefix',
+          details: { path: dest, package: egg.meta.id.key },
+        });
+      }
       const owner = owners.get(dest);
       if (owner !== undefined && !force) {
         throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} is already owned by the installed package ${owner}`, {
