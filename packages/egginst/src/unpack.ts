@@ -13,8 +13,6 @@ import { extractLarge, extractSmallSync, isSmall } from './extract.js';
 import { showName } from './paths.js';
 
 export interface UnpackResult {
-  files: number;
-  bytes: number;
   /** Every regular file written, relative to the destination, with its sha256. */
   digests: Map<string, string>;
 }
@@ -31,7 +29,6 @@ export async function unpackTree(archive: Archive, from: string, dest: string, o
   }
   mkdirSync(dest);
   const digests = new Map<string, string>();
-  let bytes = 0;
   for (const e of entries) {
     const rel = e.name.slice(root.length).replace(/\/$/, '');
     const target = join(dest, rel);
@@ -48,8 +45,7 @@ export async function unpackTree(archive: Archive, from: string, dest: string, o
     const mode = e.mode & 0o111 ? 0o755 : 0o644;
     const done = isSmall(e) ? extractSmallSync(archive.fd, archive.fileName, e, target, mode) : await extractLarge(archive.fd, archive.fileName, e, target, mode);
     digests.set(rel, done.sha256);
-    bytes += done.size;
     opts.onFile?.();
   }
-  return { files: digests.size, bytes, digests };
+  return { digests };
 }
