@@ -43,7 +43,7 @@ function compare(label: string, egg: string): void {
   }
   rmSync(out, { recursive: true, force: true });
   const base = median(unzipRuns);
-  process.stdout.write(`\n${label}: ${egg.replace(REPO + '/', '')}\n`);
+  process.stdout.write(`\n${label}: ${egg.replace(`${REPO}/`, '')}\n`);
   process.stdout.write(`  unzip -q              ${fmt(base)} s   (baseline)\n`);
   for (const [v, runs] of Object.entries(variants)) {
     const t = median(runs);

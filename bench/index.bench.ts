@@ -31,7 +31,10 @@ interface Load {
 }
 
 function load(mode: string, ...args: string[]): Load {
-  const r = spawnSync(process.execPath, [LOADER, mode, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: join(WORK, 'cache') } });
+  const r = spawnSync(process.execPath, [LOADER, mode, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, XDG_CACHE_HOME: join(WORK, 'cache') },
+  });
   if (r.status !== 0) throw new Error(`${mode} failed (${r.status ?? r.signal}):\n${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Load;
 }
@@ -42,7 +45,9 @@ const t0 = process.hrtime.bigint();
 const entries = generateEntries(ENTRIES, 1);
 const tGen = Number(process.hrtime.bigint() - t0) / 1e9;
 const deps = entries.reduce((n, e) => n + e.depends.length, 0);
-process.stdout.write(`generated ${entries.length} entries (${new Set(entries.map((e) => e.key)).size} names, ${deps} requirement strings) in ${fmt(tGen)} s\n`);
+process.stdout.write(
+  `generated ${entries.length} entries (${new Set(entries.map((e) => e.key)).size} names, ${deps} requirement strings) in ${fmt(tGen)} s\n`,
+);
 
 const keys = writeKeyPair(join(WORK, 'key'));
 const key = readPrivateKey(keys.privateKeyFile);
@@ -60,9 +65,14 @@ const file = join(WORK, 'repo', 'index.json.zst');
 writeFileSync(file, bytes);
 writeFileSync(`${file}.sig`, signIndex(bytes, key));
 const jsonMiB = Buffer.byteLength(json) / MiB;
-process.stdout.write(`build (serialize + zstd + sign): ${fmt(median(build))} s   JSON ${fmt(jsonMiB, 1)} MiB -> zstd ${fmt(bytes.length / MiB, 1)} MiB\n`);
+process.stdout.write(
+  `build (serialize + zstd + sign): ${fmt(median(build))} s   JSON ${fmt(jsonMiB, 1)} MiB -> zstd ${fmt(bytes.length / MiB, 1)} MiB\n`,
+);
 
-writeFileSync(join(WORK, 'config.yaml'), `cache_dir: ${JSON.stringify(join(WORK, 'cache'))}\nrepositories:\n  - {path: ${JSON.stringify(join(WORK, 'repo'))}, name: bench, keys: ["${keys.publicKey}"]}\n`);
+writeFileSync(
+  join(WORK, 'config.yaml'),
+  `cache_dir: ${JSON.stringify(join(WORK, 'cache'))}\nrepositories:\n  - {path: ${JSON.stringify(join(WORK, 'repo'))}, name: bench, keys: ["${keys.publicKey}"]}\n`,
+);
 // Warm-up: page cache for both, and the pipeline's cache filled once.
 load('raw', file);
 load('load', file, keys.publicKey);
@@ -75,7 +85,8 @@ for (let i = 0; i < RUNS; i++) {
   ours.push(load('load', file, keys.publicKey));
   pipeline.push(load('pipeline', join(WORK, 'config.yaml')));
 }
-for (const l of [...ours, ...pipeline]) if (l.entries !== entries.length) throw new Error(`loaded ${l.entries} entries, expected ${entries.length}`);
+for (const l of [...ours, ...pipeline])
+  if (l.entries !== entries.length) throw new Error(`loaded ${l.entries} entries, expected ${entries.length}`);
 const base = median(raw.map((l) => l.seconds));
 const mine = median(ours.map((l) => l.seconds));
 const whole = median(pipeline.map((l) => l.seconds));
@@ -91,7 +102,9 @@ out(`  enpkg decode (verify+parse)    ${fmt(mine)} s   ratio ${fmt(mine / base)}
 out(`  enpkg loadRepositories         ${fmt(whole)} s   ratio ${fmt(whole / base)}x   (whole pipeline: + cache check, serial)`);
 out(`  peak RSS (decode)              ${fmt(rss, 0)} MiB = ${fmt(rss / jsonMiB)}x the ${fmt(jsonMiB, 1)} MiB of JSON   (target <= 4.00x)`);
 out(`  peak RSS (loadRepositories)    ${fmt(fullRss, 0)} MiB = ${fmt(fullRss / jsonMiB)}x`);
-out(`  RSS growth during the load      enpkg ${fmt(growth, 0)} MiB = ${fmt(growth / jsonMiB)}x   baseline ${fmt(rawGrowth, 0)} MiB = ${fmt(rawGrowth / jsonMiB)}x   (peak minus Node + modules before the load)`);
+out(
+  `  RSS growth during the load      enpkg ${fmt(growth, 0)} MiB = ${fmt(growth / jsonMiB)}x   baseline ${fmt(rawGrowth, 0)} MiB = ${fmt(rawGrowth / jsonMiB)}x   (peak minus Node + modules before the load)`,
+);
 
 const EGGS = Number(process.env.BENCH_INDEX_EGGS ?? 10_000);
 const eggDir = join(WORK, 'eggs');
@@ -112,6 +125,8 @@ const full = reindex();
 out(`  first index               ${fmt(full.seconds)} s   read ${full.read} eggs`);
 await writeSmallEgg(eggDir, 'newcomer', '1.0', 1, ['egg1 >= 1.0']);
 const inc = reindex();
-out(`  after adding one egg      ${fmt(inc.seconds)} s   read ${inc.read}, kept ${inc.reused}   (${fmt(full.seconds / inc.seconds, 1)}x faster than the first)`);
+out(
+  `  after adding one egg      ${fmt(inc.seconds)} s   read ${inc.read}, kept ${inc.reused}   (${fmt(full.seconds / inc.seconds, 1)}x faster than the first)`,
+);
 if (inc.read !== 1) throw new Error(`the incremental index read ${inc.read} eggs, expected 1`);
 if (!process.env.BENCH_KEEP) rmSync(WORK, { recursive: true, force: true });

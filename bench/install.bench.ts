@@ -35,7 +35,9 @@ const repo = await ensureRepo(join(www, 'eggs'), COUNT, 1, out);
 const bytes = repo.packages.reduce((n, p) => n + statSync(join(repo.dir, p.eggName)).size, 0);
 const unpacked = repo.packages.reduce((n, p) => n + p.totalBytes, 0);
 const files = repo.packages.reduce((n, p) => n + p.files, 0);
-out(`${repo.packages.length} packages to install (${repo.tops.length} asked for, the rest dependencies): ${fmt(bytes / 2 ** 20, 1)} MiB of eggs, ${files} files, ${fmt(unpacked / 2 ** 20, 1)} MiB unpacked`);
+out(
+  `${repo.packages.length} packages to install (${repo.tops.length} asked for, the rest dependencies): ${fmt(bytes / 2 ** 20, 1)} MiB of eggs, ${files} files, ${fmt(unpacked / 2 ** 20, 1)} MiB unpacked`,
+);
 
 const cleanups: Array<() => unknown> = [];
 // Ctrl-C stops nginx too.
@@ -49,12 +51,26 @@ try {
   const run = join(WORK, 'run');
   rmSync(run, { recursive: true, force: true });
   mkdirSync(run, { recursive: true });
-  const script = writeBaseline(run, nginx.caFile, repo.packages.map((p) => nginx.url(`/eggs/${p.eggName}`)));
+  const script = writeBaseline(
+    run,
+    nginx.caFile,
+    repo.packages.map((p) => nginx.url(`/eggs/${p.eggName}`)),
+  );
   const prefix = join(run, 'prefix');
   const cache = join(run, 'cache');
   const config = join(run, 'config.yaml');
-  writeFileSync(config, `cache_dir: ${JSON.stringify(cache)}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\nrepositories:\n  - url: ${JSON.stringify(nginx.url('/eggs/'))}\n    name: bench\n`);
-  const env = { ...process.env, HOME: run, XDG_CONFIG_HOME: join(run, 'xdg-config'), XDG_CACHE_HOME: join(run, 'xdg-cache'), ENPKG_CONFIG: '', ENPKG_PREFIX: '' };
+  writeFileSync(
+    config,
+    `cache_dir: ${JSON.stringify(cache)}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\nrepositories:\n  - url: ${JSON.stringify(nginx.url('/eggs/'))}\n    name: bench\n`,
+  );
+  const env = {
+    ...process.env,
+    HOME: run,
+    XDG_CONFIG_HOME: join(run, 'xdg-config'),
+    XDG_CACHE_HOME: join(run, 'xdg-cache'),
+    ENPKG_CONFIG: '',
+    ENPKG_PREFIX: '',
+  };
   // An empty prefix and cache, and nothing of the previous run left to write back: enpkg's fsync
   // would otherwise pay for flushing the baseline's files (and the deletions) too.
   const fresh = (): void => {
@@ -68,12 +84,16 @@ try {
   };
   const enpkg = (): number => {
     fresh();
-    const t = timed(process.execPath, [ENPKG, 'install', ...repo.tops, '-y', '-q', '--prefix', prefix, '--config', config], { env }).seconds;
+    const t = timed(process.execPath, [ENPKG, 'install', ...repo.tops, '-y', '-q', '--prefix', prefix, '--config', config], {
+      env,
+    }).seconds;
     const list = spawnSync(process.execPath, [ENPKG, 'list', '--json', '--prefix', prefix, '--config', config], { encoding: 'utf8', env });
-    const installed = (JSON.parse(list.stdout) as { packages: Array<{ eggName?: string; name: string; version: string; build: number }> }).packages;
+    const installed = (JSON.parse(list.stdout) as { packages: Array<{ eggName?: string; name: string; version: string; build: number }> })
+      .packages;
     const got = installed.map((p) => p.eggName ?? `${p.name}-${p.version}-${p.build}.egg`).sort();
     const want = repo.packages.map((p) => p.eggName).sort();
-    if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`enpkg installed ${got.length} packages, not the ${want.length} expected`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      throw new Error(`enpkg installed ${got.length} packages, not the ${want.length} expected`);
     return t;
   };
   // Warm-up: the eggs in the page cache, nginx and both tools' code paths exercised once.
@@ -89,7 +109,9 @@ try {
   const e = median(ours);
   out(`\ninstall of ${repo.packages.length} packages over HTTPS into an empty prefix (median of ${RUNS}, alternating, warm page cache):`);
   out(`  curl + unzip, one egg after another   ${fmt(b)} s   (baseline; runs: ${base.map((x) => fmt(x)).join(' ')})`);
-  out(`  enpkg install (empty cache)           ${fmt(e)} s   ratio ${fmt(e / b)}x   (target <= 1.00x; runs: ${ours.map((x) => fmt(x)).join(' ')})`);
+  out(
+    `  enpkg install (empty cache)           ${fmt(e)} s   ratio ${fmt(e / b)}x   (target <= 1.00x; runs: ${ours.map((x) => fmt(x)).join(' ')})`,
+  );
 } finally {
   for (const fn of cleanups.reverse()) await fn();
   if (!process.env.BENCH_KEEP) rmSync(join(WORK, 'run'), { recursive: true, force: true });

@@ -25,7 +25,14 @@ const ENPKG = join(REPO, 'packages', 'enpkg', 'bin', 'enpkg.js');
 const repo = join(WORK, 'repo');
 const prefix = join(WORK, 'prefix');
 const config = join(WORK, 'config.yaml');
-const env = { ...process.env, HOME: WORK, XDG_CONFIG_HOME: join(WORK, 'xdg-config'), XDG_CACHE_HOME: join(WORK, 'xdg-cache'), ENPKG_CONFIG: '', ENPKG_PREFIX: '' };
+const env = {
+  ...process.env,
+  HOME: WORK,
+  XDG_CONFIG_HOME: join(WORK, 'xdg-config'),
+  XDG_CACHE_HOME: join(WORK, 'xdg-cache'),
+  ENPKG_CONFIG: '',
+  ENPKG_PREFIX: '',
+};
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 
 function installedCount(): number {
@@ -40,7 +47,10 @@ if (!existsSync(config) || installedCount() !== COUNT) {
   const t0 = Date.now();
   await writeSmallEggs(repo, COUNT);
   timed(process.execPath, [ENPKG, 'repo', 'index', repo, '--name', 'noop', '-q']);
-  writeFileSync(config, `cache_dir: ${JSON.stringify(join(WORK, 'cache'))}\nrepositories:\n  - path: ${JSON.stringify(repo)}\n    name: noop\n`);
+  writeFileSync(
+    config,
+    `cache_dir: ${JSON.stringify(join(WORK, 'cache'))}\nrepositories:\n  - path: ${JSON.stringify(repo)}\n    name: noop\n`,
+  );
   // egg<i> depends on egg<i/2>: the upper half pulls in everything.
   const tops = Array.from({ length: COUNT / 2 }, (_, i) => `egg${COUNT / 2 + i}`);
   timed(process.execPath, [ENPKG, 'install', ...tops, '-y', '-q', '--prefix', prefix, '--config', config], { env });

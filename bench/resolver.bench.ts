@@ -122,7 +122,9 @@ interface Problem {
 function reportOurs(p: Problem): Ours {
   const o = ours(p.request);
   const result = o.ok ? `${o.packages} packages in the solution` : `no solution: ${o.message!.split('\n')[0]}`;
-  process.stdout.write(`\n${p.title}\n  ours: ${ms(o.median)} median of ${RUNS} (first in process ${ms(o.first)}; ${o.stats.decisions} decisions, ${o.stats.conflicts} conflicts; ${result})\n`);
+  process.stdout.write(
+    `\n${p.title}\n  ours: ${ms(o.median)} median of ${RUNS} (first in process ${ms(o.first)}; ${o.stats.decisions} decisions, ${o.stats.conflicts} conflicts; ${result})\n`,
+  );
   process.stdout.write(`        + compiling the repository (once per index load): ${ms(o.compile)}\n`);
   if (p.targetMs !== undefined) process.stdout.write(`  target <= ${p.targetMs} ms: ${o.median * 1000 <= p.targetMs ? 'met' : 'MISSED'}\n`);
   return o;
@@ -132,10 +134,16 @@ function reportLibsolv(p: Problem, o: Ours, u: LibsolvUniverse, file: string, ta
   const l = libsolv(u, p.request, 'natural', file);
   const measurable = l.solve > 0.0005;
   const solving = measurable ? ms(l.solve) : 'below measurement noise (< 0.5 ms)';
-  process.stdout.write(`${p.title.split(':')[0]!.split(' (')[0]}\n  libsolv: ${solving} solving (testsolv ${ms(l.total)} in all, parsing the testcase included); ${l.solvable ? 'solvable' : 'no solution'}\n`);
+  process.stdout.write(
+    `${p.title.split(':')[0]!.split(' (')[0]}\n  libsolv: ${solving} solving (testsolv ${ms(l.total)} in all, parsing the testcase included); ${l.solvable ? 'solvable' : 'no solution'}\n`,
+  );
   const ratio = o.median / l.solve;
-  const solvingRatio = measurable ? `${fmt(ratio)}x${targetRatio ? ` (target <= ${targetRatio}x: ${ratio <= targetRatio ? 'met' : 'MISSED'})` : ''}` : 'n/a';
-  process.stdout.write(`  ours/libsolv, solving: ${solvingRatio};  ours (compile + solve) / testsolv in all: ${fmt((o.median + o.compile) / l.total)}x\n`);
+  const solvingRatio = measurable
+    ? `${fmt(ratio)}x${targetRatio ? ` (target <= ${targetRatio}x: ${ratio <= targetRatio ? 'met' : 'MISSED'})` : ''}`
+    : 'n/a';
+  process.stdout.write(
+    `  ours/libsolv, solving: ${solvingRatio};  ours (compile + solve) / testsolv in all: ${fmt((o.median + o.compile) / l.total)}x\n`,
+  );
   if (l.solvable !== o.ok) {
     failures++;
     process.stdout.write('  DISAGREEMENT on whether a solution exists\n');
@@ -144,18 +152,32 @@ function reportLibsolv(p: Problem, o: Ours, u: LibsolvUniverse, file: string, ta
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-process.stdout.write(`testsolv: ${haveTestsolv ? 'found' : 'not found (Debian package libsolv-tools); the libsolv comparisons are skipped'}\n`);
+process.stdout.write(
+  `testsolv: ${haveTestsolv ? 'found' : 'not found (Debian package libsolv-tools); the libsolv comparisons are skipped'}\n`,
+);
 let t0 = now();
 const packages = generateUniverse({ names: NAMES, versions: VERSIONS, seed: 42, lag: 0.01 });
-process.stdout.write(`universe: ${NAMES} names x ${VERSIONS} versions = ${packages.length} packages, 1% of pins lagging one version (generated in ${ms(now() - t0)})\n`);
+process.stdout.write(
+  `universe: ${NAMES} names x ${VERSIONS} versions = ${packages.length} packages, 1% of pins lagging one version (generated in ${ms(now() - t0)})\n`,
+);
 
 const target = bigTarget(packages, VERSIONS);
-const anyVersion = (key: string): ResolveRequest['jobs'][number] => ({ kind: 'install', requirement: { text: key, name: key, key, constraints: [] } });
+const anyVersion = (key: string): ResolveRequest['jobs'][number] => ({
+  kind: 'install',
+  requirement: { text: key, name: key, key, constraints: [] },
+});
 const old = oldInstallation(packages, VERSIONS, 6, 500);
 const unsat = unsatisfiable(packages, VERSIONS);
 const problems: Problem[] = [
-  { title: `1. fresh install of ${target.key} (${target.closure} names reachable from its newest version)`, request: { available: packages, installed: [], jobs: [anyVersion(target.key)] }, targetMs: 100 },
-  { title: `2. update all with ${old.installed.length} installed (${old.marked!.length} marked), made from versions 6 releases old`, request: old },
+  {
+    title: `1. fresh install of ${target.key} (${target.closure} names reachable from its newest version)`,
+    request: { available: packages, installed: [], jobs: [anyVersion(target.key)] },
+    targetMs: 100,
+  },
+  {
+    title: `2. update all with ${old.installed.length} installed (${old.marked!.length} marked), made from versions 6 releases old`,
+    request: old,
+  },
 ];
 if (unsat) {
   const what = unsat.jobs.map((j) => (j.kind === 'install' ? j.requirement.text : j.kind)).join(' and ');
@@ -193,9 +215,13 @@ const results = problems.map((p) => {
     if (r.solvable === ok) agree++;
     else disagreements.push(seed);
   }
-  process.stdout.write(`\n4. ${RANDOM} random small problems (installed packages, marks, install/remove/update/update-all jobs): ${solvable} solvable; ours ${fmt((oursTime / RANDOM) * 1e6, 0)} us each`);
+  process.stdout.write(
+    `\n4. ${RANDOM} random small problems (installed packages, marks, install/remove/update/update-all jobs): ${solvable} solvable; ours ${fmt((oursTime / RANDOM) * 1e6, 0)} us each`,
+  );
   if (haveTestsolv) {
-    process.stdout.write(` (testsolv ${ms(theirs / RANDOM)} each, process start included)\n  agreement with libsolv on whether a solution exists: ${agree}/${RANDOM}; disagreements: ${disagreements.length ? disagreements.join(', ') : 'none'}\n`);
+    process.stdout.write(
+      ` (testsolv ${ms(theirs / RANDOM)} each, process start included)\n  agreement with libsolv on whether a solution exists: ${agree}/${RANDOM}; disagreements: ${disagreements.length ? disagreements.join(', ') : 'none'}\n`,
+    );
     if (disagreements.length) failures++;
   } else {
     process.stdout.write('\n  libsolv comparison skipped: testsolv not found\n');
@@ -208,14 +234,17 @@ if (haveTestsolv) {
   const u = libsolvUniverse(packages);
   const uOld = libsolvUniverse(packages, old.installed);
   process.stdout.write(`  (converted in ${ms(now() - t0)})\n`);
-  problems.forEach((p, i) => reportLibsolv(p, results[i]!, i === 1 ? uOld : u, `problem${i + 1}`, i === 0 ? 3 : undefined));
+  for (const [i, p] of problems.entries()) reportLibsolv(p, results[i]!, i === 1 ? uOld : u, `problem${i + 1}`, i === 0 ? 3 : undefined);
 }
 
 // 5. Stress: a universe where mixing versions conflicts often.
 {
   const hard = generateUniverse({ names: NAMES, versions: VERSIONS, seed: 42, lag: 0.03 });
   const hardTarget = bigTarget(hard, VERSIONS);
-  const p: Problem = { title: `5. stress: fresh install of ${hardTarget.key} on a conflict-heavy universe (3% of pins lagging)`, request: { available: hard, installed: [], jobs: [anyVersion(hardTarget.key)] } };
+  const p: Problem = {
+    title: `5. stress: fresh install of ${hardTarget.key} on a conflict-heavy universe (3% of pins lagging)`,
+    request: { available: hard, installed: [], jobs: [anyVersion(hardTarget.key)] },
+  };
   gc?.();
   const o = reportOurs(p);
   if (haveTestsolv) reportLibsolv(p, o, libsolvUniverse(hard), 'stress');

@@ -67,7 +67,11 @@ for (const s of scenarios) {
         assert.equal(rec.code, 0, rec.stderr);
         const got = await treeHash(prefix);
         const want: string = AFTER_COMMIT.has(point) ? after : before;
-        assert.equal(got, want, `after a crash at ${point}:${k} and recovery, the prefix is the ${AFTER_COMMIT.has(point) ? 'after' : 'before'} tree`);
+        assert.equal(
+          got,
+          want,
+          `after a crash at ${point}:${k} and recovery, the prefix is the ${AFTER_COMMIT.has(point) ? 'after' : 'before'} tree`,
+        );
         assert.ok(!existsSync(join(prefix, '.egginst')), 'no transaction state is left');
       }
     }

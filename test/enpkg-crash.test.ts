@@ -34,7 +34,15 @@ const scenarios: Scenario[] = [
   { name: 'install', setup: [], op: ['install', 'app-1.0.0'] },
   { name: 'upgrade', setup: [['install', 'app-1.0.0']], op: ['update', '--all'] },
   { name: 'remove', setup: [['install', 'app-1.0.0', 'data']], op: ['remove', 'libfoo'] },
-  { name: 'revert', setup: [['install', 'app-1.0.0'], ['install', 'data'], ['update', '--all']], op: ['revert', '1'] },
+  {
+    name: 'revert',
+    setup: [
+      ['install', 'app-1.0.0'],
+      ['install', 'data'],
+      ['update', '--all'],
+    ],
+    op: ['revert', '1'],
+  },
 ];
 
 const AFTER_COMMIT = new Set(['committed', 'cleanup']);

@@ -27,7 +27,9 @@ async function ok(s: Setup, args: string[]): Promise<Ok> {
 async function listed(s: Setup): Promise<string[]> {
   const r = await s.enpkg(['list', '--json']);
   assert.equal(r.code, 0, r.stderr + r.stdout);
-  return (r.json as { packages: { key: string; version: string; build: number; marked: boolean }[] }).packages.map((p) => `${p.key} ${p.version}-${p.build}${p.marked ? '' : ' (auto)'}`);
+  return (r.json as { packages: { key: string; version: string; build: number; marked: boolean }[] }).packages.map(
+    (p) => `${p.key} ${p.version}-${p.build}${p.marked ? '' : ' (auto)'}`,
+  );
 }
 
 const actions = (o: Ok): string[] => o.actions.map((a) => (a.kind === 'update' ? `update ${a.from} -> ${a.to}` : `${a.kind} ${a.package}`));
@@ -36,7 +38,13 @@ test('install with dependencies, upgrade, remove with reverse dependencies and u
   const s = await setup(t);
   const dry = await s.enpkg(['install', 'app-1.0.0', '--dry-run', '--json']);
   assert.equal(dry.code, 0, dry.stderr);
-  assert.deepEqual(dry.json, { actions: [{ kind: 'install', package: 'libbar 2.0-1' }, { kind: 'install', package: 'libfoo 1.0.0-1' }, { kind: 'install', package: 'app 1.0.0-1' }] });
+  assert.deepEqual(dry.json, {
+    actions: [
+      { kind: 'install', package: 'libbar 2.0-1' },
+      { kind: 'install', package: 'libfoo 1.0.0-1' },
+      { kind: 'install', package: 'app 1.0.0-1' },
+    ],
+  });
   assert.ok(!existsSync(join(s.prefix, 'EGG-INFO')), 'a dry run installs nothing');
   assert.deepEqual(await listed(s), [], 'and records nothing');
 
@@ -44,7 +52,11 @@ test('install with dependencies, upgrade, remove with reverse dependencies and u
   assert.equal(first.revision, 1, 'revision 0 is the empty prefix as found');
   assert.deepEqual(await listed(s), ['app 1.0.0-1', 'libbar 2.0-1 (auto)', 'libfoo 1.0.0-1 (auto)']);
   const eg = await runEgginst(['--prefix', s.prefix, '--list', '--json']);
-  assert.deepEqual((eg.json as { packages: { key: string }[] }).packages.map((p) => p.key), ['app', 'libbar', 'libfoo'], 'egginst sees the same packages');
+  assert.deepEqual(
+    (eg.json as { packages: { key: string }[] }).packages.map((p) => p.key),
+    ['app', 'libbar', 'libfoo'],
+    'egginst sees the same packages',
+  );
 
   const up = await ok(s, ['update', '--all']);
   assert.deepEqual(actions(up), ['update libfoo 1.0.0-1 -> libfoo 1.1.0-1', 'update app 1.0.0-1 -> app 1.1.0-1']);
@@ -132,7 +144,10 @@ test('changes made with plain egginst are recorded; Enstaller spellings work', a
   await ok(s, ['install', 'upg']);
   assert.equal((await runEgginst(['--prefix', s.prefix, fixturePath('eggs', 'data-1.0-1.egg')])).code, 0);
   const l = await runEnpkg(['--list', '--prefix', s.prefix, '--json'], { env: s.env });
-  assert.deepEqual((l.json as { packages: { key: string }[] }).packages.map((p) => p.key), ['data', 'upg']);
+  assert.deepEqual(
+    (l.json as { packages: { key: string }[] }).packages.map((p) => p.key),
+    ['data', 'upg'],
+  );
   const log = await runEnpkg(['--log', '--prefix', s.prefix], { env: s.env });
   assert.match(log.stdout, /revision 2 .*changed outside enpkg/);
   assert.match(log.stdout, /^\+data-1\.0-1\.egg$/m);

@@ -21,7 +21,9 @@ import { fixturePath, repoRoot, runEnpkg, tempDir } from './helpers/index.js';
 import { startNginx, testCA, type Nginx } from './helpers/nginx.js';
 
 type FetchProgress = FetchModule.FetchProgress;
-const { fetchEggs } = (await import(pathToFileURL(join(repoRoot, 'packages', 'enpkg', 'dist', 'src', 'fetch', 'index.js')).href)) as typeof FetchModule;
+const { fetchEggs } = (await import(
+  pathToFileURL(join(repoRoot, 'packages', 'enpkg', 'dist', 'src', 'fetch', 'index.js')).href
+)) as typeof FetchModule;
 
 const EGGS = ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg', 'libbar-2.0-1.egg', 'data-1.0-1.egg'];
 
@@ -94,7 +96,10 @@ async function refused(p: Promise<unknown>, code: string, pattern: RegExp): Prom
 }
 
 function eggRequests(nginx: Nginx, prefix: string): string[] {
-  return nginx.requests().filter((l) => l.uri.startsWith(prefix) && l.uri.endsWith('.egg')).map((l) => `${l.uri} ${l.status}`);
+  return nginx
+    .requests()
+    .filter((l) => l.uri.startsWith(prefix) && l.uri.endsWith('.egg'))
+    .map((l) => `${l.uri} ${l.status}`);
 }
 
 function cacheEggFiles(w: World): string[] {
@@ -126,7 +131,12 @@ test('eggs are downloaded over HTTPS, verified into the cache, and not downloade
   for (const egg of first.result) {
     assert.equal(egg.cached, false);
     assert.deepEqual(readFileSync(egg.path), readFileSync(join(w.main, egg.eggName)));
-    assert.equal(egg.sha256, createHash('sha256').update(readFileSync(join(w.main, egg.eggName))).digest('hex'));
+    assert.equal(
+      egg.sha256,
+      createHash('sha256')
+        .update(readFileSync(join(w.main, egg.eggName)))
+        .digest('hex'),
+    );
   }
   assert.deepEqual(eggRequests(nginx, '/main/').sort(), EGGS.map((e) => `/main/${e} 200`).sort());
   const second = await fetchFrom(w, repo, EGGS);
@@ -141,11 +151,20 @@ test('an egg missing from the repository (404) is fetched from its mirror', asyn
   const nginx = await startNginx(t, { root: w.root });
   const repo = await load(w, nginx, `  - {url: "${nginx.url('/thin/')}", name: main, mirrors: ["${nginx.url('/main/')}"]}\n`);
   const run = await fetchFrom(w, repo, ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg']);
-  assert.deepEqual(run.result.map((e) => e.cached), [false, false]);
+  assert.deepEqual(
+    run.result.map((e) => e.cached),
+    [false, false],
+  );
   assert.deepEqual(eggRequests(nginx, '/thin/').sort(), ['/thin/app-1.0.0-1.egg 404', '/thin/libfoo-1.0.0-1.egg 200']);
   assert.deepEqual(eggRequests(nginx, '/main/'), ['/main/app-1.0.0-1.egg 200']);
-  assert.deepEqual(run.warnings.map((x) => x.code), ['MIRROR_FAILOVER']);
-  assert.match(run.warnings[0]!.message, /^app-1\.0\.0-1\.egg from repository main \(https:\/\/127\.0\.0\.1:\d+\/thin\/app-1\.0\.0-1\.egg\): not found; trying mirror https:\/\/127\.0\.0\.1:\d+\/main\/$/);
+  assert.deepEqual(
+    run.warnings.map((x) => x.code),
+    ['MIRROR_FAILOVER'],
+  );
+  assert.match(
+    run.warnings[0]!.message,
+    /^app-1\.0\.0-1\.egg from repository main \(https:\/\/127\.0\.0\.1:\d+\/thin\/app-1\.0\.0-1\.egg\): not found; trying mirror https:\/\/127\.0\.0\.1:\d+\/main\/$/,
+  );
 });
 
 test('a corrupted egg on the server is refused; the mirror is not tried and the cache keeps nothing of it', async (t) => {
@@ -161,16 +180,24 @@ test('a corrupted egg on the server is refused; the mirror is not tried and the 
   const repo = await load(w, nginx, `  - {url: "${nginx.url('/bad/')}", name: main, mirrors: ["${nginx.url('/main/')}"]}\n`);
   const expected = repo.repo.index.entries.find((e) => e.eggName === 'libfoo-1.0.0-1.egg')!.sha256!;
   const actual = createHash('sha256').update(bytes).digest('hex');
-  const err = await refused(fetchFrom(w, repo, ['libfoo-1.0.0-1.egg']), 'EGG_HASH_MISMATCH', /^libfoo-1\.0\.0-1\.egg from repository main \(https:\/\/127\.0\.0\.1:\d+\/bad\/libfoo-1\.0\.0-1\.egg\): sha256 mismatch/);
+  const err = await refused(
+    fetchFrom(w, repo, ['libfoo-1.0.0-1.egg']),
+    'EGG_HASH_MISMATCH',
+    /^libfoo-1\.0\.0-1\.egg from repository main \(https:\/\/127\.0\.0\.1:\d+\/bad\/libfoo-1\.0\.0-1\.egg\): sha256 mismatch/,
+  );
   assert.equal(err.details.expected, expected);
   assert.equal(err.details.actual, actual);
   const size = repo.repo.index.entries.find((e) => e.eggName === 'app-1.0.0-1.egg')!.size;
-  await refused(fetchFrom(w, repo, ['app-1.0.0-1.egg']), 'EGG_SIZE_MISMATCH', new RegExp(`/bad/app-1\\.0\\.0-1\\.egg\\): size mismatch: expected ${size} bytes, got ${size + 10} bytes$`));
+  await refused(
+    fetchFrom(w, repo, ['app-1.0.0-1.egg']),
+    'EGG_SIZE_MISMATCH',
+    new RegExp(`/bad/app-1\\.0\\.0-1\\.egg\\): size mismatch: expected ${size} bytes, got ${size + 10} bytes$`),
+  );
   assert.deepEqual(eggRequests(nginx, '/main/'), [], 'a mismatch is final: no mirror');
   assert.deepEqual(cacheEggFiles(w), [], 'no partial file, no egg');
 });
 
-test('credentials go to the repository\'s origin only, never across a redirect to another origin', async (t) => {
+test("credentials go to the repository's origin only, never across a redirect to another origin", async (t) => {
   const w = await world(t);
   const token = 'tok-fetch-9f3a-secret';
   const nginx = await startNginx(t, {
@@ -182,21 +209,39 @@ test('credentials go to the repository\'s origin only, never across a redirect t
   const env = { EGGS_TOKEN: token };
   const repo = await load(w, nginx, `  - {url: "${nginx.url('/private/')}", name: private, auth: {token: {env: EGGS_TOKEN}}}\n`, env);
   const run = await fetchFrom(w, repo, ['app-1.0.0-1.egg', 'data-1.0-1.egg'], env);
-  assert.deepEqual(run.result.map((e) => e.cached), [false, false]);
+  assert.deepEqual(
+    run.result.map((e) => e.cached),
+    [false, false],
+  );
   const origin = nginx.requests().filter((l) => l.uri.endsWith('.egg') && l.port === nginx.port);
   const other = nginx.requests().filter((l) => l.uri.endsWith('.egg') && l.port === nginx.altPort);
-  assert.deepEqual(origin.map((l) => [l.uri, l.status, l.auth]).sort(), [['/private/app-1.0.0-1.egg', 302, true], ['/private/data-1.0-1.egg', 302, true]]);
-  assert.deepEqual(other.map((l) => [l.uri, l.status, l.auth]).sort(), [['/main/app-1.0.0-1.egg', 200, false], ['/main/data-1.0-1.egg', 200, false]]);
+  assert.deepEqual(origin.map((l) => [l.uri, l.status, l.auth]).sort(), [
+    ['/private/app-1.0.0-1.egg', 302, true],
+    ['/private/data-1.0-1.egg', 302, true],
+  ]);
+  assert.deepEqual(other.map((l) => [l.uri, l.status, l.auth]).sort(), [
+    ['/main/app-1.0.0-1.egg', 200, false],
+    ['/main/data-1.0-1.egg', 200, false],
+  ]);
   // Without the token the origin refuses, and the error does not show it.
-  const err = await refused(fetchFrom(w, repo, ['libbar-2.0-1.egg'], { EGGS_TOKEN: 'wrong' }), 'REPO_AUTH_FAILED', /libbar-2\.0-1\.egg from repository private: https:\/\/127\.0\.0\.1:\d+\/private\/libbar-2\.0-1\.egg: 401 Unauthorized/);
+  const err = await refused(
+    fetchFrom(w, repo, ['libbar-2.0-1.egg'], { EGGS_TOKEN: 'wrong' }),
+    'REPO_AUTH_FAILED',
+    /libbar-2\.0-1\.egg from repository private: https:\/\/127\.0\.0\.1:\d+\/private\/libbar-2\.0-1\.egg: 401 Unauthorized/,
+  );
   assert.ok(!JSON.stringify(err.toJSON()).includes('wrong') && !JSON.stringify(err.toJSON()).includes(token));
 });
 
 /** An HTTPS server (the test CA's certificate) whose handler decides, per request, how to answer. */
-async function customServer(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse, n: number) => void): Promise<{ url: string; requests: () => number }> {
+async function customServer(
+  t: TestContext,
+  handler: (req: IncomingMessage, res: ServerResponse, n: number) => void,
+): Promise<{ url: string; requests: () => number }> {
   const ca = testCA();
   let n = 0;
-  const server = createHttpsServer({ cert: readFileSync(ca.certFile), key: readFileSync(ca.keyFile) }, (req, res) => handler(req, res, ++n));
+  const server = createHttpsServer({ cert: readFileSync(ca.certFile), key: readFileSync(ca.keyFile) }, (req, res) =>
+    handler(req, res, ++n),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve))));
   return { url: `https://127.0.0.1:${(server.address() as { port: number }).port}/main/`, requests: () => n };
@@ -215,11 +260,25 @@ test('a connection lost mid-body is retried from the start; an interrupt stops a
     res.write(body.subarray(0, body.length >> 1), () => res.socket?.end());
   });
   const events: FetchProgress[] = [];
-  const requests = [{ entry: indexed.repo.index.entries.find((e) => e.eggName === 'big-1.0-1.egg')!, repository: { ...indexed.repo.config, location: { kind: 'http' as const, url: flaky.url } } }];
-  const [got] = await fetchEggs(requests, { cacheDir: w.cache, parallel: 2, network: indexed.network, env: {}, reporter: { fetchProgress: (e) => events.push(e) } });
+  const requests = [
+    {
+      entry: indexed.repo.index.entries.find((e) => e.eggName === 'big-1.0-1.egg')!,
+      repository: { ...indexed.repo.config, location: { kind: 'http' as const, url: flaky.url } },
+    },
+  ];
+  const [got] = await fetchEggs(requests, {
+    cacheDir: w.cache,
+    parallel: 2,
+    network: indexed.network,
+    env: {},
+    reporter: { fetchProgress: (e) => events.push(e) },
+  });
   assert.deepEqual(readFileSync(got!.path), body);
   assert.equal(flaky.requests(), 2);
-  assert.ok(events.some((e) => e.egg.state === 'restarted'), 'the first attempt\'s bytes were discounted');
+  assert.ok(
+    events.some((e) => e.egg.state === 'restarted'),
+    "the first attempt's bytes were discounted",
+  );
   assert.equal(events.at(-1)!.overall.bytesDone, body.length);
 
   // A server that sends half the body and then nothing: the caller's signal ends it at once.
@@ -229,7 +288,9 @@ test('a connection lost mid-body is retried from the start; an interrupt stops a
   });
   const controller = new AbortController();
   const other = join(w.dir, 'cache2');
-  const stalledRequests = [{ ...requests[0]!, repository: { ...requests[0]!.repository, location: { kind: 'http' as const, url: stalled.url } } }];
+  const stalledRequests = [
+    { ...requests[0]!, repository: { ...requests[0]!.repository, location: { kind: 'http' as const, url: stalled.url } } },
+  ];
   const pending = fetchEggs(stalledRequests, {
     cacheDir: other,
     parallel: 1,

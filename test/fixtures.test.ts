@@ -15,15 +15,34 @@ test('two builds give byte-identical fixtures', async (t) => {
     assert.equal(r.code, 0, r.stderr);
   }
   const [a, b] = await Promise.all(outs.map((o) => treeListing(o)));
-  assert.ok((a ?? []).some((line) => line.includes('"eggs/app-1.0.0-1.egg"')), 'the build wrote the eggs');
+  assert.ok(
+    (a ?? []).some((line) => line.includes('"eggs/app-1.0.0-1.egg"')),
+    'the build wrote the eggs',
+  );
   assert.deepEqual(a, b);
 });
 
 const EXPECTED_EGGS = [
-  'Plain-0.5-py2.7.egg', 'app-1.0.0-1.egg', 'app-1.1.0-1.egg', 'big-1.0-1.egg', 'clash-1.0-1.egg',
-  'data-1.0-1.egg', 'failpost-1.0-1.egg', 'failpre-1.0-1.egg', 'hang-1.0-1.egg', 'hook-1.0-1.egg',
-  'infojson-1.0-1.egg', 'libbar-2.0-1.egg', 'libfoo-1.0.0-1.egg', 'libfoo-1.1.0-1.egg', 'links-1.0-1.egg',
-  'scripts-1.0-1.egg', 'shadow-1.0-1.egg', 'skips-1.0-1.egg', 'upg-1.0-1.egg', 'upg-2.0-1.egg',
+  'Plain-0.5-py2.7.egg',
+  'app-1.0.0-1.egg',
+  'app-1.1.0-1.egg',
+  'big-1.0-1.egg',
+  'clash-1.0-1.egg',
+  'data-1.0-1.egg',
+  'failpost-1.0-1.egg',
+  'failpre-1.0-1.egg',
+  'hang-1.0-1.egg',
+  'hook-1.0-1.egg',
+  'infojson-1.0-1.egg',
+  'libbar-2.0-1.egg',
+  'libfoo-1.0.0-1.egg',
+  'libfoo-1.1.0-1.egg',
+  'links-1.0-1.egg',
+  'scripts-1.0-1.egg',
+  'shadow-1.0-1.egg',
+  'skips-1.0-1.egg',
+  'upg-1.0-1.egg',
+  'upg-2.0-1.egg',
 ];
 
 test('every fixture egg is built', async () => {

@@ -58,6 +58,10 @@ for (const c of readHostileManifest()) {
     if ((await treeHash(root)) !== beforeHash) {
       assert.deepEqual(await treeListing(root), before, 'the prefix and its surroundings are unchanged');
     }
-    assert.deepEqual(OUTSIDE_TARGETS.filter((p) => existsSync(p)), outsideBefore, 'nothing was written outside');
+    assert.deepEqual(
+      OUTSIDE_TARGETS.filter((p) => existsSync(p)),
+      outsideBefore,
+      'nothing was written outside',
+    );
   });
 }

@@ -13,7 +13,12 @@ import { buildBenchEgg } from '#fixtures';
 import { fixturePath, runEgginst, tempDir, treeHash, treeListing } from './helpers/index.js';
 
 const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
-type Json = { ok: boolean; changes?: { kind: string; key: string }[]; warnings?: { code: string; message: string }[]; error?: { code: string; message: string } };
+type Json = {
+  ok: boolean;
+  changes?: { kind: string; key: string }[];
+  warnings?: { code: string; message: string }[];
+  error?: { code: string; message: string };
+};
 
 async function prefixIn(t: Parameters<typeof tempDir>[0]): Promise<{ root: string; prefix: string }> {
   const root = await tempDir(t);
@@ -43,7 +48,10 @@ test('an install of an installed name replaces it in one step', async (t) => {
   const sp = 'lib/python2.7/site-packages/upg';
   assert.ok(existsSync(join(prefix, sp, 'old.py')));
   const r = await ok(['--prefix', prefix, egg('upg-2.0-1')]);
-  assert.deepEqual(r.changes!.map((c) => c.kind), ['update']);
+  assert.deepEqual(
+    r.changes!.map((c) => c.kind),
+    ['update'],
+  );
   assert.ok(!existsSync(join(prefix, sp, 'old.py')), 'a file only the old version had is gone');
   assert.ok(!existsSync(join(prefix, 'share/upg/old-only.txt')));
   assert.ok(existsSync(join(prefix, sp, 'new.py')) && existsSync(join(prefix, 'share/upg/new-only.txt')));
@@ -131,7 +139,10 @@ test('a script past its timeout is killed with its whole process group, and the 
 test('links: files_to_install.txt and zip symlink entries (a link before its target)', async (t) => {
   const { prefix } = await prefixIn(t);
   const r = await ok(['--prefix', prefix, egg('links-1.0-1')]);
-  assert.ok(r.warnings!.some((w) => w.code === 'WINDOWS_ONLY'), 'the PROXY line is ignored with a warning');
+  assert.ok(
+    r.warnings!.some((w) => w.code === 'WINDOWS_ONLY'),
+    'the PROXY line is ignored with a warning',
+  );
   assert.equal(readlinkSync(join(prefix, 'lib/libz.so')), 'libz.so.1.2.8');
   assert.equal(readlinkSync(join(prefix, 'lib/libz.so.1')), 'libz.so.1.2.8');
   assert.equal(readFileSync(join(prefix, 'lib/libz.so.1'), 'utf8'), readFileSync(join(prefix, 'lib/libz.so.1.2.8'), 'utf8'));
@@ -154,8 +165,11 @@ test('EGG-INFO/prefix payloads, info.json, skipped entries, modes, setuptools eg
   assert.ok(!existsSync(join(prefix, 'lib/python2.7/site-packages/.unused_x')));
   assert.equal(statSync(join(sp, 'run.sh')).mode & 0o777, 0o755, 'zip execute bit honoured');
   assert.equal(statSync(join(sp, 'tool.dylib')).mode & 0o777, 0o755);
-  const list = await ok(['--prefix', prefix, '--list']) as unknown as { packages: { key: string; version: string; build: number }[] };
-  assert.deepEqual(list.packages.find((p) => p.key === 'plain'), { ...list.packages.find((p) => p.key === 'plain')!, version: '0.5', build: 0 });
+  const list = (await ok(['--prefix', prefix, '--list'])) as unknown as { packages: { key: string; version: string; build: number }[] };
+  assert.deepEqual(
+    list.packages.find((p) => p.key === 'plain'),
+    { ...list.packages.find((p) => p.key === 'plain')!, version: '0.5', build: 0 },
+  );
 });
 
 test('a tampered record cannot make uninstall delete outside the prefix or through a link', async (t) => {
@@ -167,7 +181,7 @@ test('a tampered record cannot make uninstall delete outside the prefix or throu
   const recPath = join(prefix, 'EGG-INFO/data/egginst.json');
   const rec = JSON.parse(readFileSync(recPath, 'utf8'));
   mkdirSync(join(prefix, '.enpkg'));
-  writeFileSync(join(prefix, '.enpkg', 'state.db'), 'the manager\'s database');
+  writeFileSync(join(prefix, '.enpkg', 'state.db'), "the manager's database");
   rec.files.push('../outside/victim', join(root, 'outside', 'victim'), './share/escape/victim', './.egginst/x', './.enpkg/state.db');
   writeFileSync(recPath, JSON.stringify(rec));
   const r = await ok(['--prefix', prefix, '--remove', 'data']);
@@ -185,16 +199,28 @@ test("Enstaller's older record form is listed and removed", async (t) => {
   writeFileSync(join(prefix, 'lib/python2.7/site-packages/oldpkg.py'), 'x = 1\n');
   writeFileSync(join(prefix, 'lib/python2.7/site-packages/oldpkg.pyc'), 'compiled');
   writeFileSync(join(prefix, 'EGG-INFO/oldpkg/PKG-INFO'), 'Name: oldpkg\n');
-  writeFileSync(join(prefix, 'EGG-INFO/oldpkg/egginst.json'), JSON.stringify({
-    egg_name: 'oldpkg-0.9-2.egg',
-    files: [join(prefix, 'lib/python2.7/site-packages/oldpkg.py'), './EGG-INFO/oldpkg/PKG-INFO', './EGG-INFO/oldpkg/egginst.json'],
-    installed_size: 6,
-    prefix,
-  }));
-  const list = (await ok(['--prefix', prefix, '--list'])) as unknown as { packages: { key: string; version: string; build: number; legacyRecord: boolean }[] };
-  assert.deepEqual(list.packages.map((p) => [p.key, p.version, p.build, p.legacyRecord]), [['oldpkg', '0.9', 2, true]]);
+  writeFileSync(
+    join(prefix, 'EGG-INFO/oldpkg/egginst.json'),
+    JSON.stringify({
+      egg_name: 'oldpkg-0.9-2.egg',
+      files: [join(prefix, 'lib/python2.7/site-packages/oldpkg.py'), './EGG-INFO/oldpkg/PKG-INFO', './EGG-INFO/oldpkg/egginst.json'],
+      installed_size: 6,
+      prefix,
+    }),
+  );
+  const list = (await ok(['--prefix', prefix, '--list'])) as unknown as {
+    packages: { key: string; version: string; build: number; legacyRecord: boolean }[];
+  };
+  assert.deepEqual(
+    list.packages.map((p) => [p.key, p.version, p.build, p.legacyRecord]),
+    [['oldpkg', '0.9', 2, true]],
+  );
   await ok(['--prefix', prefix, '--remove', 'oldpkg']);
-  assert.deepEqual(await treeListing(join(prefix, 'lib')).then((l) => l.filter((x) => x.startsWith('file'))), [], 'x.py and its x.pyc are gone');
+  assert.deepEqual(
+    await treeListing(join(prefix, 'lib')).then((l) => l.filter((x) => x.startsWith('file'))),
+    [],
+    'x.py and its x.pyc are gone',
+  );
   assert.ok(!existsSync(join(prefix, 'EGG-INFO')));
 });
 
@@ -236,7 +262,9 @@ test('a large egg is staged by several threads: every file matches its record; a
   const big = join(root, 'many-1.0-1.egg');
   await buildBenchEgg(big, { files: 2500, totalBytes: 8 << 20, seed: 7 });
   await ok(['--prefix', prefix, big]);
-  const rec = JSON.parse(readFileSync(join(prefix, 'EGG-INFO/many/egginst.json'), 'utf8')) as { records: { path: string; sha256: string; size: number }[] };
+  const rec = JSON.parse(readFileSync(join(prefix, 'EGG-INFO/many/egginst.json'), 'utf8')) as {
+    records: { path: string; sha256: string; size: number }[];
+  };
   assert.ok(rec.records.length >= 2500);
   for (const r of rec.records) {
     const data = readFileSync(join(prefix, r.path));

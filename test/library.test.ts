@@ -6,7 +6,17 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { acknowledgeCommitted, committedPayloads, inspectEgg, listInstalled, lockPrefix, openTransaction, recoverPrefix, verifyInstalled, PkgError } from 'egginst';
+import {
+  acknowledgeCommitted,
+  committedPayloads,
+  inspectEgg,
+  listInstalled,
+  lockPrefix,
+  openTransaction,
+  recoverPrefix,
+  verifyInstalled,
+  PkgError,
+} from 'egginst';
 import { fixturePath, tempDir, treeHash } from './helpers/index.js';
 
 const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
@@ -17,8 +27,14 @@ test('prepare stages without visible change; abort leaves the prefix as it was',
   const before = await treeHash(prefix);
   const tx = await openTransaction({ prefix, durable: false });
   try {
-    const { changes } = await tx.prepare([{ kind: 'install', eggPath: egg('upg-1.0-1') }, { kind: 'install', eggPath: egg('data-1.0-1') }]);
-    assert.deepEqual(changes.map((c) => `${c.kind} ${c.key}`), ['install upg', 'install data']);
+    const { changes } = await tx.prepare([
+      { kind: 'install', eggPath: egg('upg-1.0-1') },
+      { kind: 'install', eggPath: egg('data-1.0-1') },
+    ]);
+    assert.deepEqual(
+      changes.map((c) => `${c.kind} ${c.key}`),
+      ['install upg', 'install data'],
+    );
     assert.deepEqual(listInstalled(prefix), [], 'nothing is installed before apply');
     await tx.abort();
   } finally {
@@ -42,7 +58,10 @@ test('a committed payload is kept until acknowledged, even when another run fini
     const pending = committedPayloads(prefix);
     assert.equal(pending.length, 1);
     assert.deepEqual(pending[0]!.payload, { revision: 7 });
-    assert.deepEqual(pending[0]!.changes.map((c) => c.key), ['upg']);
+    assert.deepEqual(
+      pending[0]!.changes.map((c) => c.key),
+      ['upg'],
+    );
     assert.deepEqual(recoverPrefix(prefix), [], 'a kept payload is not an unfinished transaction');
     acknowledgeCommitted(prefix, pending[0]!.id);
     assert.deepEqual(committedPayloads(prefix), []);
@@ -57,7 +76,10 @@ test('the caller-held lock is the same lock: a second taker is refused', async (
   mkdirSync(prefix);
   const lock = await lockPrefix(prefix, { command: 'enpkg install x' });
   try {
-    await assert.rejects(openTransaction({ prefix }), (e: unknown) => e instanceof PkgError && e.code === 'PREFIX_LOCKED' && /enpkg install x/.test(e.message));
+    await assert.rejects(
+      openTransaction({ prefix }),
+      (e: unknown) => e instanceof PkgError && e.code === 'PREFIX_LOCKED' && /enpkg install x/.test(e.message),
+    );
   } finally {
     await lock.release();
   }
@@ -69,14 +91,20 @@ test('inspectEgg reads metadata with every archive check', async () => {
   const meta = await inspectEgg(egg('app-1.0.0-1'));
   assert.equal(meta.id.key, 'app');
   assert.ok(meta.spec.packages.length > 0);
-  await assert.rejects(inspectEgg(fixturePath('hostile', 'evil_traversal-1.0-1.egg')), (e: unknown) => e instanceof PkgError && e.code === 'ARCHIVE_UNSAFE_PATH');
+  await assert.rejects(
+    inspectEgg(fixturePath('hostile', 'evil_traversal-1.0-1.egg')),
+    (e: unknown) => e instanceof PkgError && e.code === 'ARCHIVE_UNSAFE_PATH',
+  );
 });
 
 test('verifyInstalled finds missing, changed, re-moded and re-pointed files', async (t) => {
   const prefix = join(await tempDir(t), 'prefix');
   const tx = await openTransaction({ prefix, durable: false });
   try {
-    await tx.prepare([{ kind: 'install', eggPath: egg('links-1.0-1') }, { kind: 'install', eggPath: egg('data-1.0-1') }]);
+    await tx.prepare([
+      { kind: 'install', eggPath: egg('links-1.0-1') },
+      { kind: 'install', eggPath: egg('data-1.0-1') },
+    ]);
     await tx.apply();
     tx.commit();
   } finally {
@@ -88,8 +116,16 @@ test('verifyInstalled finds missing, changed, re-moded and re-pointed files', as
   chmodSync(join(prefix, 'bin/datatool'), 0o600);
   rmSync(join(prefix, 'lib/libz.so'));
   symlinkSync('elsewhere', join(prefix, 'lib/libz.so'));
-  const data = verifyInstalled(prefix, 'data').problems.map((p) => `${p.problem} ${p.path}`).sort();
+  const data = verifyInstalled(prefix, 'data')
+    .problems.map((p) => `${p.problem} ${p.path}`)
+    .sort();
   assert.deepEqual(data, ['changed share/data/table.csv', 'missing share/data/notes/README.txt', 'mode bin/datatool']);
-  assert.deepEqual(verifyInstalled(prefix, 'links').problems.map((p) => `${p.problem} ${p.path}`), ['link lib/libz.so']);
-  assert.throws(() => verifyInstalled(prefix, 'nothere'), (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED');
+  assert.deepEqual(
+    verifyInstalled(prefix, 'links').problems.map((p) => `${p.problem} ${p.path}`),
+    ['link lib/libz.so'],
+  );
+  assert.throws(
+    () => verifyInstalled(prefix, 'nothere'),
+    (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED',
+  );
 });

@@ -12,7 +12,10 @@ import { egginstBin, fixturePath, runEgginst, tempDir } from './helpers/index.js
 const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
 
 function start(args: string[]): { child: ChildProcess; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [egginstBin, ...args], { stdio: 'ignore', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' } });
+  const child = spawn(process.execPath, [egginstBin, ...args], {
+    stdio: 'ignore',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/' },
+  });
   return { child, done: new Promise((resolve) => child.on('close', (code) => resolve(code))) };
 }
 
@@ -35,7 +38,10 @@ test('a second process is told the holder pid; with --wait it goes on when the h
   assert.equal(await a.done, 1, 'the holder failed on its script timeout');
   assert.equal(c.code, 0, c.stderr);
   const list = await runEgginst(['--prefix', prefix, '--list', '--json']);
-  assert.deepEqual((list.json as { packages: { key: string }[] }).packages.map((p) => p.key), ['data']);
+  assert.deepEqual(
+    (list.json as { packages: { key: string }[] }).packages.map((p) => p.key),
+    ['data'],
+  );
 });
 
 test('a holder killed with SIGKILL releases the lock; the next run rolls its transaction back', async (t) => {

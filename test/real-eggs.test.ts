@@ -21,13 +21,25 @@ const cases: Expect[] = [
   {
     egg: 'dummy-1.0.1-1.egg',
     key: 'dummy',
-    files: ['EGG-INFO/dummy/PKG-INFO', 'EGG-INFO/dummy/egginst.json', 'EGG-INFO/dummy/spec/depend', 'EGG-INFO/dummy/spec/summary', 'lib/python2.7/site-packages/dummy.py'],
+    files: [
+      'EGG-INFO/dummy/PKG-INFO',
+      'EGG-INFO/dummy/egginst.json',
+      'EGG-INFO/dummy/spec/depend',
+      'EGG-INFO/dummy/spec/summary',
+      'lib/python2.7/site-packages/dummy.py',
+    ],
     modes: { 'lib/python2.7/site-packages/dummy.py': 0o644 },
   },
   {
     egg: 'MKL-10.3-1.egg',
     key: 'mkl',
-    files: ['EGG-INFO/mkl/PKG-INFO', 'EGG-INFO/mkl/egginst.json', 'EGG-INFO/mkl/spec/depend', 'EGG-INFO/mkl/spec/lib-depend', 'EGG-INFO/mkl/spec/summary'],
+    files: [
+      'EGG-INFO/mkl/PKG-INFO',
+      'EGG-INFO/mkl/egginst.json',
+      'EGG-INFO/mkl/spec/depend',
+      'EGG-INFO/mkl/spec/lib-depend',
+      'EGG-INFO/mkl/spec/summary',
+    ],
   },
   {
     egg: 'dummy_with_entry_points-1.0.0-1.egg',
@@ -36,8 +48,11 @@ const cases: Expect[] = [
     modes: { 'bin/dummy': 0o755 },
     after: (prefix) => {
       const script = readFileSync(join(prefix, 'bin/dummy'), 'utf8');
-      assert.match(script, /^#!\/\S*python3?\n# This script was created by egginst when installing: dummy_with_entry_points-1\.0\.0-1\.egg\n/);
-      assert.match(script, /from dummy import main\n    sys\.exit\(main\(\)\)\n$/);
+      assert.match(
+        script,
+        /^#!\/\S*python3?\n# This script was created by egginst when installing: dummy_with_entry_points-1\.0\.0-1\.egg\n/,
+      );
+      assert.match(script, /from dummy import main\n {4}sys\.exit\(main\(\)\)\n$/);
     },
   },
   {
@@ -76,7 +91,10 @@ for (const c of cases) {
     const before = await treeListing(prefix);
     const r = await runEgginst(['--prefix', prefix, '--json', realEgg(c.egg)]);
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual((r.json as { changes: { kind: string; key: string }[] }).changes.map((x) => [x.kind, x.key]), [['install', c.key]]);
+    assert.deepEqual(
+      (r.json as { changes: { kind: string; key: string }[] }).changes.map((x) => [x.kind, x.key]),
+      [['install', c.key]],
+    );
     for (const f of c.files) assert.ok(lstatSync(join(prefix, f)), `${f} is installed`);
     for (const [f, mode] of Object.entries(c.modes ?? {})) assert.equal(statSync(join(prefix, f)).mode & 0o7777, mode, `mode of ${f}`);
     for (const [l, target] of Object.entries(c.links ?? {})) {
@@ -92,13 +110,18 @@ for (const c of cases) {
     for (const rec of record.records) if (rec.kind === 'file') assert.match(rec.sha256, /^[0-9a-f]{64}$/);
 
     const list = await runEgginst(['--prefix', prefix, '--list', '--json']);
-    assert.deepEqual((list.json as { packages: { key: string }[] }).packages.map((p) => p.key), [c.key]);
+    assert.deepEqual(
+      (list.json as { packages: { key: string }[] }).packages.map((p) => p.key),
+      [c.key],
+    );
 
     const rm = await runEgginst(['--prefix', prefix, '--remove', c.key]);
     assert.equal(rm.code, 0, rm.stderr);
     const left = (await treeListing(prefix)).filter((l) => !l.includes('touch.txt'));
     // Only the protected directories may stay (bin, lib, site-packages), and only if the egg made them.
-    const extra = left.filter((l) => !before.includes(l)).filter((l) => !/^dir \d+ "(bin|lib|lib\/python2\.7|lib\/python2\.7\/site-packages)"$/.test(l));
+    const extra = left
+      .filter((l) => !before.includes(l))
+      .filter((l) => !/^dir \d+ "(bin|lib|lib\/python2\.7|lib\/python2\.7\/site-packages)"$/.test(l));
     assert.deepEqual(extra, [], 'nothing of the egg is left');
     if (c.egg.startsWith('dummy_with_pre_remove')) assert.ok(existsSync(join(prefix, 'touch.txt')), 'pre_egguninst.py ran on removal');
   });
@@ -110,7 +133,10 @@ test('real eggs: nose 1.2.1 upgrades to 1.3.0 in one step, and back', async (t) 
   const up = await runEgginst(['--prefix', prefix, '--json', realEgg('nose-1.3.0-1.egg')]);
   assert.equal(up.code, 0, up.stderr);
   const ch = (up.json as { changes: { kind: string; from: { version: string }; to: { version: string } }[] }).changes;
-  assert.deepEqual(ch.map((c) => [c.kind, c.from.version, c.to.version]), [['update', '1.2.1', '1.3.0']]);
+  assert.deepEqual(
+    ch.map((c) => [c.kind, c.from.version, c.to.version]),
+    [['update', '1.2.1', '1.3.0']],
+  );
   assert.match(readFileSync(join(prefix, 'EGG-INFO/nose/spec/depend'), 'utf8'), /version = '1\.3\.0'/);
   assert.equal(statSync(join(prefix, 'share/man/man1/nosetests.1')).size, 16915);
 });

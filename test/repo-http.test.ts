@@ -64,7 +64,9 @@ ${repositories}`,
 }
 
 function enpkg(w: World, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return runEnpkg(args, { env: { HOME: w.home, XDG_CONFIG_HOME: join(w.home, '.config'), XDG_CACHE_HOME: join(w.home, '.cache'), ...env } });
+  return runEnpkg(args, {
+    env: { HOME: w.home, XDG_CONFIG_HOME: join(w.home, '.config'), XDG_CACHE_HOME: join(w.home, '.cache'), ...env },
+  });
 }
 
 interface SearchJson {
@@ -75,7 +77,12 @@ interface SearchJson {
   error?: { code: string; message: string; hint?: string };
 }
 
-async function search(w: World, cfg: string, env: Record<string, string> = {}, extra: string[] = []): Promise<{ r: RunResult; j: SearchJson }> {
+async function search(
+  w: World,
+  cfg: string,
+  env: Record<string, string> = {},
+  extra: string[] = [],
+): Promise<{ r: RunResult; j: SearchJson }> {
   const r = await enpkg(w, ['search', '--json', '--config', cfg, ...extra], env);
   assert.ok(r.json, `JSON on stdout: ${r.stdout}\n${r.stderr}`);
   return { r, j: r.json as SearchJson };
@@ -101,7 +108,10 @@ function names(j: SearchJson): string[] {
 }
 
 function requestsFor(nginx: Nginx, uriPrefix: string): string[] {
-  return nginx.requests().filter((l) => l.uri.startsWith(uriPrefix)).map((l) => `${l.uri} ${l.status}`);
+  return nginx
+    .requests()
+    .filter((l) => l.uri.startsWith(uriPrefix))
+    .map((l) => `${l.uri} ${l.status}`);
 }
 
 function cacheSnapshot(dir: string): Record<string, string> {
@@ -123,9 +133,15 @@ test('an unchanged index costs a 304; a republished one is fetched again', async
   const cfg = config(w, nginx, `  - {url: "${nginx.url('/main/')}", name: main, keys: ["${w.publicKey}"]}\n`);
   const first = okSearch(await search(w, cfg));
   assert.deepEqual(names(first), ['app 1.0.0-1', 'libbar 2.0-1', 'libfoo 1.0.0-1,1.1.0-1']);
-  assert.deepEqual(first.repositories.map((r) => [r.origin, r.serial, r.signed]), [['fetched', 1, true]]);
+  assert.deepEqual(
+    first.repositories.map((r) => [r.origin, r.serial, r.signed]),
+    [['fetched', 1, true]],
+  );
   const second = okSearch(await search(w, cfg));
-  assert.deepEqual(second.repositories.map((r) => r.origin), ['not-modified']);
+  assert.deepEqual(
+    second.repositories.map((r) => r.origin),
+    ['not-modified'],
+  );
   assert.deepEqual(names(second), names(first));
   assert.deepEqual(requestsFor(nginx, '/main/'), ['/main/index.json.zst 200', '/main/index.json.zst.sig 200', '/main/index.json.zst 304']);
 
@@ -133,7 +149,10 @@ test('an unchanged index costs a 304; a republished one is fetched again', async
   const idx = await runEnpkg(['repo', 'index', w.main, '--sign', w.key, '--json']);
   assert.equal((idx.json as { read: number }).read, 1, 'only the new egg is read');
   const third = okSearch(await search(w, cfg));
-  assert.deepEqual(third.repositories.map((r) => [r.origin, r.serial]), [['fetched', 2]]);
+  assert.deepEqual(
+    third.repositories.map((r) => [r.origin, r.serial]),
+    [['fetched', 2]],
+  );
   assert.ok(names(third).includes('app 1.0.0-1,1.1.0-1'));
 });
 
@@ -168,7 +187,11 @@ test('basic auth: credentials from the environment work, wrong ones fail, and ne
     files: { htpasswd: `alice:${hash}\n` },
     server: `location /basic/ { alias ${w.main}/; auth_basic "eggs"; auth_basic_user_file @CONF@/htpasswd; }`,
   });
-  const cfg = config(w, nginx, `  - {url: "${nginx.url('/basic/')}", name: private, keys: ["${w.publicKey}"], auth: {user: alice, password: {env: EGGS_PASSWORD}}}\n`);
+  const cfg = config(
+    w,
+    nginx,
+    `  - {url: "${nginx.url('/basic/')}", name: private, keys: ["${w.publicKey}"], auth: {user: alice, password: {env: EGGS_PASSWORD}}}\n`,
+  );
   const outputs: string[] = [];
   const good = await search(w, cfg, { EGGS_PASSWORD: password });
   outputs.push(good.r.stdout, good.r.stderr);
@@ -215,30 +238,54 @@ test('token auth from a file; the token is dropped when a redirect changes the o
   });
   const tokenFile = join(w.dir, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-  const repo = (path: string): string => `  - {url: "${nginx.url(path)}", name: t, keys: ["${w.publicKey}"], auth: {token: {file: ${JSON.stringify(tokenFile)}}}}\n`;
+  const repo = (path: string): string =>
+    `  - {url: "${nginx.url(path)}", name: t, keys: ["${w.publicKey}"], auth: {token: {file: ${JSON.stringify(tokenFile)}}}}\n`;
   const direct = await search(w, config(w, nginx, repo('/token/')));
   assert.equal(okSearch(direct).repositories[0]!.packages, 4);
-  assert.ok(nginx.requests().filter((l) => l.uri.startsWith('/token/')).every((l) => l.auth && l.status === 200));
+  assert.ok(
+    nginx
+      .requests()
+      .filter((l) => l.uri.startsWith('/token/'))
+      .every((l) => l.auth && l.status === 200),
+  );
   const hop = await search(w, config(w, nginx, repo('/hop/'), 'hop.yaml'));
   assert.equal(okSearch(hop).repositories[0]!.packages, 4);
   const alt = nginx.requests().filter((l) => l.port === nginx.altPort);
   assert.ok(alt.length >= 2, 'the index and its signature came from the other origin');
-  assert.ok(alt.every((l) => !l.auth), 'no Authorization header crossed to the other origin');
+  assert.ok(
+    alt.every((l) => !l.auth),
+    'no Authorization header crossed to the other origin',
+  );
   for (const text of [direct.r.stdout, direct.r.stderr, hop.r.stdout, hop.r.stderr]) assert.ok(!text.includes(token));
   const wrong = join(w.dir, 'wrong-token');
   writeFileSync(wrong, 'nope');
-  const bad = await search(w, config(w, nginx, `  - {url: "${nginx.url('/token/')}", name: t, auth: {token: {file: ${JSON.stringify(wrong)}}}}\n`, 'bad.yaml'));
+  const bad = await search(
+    w,
+    config(w, nginx, `  - {url: "${nginx.url('/token/')}", name: t, auth: {token: {file: ${JSON.stringify(wrong)}}}}\n`, 'bad.yaml'),
+  );
   failed(bad, 'REPO_AUTH_FAILED', /401/);
 });
 
 test('404 is final (no retries); 500 is retried with back-off, then reported', async (t) => {
   const w = await world(t);
   const nginx = await startNginx(t, { root: w.root, server: 'location /broken/ { return 500; }' });
-  failed(await search(w, config(w, nginx, `  - {url: "${nginx.url('/nothing/')}", name: gone}\n`)), 'REPO_NOT_FOUND', /index\.json\.zst was not found \(404\)/);
+  failed(
+    await search(w, config(w, nginx, `  - {url: "${nginx.url('/nothing/')}", name: gone}\n`)),
+    'REPO_NOT_FOUND',
+    /index\.json\.zst was not found \(404\)/,
+  );
   assert.deepEqual(requestsFor(nginx, '/nothing/'), ['/nothing/index.json.zst 404', '/nothing/index.json 404']);
-  const err = failed(await search(w, config(w, nginx, `  - {url: "${nginx.url('/broken/')}", name: broken}\n`)), 'REPO_HTTP_ERROR', /HTTP 500 \(after 3 attempts\)/);
+  const err = failed(
+    await search(w, config(w, nginx, `  - {url: "${nginx.url('/broken/')}", name: broken}\n`)),
+    'REPO_HTTP_ERROR',
+    /HTTP 500 \(after 3 attempts\)/,
+  );
   assert.match(err.message, /https:\/\/127\.0\.0\.1:\d+\/broken\/index\.json\.zst/);
-  assert.deepEqual(requestsFor(nginx, '/broken/'), ['/broken/index.json.zst 500', '/broken/index.json.zst 500', '/broken/index.json.zst 500']);
+  assert.deepEqual(requestsFor(nginx, '/broken/'), [
+    '/broken/index.json.zst 500',
+    '/broken/index.json.zst 500',
+    '/broken/index.json.zst 500',
+  ]);
   // An index larger than network.max_index_size is refused (Content-Length), not retried.
   const small = config(w, nginx, `  - {url: "${nginx.url('/main/')}", name: big}\n`, 'small.yaml');
   writeFileSync(small, readFileSync(small, 'utf8').replace('network:\n', 'network:\n  max_index_size: 100\n'));
@@ -256,7 +303,9 @@ async function stallingServer(t: TestContext, opts: { tls: boolean }): Promise<{
     sockets.push(s);
     s.on('error', () => {});
   };
-  const server = opts.tls ? createTlsServer({ cert: readFileSync(ca.certFile), key: readFileSync(ca.keyFile) }, onSocket) : createTcpServer(onSocket);
+  const server = opts.tls
+    ? createTlsServer({ cert: readFileSync(ca.certFile), key: readFileSync(ca.keyFile) }, onSocket)
+    : createTcpServer(onSocket);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(async () => {
     for (const s of sockets) s.destroy();
@@ -274,11 +323,17 @@ test('a server that stalls: the idle timeout ends each attempt (and a mute one t
   assert.ok(stall.connections() >= 3);
   // The overall timeout bounds one file, retries included.
   const overall = config(w, nginx, `  - {url: "https://127.0.0.1:${stall.port}/main/", name: slow}\n`, 'overall.yaml');
-  writeFileSync(overall, readFileSync(overall, 'utf8').replace('idle_timeout: 0.5', 'idle_timeout: 30').replace('\n  timeout: 30', '\n  timeout: 0.4'));
+  writeFileSync(
+    overall,
+    readFileSync(overall, 'utf8').replace('idle_timeout: 0.5', 'idle_timeout: 30').replace('\n  timeout: 30', '\n  timeout: 0.4'),
+  );
   failed(await search(w, overall), 'REPO_TIMEOUT', /not done within 0\.40 s \(overall timeout\)/);
   const mute = await stallingServer(t, { tls: false });
-  failed(await search(w, config(w, nginx, `  - {url: "https://127.0.0.1:${mute.port}/main/", name: mute}\n`, 'mute.yaml')), 'REPO_TIMEOUT', /timeout/);
-
+  failed(
+    await search(w, config(w, nginx, `  - {url: "https://127.0.0.1:${mute.port}/main/", name: mute}\n`, 'mute.yaml')),
+    'REPO_TIMEOUT',
+    /timeout/,
+  );
 });
 
 test('mirrors are tried in order when one fails; all failing falls back to the cache with a warning', async (t) => {
@@ -303,10 +358,21 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
   assert.deepEqual(requestsFor(nginx, '/main/'), ['/main/index.json.zst 200', '/main/index.json.zst.sig 200']);
 
   // Every location down: the cached index (from the mirror) is used, with a warning.
-  const down = config(w, nginx, `  - url: "${nginx.url('/broken/')}"\n    name: main\n    keys: ["${w.publicKey}"]\n    mirrors: ["https://127.0.0.1:${stall.port}/main/"]\n`, 'down.yaml');
+  const down = config(
+    w,
+    nginx,
+    `  - url: "${nginx.url('/broken/')}"\n    name: main\n    keys: ["${w.publicKey}"]\n    mirrors: ["https://127.0.0.1:${stall.port}/main/"]\n`,
+    'down.yaml',
+  );
   const cached = okSearch(await search(w, down));
-  assert.deepEqual(cached.repositories.map((r) => [r.origin, r.packages]), [['cache', 4]]);
-  assert.ok(cached.warnings.some((x) => x.code === 'INDEX_FROM_CACHE'), JSON.stringify(cached.warnings));
+  assert.deepEqual(
+    cached.repositories.map((r) => [r.origin, r.packages]),
+    [['cache', 4]],
+  );
+  assert.ok(
+    cached.warnings.some((x) => x.code === 'INDEX_FROM_CACHE'),
+    JSON.stringify(cached.warnings),
+  );
 
   // A mirror serving an older serial than the one accepted is a rollback, not a fallback.
   const old = join(w.root, 'old');
@@ -315,7 +381,12 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
   const again = await runEnpkg(['repo', 'index', w.main, '--sign', w.key, '-q']);
   assert.equal(again.code, 0);
   okSearch(await search(w, cfg));
-  const rollback = config(w, nginx, `  - url: "${nginx.url('/broken/')}"\n    name: main\n    keys: ["${w.publicKey}"]\n    mirrors: ["${nginx.url('/old/')}"]\n`, 'rollback.yaml');
+  const rollback = config(
+    w,
+    nginx,
+    `  - url: "${nginx.url('/broken/')}"\n    name: main\n    keys: ["${w.publicKey}"]\n    mirrors: ["${nginx.url('/old/')}"]\n`,
+    'rollback.yaml',
+  );
   failed(await search(w, rollback), 'INDEX_ROLLBACK', /serial 1 is lower than serial 2 already accepted/);
 });
 
@@ -325,7 +396,9 @@ test('plain http is refused unless the repository is marked insecure', async (t)
   const url = `http://127.0.0.1:${nginx.httpPort}/main/`;
   failed(await search(w, config(w, nginx, `  - {url: "${url}", name: plain}\n`)), 'REPO_INSECURE', /plain http/);
   assert.equal(nginx.requests().length, 0);
-  const j = okSearch(await search(w, config(w, nginx, `  - {url: "${url}", name: plain, insecure: true, keys: ["${w.publicKey}"]}\n`, 'insecure.yaml')));
+  const j = okSearch(
+    await search(w, config(w, nginx, `  - {url: "${url}", name: plain, insecure: true, keys: ["${w.publicKey}"]}\n`, 'insecure.yaml')),
+  );
   assert.equal(j.repositories[0]!.signed, true);
   failed(await search(w, config(w, nginx, '  - "/nonexistent"\n', 'x.yaml'), {}, ['--repo', url]), 'REPO_INSECURE', /--repo/);
 });
@@ -377,10 +450,16 @@ test('a hostile index over https is refused; the cached index is unchanged and s
   failed(await search(w, cfg), 'INDEX_SIGNATURE_INVALID', /does not verify with any trusted key/);
   assert.deepEqual(cacheSnapshot(cache), before);
   const offline = okSearch(await search(w, cfg, {}, ['--offline']));
-  assert.deepEqual(offline.repositories.map((r) => [r.origin, r.serial]), [['cache', 1]]);
+  assert.deepEqual(
+    offline.repositories.map((r) => [r.origin, r.serial]),
+    [['cache', 1]],
+  );
   assert.ok(!names(offline).includes('app 1.0.0-1,1.1.0-1'));
   // Without --json the error is one line and a hint on stderr.
   const plain = await enpkg(w, ['search', '--config', cfg]);
   assert.equal(plain.code, 1);
-  assert.match(plain.stderr, /^enpkg: error: the index of main \(https:\/\/127\.0\.0\.1:\d+\/main\/index\.json\.zst\): the signature does not verify with any trusted key\n  hint: /);
+  assert.match(
+    plain.stderr,
+    /^enpkg: error: the index of main \(https:\/\/127\.0\.0\.1:\d+\/main\/index\.json\.zst\): the signature does not verify with any trusted key\n {2}hint: /,
+  );
 });

@@ -53,7 +53,7 @@ test('repo index is incremental: unchanged eggs are not read again; the serial g
   assert.deepEqual([third.j.serial, third.j.packages, third.j.read, third.j.reused, third.j.removed], [3, 3, 1, 2, 1]);
   const human = await runEnpkg(['repo', 'index', repo]);
   assert.equal(human.code, 0);
-  assert.match(human.stdout, /index\.json\.zst: 3 packages, serial 4\n  read 0 eggs, kept 3 unchanged, dropped 0\n/);
+  assert.match(human.stdout, /index\.json\.zst: 3 packages, serial 4\n {2}read 0 eggs, kept 3 unchanged, dropped 0\n/);
 });
 
 test('eggs that disagree with their metadata or fail the archive checks are left out and listed; exit 1', async (t) => {
@@ -81,10 +81,13 @@ test('eggs that disagree with their metadata or fail the archive checks are left
   assert.match(j.refused[4]!.message, /names the package libfoo, but the file name says other/);
   const human = await runEnpkg(['repo', 'index', repo]);
   assert.equal(human.code, 1);
-  assert.match(human.stderr, /5 eggs were left out:\n  Plain-0\.5-py2\.7\.egg: .*\[EGG_NAME_INVALID\]\n  app-1\.0\.0-2\.egg: /);
+  assert.match(human.stderr, /5 eggs were left out:\n {2}Plain-0\.5-py2\.7\.egg: .*\[EGG_NAME_INVALID\]\n {2}app-1\.0\.0-2\.egg: /);
   // The index holds the good eggs only.
   const s = await runEnpkg(['search', '--repo', repo, '--json'], { env: { XDG_CACHE_HOME: join(repo, '..', 'c') } });
-  assert.deepEqual((s.json as { packages: Array<{ name: string }> }).packages.map((p) => p.name), ['libbar', 'libfoo']);
+  assert.deepEqual(
+    (s.json as { packages: Array<{ name: string }> }).packages.map((p) => p.name),
+    ['libbar', 'libfoo'],
+  );
 });
 
 test('keygen, --sign, --expires and --legacy-json; a client with the key verifies the signature', async (t) => {
@@ -96,7 +99,7 @@ test('keygen, --sign, --expires and --legacy-json; a client with the key verifie
   assert.equal(readFileSync(`${key}.pub`, 'utf8').trim(), pub);
   const again = await runEnpkg(['repo', 'keygen', key]);
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /already exists\n  hint: .*--force/);
+  assert.match(again.stderr, /already exists\n {2}hint: .*--force/);
   const { j } = await index(repo, '--sign', key, '--expires', '30', '--legacy-json');
   assert.ok(j.expires && Date.parse(j.expires) > Date.now() + 29 * 86_400_000);
   assert.ok(existsSync(join(repo, 'index.json.zst.sig')));
@@ -107,7 +110,10 @@ test('keygen, --sign, --expires and --legacy-json; a client with the key verifie
   writeFileSync(cfg, `repositories:\n  - {path: ${JSON.stringify(repo)}, name: signed, keys: ["${pub}"]}\n`);
   const s = await runEnpkg(['search', '--config', cfg, '--json'], { env });
   assert.equal(s.code, 0, s.stdout + s.stderr);
-  assert.deepEqual((s.json as { repositories: Array<{ signed: boolean }> }).repositories.map((r) => r.signed), [true]);
+  assert.deepEqual(
+    (s.json as { repositories: Array<{ signed: boolean }> }).repositories.map((r) => r.signed),
+    [true],
+  );
   // Re-indexing without --sign removes the stale signature, and the client then refuses the index.
   const unsigned = await runEnpkg(['repo', 'index', repo]);
   assert.match(unsigned.stderr, /index\.json\.zst\.sig removed/);
@@ -118,33 +124,63 @@ test('keygen, --sign, --expires and --legacy-json; a client with the key verifie
 });
 
 test('search and info show versions, repositories and what is installed in the prefix', async (t) => {
-  const { dir, repo, env } = await repoWith(t, ['app-1.0.0-1.egg', 'app-1.1.0-1.egg', 'libfoo-1.0.0-1.egg', 'libfoo-1.1.0-1.egg', 'libbar-2.0-1.egg']);
+  const { dir, repo, env } = await repoWith(t, [
+    'app-1.0.0-1.egg',
+    'app-1.1.0-1.egg',
+    'libfoo-1.0.0-1.egg',
+    'libfoo-1.1.0-1.egg',
+    'libbar-2.0-1.egg',
+  ]);
   assert.equal((await index(repo)).r.code, 0);
   const prefix = join(dir, 'prefix');
   const inst = await runEgginst(['--prefix', prefix, '--no-scripts', fixturePath('eggs', 'libfoo-1.0.0-1.egg')]);
   assert.equal(inst.code, 0, inst.stderr);
   const s = await runEnpkg(['search', 'LIB', '--repo', repo, '--prefix', prefix, '--json'], { env });
   assert.equal(s.code, 0, s.stderr);
-  const rows = (s.json as { packages: Array<{ name: string; installed: string | null; versions: Array<{ version: string; installed: boolean; repository: string }> }> }).packages;
-  assert.deepEqual(rows.map((r) => [r.name, r.installed, r.versions.map((v) => `${v.version}${v.installed ? '*' : ''}`)]), [
-    ['libbar', null, ['2.0']],
-    ['libfoo', '1.0.0-1', ['1.0.0*', '1.1.0']],
-  ]);
+  const rows = (
+    s.json as {
+      packages: Array<{
+        name: string;
+        installed: string | null;
+        versions: Array<{ version: string; installed: boolean; repository: string }>;
+      }>;
+    }
+  ).packages;
+  assert.deepEqual(
+    rows.map((r) => [r.name, r.installed, r.versions.map((v) => `${v.version}${v.installed ? '*' : ''}`)]),
+    [
+      ['libbar', null, ['2.0']],
+      ['libfoo', '1.0.0-1', ['1.0.0*', '1.1.0']],
+    ],
+  );
   assert.equal(rows[0]!.versions[0]!.repository, repo);
   const table = await runEnpkg(['search', '^lib', '--repo', repo], { env: { ...env, ENPKG_PREFIX: prefix } });
   assert.match(table.stdout, /libfoo\s+1\.0\.0-1\s+\S+\s+installed\n\s+1\.1\.0-1\s+\S+\n/);
 
   const info = await runEnpkg(['info', 'APP', '--repo', repo, '--prefix', prefix, '--json'], { env });
   assert.equal(info.code, 0, info.stderr);
-  const ij = info.json as { name: string; installed: unknown; packages: Array<{ version: string; depends: string[]; size: number; repository: string; sha256: string }> };
+  const ij = info.json as {
+    name: string;
+    installed: unknown;
+    packages: Array<{ version: string; depends: string[]; size: number; repository: string; sha256: string }>;
+  };
   assert.equal(ij.name, 'app');
   assert.equal(ij.installed, null);
-  assert.deepEqual(ij.packages.map((p) => [p.version, p.depends]), [['1.1.0', ['libfoo 1.1.0', 'libbar 2.0']], ['1.0.0', ['libfoo 1.0.0', 'libbar']]]);
+  assert.deepEqual(
+    ij.packages.map((p) => [p.version, p.depends]),
+    [
+      ['1.1.0', ['libfoo 1.1.0', 'libbar 2.0']],
+      ['1.0.0', ['libfoo 1.0.0', 'libbar']],
+    ],
+  );
   assert.equal(ij.packages[0]!.size, readFileSync(fixturePath('eggs', 'app-1.1.0-1.egg')).length);
   assert.match(ij.packages[0]!.sha256, /^[0-9a-f]{64}$/);
   const human = await runEnpkg(['info', 'app', '--repo', repo], { env });
-  assert.match(human.stdout, /^Package: app\nInstalled: no\n\n1\.1\.0-1\n  repository: .*\n  file:       app-1\.1\.0-1\.egg \(1\.2 KiB\)\n/);
-  assert.match(human.stdout, /requires:   libfoo 1\.1\.0, libbar 2\.0/);
+  assert.match(
+    human.stdout,
+    /^Package: app\nInstalled: no\n\n1\.1\.0-1\n {2}repository: .*\n {2}file: {7}app-1\.1\.0-1\.egg \(1\.2 KiB\)\n/,
+  );
+  assert.match(human.stdout, /requires: {3}libfoo 1\.1\.0, libbar 2\.0/);
 
   const missing = await runEnpkg(['info', 'nosuch', '--repo', repo, '--json'], { env });
   assert.equal(missing.code, 1);
@@ -162,7 +198,18 @@ test('strings from an index cannot drive the terminal: control characters are es
     serial: 1,
     generated: '2026-01-01T00:00:00Z',
     packages: {
-      'trick-1.0-1.egg': { name: 'trick', version: '1.0', build: 1, packages: [], python: null, platform: null, arch: null, size: 1, sha256: 'a'.repeat(64), summary: 'hi\x1b]0;owned\x07\x1b[2J\u009b31m' },
+      'trick-1.0-1.egg': {
+        name: 'trick',
+        version: '1.0',
+        build: 1,
+        packages: [],
+        python: null,
+        platform: null,
+        arch: null,
+        size: 1,
+        sha256: 'a'.repeat(64),
+        summary: 'hi\x1b]0;owned\x07\x1b[2J\u009b31m',
+      },
     },
   };
   writeFileSync(join(repo, 'index.json.zst'), compressIndex(Buffer.from(JSON.stringify(doc))));
@@ -190,5 +237,5 @@ test('enpkg config: the effective configuration; an unknown key names the key an
   assert.match(bad.stderr, /hint: the keys allowed here are: connect_timeout, idle_timeout/);
   const none = await runEnpkg(['search'], { env });
   assert.equal(none.code, 1);
-  assert.match(none.stderr, /no repositories configured\n  hint: .*--repo/);
+  assert.match(none.stderr, /no repositories configured\n {2}hint: .*--repo/);
 });

@@ -26,7 +26,8 @@ if (mode === 'raw') {
 } else if (mode === 'load') {
   const bytes = readFileSync(file);
   const sig = parseSignature(readFileSync(`${file}.sig`));
-  if (!sig || !verifySignature(bytes, sig, [parsePublicKey(extra!, 'bench')])) throw new PkgError('INDEX_SIGNATURE_INVALID', 'bench: bad signature');
+  if (!sig || !verifySignature(bytes, sig, [parsePublicKey(extra!, 'bench')]))
+    throw new PkgError('INDEX_SIGNATURE_INVALID', 'bench: bad signature');
   const index = decodeIndex(bytes, { format: 'zst', source: file, repository: 'bench', maxSize: 2 ** 30 });
   entries = index.entries.length;
   keep = index;

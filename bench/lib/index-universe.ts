@@ -13,7 +13,28 @@ const rng = prng;
 
 const SYLLABLES = ['ba', 'co', 'di', 'fu', 'ga', 'hi', 'jo', 'ku', 'la', 'me', 'ni', 'po', 'qu', 'ra', 'si', 'tu', 'vo', 'wa', 'xe', 'zy'];
 const SUFFIXES = ['', '', '', 'lib', 'py', '_tools', '-ext', 'kit', 'io', 'x'];
-const WORDS = ['fast', 'array', 'numerical', 'image', 'parser', 'bindings', 'for', 'the', 'library', 'toolkit', 'of', 'data', 'plotting', 'and', 'HDF5', 'XML', 'statistics', 'signal', 'processing', 'client'];
+const WORDS = [
+  'fast',
+  'array',
+  'numerical',
+  'image',
+  'parser',
+  'bindings',
+  'for',
+  'the',
+  'library',
+  'toolkit',
+  'of',
+  'data',
+  'plotting',
+  'and',
+  'HDF5',
+  'XML',
+  'statistics',
+  'signal',
+  'processing',
+  'client',
+];
 
 function name(i: number, r: () => number): string {
   let s = '';
@@ -40,8 +61,8 @@ function versionsFor(r: () => number): string[] {
   let patch = 0;
   for (let i = 0; i < n; i++) {
     const x = r();
-    if (x < 0.1) (major++, (minor = 0), (patch = 0));
-    else if (x < 0.5) (minor++, (patch = 0));
+    if (x < 0.1) major++, (minor = 0), (patch = 0);
+    else if (x < 0.5) minor++, (patch = 0);
     else patch++;
     const pre = r() < 0.04 ? (r() < 0.5 ? 'rc1' : 'b2') : '';
     out.push(r() < 0.02 ? `20${10 + major}.${String(minor + 1).padStart(2, '0')}` : `${major}.${minor}.${patch}${pre}`);
@@ -90,7 +111,7 @@ export function generateEntries(count: number, seed = 1): IndexEntry[] {
         const deps = new Set<string>();
         for (let d = 0; d < nDeps; d++) {
           const pool = r() < 0.7 ? core : pkgs;
-          const dep = pool[Math.floor(Math.pow(r(), 2) * pool.length)]!;
+          const dep = pool[Math.floor(r() ** 2 * pool.length)]!;
           if (dep !== p) deps.add(requirement(dep, r));
         }
         const python = r() < 0.2 ? null : r() < 0.5 ? '2.7' : '3.11';

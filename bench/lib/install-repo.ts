@@ -61,17 +61,31 @@ export function planRepo(count: number, seed: number): { packages: BenchPackage[
     const older = r() < 0.25 ? `${major}.0.0` : null;
     const deps = new Set<number>();
     const n = i === 0 ? 0 : Math.min(i, 1 + Math.floor(r() * r() * 6));
-    for (let d = 0; d < n; d++) deps.add(Math.floor(i * Math.pow(r(), 1.3)));
-    const depends = [...deps].sort((a, b) => a - b).map((j) => {
-      needed.add(j);
-      const dep = packages[j]!;
-      const x = r();
-      return x < 0.4 ? dep.name : x < 0.8 ? `${dep.name} >= ${dep.older ?? dep.version}` : `${dep.name} >= ${dep.version.split('.')[0]}.0, < ${Number(dep.version.split('.')[0]) + 1}.0`;
-    });
+    for (let d = 0; d < n; d++) deps.add(Math.floor(i * r() ** 1.3));
+    const depends = [...deps]
+      .sort((a, b) => a - b)
+      .map((j) => {
+        needed.add(j);
+        const dep = packages[j]!;
+        const x = r();
+        return x < 0.4
+          ? dep.name
+          : x < 0.8
+            ? `${dep.name} >= ${dep.older ?? dep.version}`
+            : `${dep.name} >= ${dep.version.split('.')[0]}.0, < ${Number(dep.version.split('.')[0]) + 1}.0`;
+      });
     const big = r() < 0.02;
     const totalBytes = big ? logUniform(10 << 20, 16 << 20) : logUniform(20 << 10, 4 << 20);
     const files = Math.max(3, Math.min(big ? 1500 : 400, Math.round(totalBytes / (6 << 10))));
-    packages.push({ name, version, depends, eggName: `${name}-${version}-1.egg`, files, totalBytes, older: older === version ? null : older });
+    packages.push({
+      name,
+      version,
+      depends,
+      eggName: `${name}-${version}-1.egg`,
+      files,
+      totalBytes,
+      older: older === version ? null : older,
+    });
   }
   const tops = packages.filter((_, i) => !needed.has(i)).map((p) => p.name);
   return { packages, tops };
@@ -89,15 +103,40 @@ export async function ensureRepo(dir: string, count: number, seed: number, log: 
   let next = 0;
   const jobs: Array<() => Promise<unknown>> = [];
   packages.forEach((p, i) => {
-    jobs.push(() => buildBenchEgg(join(dir, p.eggName), { files: p.files, totalBytes: p.totalBytes, seed: seed * 10_000 + i, packages: [...p.depends], root: p.name }));
-    if (p.older) jobs.push(() => buildBenchEgg(join(dir, `${p.name}-${p.older}-1.egg`), { files: 3, totalBytes: 4096, seed: seed * 10_000 + count + i, packages: [...p.depends], root: p.name }));
+    jobs.push(() =>
+      buildBenchEgg(join(dir, p.eggName), {
+        files: p.files,
+        totalBytes: p.totalBytes,
+        seed: seed * 10_000 + i,
+        packages: [...p.depends],
+        root: p.name,
+      }),
+    );
+    if (p.older)
+      jobs.push(() =>
+        buildBenchEgg(join(dir, `${p.name}-${p.older}-1.egg`), {
+          files: 3,
+          totalBytes: 4096,
+          seed: seed * 10_000 + count + i,
+          packages: [...p.depends],
+          root: p.name,
+        }),
+      );
   });
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < jobs.length) await jobs[next++]!();
-  }));
-  const idx = spawnSync(process.execPath, [join(REPO, 'packages', 'enpkg', 'bin', 'enpkg.js'), 'repo', 'index', dir, '--name', 'bench', '-q'], { encoding: 'utf8' });
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < jobs.length) await jobs[next++]!();
+    }),
+  );
+  const idx = spawnSync(
+    process.execPath,
+    [join(REPO, 'packages', 'enpkg', 'bin', 'enpkg.js'), 'repo', 'index', dir, '--name', 'bench', '-q'],
+    { encoding: 'utf8' },
+  );
   if (idx.status !== 0) throw new Error(`enpkg repo index failed:\n${idx.stdout}${idx.stderr}`);
   writeFileSync(stamp, want);
-  log(`built ${jobs.length} eggs (${packages.length} packages, ${tops.length} of them top-level) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `built ${jobs.length} eggs (${packages.length} packages, ${tops.length} of them top-level) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return { dir, packages, tops };
 }

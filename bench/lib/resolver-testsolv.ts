@@ -10,7 +10,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { compareVersions, parseRequirement, parseVersion, satisfies, type EggVersion, type Job, type PackageInfo, type Requirement, type ResolveRequest } from 'enpkg';
+import {
+  compareVersions,
+  parseRequirement,
+  parseVersion,
+  satisfies,
+  type EggVersion,
+  type Job,
+  type PackageInfo,
+  type Requirement,
+  type ResolveRequest,
+} from 'enpkg';
 
 export function testsolvAvailable(): boolean {
   return !spawnSync('testsolv', ['-h'], { encoding: 'utf8' }).error;

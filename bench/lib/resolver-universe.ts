@@ -64,7 +64,7 @@ export function generateUniverse(o: UniverseOptions): PackageInfo[] {
     const deps: Dep[] = [];
     for (let k = 0; k < nDeps && i > 0; k++) {
       // Popular packages are the old ones (low index); a few edges go forward (cycles).
-      const target = r() < 0.01 && i + 1 < o.names ? i + 1 + Math.floor(r() * Math.min(50, o.names - i - 1)) : Math.floor(i * Math.pow(r(), 1.6));
+      const target = r() < 0.01 && i + 1 < o.names ? i + 1 + Math.floor(r() * Math.min(50, o.names - i - 1)) : Math.floor(i * r() ** 1.6);
       if (target === i || deps.some((d) => d.target === target)) continue;
       deps.push({ target, kind: r() });
     }

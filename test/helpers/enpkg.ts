@@ -10,7 +10,18 @@ import { fixturePath } from './paths.js';
 import { runEnpkg, type RunResult } from './run.js';
 import { tempDir } from './tmp.js';
 
-export const DEMO = ['app-1.0.0-1', 'app-1.1.0-1', 'libfoo-1.0.0-1', 'libfoo-1.1.0-1', 'libbar-2.0-1', 'data-1.0-1', 'failpost-1.0-1', 'upg-1.0-1', 'clash-1.0-1', 'hang-1.0-1'];
+export const DEMO = [
+  'app-1.0.0-1',
+  'app-1.1.0-1',
+  'libfoo-1.0.0-1',
+  'libfoo-1.1.0-1',
+  'libbar-2.0-1',
+  'data-1.0-1',
+  'failpost-1.0-1',
+  'upg-1.0-1',
+  'clash-1.0-1',
+  'hang-1.0-1',
+];
 
 export interface Setup {
   root: string;
@@ -39,4 +50,3 @@ export async function setup(t: TestContext, eggs = DEMO): Promise<Setup> {
     enpkg: (args, extra = {}) => runEnpkg([...args, '--prefix', prefix, '--repo', repo], { env: { ...env, ...extra } }),
   };
 }
-

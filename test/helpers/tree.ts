@@ -52,5 +52,7 @@ export async function treeListing(root: string): Promise<string[]> {
 
 /** sha256 over `treeListing(root)`. */
 export async function treeHash(root: string): Promise<string> {
-  return createHash('sha256').update((await treeListing(root)).join('\n')).digest('hex');
+  return createHash('sha256')
+    .update((await treeListing(root)).join('\n'))
+    .digest('hex');
 }

@@ -26,7 +26,7 @@ export async function listZip(path: string): Promise<ZipListingEntry[]> {
       if (!entry) break;
       const mode = entry.externalFileAttributes >>> 16;
       const content = entry.fileName.endsWith('/') ? Buffer.alloc(0) : await readEntry(zip, entry);
-      if ((crc32(content) >>> 0) !== entry.crc32) throw new Error(`${path}: CRC mismatch in ${entry.fileName}`);
+      if (crc32(content) >>> 0 !== entry.crc32) throw new Error(`${path}: CRC mismatch in ${entry.fileName}`);
       entries.push({
         name: entry.fileName,
         mode,

@@ -111,7 +111,13 @@ class SyncReader extends yauzl.RandomAccessReader {
   constructor(private readonly fd: number) {
     super();
   }
-  override read(buffer: Buffer, offset: number, length: number, position: number, callback: (err: Error | null, bytesRead?: number) => void): void {
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (err: Error | null, bytesRead?: number) => void,
+  ): void {
     let n = 0;
     let err: Error | null = null;
     try {
@@ -132,10 +138,15 @@ class SyncReader extends yauzl.RandomAccessReader {
 
 async function readCentralDirectory(fd: number, file: string, size: number, limits: Limits): Promise<yauzl.Entry[]> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
-    yauzl.fromRandomAccessReader(new SyncReader(fd), size, { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false }, (err, z) => {
-      if (err || !z) reject(corrupt(file, err ? err.message : 'unreadable', err));
-      else resolve(z);
-    });
+    yauzl.fromRandomAccessReader(
+      new SyncReader(fd),
+      size,
+      { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false },
+      (err, z) => {
+        if (err || !z) reject(corrupt(file, err ? err.message : 'unreadable', err));
+        else resolve(z);
+      },
+    );
   });
   if (zip.entryCount > limits.maxEntries) {
     throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file} holds ${zip.entryCount} entries, more than the limit of ${limits.maxEntries}`, {
@@ -190,12 +201,24 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
     const key = collisionKey(isDirName ? name.slice(0, -1) : name);
     const prev = seen.get(key);
     if (prev !== undefined) {
-      throw entryError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, file, name, prev === name ? 'appears twice' : `collides with ${showName(prev)} (names differing only in case or Unicode form)`, { other: prev });
+      throw entryError(
+        ErrorCodes.ARCHIVE_DUPLICATE_NAME,
+        file,
+        name,
+        prev === name ? 'appears twice' : `collides with ${showName(prev)} (names differing only in case or Unicode form)`,
+        { other: prev },
+      );
     }
     seen.set(key, name);
-    if ((e.generalPurposeBitFlag & 0x41) !== 0) throw entryError(ErrorCodes.ARCHIVE_UNSUPPORTED, file, name, 'is encrypted, which egginst does not support');
+    if ((e.generalPurposeBitFlag & 0x41) !== 0)
+      throw entryError(ErrorCodes.ARCHIVE_UNSUPPORTED, file, name, 'is encrypted, which egginst does not support');
     if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
-      throw entryError(ErrorCodes.ARCHIVE_UNSUPPORTED, file, name, `uses compression method ${e.compressionMethod}; only stored (0) and deflate (8) are supported`);
+      throw entryError(
+        ErrorCodes.ARCHIVE_UNSUPPORTED,
+        file,
+        name,
+        `uses compression method ${e.compressionMethod}; only stored (0) and deflate (8) are supported`,
+      );
     }
     const unixMode = e.versionMadeBy >> 8 === 3 ? e.externalFileAttributes >>> 16 : 0;
     const type = unixMode & S_IFMT;
@@ -204,29 +227,53 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
     else if (type === S_IFDIR || (type === 0 && isDirName)) kind = 'dir';
     else if (type === S_IFREG || type === 0) kind = isDirName ? 'dir' : 'file';
     else {
-      const what = ({ 0o020000: 'a character device', 0o060000: 'a block device', 0o010000: 'a FIFO', 0o140000: 'a socket' } as Record<number, string>)[type] ?? `of unknown type ${type.toString(8)}`;
+      const what =
+        ({ 4802: 'a character device', 14406: 'a block device', 2401: 'a FIFO', 26411: 'a socket' } as Record<number, string>)[type] ??
+        `of unknown type ${type.toString(8)}`;
       throw entryError(ErrorCodes.ARCHIVE_SPECIAL_FILE, file, name, `is ${what}; eggs may hold only files, directories and symlinks`);
     }
     if (kind === 'file' && isDirName) throw entryError(ErrorCodes.ARCHIVE_UNSAFE_PATH, file, name, 'is a file whose name ends in "/"');
     if ((unixMode & 0o7000) !== 0 && kind !== 'link') {
-      throw entryError(ErrorCodes.ARCHIVE_BAD_MODE, file, name, `has mode ${(unixMode & 0o7777).toString(8)}; setuid, setgid and sticky bits are refused`);
+      throw entryError(
+        ErrorCodes.ARCHIVE_BAD_MODE,
+        file,
+        name,
+        `has mode ${(unixMode & 0o7777).toString(8)}; setuid, setgid and sticky bits are refused`,
+      );
     }
     const method = e.compressionMethod as 0 | 8;
     if (method === 0 && e.compressedSize !== e.uncompressedSize) {
-      throw entryError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, file, name, `is stored uncompressed but claims ${e.compressedSize} bytes stored and ${e.uncompressedSize} bytes of content`);
+      throw entryError(
+        ErrorCodes.ARCHIVE_SIZE_MISMATCH,
+        file,
+        name,
+        `is stored uncompressed but claims ${e.compressedSize} bytes stored and ${e.uncompressedSize} bytes of content`,
+      );
     }
     if (method === 8 && e.uncompressedSize > e.compressedSize * MAX_DEFLATE_RATIO + 1024) {
-      throw entryError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, file, name, `claims ${e.uncompressedSize} bytes from ${e.compressedSize} compressed bytes, which deflate cannot produce`);
+      throw entryError(
+        ErrorCodes.ARCHIVE_SIZE_MISMATCH,
+        file,
+        name,
+        `claims ${e.uncompressedSize} bytes from ${e.compressedSize} compressed bytes, which deflate cannot produce`,
+      );
     }
     if (e.uncompressedSize > limits.maxEntrySize) {
-      throw entryError(ErrorCodes.ARCHIVE_LIMIT, file, name, `expands to ${e.uncompressedSize} bytes, more than the limit of ${limits.maxEntrySize}`);
+      throw entryError(
+        ErrorCodes.ARCHIVE_LIMIT,
+        file,
+        name,
+        `expands to ${e.uncompressedSize} bytes, more than the limit of ${limits.maxEntrySize}`,
+      );
     }
     if (kind === 'link' && (e.uncompressedSize === 0 || e.uncompressedSize > MAX_LINK_TARGET)) {
       throw entryError(ErrorCodes.ARCHIVE_CORRUPT, file, name, `is a symlink with a target of ${e.uncompressedSize} bytes`);
     }
     if (kind === 'file') totalSize += e.uncompressedSize;
     if (totalSize > limits.maxTotalSize) {
-      throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file} expands to more than the limit of ${limits.maxTotalSize} bytes`, { details: { file, limit: limits.maxTotalSize } });
+      throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file} expands to more than the limit of ${limits.maxTotalSize} bytes`, {
+        details: { file, limit: limits.maxTotalSize },
+      });
     }
     const dataStart = checkLocalHeader(fd, file, fileSize, e, name, header);
     let end = dataStart + e.compressedSize;
@@ -250,7 +297,13 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
     const [start, , name] = ranges[i]!;
     const [, prevEnd, prevName] = ranges[i - 1]!;
     if (start < prevEnd) {
-      throw entryError(ErrorCodes.ARCHIVE_OVERLAP, file, name, `overlaps entry ${showName(prevName)} in the archive (their data share bytes)`, { other: prevName });
+      throw entryError(
+        ErrorCodes.ARCHIVE_OVERLAP,
+        file,
+        name,
+        `overlaps entry ${showName(prevName)} in the archive (their data share bytes)`,
+        { other: prevName },
+      );
     }
   }
   const byName = new Map(entries.map((en) => [en.name, en]));
@@ -298,7 +351,12 @@ function checkLocalHeader(fd: number, file: string, fileSize: number, e: yauzl.E
   }
   const centralName = e.fileNameRaw ?? (e.fileName as unknown as Buffer);
   const mismatch = (what: string): never => {
-    throw entryError(ErrorCodes.ARCHIVE_HEADER_MISMATCH, file, name, `has a local header that disagrees with the central directory (${what})`);
+    throw entryError(
+      ErrorCodes.ARCHIVE_HEADER_MISMATCH,
+      file,
+      name,
+      `has a local header that disagrees with the central directory (${what})`,
+    );
   };
   if (!localName.equals(centralName)) mismatch(`local name ${showName(localName.toString('latin1'))}`);
   if (method !== e.compressionMethod) mismatch(`method ${method} vs ${e.compressionMethod}`);

@@ -30,7 +30,10 @@ interface Opts {
 
 /** The version: from manifest.json beside the code in enpkg's bundle, else from package.json. */
 function version(): string {
-  for (const file of [new URL('./manifest.json', import.meta.url), join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json')]) {
+  for (const file of [
+    new URL('./manifest.json', import.meta.url),
+    join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'),
+  ]) {
     try {
       return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
     } catch {
@@ -50,27 +53,39 @@ function program(): Command {
     .option('-l, --list', 'list the installed packages')
     .option('--no-scripts', 'do not run post-install or pre-uninstall scripts (also EGGINST_NO_SCRIPTS=1)')
     .option('--python <path>', 'Python for .py scripts and entry points (default: python3 on PATH)')
-    .addOption(new Option('--script-timeout <seconds>', 'kill a script (and its process group) after this long').argParser(positiveNumber).default(300))
-    .option('-f, --force', "overwrite files owned by other packages; remove despite a failing pre-uninstall script")
+    .addOption(
+      new Option('--script-timeout <seconds>', 'kill a script (and its process group) after this long')
+        .argParser(positiveNumber)
+        .default(300),
+    )
+    .option('-f, --force', 'overwrite files owned by other packages; remove despite a failing pre-uninstall script')
     .option('--wait', 'wait for another egginst or enpkg working on the prefix, instead of failing')
     .option('--no-fsync', 'skip fsync (faster; a power cut may then lose the install, a crash still cannot)')
     .option('--json', 'print the result as JSON on stdout')
     .option('-q, --quiet', 'print only warnings and errors')
     .option('-v, --verbose', 'print every step and the output of scripts')
     .version(version(), '-V, --version')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Exit status: 0 success, 1 failure (nothing was changed), 2 usage error.
 Examples:
   egginst --prefix /opt/app numpy-1.8.1-1.egg     install (or replace) a package
   egginst --prefix /opt/app --remove numpy        remove it
-  egginst --prefix /opt/app --list --json         what is installed, as JSON`)
+  egginst --prefix /opt/app --list --json         what is installed, as JSON`,
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
 }
 
 function positiveNumber(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new CommanderError(2, 'egginst.invalidArgument', `--script-timeout must be a positive number of seconds, not ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new CommanderError(
+      2,
+      'egginst.invalidArgument',
+      `--script-timeout must be a positive number of seconds, not ${JSON.stringify(v)}`,
+    );
   return n;
 }
 
@@ -91,7 +106,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const opts = cmd.opts<Opts>();
   const args = cmd.args;
-  const out = createRenderer({ json: !!opts.json, quiet: !!opts.quiet, verbose: !!opts.verbose, tty: !!process.stderr.isTTY && !opts.json });
+  const out = createRenderer({
+    json: !!opts.json,
+    quiet: !!opts.quiet,
+    verbose: !!opts.verbose,
+    tty: !!process.stderr.isTTY && !opts.json,
+  });
   try {
     return await run(opts, args, out);
   } catch (e) {
@@ -123,8 +143,11 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
     return 0;
   }
 
-  if (args.length === 0) throw usage(opts.remove ? '--remove needs package names' : 'nothing to do: give egg files to install (see --help)');
-  const jobs: Job[] = opts.remove ? args.map((key) => ({ kind: 'remove', key })) : args.map((f) => ({ kind: 'install', eggPath: resolve(f) }));
+  if (args.length === 0)
+    throw usage(opts.remove ? '--remove needs package names' : 'nothing to do: give egg files to install (see --help)');
+  const jobs: Job[] = opts.remove
+    ? args.map((key) => ({ kind: 'remove', key }))
+    : args.map((f) => ({ kind: 'install', eggPath: resolve(f) }));
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
   process.once('SIGINT', onSignal);

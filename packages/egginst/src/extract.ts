@@ -46,17 +46,25 @@ function crc32Fallback(data: Uint8Array, value = 0): number {
 }
 
 function sizeError(file: string, e: DataRef, actual: string): PkgError {
-  return new PkgError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, `${file}: entry ${showName(e.name)} claims ${e.uncompressedSize} bytes but holds ${actual}`, {
-    hint: 'the archive is broken or hostile; nothing was installed',
-    details: { file, entry: e.name },
-  });
+  return new PkgError(
+    ErrorCodes.ARCHIVE_SIZE_MISMATCH,
+    `${file}: entry ${showName(e.name)} claims ${e.uncompressedSize} bytes but holds ${actual}`,
+    {
+      hint: 'the archive is broken or hostile; nothing was installed',
+      details: { file, entry: e.name },
+    },
+  );
 }
 
 function crcError(file: string, e: DataRef, got: number): PkgError {
-  return new PkgError(ErrorCodes.ARCHIVE_CRC_MISMATCH, `${file}: entry ${showName(e.name)} fails its CRC-32 check (expected ${hex8(e.crc32)}, got ${hex8(got)})`, {
-    hint: 'the archive is corrupt; download or build it again',
-    details: { file, entry: e.name },
-  });
+  return new PkgError(
+    ErrorCodes.ARCHIVE_CRC_MISMATCH,
+    `${file}: entry ${showName(e.name)} fails its CRC-32 check (expected ${hex8(e.crc32)}, got ${hex8(got)})`,
+    {
+      hint: 'the archive is corrupt; download or build it again',
+      details: { file, entry: e.name },
+    },
+  );
 }
 
 function inflateError(file: string, e: DataRef, err: unknown): PkgError {
@@ -79,7 +87,11 @@ function checkWhole(file: string, e: DataRef, data: Buffer): void {
 /** Read a small entry whole, synchronously (metadata, link targets). */
 export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: number, scratch?: Buffer): Buffer {
   if (e.uncompressedSize > maxSize) {
-    throw new PkgError(ErrorCodes.ARCHIVE_LIMIT, `${file}: entry ${showName(e.name)} is ${e.uncompressedSize} bytes, more than the ${maxSize} bytes allowed for it`, { details: { file, entry: e.name } });
+    throw new PkgError(
+      ErrorCodes.ARCHIVE_LIMIT,
+      `${file}: entry ${showName(e.name)} is ${e.uncompressedSize} bytes, more than the ${maxSize} bytes allowed for it`,
+      { details: { file, entry: e.name } },
+    );
   }
   const comp = scratch && scratch.length >= e.compressedSize ? scratch.subarray(0, e.compressedSize) : Buffer.allocUnsafe(e.compressedSize);
   if (e.compressedSize > 0 && readSync(fd, comp, 0, e.compressedSize, e.dataStart) !== e.compressedSize) {
@@ -132,7 +144,6 @@ let scratch: Buffer | undefined;
 // The umask, read once: files get their mode at creation and need a chmod only if it masks bits.
 const umask = process.umask();
 
-
 /**
  * Extract a large entry to `dest` (created exclusively, with `mode`) by streaming it, checking size
  * and CRC, and return its sha256. Memory stays bounded whatever the entry's size.
@@ -167,7 +178,13 @@ async function streamInflate(fd: number, file: string, e: DataRef, out: FileHand
       done();
     },
   });
-  const source = createReadStream('', { fd, start: e.dataStart, end: e.dataStart + e.compressedSize - 1, autoClose: false, highWaterMark: CHUNK });
+  const source = createReadStream('', {
+    fd,
+    start: e.dataStart,
+    end: e.dataStart + e.compressedSize - 1,
+    autoClose: false,
+    highWaterMark: CHUNK,
+  });
   let at = 0;
   const sink = new Writable({
     highWaterMark: CHUNK,

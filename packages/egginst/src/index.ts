@@ -11,7 +11,14 @@ export { computeLayout, destinationOf, modeFor, parseEntryPoints, type Layout, t
 export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';
 export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { CRASH_POINTS, type CrashPoint } from './crash.js';
-export { openTransaction, runTransaction, recoverPrefix, Transaction, type TransactionOptions, type RecoveryOutcome } from './transaction.js';
+export {
+  openTransaction,
+  runTransaction,
+  recoverPrefix,
+  Transaction,
+  type TransactionOptions,
+  type RecoveryOutcome,
+} from './transaction.js';
 export { inspectEgg } from './inspect.js';
 export { unpackTree, type UnpackResult } from './unpack.js';
 export { flushFilesystem } from './durable.js';

@@ -7,7 +7,10 @@ import { DEFAULT_LIMITS, openArchive } from './archive.js';
 import { readMetadata } from './metadata.js';
 import type { EggMetadata, Limits, Warning } from './types.js';
 
-export async function inspectEgg(path: string, opts: { eggName?: string; limits?: Partial<Limits> } = {}): Promise<EggMetadata & { warnings: Warning[]; entries: number; totalSize: number }> {
+export async function inspectEgg(
+  path: string,
+  opts: { eggName?: string; limits?: Partial<Limits> } = {},
+): Promise<EggMetadata & { warnings: Warning[]; entries: number; totalSize: number }> {
   const archive = await openArchive(path, { ...DEFAULT_LIMITS, ...opts.limits });
   try {
     const warnings: Warning[] = [];

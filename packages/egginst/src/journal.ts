@@ -3,7 +3,19 @@
  * Every step is a rename, so each is either done or not, and whether it is done can be read off
  * the disk: undo and cleanup are idempotent and may be repeated after a crash at any point.
  */
-import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
 import { flushFilesystem } from './durable.js';
@@ -83,17 +95,23 @@ export function readJournal(prefix: string, id: string): Journal | null {
     if (j.version !== 1 || !Array.isArray(j.ops)) throw new Error('unknown journal version');
     return j;
   } catch (e) {
-    throw new PkgError(ErrorCodes.RECOVERY_FAILED, `the transaction journal ${join(txnDir(prefix, id), JOURNAL_FILE)} is unreadable: ${(e as Error).message}`, {
-      hint: 'the prefix needs inspection by hand; nothing was changed',
-      cause: e,
-    });
+    throw new PkgError(
+      ErrorCodes.RECOVERY_FAILED,
+      `the transaction journal ${join(txnDir(prefix, id), JOURNAL_FILE)} is unreadable: ${(e as Error).message}`,
+      {
+        hint: 'the prefix needs inspection by hand; nothing was changed',
+        cause: e,
+      },
+    );
   }
 }
 
 /** Ids of transaction directories left in the prefix. */
 export function pendingTransactions(prefix: string): string[] {
   try {
-    return readdirSync(internalDir(prefix)).filter((n) => n.startsWith('txn-')).sort();
+    return readdirSync(internalDir(prefix))
+      .filter((n) => n.startsWith('txn-'))
+      .sort();
   } catch {
     return [];
   }
@@ -206,7 +224,9 @@ export function discard(prefix: string, id: string): void {
 export function committedPayloads(prefix: string): Journal[] {
   let names: string[];
   try {
-    names = readdirSync(committedDir(prefix)).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(committedDir(prefix))
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }

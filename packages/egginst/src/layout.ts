@@ -97,16 +97,22 @@ export function computeLayout(input: LayoutInput): Layout {
     const reason = unsafeNameReason(dest);
     if (reason) throw unsafe(eggName, from, `its destination ${showName(dest)} is unsafe: ${reason}`);
     const top = dest.split('/')[0]!;
-    if (RESERVED_DIRS.includes(top)) throw unsafe(eggName, from, `it would write into ${top}/, where egginst and enpkg keep their own state`);
-    if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`)) throw unsafe(eggName, from, `it would write ${showName(dest)}, outside this package's own ${metaDir}/`);
+    if (RESERVED_DIRS.includes(top))
+      throw unsafe(eggName, from, `it would write into ${top}/, where egginst and enpkg keep their own state`);
+    if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`))
+      throw unsafe(eggName, from, `it would write ${showName(dest)}, outside this package's own ${metaDir}/`);
     if (dest === recordPath) throw unsafe(eggName, from, `${recordPath} is the install record, written by egginst`);
     const k = collisionKey(dest);
     const prev = origin.get(k);
     if (prev !== undefined) {
-      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: entry ${showName(from)} and entry ${showName(prev)} would both be installed as ${showName(dest)}`, {
-        hint: 'the archive is broken or hostile; nothing was installed',
-        details: { file: eggName, entry: from, other: prev },
-      });
+      throw new PkgError(
+        ErrorCodes.ARCHIVE_DUPLICATE_NAME,
+        `${eggName}: entry ${showName(from)} and entry ${showName(prev)} would both be installed as ${showName(dest)}`,
+        {
+          hint: 'the archive is broken or hostile; nothing was installed',
+          details: { file: eggName, entry: from, other: prev },
+        },
+      );
     }
     origin.set(k, from);
     byDest.set(k, item);
@@ -119,13 +125,20 @@ export function computeLayout(input: LayoutInput): Layout {
     if (line === '' || line.startsWith('#')) continue;
     const parts = line.split(/\s+/);
     const where = `EGG-INFO/inst/files_to_install.txt line ${i + 1}`;
-    if (parts.length !== 2) throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: ${where} must be "<archive name> <action>": ${showName(line)}`, { details: { file: eggName, entry: where } });
+    if (parts.length !== 2)
+      throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: ${where} must be "<archive name> <action>": ${showName(line)}`, {
+        details: { file: eggName, entry: where },
+      });
     const [arc, action] = parts as [string, string];
     const why = unsafeNameReason(arc);
     if (why) throw unsafe(eggName, arc, `(${where}) ${why}`);
     if (action === 'False') continue;
     if (action === 'PROXY' || /^[A-Za-z]:/.test(action) || action.includes('\\')) {
-      warnings.push({ code: 'WINDOWS_ONLY', message: `${where}: ${showName(line)} is a Windows-only action and is ignored`, subject: eggName });
+      warnings.push({
+        code: 'WINDOWS_ONLY',
+        message: `${where}: ${showName(line)} is a Windows-only action and is ignored`,
+        subject: eggName,
+      });
       continue;
     }
     ftiLinks.set(arc, { target: action, line: `${arc} (${where})` });
@@ -157,7 +170,10 @@ if __name__ == '__main__':
     ${imp}
     sys.exit(${call}())
 `;
-    add({ kind: 'generated', dest, mode: 0o755, content, origin: `entry point ${ep.name}` }, `EGG-INFO/entry_points.txt [${ep.section}] ${ep.name}`);
+    add(
+      { kind: 'generated', dest, mode: 0o755, content, origin: `entry point ${ep.name}` },
+      `EGG-INFO/entry_points.txt [${ep.section}] ${ep.name}`,
+    );
     entryPoints.push(dest);
   }
 
@@ -169,13 +185,19 @@ if __name__ == '__main__':
     const k = collisionKey(item.dest);
     if (item.kind === 'link' && dirs.has(k)) {
       const child = items.find((o) => ancestors(o.dest).some((a) => collisionKey(a) === k))!;
-      throw new PkgError(ErrorCodes.ARCHIVE_WRITE_THROUGH_LINK, `${eggName}: entry ${showName(originOf(child))} would be written through the symlink ${showName(item.dest)} (from ${showName(item.origin)})`, {
-        hint: 'the archive is broken or hostile; nothing was installed',
-        details: { file: eggName, entry: originOf(child), link: item.dest },
-      });
+      throw new PkgError(
+        ErrorCodes.ARCHIVE_WRITE_THROUGH_LINK,
+        `${eggName}: entry ${showName(originOf(child))} would be written through the symlink ${showName(item.dest)} (from ${showName(item.origin)})`,
+        {
+          hint: 'the archive is broken or hostile; nothing was installed',
+          details: { file: eggName, entry: originOf(child), link: item.dest },
+        },
+      );
     }
     if (item.kind !== 'link' && dirs.has(k)) {
-      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: ${showName(item.dest)} would be both a file and a directory`, { details: { file: eggName, entry: originOf(item) } });
+      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: ${showName(item.dest)} would be both a file and a directory`, {
+        details: { file: eggName, entry: originOf(item) },
+      });
     }
   }
 
@@ -220,9 +242,13 @@ export function parseEntryPoints(text: string, eggName: string): EntryPoint[] {
     if (section !== 'console_scripts' && section !== 'gui_scripts') continue;
     const m = /^([\w.-]+)\s*=\s*([A-Za-z_][\w.]*)\s*:\s*([A-Za-z_][\w.]*)\s*(\[.*\])?$/.exec(line);
     if (!m || m[1]!.startsWith('.') || m[1]!.startsWith('-')) {
-      throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: EGG-INFO/entry_points.txt line ${i + 1} is not "name = module:function": ${showName(line)}`, {
-        details: { file: eggName, entry: 'EGG-INFO/entry_points.txt', line: i + 1 },
-      });
+      throw new PkgError(
+        ErrorCodes.METADATA_INVALID,
+        `${eggName}: EGG-INFO/entry_points.txt line ${i + 1} is not "name = module:function": ${showName(line)}`,
+        {
+          details: { file: eggName, entry: 'EGG-INFO/entry_points.txt', line: i + 1 },
+        },
+      );
     }
     out.push({ section, name: m[1]!, module: m[2]!, attr: m[3]! });
   }

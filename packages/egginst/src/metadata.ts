@@ -48,7 +48,10 @@ export function readMetadata(archive: Archive, eggName: string, warnings: Warnin
       throw new PkgError(
         ErrorCodes.METADATA_MISMATCH,
         `${eggName}: its metadata (EGG-INFO/spec/depend) says ${spec.name} ${spec.version ?? id.version}-${spec.build ?? id.build}, but the file name says ${id.name} ${id.version}-${id.build}`,
-        { hint: 'the egg is mislabelled; rebuild it or rename it after its metadata', details: { file: eggName, entry: 'EGG-INFO/spec/depend' } },
+        {
+          hint: 'the egg is mislabelled; rebuild it or rename it after its metadata',
+          details: { file: eggName, entry: 'EGG-INFO/spec/depend' },
+        },
       );
     }
   } else if (spec.name !== undefined) {

@@ -115,7 +115,11 @@ export function planTransaction(input: PlanInput): Plan {
     if (!st || st.isDirectory()) continue;
     const through = symlinkAncestor(stat, path);
     if (through !== null) {
-      warnings.push({ code: 'RECORD_THROUGH_LINK', message: `${showName(path)} of ${key} lies behind the symlink ${showName(through)} and was left alone`, subject: key });
+      warnings.push({
+        code: 'RECORD_THROUGH_LINK',
+        message: `${showName(path)} of ${key} lies behind the symlink ${showName(through)} and was left alone`,
+        subject: key,
+      });
       continue;
     }
     backup(path);
@@ -149,10 +153,14 @@ export function planTransaction(input: PlanInput): Plan {
       }
       const owner = owners.get(dest);
       if (owner !== undefined && !force) {
-        throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} is already owned by the installed package ${owner}`, {
-          hint: `remove ${owner} first, or pass --force to overwrite its file`,
-          details: { path: dest, package: egg.meta.id.key, owner },
-        });
+        throw new PkgError(
+          ErrorCodes.FILE_CONFLICT,
+          `${dest} from ${egg.meta.eggName} is already owned by the installed package ${owner}`,
+          {
+            hint: `remove ${owner} first, or pass --force to overwrite its file`,
+            details: { path: dest, package: egg.meta.id.key, owner },
+          },
+        );
       }
       let root: string | null = null;
       for (const a of ancestors(dest)) {
@@ -162,16 +170,24 @@ export function planTransaction(input: PlanInput): Plan {
           break;
         }
         if (st.isSymbolicLink()) {
-          throw new PkgError(ErrorCodes.UNSAFE_PREFIX_PATH, `${dest} from ${egg.meta.eggName} would be written through the symlink ${join(prefix, a)}`, {
-            hint: 'egginst never writes through symlinks; replace the link with a directory',
-            details: { path: dest, link: a },
-          });
+          throw new PkgError(
+            ErrorCodes.UNSAFE_PREFIX_PATH,
+            `${dest} from ${egg.meta.eggName} would be written through the symlink ${join(prefix, a)}`,
+            {
+              hint: 'egginst never writes through symlinks; replace the link with a directory',
+              details: { path: dest, link: a },
+            },
+          );
         }
         if (!st.isDirectory()) {
-          throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} needs the directory ${a}, but a file is in the way`, {
-            hint: `move ${join(prefix, a)} away`,
-            details: { path: dest, blocker: a },
-          });
+          throw new PkgError(
+            ErrorCodes.FILE_CONFLICT,
+            `${dest} from ${egg.meta.eggName} needs the directory ${a}, but a file is in the way`,
+            {
+              hint: `move ${join(prefix, a)} away`,
+              details: { path: dest, blocker: a },
+            },
+          );
         }
       }
       roots.set(dest, root);
@@ -189,8 +205,14 @@ export function planTransaction(input: PlanInput): Plan {
         });
       }
       if (st) {
-        if (owner === undefined && !removedPaths.has(dest)) warnings.push({ code: 'REPLACING_UNOWNED', message: `${dest} exists but belongs to no package; it is replaced`, subject: egg.meta.id.key });
-        if (owner !== undefined) warnings.push({ code: 'OVERWRITING_OWNED', message: `${dest} of ${owner} is overwritten (--force)`, subject: egg.meta.id.key });
+        if (owner === undefined && !removedPaths.has(dest))
+          warnings.push({
+            code: 'REPLACING_UNOWNED',
+            message: `${dest} exists but belongs to no package; it is replaced`,
+            subject: egg.meta.id.key,
+          });
+        if (owner !== undefined)
+          warnings.push({ code: 'OVERWRITING_OWNED', message: `${dest} of ${owner} is overwritten (--force)`, subject: egg.meta.id.key });
         backup(dest);
       }
     }
@@ -212,10 +234,14 @@ export function planTransaction(input: PlanInput): Plan {
       if (item.kind === 'link') {
         const view = { planned: (rel: string) => planned.get(rel), removed: (rel: string) => removedPaths.has(rel) && !planned.has(rel) };
         if (!linkStaysInside(prefix, item.dest, item.target, view)) {
-          throw new PkgError(ErrorCodes.ARCHIVE_LINK_OUTSIDE, `${egg.meta.eggName}: link ${showName(item.origin)} -> ${showName(item.target)} points outside the prefix`, {
-            hint: 'the archive is broken or hostile; nothing was installed',
-            details: { file: egg.meta.eggName, entry: item.origin, target: item.target },
-          });
+          throw new PkgError(
+            ErrorCodes.ARCHIVE_LINK_OUTSIDE,
+            `${egg.meta.eggName}: link ${showName(item.origin)} -> ${showName(item.target)} points outside the prefix`,
+            {
+              hint: 'the archive is broken or hostile; nothing was installed',
+              details: { file: egg.meta.eggName, entry: item.origin, target: item.target },
+            },
+          );
         }
       } else bytesNeeded += roundUp(item.kind === 'file' ? item.entry.uncompressedSize : Buffer.byteLength(item.content));
       stage.push({ staged: `s/${i}/${item.dest}`, egg, item });
@@ -236,7 +262,8 @@ export function planTransaction(input: PlanInput): Plan {
     if (script) preUninstall.push({ script, key, pkg: { name: rec.name, version: rec.version, build: rec.build } });
   }
   const postInstall: ScriptCall[] = [];
-  for (const egg of installs) if (egg.layout.postInstall) postInstall.push({ script: egg.layout.postInstall, key: egg.meta.id.key, pkg: scriptPkg(egg.meta) });
+  for (const egg of installs)
+    if (egg.layout.postInstall) postInstall.push({ script: egg.layout.postInstall, key: egg.meta.id.key, pkg: scriptPkg(egg.meta) });
   return {
     ops: [...backups, ...ops, ...places],
     stage,
@@ -260,7 +287,14 @@ function describeChanges({ installs, removes, installed }: PlanInput): Change[] 
     const { id } = egg.meta;
     const old = installed.get(id.key);
     const to = { version: id.version, build: id.build, eggName: egg.meta.eggName };
-    if (old) changes.push({ kind: 'update', key: id.key, name: id.name, from: { version: old.version, build: old.build, eggName: old.egg_name }, to });
+    if (old)
+      changes.push({
+        kind: 'update',
+        key: id.key,
+        name: id.name,
+        from: { version: old.version, build: old.build, eggName: old.egg_name },
+        to,
+      });
     else changes.push({ kind: 'install', key: id.key, name: id.name, ...to });
   }
   return changes;
@@ -270,7 +304,10 @@ function describeChanges({ installs, removes, installed }: PlanInput): Change[] 
 function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) => PathType | null): ScriptRef | undefined {
   const meta = `EGG-INFO/${rec.key}`;
   const owned = new Set(ownedPaths(rec, prefix).paths);
-  for (const [kind, path] of [['exec', `${meta}/inst/pre-uninstall`], ['python', `${meta}/pre_egguninst.py`]] as const) {
+  for (const [kind, path] of [
+    ['exec', `${meta}/inst/pre-uninstall`],
+    ['python', `${meta}/pre_egguninst.py`],
+  ] as const) {
     if (owned.has(path) && stat(path)?.isFile() && symlinkAncestor(stat, path) === null) return { kind, path };
   }
   return undefined;
@@ -314,4 +351,3 @@ function statCache(prefix: string): (rel: string) => PathType | null {
 
 const depth = (p: string): number => p.split('/').length;
 const roundUp = (n: number): number => Math.ceil(n / 4096) * 4096 + 4096;
-

@@ -33,9 +33,13 @@ export function pythonFinder(configured?: string): Python {
     if (path) return path;
     const found = configured ? (configured.includes('/') ? resolve(configured) : findOnPath(configured)) : findOnPath('python3');
     if (!found || (isAbsolute(found) && !isExecutable(found))) {
-      throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, configured ? `the Python interpreter ${configured} was not found or is not executable` : 'no python3 was found on PATH', {
-        hint: 'pass --python PATH, or --no-scripts to skip scripts if that is all it was needed for',
-      });
+      throw new PkgError(
+        ErrorCodes.PYTHON_NOT_FOUND,
+        configured ? `the Python interpreter ${configured} was not found or is not executable` : 'no python3 was found on PATH',
+        {
+          hint: 'pass --python PATH, or --no-scripts to skip scripts if that is all it was needed for',
+        },
+      );
     }
     return (path = found);
   };
@@ -45,11 +49,19 @@ export function pythonFinder(configured?: string): Python {
       if (version) return version;
       const p = getPath();
       try {
-        version = execFileSync(p, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+        version = execFileSync(p, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+          encoding: 'utf8',
+          timeout: 30_000,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }).trim();
       } catch (e) {
-        throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `cannot ask ${p} for its version: ${(e as Error).message}`, { cause: e, hint: 'pass --python PATH' });
+        throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `cannot ask ${p} for its version: ${(e as Error).message}`, {
+          cause: e,
+          hint: 'pass --python PATH',
+        });
       }
-      if (!/^\d+\.\d+$/.test(version)) throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `${p} reported an odd version ${JSON.stringify(version)}`);
+      if (!/^\d+\.\d+$/.test(version))
+        throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `${p} reported an odd version ${JSON.stringify(version)}`);
       return version;
     },
   };

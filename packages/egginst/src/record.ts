@@ -53,21 +53,24 @@ export function parseRecord(text: string, path: string, key: string): InstallRec
   if (typeof raw.egg_name !== 'string') bad('egg_name is missing');
   if (!Array.isArray(raw.files) || !raw.files.every((f) => typeof f === 'string')) bad('files must be a list of strings');
   const id = parseEggName(raw.egg_name as string);
-  const name = typeof raw.name === 'string' ? raw.name : id?.name ?? key;
+  const name = typeof raw.name === 'string' ? raw.name : (id?.name ?? key);
   const rec: InstallRecord = {
     egg_name: raw.egg_name as string,
     name,
     key,
-    version: typeof raw.version === 'string' ? raw.version : id?.version ?? '',
-    build: typeof raw.build === 'number' ? raw.build : id?.build ?? 0,
+    version: typeof raw.version === 'string' ? raw.version : (id?.version ?? ''),
+    build: typeof raw.build === 'number' ? raw.build : (id?.build ?? 0),
     files: raw.files as string[],
     installed_size: typeof raw.installed_size === 'number' ? raw.installed_size : 0,
     prefix: typeof raw.prefix === 'string' ? raw.prefix : '',
   };
   if (Array.isArray(raw.records)) {
-    rec.records = (raw.records as unknown[]).filter((r): r is FileRecord => !!r && typeof r === 'object' && typeof (r as FileRecord).path === 'string');
+    rec.records = (raw.records as unknown[]).filter(
+      (r): r is FileRecord => !!r && typeof r === 'object' && typeof (r as FileRecord).path === 'string',
+    );
   }
-  for (const k of ['entry_points', 'links'] as const) if (Array.isArray(raw[k])) rec[k] = (raw[k] as unknown[]).filter((x): x is string => typeof x === 'string');
+  for (const k of ['entry_points', 'links'] as const)
+    if (Array.isArray(raw[k])) rec[k] = (raw[k] as unknown[]).filter((x): x is string => typeof x === 'string');
   if (typeof raw.installed_at === 'string') rec.installed_at = raw.installed_at;
   if (raw.spec && typeof raw.spec === 'object') rec.spec = raw.spec as InstallRecord['spec'];
   return rec;
@@ -77,7 +80,7 @@ export function parseRecord(text: string, path: string, key: string): InstallRec
 export function ownedPaths(rec: InstallRecord, prefix: string): RecordPaths {
   const paths: string[] = [];
   const refused: string[] = [];
-  const roots = [rec.prefix, prefix].filter((r) => r.startsWith('/')).map((r) => r.replace(/\/+$/, '') + '/');
+  const roots = [rec.prefix, prefix].filter((r) => r.startsWith('/')).map((r) => `${r.replace(/\/+$/, '')}/`);
   for (const f of rec.files) {
     let rel: string | null = null;
     if (f.startsWith('/')) {

@@ -48,7 +48,13 @@ export function createRenderer(o: RenderOptions): Renderer {
         stopBar();
         barSubject = e.subject;
         bar = new cliProgress.SingleBar(
-          { format: `{subject} [{bar}] {percentage}% | {value}/{total} MiB`, stream: process.stderr, hideCursor: true, clearOnComplete: false, fps: 10 },
+          {
+            format: `{subject} [{bar}] {percentage}% | {value}/{total} MiB`,
+            stream: process.stderr,
+            hideCursor: true,
+            clearOnComplete: false,
+            fps: 10,
+          },
           cliProgress.Presets.shades_classic,
         );
         bar.start(Math.max(1, Math.round(e.total / 2 ** 20)), 0, { subject: e.subject });
@@ -56,7 +62,16 @@ export function createRenderer(o: RenderOptions): Renderer {
       bar.update(Math.round(e.done / 2 ** 20));
       return;
     }
-    const line = e.phase === 'stage' ? `staging ${e.subject}` : e.phase === 'apply' ? 'moving files into place' : e.phase === 'scripts' ? `running ${e.subject} script` : e.phase === 'recover' ? `recovering unfinished transaction ${e.subject}` : null;
+    const line =
+      e.phase === 'stage'
+        ? `staging ${e.subject}`
+        : e.phase === 'apply'
+          ? 'moving files into place'
+          : e.phase === 'scripts'
+            ? `running ${e.subject} script`
+            : e.phase === 'recover'
+              ? `recovering unfinished transaction ${e.subject}`
+              : null;
     if (line && !lastPhase.has(line)) {
       lastPhase.add(line);
       stopBar();

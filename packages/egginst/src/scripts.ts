@@ -40,7 +40,8 @@ export function scriptEnv(run: Pick<ScriptRun, 'prefix' | 'pkg' | 'action'>): No
 
 export async function runScript(run: ScriptRun): Promise<void> {
   const file = join(run.prefix, run.script.path);
-  const [cmd, args] = run.script.kind === 'python' ? [run.python(), ['-E', file, '--prefix', run.prefix]] : [file, ['--prefix', run.prefix]];
+  const [cmd, args] =
+    run.script.kind === 'python' ? [run.python(), ['-E', file, '--prefix', run.prefix]] : [file, ['--prefix', run.prefix]];
   const label = `${run.action === 'install' ? 'post-install' : 'pre-uninstall'} script ${run.script.path} of ${run.pkg.name}`;
   const child = spawn(cmd, args, { cwd: run.cwd, env: scriptEnv(run), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let tail = '';
@@ -83,7 +84,10 @@ export async function runScript(run: ScriptRun): Promise<void> {
   const details = { script: run.script.path, package: run.pkg.name, output: tail };
   const shown = tail.trim() ? `\n--- last output ---\n${tail.trimEnd()}` : '';
   if (run.signal?.aborted) {
-    throw new PkgError(ErrorCodes.INTERRUPTED, `interrupted while the ${label} ran; every change was rolled back`, { hint: 'run the command again', details });
+    throw new PkgError(ErrorCodes.INTERRUPTED, `interrupted while the ${label} ran; every change was rolled back`, {
+      hint: 'run the command again',
+      details,
+    });
   }
   if (timedOut) {
     throw new PkgError(ErrorCodes.SCRIPT_TIMEOUT, `the ${label} did not finish within ${run.timeoutSeconds} s and was killed${shown}`, {
@@ -100,6 +104,9 @@ export async function runScript(run: ScriptRun): Promise<void> {
   }
   if (result.code !== 0) {
     const how = result.signal ? `was killed by ${result.signal}` : `exited with status ${result.code}`;
-    throw new PkgError(ErrorCodes.SCRIPT_FAILED, `the ${label} ${how}${shown}`, { hint: 'fix the script or skip scripts with --no-scripts', details });
+    throw new PkgError(ErrorCodes.SCRIPT_FAILED, `the ${label} ${how}${shown}`, {
+      hint: 'fix the script or skip scripts with --no-scripts',
+      details,
+    });
   }
 }

@@ -77,14 +77,19 @@ export function mergeInfoJson(spec: EggSpec, infoText: string, source = 'EGG-INF
   try {
     obj = JSON.parse(infoText);
   } catch (e) {
-    throw new PkgError(ErrorCodes.METADATA_INVALID, `${source} is not valid JSON: ${(e as Error).message}`, { cause: e, details: { file: source } });
+    throw new PkgError(ErrorCodes.METADATA_INVALID, `${source} is not valid JSON: ${(e as Error).message}`, {
+      cause: e,
+      details: { file: source },
+    });
   }
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
     throw new PkgError(ErrorCodes.METADATA_INVALID, `${source} must hold a JSON object`, { details: { file: source } });
   }
   const { summary, ...rest } = obj as Record<string, unknown>;
   const base: Record<string, unknown> = { ...spec.extra, packages: spec.packages };
-  for (const k of KNOWN_KEYS) if (k !== 'packages' && (spec as unknown as Record<string, unknown>)[k] !== undefined) base[k] = (spec as unknown as Record<string, unknown>)[k];
+  for (const k of KNOWN_KEYS)
+    if (k !== 'packages' && (spec as unknown as Record<string, unknown>)[k] !== undefined)
+      base[k] = (spec as unknown as Record<string, unknown>)[k];
   const merged = toSpec({ ...base, ...rest }, source);
   return typeof summary === 'string' ? { spec: merged, summary } : { spec: merged };
 }
@@ -107,7 +112,10 @@ export function parsePkgInfo(text: string): { name?: string; version?: string; s
 class LiteralParser {
   private pos = 0;
   line = 1;
-  constructor(private readonly s: string, private readonly source: string) {}
+  constructor(
+    private readonly s: string,
+    private readonly source: string,
+  ) {}
 
   atEnd(): boolean {
     return this.pos >= this.s.length;

@@ -58,7 +58,8 @@ export function threadCount(): number {
   return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : Math.min(availableParallelism(), 4);
 }
 
-const interrupted = (): PkgError => new PkgError('INTERRUPTED', 'interrupted; every change was rolled back', { hint: 'run the command again' });
+const interrupted = (): PkgError =>
+  new PkgError('INTERRUPTED', 'interrupted; every change was rolled back', { hint: 'run the command again' });
 
 /** Contiguous shares of about equal cost. */
 function split(tasks: Task[], n: number): Task[][] {
@@ -90,7 +91,15 @@ function runWorker(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') opts.onBytes(m.egg, m.bytes);
       else if (m.type === 'done') finish(() => resolve(m.results));
-      else finish(() => reject(new PkgError(m.error.code, m.error.message, { ...(m.error.hint ? { hint: m.error.hint } : {}), ...(m.error.details ? { details: m.error.details } : {}) })));
+      else
+        finish(() =>
+          reject(
+            new PkgError(m.error.code, m.error.message, {
+              ...(m.error.hint ? { hint: m.error.hint } : {}),
+              ...(m.error.details ? { details: m.error.details } : {}),
+            }),
+          ),
+        );
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new PkgError('IO', `an extraction thread stopped unexpectedly (exit ${code})`))));
@@ -122,7 +131,9 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   }
   // In archive order, so that each archive is read front to back.
   const order = new Map(input.eggs.map((e, i) => [e, i]));
-  files.sort((a, b) => order.get(a.egg)! - order.get(b.egg)! || (a.item as FileItem).entry.dataStart - (b.item as FileItem).entry.dataStart);
+  files.sort(
+    (a, b) => order.get(a.egg)! - order.get(b.egg)! || (a.item as FileItem).entry.dataStart - (b.item as FileItem).entry.dataStart,
+  );
   const tasks: Task[] = files.map((s) => {
     const { entry, mode } = s.item as FileItem;
     return { ...dataRef(entry), archive: s.egg.archive.path, eggName: s.egg.meta.eggName, dest: join(dir, s.staged), mode };
@@ -151,12 +162,21 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
       facts.set(s.staged, { path: item.dest, kind: 'link', target: item.target });
     } else {
       writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
-      facts.set(s.staged, { path: item.dest, kind: 'file', sha256: createHash('sha256').update(item.content).digest('hex'), size: Buffer.byteLength(item.content), mode: item.mode });
+      facts.set(s.staged, {
+        path: item.dest,
+        kind: 'file',
+        sha256: createHash('sha256').update(item.content).digest('hex'),
+        size: Buffer.byteLength(item.content),
+        mode: item.mode,
+      });
     }
   }
 
   for (const egg of input.eggs) {
-    const recs = plan.stage.filter((s) => s.egg === egg).map((s) => facts.get(s.staged)!).sort((a, b) => (a.path < b.path ? -1 : 1));
+    const recs = plan.stage
+      .filter((s) => s.egg === egg)
+      .map((s) => facts.get(s.staged)!)
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
     const staged = plan.records.get(egg)!;
     parent(staged);
     writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
@@ -170,7 +190,14 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
 
 function dataRef(e: ArchiveEntry): DataRef {
-  return { name: e.name, method: e.method, crc32: e.crc32, compressedSize: e.compressedSize, uncompressedSize: e.uncompressedSize, dataStart: e.dataStart };
+  return {
+    name: e.name,
+    method: e.method,
+    crc32: e.crc32,
+    compressedSize: e.compressedSize,
+    uncompressedSize: e.uncompressedSize,
+    dataStart: e.dataStart,
+  };
 }
 
 function buildRecord(egg: PreparedEgg, recs: FileRecord[], prefix: string): InstallRecord {

@@ -82,7 +82,8 @@ export class Transaction {
   }
 
   private checkInterrupted(): void {
-    if (this.opts.signal?.aborted) throw new PkgError(ErrorCodes.INTERRUPTED, 'interrupted; every change was rolled back', { hint: 'run the command again' });
+    if (this.opts.signal?.aborted)
+      throw new PkgError(ErrorCodes.INTERRUPTED, 'interrupted; every change was rolled back', { hint: 'run the command again' });
   }
 
   private expect(state: State, what: string): void {
@@ -101,7 +102,10 @@ export class Transaction {
         if (job.kind === 'remove') {
           const key = job.key.toLowerCase();
           if (!installed.has(key)) {
-            throw new PkgError(ErrorCodes.NOT_INSTALLED, `${job.key} is not installed in ${this.prefix}`, { hint: 'see what is installed with egginst --list', details: { package: job.key } });
+            throw new PkgError(ErrorCodes.NOT_INSTALLED, `${job.key} is not installed in ${this.prefix}`, {
+              hint: 'see what is installed with egginst --list',
+              details: { package: job.key },
+            });
           }
           if (seen.has(key)) throw new PkgError(ErrorCodes.USAGE, `${job.key} is named twice`);
           seen.add(key);
@@ -109,7 +113,10 @@ export class Transaction {
           continue;
         }
         const egg = await this.prepareEgg(job.eggPath, job.eggName ?? basename(job.eggPath));
-        if (seen.has(egg.meta.id.key)) throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, { details: { package: egg.meta.id.key } });
+        if (seen.has(egg.meta.id.key))
+          throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, {
+            details: { package: egg.meta.id.key },
+          });
         seen.add(egg.meta.id.key);
       }
       this.plan = planTransaction({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
@@ -205,18 +212,31 @@ export class Transaction {
             await runScript(this.scriptRun(call, 'remove'));
           } catch (e) {
             if (!this.opts.force) throw e;
-            this.warn({ code: 'PRE_UNINSTALL_FAILED', message: `${(e as Error).message.split('\n')[0]} (continuing: --force)`, subject: call.key });
+            this.warn({
+              code: 'PRE_UNINSTALL_FAILED',
+              message: `${(e as Error).message.split('\n')[0]} (continuing: --force)`,
+              subject: call.key,
+            });
           }
         }
       }
       this.checkInterrupted();
-      this.journal = { version: 1, id: this.id, state: 'prepared', created: new Date().toISOString(), ops: plan.ops, prune: plan.prune, changes: plan.changes };
+      this.journal = {
+        version: 1,
+        id: this.id,
+        state: 'prepared',
+        created: new Date().toISOString(),
+        ops: plan.ops,
+        prune: plan.prune,
+        changes: plan.changes,
+      };
       if (this.opts.payload !== undefined) this.journal.payload = this.opts.payload;
       writeJournal(this.prefix, this.journal, this.durable);
       crashPoint('journaled');
       const total = plan.ops.length;
       applyOps(this.prefix, this.journal, this.durable, (i) => {
-        if (i % 256 === 0 || i === total - 1) this.reporter.progress?.({ phase: 'apply', subject: this.id, done: i + 1, total, unit: 'files' });
+        if (i % 256 === 0 || i === total - 1)
+          this.reporter.progress?.({ phase: 'apply', subject: this.id, done: i + 1, total, unit: 'files' });
         this.checkInterrupted();
       });
       crashPoint('applied');
@@ -301,9 +321,18 @@ export async function openTransaction(opts: TransactionOptions): Promise<Transac
     prefix = realpathSync(opts.prefix);
     accessSync(prefix, constants.W_OK);
   } catch (e) {
-    throw new PkgError(ErrorCodes.PREFIX_INVALID, `the prefix ${opts.prefix} is not a writable directory: ${(e as Error).message}`, { cause: e, hint: 'check the path and its permissions' });
+    throw new PkgError(ErrorCodes.PREFIX_INVALID, `the prefix ${opts.prefix} is not a writable directory: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'check the path and its permissions',
+    });
   }
-  const lock = opts.lock ?? (await lockPrefix(prefix, { wait: !!opts.wait, command: opts.command ?? 'egginst', onWait: (h) => opts.reporter?.info?.(`waiting for ${h} to release ${prefix}`) }));
+  const lock =
+    opts.lock ??
+    (await lockPrefix(prefix, {
+      wait: !!opts.wait,
+      command: opts.command ?? 'egginst',
+      onWait: (h) => opts.reporter?.info?.(`waiting for ${h} to release ${prefix}`),
+    }));
   try {
     return new Transaction(prefix, opts, lock, !opts.lock, created);
   } catch (e) {

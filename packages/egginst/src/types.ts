@@ -138,13 +138,23 @@ export interface Limits {
 
 /** Something a transaction should do to the prefix. */
 export type Job =
-  | { kind: 'install'; eggPath: string; /** The file name to take the identity from, if eggPath is not named after the egg (a cache entry, say). */ eggName?: string }
+  | {
+      kind: 'install';
+      eggPath: string /** The file name to take the identity from, if eggPath is not named after the egg (a cache entry, say). */;
+      eggName?: string;
+    }
   | { kind: 'remove'; key: string };
 
 /** What one transaction did, per package. */
 export type Change =
   | { kind: 'install'; key: string; name: string; version: string; build: number; eggName: string }
-  | { kind: 'update'; key: string; name: string; from: { version: string; build: number; eggName: string }; to: { version: string; build: number; eggName: string } }
+  | {
+      kind: 'update';
+      key: string;
+      name: string;
+      from: { version: string; build: number; eggName: string };
+      to: { version: string; build: number; eggName: string };
+    }
   | { kind: 'remove'; key: string; name: string; version: string; build: number; eggName: string };
 
 export interface TransactionResult {

@@ -33,9 +33,13 @@ export async function unpackTree(archive: Archive, from: string, dest: string, o
     const rel = e.name.slice(root.length).replace(/\/$/, '');
     const target = join(dest, rel);
     if (e.kind === 'link') {
-      throw new PkgError(ErrorCodes.ARCHIVE_UNSUPPORTED, `${archive.fileName}: entry ${showName(e.name)} is a symbolic link, which this tree may not hold`, {
-        hint: 'build the egg again',
-      });
+      throw new PkgError(
+        ErrorCodes.ARCHIVE_UNSUPPORTED,
+        `${archive.fileName}: entry ${showName(e.name)} is a symbolic link, which this tree may not hold`,
+        {
+          hint: 'build the egg again',
+        },
+      );
     }
     if (e.kind === 'dir') {
       mkdirSync(target, { recursive: true });
@@ -43,7 +47,9 @@ export async function unpackTree(archive: Archive, from: string, dest: string, o
     }
     mkdirSync(join(target, '..'), { recursive: true });
     const mode = e.mode & 0o111 ? 0o755 : 0o644;
-    const done = isSmall(e) ? extractSmallSync(archive.fd, archive.fileName, e, target, mode) : await extractLarge(archive.fd, archive.fileName, e, target, mode);
+    const done = isSmall(e)
+      ? extractSmallSync(archive.fd, archive.fileName, e, target, mode)
+      : await extractLarge(archive.fd, archive.fileName, e, target, mode);
     digests.set(rel, done.sha256);
     opts.onFile?.();
   }

@@ -44,7 +44,7 @@ export function verifyInstalled(prefix: string, key: string): VerifyResult {
   const records: FileRecord[] = rec.records ?? rec.files.map((f) => ({ path: f, kind: 'file' }));
   let checked = 0;
   for (const r of records) {
-    const rel = normalizeRelative(r.path.startsWith(rec.prefix + '/') ? r.path.slice(rec.prefix.length + 1) : r.path);
+    const rel = normalizeRelative(r.path.startsWith(`${rec.prefix}/`) ? r.path.slice(rec.prefix.length + 1) : r.path);
     if (rel === null) {
       problems.push({ path: r.path, problem: 'outside' });
       continue;
@@ -60,16 +60,20 @@ export function verifyInstalled(prefix: string, key: string): VerifyResult {
     }
     if (r.kind === 'link') {
       if (!st.isSymbolicLink()) problems.push({ path: rel, problem: 'type', detail: 'expected a symlink' });
-      else if (r.target !== undefined && readlinkSync(abs) !== r.target) problems.push({ path: rel, problem: 'link', detail: `points to ${readlinkSync(abs)}, not ${r.target}` });
+      else if (r.target !== undefined && readlinkSync(abs) !== r.target)
+        problems.push({ path: rel, problem: 'link', detail: `points to ${readlinkSync(abs)}, not ${r.target}` });
       continue;
     }
     if (!st.isFile()) {
       problems.push({ path: rel, problem: 'type', detail: 'expected a regular file' });
       continue;
     }
-    if (r.size !== undefined && st.size !== r.size) problems.push({ path: rel, problem: 'changed', detail: `size ${st.size}, recorded ${r.size}` });
-    else if (r.sha256 !== undefined && sha256File(abs) !== r.sha256) problems.push({ path: rel, problem: 'changed', detail: 'content differs (sha256)' });
-    if (r.mode !== undefined && (st.mode & 0o777) !== r.mode) problems.push({ path: rel, problem: 'mode', detail: `mode ${(st.mode & 0o777).toString(8)}, recorded ${r.mode.toString(8)}` });
+    if (r.size !== undefined && st.size !== r.size)
+      problems.push({ path: rel, problem: 'changed', detail: `size ${st.size}, recorded ${r.size}` });
+    else if (r.sha256 !== undefined && sha256File(abs) !== r.sha256)
+      problems.push({ path: rel, problem: 'changed', detail: 'content differs (sha256)' });
+    if (r.mode !== undefined && (st.mode & 0o777) !== r.mode)
+      problems.push({ path: rel, problem: 'mode', detail: `mode ${(st.mode & 0o777).toString(8)}, recorded ${r.mode.toString(8)}` });
   }
   return { key: rec.key, checked, problems, legacyRecord: rec.records === undefined };
 }

@@ -39,20 +39,32 @@ test('skips directories, .unused names, and .py/.pyc shadowed by a .so', () => {
 
 test('files_to_install.txt makes links, ignores False, warns on Windows forms', () => {
   const l = layout([entry('EGG-INFO/usr/lib/libfoo.so.0.0.0')], {
-    filesToInstall: 'EGG-INFO/usr/lib/libfoo.so                        libfoo.so.0.0.0\nEGG-INFO/usr/bin/x-config False\nEGG-INFO/x.dll PROXY\n',
+    filesToInstall:
+      'EGG-INFO/usr/lib/libfoo.so                        libfoo.so.0.0.0\nEGG-INFO/usr/bin/x-config False\nEGG-INFO/x.dll PROXY\n',
   });
   const link = l.items.find((i) => i.kind === 'link');
-  assert.deepEqual(link && { dest: link.dest, target: link.kind === 'link' && link.target }, { dest: 'lib/libfoo.so', target: 'libfoo.so.0.0.0' });
+  assert.deepEqual(link && { dest: link.dest, target: link.kind === 'link' && link.target }, {
+    dest: 'lib/libfoo.so',
+    target: 'libfoo.so.0.0.0',
+  });
   assert.equal(l.warnings.length, 1);
 });
 
 test('entry points become scripts with the template', () => {
-  const l = layout([entry('foo/__init__.py')], { entryPoints: '[console_scripts]\nfoo = foo.cli:main\n\n[distutils.commands]\nx = y:z\n[gui_scripts]\nfoo-gui = foo.gui:App.run\n' });
+  const l = layout([entry('foo/__init__.py')], {
+    entryPoints: '[console_scripts]\nfoo = foo.cli:main\n\n[distutils.commands]\nx = y:z\n[gui_scripts]\nfoo-gui = foo.gui:App.run\n',
+  });
   const scripts = l.items.filter((i) => i.kind === 'generated');
-  assert.deepEqual(scripts.map((s) => s.dest), ['bin/foo', 'bin/foo-gui']);
+  assert.deepEqual(
+    scripts.map((s) => s.dest),
+    ['bin/foo', 'bin/foo-gui'],
+  );
   const s0 = scripts[0]!;
   assert.ok(s0.kind === 'generated');
-  assert.equal(s0.content, "#!/usr/bin/python3\n# This script was created by egginst when installing: Foo-1.0-1.egg\nif __name__ == '__main__':\n    import sys\n    from foo.cli import main\n    sys.exit(main())\n");
+  assert.equal(
+    s0.content,
+    "#!/usr/bin/python3\n# This script was created by egginst when installing: Foo-1.0-1.egg\nif __name__ == '__main__':\n    import sys\n    from foo.cli import main\n    sys.exit(main())\n",
+  );
   assert.equal(s0.mode, 0o755);
   assert.throws(() => parseEntryPoints('[console_scripts]\n../x = a:b\n', 'e.egg'), /entry_points.txt line 2/);
 });
@@ -64,7 +76,10 @@ test('scripts are found: python scripts and language-neutral hooks', () => {
 });
 
 const refused = (code: string, entries: ArchiveEntry[], more = {}) =>
-  assert.throws(() => layout(entries, more), (e: unknown) => e instanceof PkgError && e.code === code);
+  assert.throws(
+    () => layout(entries, more),
+    (e: unknown) => e instanceof PkgError && e.code === code,
+  );
 
 test('refuses writes into egginst state, other packages metadata, or the record', () => {
   refused('ARCHIVE_UNSAFE_PATH', [entry('EGG-INFO/prefix/.egginst/lock')]);
@@ -79,5 +94,8 @@ test('refuses two entries landing on one path, and a path both file and director
 });
 
 test('refuses writing through a link of the same archive', () => {
-  refused('ARCHIVE_WRITE_THROUGH_LINK', [entry('EGG-INFO/prefix/lib/d', 'link', { linkTarget: 'sub' }), entry('EGG-INFO/prefix/lib/d/evil')]);
+  refused('ARCHIVE_WRITE_THROUGH_LINK', [
+    entry('EGG-INFO/prefix/lib/d', 'link', { linkTarget: 'sub' }),
+    entry('EGG-INFO/prefix/lib/d/evil'),
+  ]);
 });

@@ -7,7 +7,23 @@ import { parseEggName } from '../src/eggname.js';
 import { collisionKey, linkStaysInside, normalizeRelative, showName, unsafeNameReason } from '../src/paths.js';
 
 test('unsafe archive names are named with a reason', () => {
-  for (const bad of ['../x', 'a/../../x', '/etc/x', 'C:/x', 'c:x', 'a\\b', 'a\nb', 'a\u0001b', 'a//b', './a', 'a/./b', '', 'a/..', 'x\u007f', `${'a'.repeat(256)}/b`]) {
+  for (const bad of [
+    '../x',
+    'a/../../x',
+    '/etc/x',
+    'C:/x',
+    'c:x',
+    'a\\b',
+    'a\nb',
+    'a\u0001b',
+    'a//b',
+    './a',
+    'a/./b',
+    '',
+    'a/..',
+    'x\u007f',
+    `${'a'.repeat(256)}/b`,
+  ]) {
     assert.notEqual(unsafeNameReason(bad), null, `should refuse ${JSON.stringify(bad)}`);
   }
   for (const good of ['a', 'a/b.py', 'EGG-INFO/', 'lib/libfoo.so.1', 'é.py', '.hidden', 'a..b']) {
@@ -50,12 +66,16 @@ test('link targets are resolved physically, through planned and existing links',
   assert.equal(linkStaysInside(prefix, 'lib/a', 'c/../..', none), false);
   assert.equal(linkStaysInside(prefix, 'lib/a', 'c/x', none), true);
   // A loop is refused rather than followed forever.
-  const loop = new Map([['lib/l1', 'l2'], ['lib/l2', 'l1']]);
+  const loop = new Map([
+    ['lib/l1', 'l2'],
+    ['lib/l2', 'l1'],
+  ]);
   assert.equal(linkStaysInside(prefix, 'lib/a', 'l1', { planned: (r) => loop.get(r) }), false);
 });
 
 test('egg file names', () => {
   assert.deepEqual(parseEggName('MKL-10.3-1.egg'), { name: 'MKL', key: 'mkl', version: '10.3', build: 1 });
   assert.deepEqual(parseEggName('nose-1.3.0-1.egg'), { name: 'nose', key: 'nose', version: '1.3.0', build: 1 });
-  for (const bad of ['nose-1.3.0.egg', 'nose-1.3.0-01.egg', 'nose-1.3.0-1.zip', '-x-1-1.egg', 'a b-1-1.egg', 'Jinja2-2.6-py2.7.egg']) assert.equal(parseEggName(bad), null, bad);
+  for (const bad of ['nose-1.3.0.egg', 'nose-1.3.0-01.egg', 'nose-1.3.0-1.zip', '-x-1-1.egg', 'a b-1-1.egg', 'Jinja2-2.6-py2.7.egg'])
+    assert.equal(parseEggName(bad), null, bad);
 });

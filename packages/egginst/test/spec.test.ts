@@ -40,19 +40,22 @@ test('double quotes, comments, empty lists, unknown keys kept', () => {
 for (const [what, text, line] of [
   ['an import', "import os\nname = 'x'\n", 1],
   ['a call', "name = 'x'\nversion = __import__('os').system('id')\n", 2],
-  ['an expression', "build = 1 + 1\n", 1],
+  ['an expression', 'build = 1 + 1\n', 1],
   ['a non-string list item', "packages = ['a', 1]\n", 1],
   ['an unterminated string', "name = 'x\n", 1],
   ['a repeated key', "name = 'x'\nname = 'y'\n", 2],
   ['a wrong type', "build = 'one'\n", undefined],
 ] as const) {
   test(`spec/depend with ${what} is refused, naming the line`, () => {
-    assert.throws(() => parseSpecDepend(text), (e: unknown) => {
-      assert.ok(e instanceof PkgError);
-      assert.equal(e.code, 'METADATA_INVALID');
-      if (line !== undefined) assert.match(e.message, new RegExp(`line ${line}`));
-      return true;
-    });
+    assert.throws(
+      () => parseSpecDepend(text),
+      (e: unknown) => {
+        assert.ok(e instanceof PkgError);
+        assert.equal(e.code, 'METADATA_INVALID');
+        if (line !== undefined) assert.match(e.message, new RegExp(`line ${line}`));
+        return true;
+      },
+    );
   });
 }
 
@@ -68,5 +71,9 @@ test('info.json overrides spec/depend key by key', () => {
 });
 
 test('PKG-INFO headers', () => {
-  assert.deepEqual(parsePkgInfo('Metadata-Version: 1.0\nName: Jinja2\nVersion: 2.6\nSummary: templates\n\nName: body'), { name: 'Jinja2', version: '2.6', summary: 'templates' });
+  assert.deepEqual(parsePkgInfo('Metadata-Version: 1.0\nName: Jinja2\nVersion: 2.6\nSummary: templates\n\nName: body'), {
+    name: 'Jinja2',
+    version: '2.6',
+    summary: 'templates',
+  });
 });

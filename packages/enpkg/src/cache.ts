@@ -50,7 +50,11 @@ export function sha256Hex(data: Uint8Array): string {
 export function repoCacheId(repo: RepositoryConfig): string {
   const key = locationKey(repo.location);
   const text = repo.location.kind === 'dir' ? repo.location.path : repo.location.url.replace(/^https?:\/\//, '');
-  const slug = text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(-40) || 'repo';
+  const slug =
+    text
+      .replace(/[^A-Za-z0-9._-]+/g, '-')
+      .replace(/^[-.]+|[-.]+$/g, '')
+      .slice(-40) || 'repo';
   return `${slug}-${sha256Hex(Buffer.from(key)).slice(0, 16)}`;
 }
 
@@ -108,7 +112,13 @@ export function openIndexCache(cacheDir: string): IndexCache {
     if (raw === null) return null;
     try {
       const m = JSON.parse(raw.toString('utf8')) as CachedIndexMeta;
-      if (m.version !== 1 || m.location !== locationKey(repo.location) || (m.format !== 'zst' && m.format !== 'legacy') || typeof m.sha256 !== 'string') return null;
+      if (
+        m.version !== 1 ||
+        m.location !== locationKey(repo.location) ||
+        (m.format !== 'zst' && m.format !== 'legacy') ||
+        typeof m.sha256 !== 'string'
+      )
+        return null;
       return m;
     } catch {
       return null;

@@ -38,7 +38,16 @@ export interface LoadConfigOptions {
   readonly home?: string;
 }
 
-export const CONFIG_KEYS = ['repositories', 'prefix', 'python', 'cache_dir', 'parallel_downloads', 'script_timeout', 'autoupdate', 'network'] as const;
+export const CONFIG_KEYS = [
+  'repositories',
+  'prefix',
+  'python',
+  'cache_dir',
+  'parallel_downloads',
+  'script_timeout',
+  'autoupdate',
+  'network',
+] as const;
 const REPO_KEYS = ['url', 'path', 'name', 'mirrors', 'keys', 'insecure', 'auth'];
 const NETWORK_KEYS = ['connect_timeout', 'idle_timeout', 'timeout', 'retries', 'retry_delay', 'ca_file', 'max_index_size'];
 
@@ -66,7 +75,8 @@ class Checker {
   }
 
   mapping(v: unknown, key: string): Obj {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.fail(key, `expected a mapping, got ${describe(v)}`, 'see "enpkg config --help" for the keys');
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      this.fail(key, `expected a mapping, got ${describe(v)}`, 'see "enpkg config --help" for the keys');
     return v as Obj;
   }
 
@@ -77,7 +87,8 @@ class Checker {
   }
 
   string(v: unknown, key: string): string {
-    if (typeof v !== 'string' || v === '') this.fail(key, `expected a non-empty string, got ${describe(v)}`, 'quote the value if YAML reads it as something else');
+    if (typeof v !== 'string' || v === '')
+      this.fail(key, `expected a non-empty string, got ${describe(v)}`, 'quote the value if YAML reads it as something else');
     return v;
   }
 
@@ -107,19 +118,36 @@ function describe(v: unknown): string {
   return `${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30 };
+const SIZE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  kib: 2 ** 10,
+  m: 1e6,
+  mb: 1e6,
+  mib: 2 ** 20,
+  g: 1e9,
+  gb: 1e9,
+  gib: 2 ** 30,
+};
 
 function parseSize(v: unknown, key: string, c: Checker): number {
   if (typeof v === 'number') return c.number(v, key, 1, 2 ** 40, true);
   const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$/.exec(v) : null;
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined) c.fail(key, `expected a size in bytes (or with a unit: KiB, MiB, GiB), got ${describe(v)}`, 'e.g. 268435456 or "256 MiB"');
+  if (!m || unit === undefined)
+    c.fail(key, `expected a size in bytes (or with a unit: KiB, MiB, GiB), got ${describe(v)}`, 'e.g. 268435456 or "256 MiB"');
   return c.number(Math.round(Number(m[1]) * unit), key, 1, 2 ** 40, true);
 }
 
 function secret(v: unknown, key: string, c: Checker): SecretSource {
   if (typeof v === 'string') {
-    c.fail(key, 'a secret written in the configuration file', `write {env: VARIABLE} or {file: PATH}: the secret stays in the environment or in a file of its own`);
+    c.fail(
+      key,
+      'a secret written in the configuration file',
+      `write {env: VARIABLE} or {file: PATH}: the secret stays in the environment or in a file of its own`,
+    );
   }
   const o = c.mapping(v, key);
   c.known(o, ['env', 'file'], key);
@@ -136,7 +164,8 @@ function auth(v: unknown, key: string, c: Checker, baseDir: string): AuthConfig 
     if ('user' in o || 'password' in o) c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
     return { kind: 'token', token: withBase(secret(o.token, `${key}.token`, c)) };
   }
-  if (!('user' in o) || !('password' in o)) c.fail(key, 'expected token, or user and password', 'write {token: {env: VAR}} or {user: NAME, password: {env: VAR}}');
+  if (!('user' in o) || !('password' in o))
+    c.fail(key, 'expected token, or user and password', 'write {token: {env: VAR}} or {user: NAME, password: {env: VAR}}');
   const user = typeof o.user === 'string' ? c.string(o.user, `${key}.user`) : withBase(secret(o.user, `${key}.user`, c));
   return { kind: 'basic', user, password: withBase(secret(o.password, `${key}.password`, c)) };
 }
@@ -150,11 +179,22 @@ function repository(v: unknown, index: number, c: Checker, baseDir: string): Rep
   }
   const o = c.mapping(v, key);
   c.known(o, REPO_KEYS, key);
-  if ('url' in o === 'path' in o) c.fail(key, 'give exactly one of url or path', 'e.g. url: https://eggs.example.com/main/ or path: /srv/eggs');
+  if ('url' in o === 'path' in o)
+    c.fail(key, 'give exactly one of url or path', 'e.g. url: https://eggs.example.com/main/ or path: /srv/eggs');
   const insecure = o.insecure === undefined ? false : c.bool(o.insecure, `${key}.insecure`);
   const locKey = 'url' in o ? 'url' : 'path';
-  const location = parseLocation(c.string(o[locKey], `${key}.${locKey}`), { baseDir, where: `${origin}.${locKey}`, insecure, home: c.home });
-  const mirrors = o.mirrors === undefined ? [] : c.strings(o.mirrors, `${key}.mirrors`).map((m, i) => parseLocation(m, { baseDir, where: `${origin}.mirrors[${i}]`, insecure, home: c.home }));
+  const location = parseLocation(c.string(o[locKey], `${key}.${locKey}`), {
+    baseDir,
+    where: `${origin}.${locKey}`,
+    insecure,
+    home: c.home,
+  });
+  const mirrors =
+    o.mirrors === undefined
+      ? []
+      : c
+          .strings(o.mirrors, `${key}.mirrors`)
+          .map((m, i) => parseLocation(m, { baseDir, where: `${origin}.mirrors[${i}]`, insecure, home: c.home }));
   const keys = o.keys === undefined ? [] : c.strings(o.keys, `${key}.keys`);
   const name = o.name === undefined ? describeLocation(location) : c.string(o.name, `${key}.name`);
   return { name, location, mirrors, keys, insecure, auth: o.auth === undefined ? null : auth(o.auth, `${key}.auth`, c, baseDir), origin };
@@ -163,13 +203,17 @@ function repository(v: unknown, index: number, c: Checker, baseDir: string): Rep
 function network(v: unknown, c: Checker, baseDir: string): NetworkSettings {
   const o = c.mapping(v, 'network');
   c.known(o, NETWORK_KEYS, 'network');
-  const seconds = (k: string, dflt: number): number => (o[k] === undefined ? dflt : Math.round(c.number(o[k], `network.${k}`, 0.001, 86_400, false) * 1000));
+  const seconds = (k: string, dflt: number): number =>
+    o[k] === undefined ? dflt : Math.round(c.number(o[k], `network.${k}`, 0.001, 86_400, false) * 1000);
   return {
     connectTimeoutMs: seconds('connect_timeout', DEFAULT_NETWORK.connectTimeoutMs),
     idleTimeoutMs: seconds('idle_timeout', DEFAULT_NETWORK.idleTimeoutMs),
     totalTimeoutMs: seconds('timeout', DEFAULT_NETWORK.totalTimeoutMs),
     retries: o.retries === undefined ? DEFAULT_NETWORK.retries : c.number(o.retries, 'network.retries', 0, 20, true),
-    retryDelayMs: o.retry_delay === undefined ? DEFAULT_NETWORK.retryDelayMs : Math.round(c.number(o.retry_delay, 'network.retry_delay', 0, 600, false) * 1000),
+    retryDelayMs:
+      o.retry_delay === undefined
+        ? DEFAULT_NETWORK.retryDelayMs
+        : Math.round(c.number(o.retry_delay, 'network.retry_delay', 0, 600, false) * 1000),
     caFile: o.ca_file === undefined ? null : resolve(baseDir, expandHome(c.string(o.ca_file, 'network.ca_file'), c.home)),
     maxIndexSize: o.max_index_size === undefined ? DEFAULT_NETWORK.maxIndexSize : parseSize(o.max_index_size, 'network.max_index_size', c),
   };
@@ -181,21 +225,31 @@ function readConfigFile(file: string): { data: Obj; text: string } {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PkgError(code === 'ENOENT' ? RepoErrorCodes.CONFIG_NOT_FOUND : RepoErrorCodes.CONFIG_INVALID, `cannot read configuration ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
-      hint: 'check the path given by --config or ENPKG_CONFIG',
-      cause: e,
-      details: { file },
-    });
+    throw new PkgError(
+      code === 'ENOENT' ? RepoErrorCodes.CONFIG_NOT_FOUND : RepoErrorCodes.CONFIG_INVALID,
+      `cannot read configuration ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      {
+        hint: 'check the path given by --config or ENPKG_CONFIG',
+        cause: e,
+        details: { file },
+      },
+    );
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const err = doc.errors[0]!;
-    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: not valid YAML: ${err.message.split('\n')[0]}`, { hint: 'fix the YAML syntax at the line named', details: { file } });
+    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: not valid YAML: ${err.message.split('\n')[0]}`, {
+      hint: 'fix the YAML syntax at the line named',
+      details: { file },
+    });
   }
   const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (data === null || data === undefined) return { data: {}, text };
   if (typeof data !== 'object' || Array.isArray(data)) {
-    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: expected a mapping of keys at the top level`, { hint: 'see "enpkg config --help" for the keys', details: { file } });
+    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: expected a mapping of keys at the top level`, {
+      hint: 'see "enpkg config --help" for the keys',
+      details: { file },
+    });
   }
   // `python: 3.10` is a number to YAML (3.1): keep the digits as written.
   const python = doc.get('python', true) as { source?: unknown } | undefined;
@@ -225,7 +279,12 @@ function defaultCacheDir(env: NodeJS.ProcessEnv, home: string): string {
   return join(xdg, 'enpkg');
 }
 
-function commandLineRepos(texts: readonly string[], configured: readonly RepositoryConfig[], cwd: string, home: string): RepositoryConfig[] {
+function commandLineRepos(
+  texts: readonly string[],
+  configured: readonly RepositoryConfig[],
+  cwd: string,
+  home: string,
+): RepositoryConfig[] {
   return texts.map((text) => {
     const byName = configured.find((r) => r.name === text);
     if (byName) return byName;
@@ -235,7 +294,15 @@ function commandLineRepos(texts: readonly string[], configured: readonly Reposit
     const location = parseLocation(text, { baseDir: cwd, where, insecure: insecureMatch !== undefined, home });
     const byLocation = configured.find((r) => locationKey(r.location) === locationKey(location));
     if (byLocation) return byLocation;
-    return { name: describeLocation(location), location, mirrors: [] as RepoLocation[], keys: [], insecure: false, auth: null, origin: '--repo' };
+    return {
+      name: describeLocation(location),
+      location,
+      mirrors: [] as RepoLocation[],
+      keys: [],
+      insecure: false,
+      auth: null,
+      origin: '--repo',
+    };
   });
 }
 
@@ -254,10 +321,14 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
   const baseDir = file ? dirname(file) : cwd;
   c.known(data, CONFIG_KEYS, '');
 
-  const repositories = data.repositories === undefined ? [] : (() => {
-    if (!Array.isArray(data.repositories)) c.fail('repositories', `expected a list, got ${describe(data.repositories)}`, 'write one "- url: ..." item per repository');
-    return (data.repositories as unknown[]).map((r, i) => repository(r, i, c, baseDir));
-  })();
+  const repositories =
+    data.repositories === undefined
+      ? []
+      : (() => {
+          if (!Array.isArray(data.repositories))
+            c.fail('repositories', `expected a list, got ${describe(data.repositories)}`, 'write one "- url: ..." item per repository');
+          return (data.repositories as unknown[]).map((r, i) => repository(r, i, c, baseDir));
+        })();
   const seen = new Set<string>();
   for (const [i, r] of repositories.entries()) {
     if (seen.has(r.name)) c.fail(`repositories[${i}].name`, `the name "${r.name}" is used twice`, 'give each repository its own name');
@@ -269,12 +340,18 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
   if (opts.prefix) [prefix, prefixSource] = [resolve(cwd, expandHome(opts.prefix, home)), '--prefix'];
   else if (env.ENPKG_PREFIX) [prefix, prefixSource] = [resolve(cwd, expandHome(env.ENPKG_PREFIX, home)), 'ENPKG_PREFIX'];
   else if (env.ENPKG_HOME) [prefix, prefixSource] = [resolve(cwd, env.ENPKG_HOME), 'the launcher (ENPKG_HOME)'];
-  else if (data.prefix !== undefined) [prefix, prefixSource] = [resolve(baseDir, expandHome(c.string(data.prefix, 'prefix'), home)), c.file];
+  else if (data.prefix !== undefined)
+    [prefix, prefixSource] = [resolve(baseDir, expandHome(c.string(data.prefix, 'prefix'), home)), c.file];
 
   let python: string | null = null;
   if (data.python !== undefined && data.python !== null) {
     const p: unknown = data.python;
-    if (typeof p !== 'string' || !/^\d+\.\d+$/.test(p)) c.fail('python', `expected a Python version X.Y, got ${describe(data.python)}`, 'e.g. python: "3.11" (quoted, so that YAML keeps it a string)');
+    if (typeof p !== 'string' || !/^\d+\.\d+$/.test(p))
+      c.fail(
+        'python',
+        `expected a Python version X.Y, got ${describe(data.python)}`,
+        'e.g. python: "3.11" (quoted, so that YAML keeps it a string)',
+      );
     python = p;
   }
 
@@ -283,7 +360,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
     prefix,
     prefixSource,
     python,
-    cacheDir: data.cache_dir === undefined ? defaultCacheDir(env, home) : resolve(baseDir, expandHome(c.string(data.cache_dir, 'cache_dir'), home)),
+    cacheDir:
+      data.cache_dir === undefined ? defaultCacheDir(env, home) : resolve(baseDir, expandHome(c.string(data.cache_dir, 'cache_dir'), home)),
     parallelDownloads: data.parallel_downloads === undefined ? 4 : c.number(data.parallel_downloads, 'parallel_downloads', 1, 64, true),
     scriptTimeoutSeconds: data.script_timeout === undefined ? 300 : c.number(data.script_timeout, 'script_timeout', 1, 86_400, false),
     autoupdate: data.autoupdate === undefined ? false : c.bool(data.autoupdate, 'autoupdate'),

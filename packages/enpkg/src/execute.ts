@@ -4,7 +4,16 @@
  * (state database) follows egginst's commit mark, and a crash in between is finished by the next
  * run's reconciliation from the payload the journal carries.
  */
-import { acknowledgeCommitted, committedPayloads, openTransaction, PkgError, type Change, type Job as EggJob, type Reporter, type Warning } from 'egginst';
+import {
+  acknowledgeCommitted,
+  committedPayloads,
+  openTransaction,
+  PkgError,
+  type Change,
+  type Job as EggJob,
+  type Reporter,
+  type Warning,
+} from 'egginst';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
 import { noteRecordsInSync, recordTransaction, type TxnPayload } from './state/sync.js';
@@ -57,9 +66,20 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
   }
   const marks = session.state
     .installed()
-    .filter((r) => !(r.key in packages) && r.marked !== input.marked.has(r.key) && !actions.some((a) => a.kind === 'remove' && a.package.key === r.key))
+    .filter(
+      (r) =>
+        !(r.key in packages) &&
+        r.marked !== input.marked.has(r.key) &&
+        !actions.some((a) => a.kind === 'remove' && a.package.key === r.key),
+    )
     .map((r) => ({ key: r.key, marked: input.marked.has(r.key) }));
-  const payload: TxnPayload = { kind: input.kind, command: input.command, user: session.user, packages, ...(marks.length ? { marks } : {}) };
+  const payload: TxnPayload = {
+    kind: input.kind,
+    command: input.command,
+    user: session.user,
+    packages,
+    ...(marks.length ? { marks } : {}),
+  };
 
   const tx = await openTransaction({
     prefix: session.prefix,

@@ -101,7 +101,7 @@ export function transactionToJson(t: Transaction): { actions: ActionJson[] } {
           return { kind: 'install', package: packageLabel(a.package) };
         case 'remove':
           return { kind: 'remove', package: packageLabel(a.package) };
-        case 'update':
+        default:
           return { kind: 'update', from: packageLabel(a.from), to: packageLabel(a.to) };
       }
     }),

@@ -91,7 +91,8 @@ export function parseRequirement(input: string, options: ParseRequirementOptions
     constraints.push({ op, version: versionIn(text, token) });
     rest = rest.slice(token.length).trimStart();
     if (rest === '') break;
-    if (!rest.startsWith(',')) throw requirementError(text, `unexpected ${describeToken(rest)} after "${op} ${token}" (separate constraints with ",")`);
+    if (!rest.startsWith(','))
+      throw requirementError(text, `unexpected ${describeToken(rest)} after "${op} ${token}" (separate constraints with ",")`);
     rest = rest.slice(1).trimStart();
     if (rest === '') throw requirementError(text, 'a "," must be followed by another constraint');
   }
@@ -138,7 +139,10 @@ export function combineRequirements(reqs: readonly Requirement[]): Requirement {
   const first = reqs[0]!;
   const constraints = reqs.flatMap((r) => r.constraints);
   const text = constraints.length
-    ? `${first.name} ${reqs.filter((r) => r.constraints.length).map((r) => r.text.slice(r.name.length + 1)).join(', ')}`
+    ? `${first.name} ${reqs
+        .filter((r) => r.constraints.length)
+        .map((r) => r.text.slice(r.name.length + 1))
+        .join(', ')}`
     : first.name;
   return { text, name: first.name, key: first.key, constraints };
 }

@@ -78,7 +78,10 @@ export function parsePackageString(text: string): PackageInfo {
       markers[marker[1] as 'python' | 'platform' | 'arch'] = marker[2]!;
       continue;
     }
-    throw new PkgError(EnpkgErrorCodes.SCENARIO_INVALID, `unknown clause "${c}" (expected "depends (...)", "python X", "platform X" or "arch X")`);
+    throw new PkgError(
+      EnpkgErrorCodes.SCENARIO_INVALID,
+      `unknown clause "${c}" (expected "depends (...)", "python X", "platform X" or "arch X")`,
+    );
   }
   return { name, key: name.toLowerCase(), version: version.upstream, build: version.build, depends, ...markers };
 }
@@ -134,7 +137,12 @@ export function parseScenario(text: string, source: string): Scenario {
     const described = withWhere(source, where, () => parsePackageString(s));
     const p = byId.get(idOf(described)) ?? described;
     const other = installedKeys.get(p.key);
-    if (other) throw scenarioError(source, where, `${other.name} is already installed in another version (only one version of a package can be installed)`);
+    if (other)
+      throw scenarioError(
+        source,
+        where,
+        `${other.name} is already installed in another version (only one version of a package can be installed)`,
+      );
     installedKeys.set(p.key, p);
     installed.push(p);
   });
@@ -156,10 +164,12 @@ export function parseScenario(text: string, source: string): Scenario {
   let environment: Environment | undefined;
   if (top.environment !== undefined && top.environment !== null) {
     const env = top.environment as Record<string, unknown>;
-    if (typeof env !== 'object' || Array.isArray(env)) throw scenarioError(source, 'environment', 'must be a mapping of python, platform, arch');
+    if (typeof env !== 'object' || Array.isArray(env))
+      throw scenarioError(source, 'environment', 'must be a mapping of python, platform, arch');
     const out: { python?: string; platform?: string; arch?: string } = {};
     for (const [k, v] of Object.entries(env)) {
-      if (k !== 'python' && k !== 'platform' && k !== 'arch') throw scenarioError(source, `environment.${k}`, 'unknown key (expected python, platform or arch)');
+      if (k !== 'python' && k !== 'platform' && k !== 'arch')
+        throw scenarioError(source, `environment.${k}`, 'unknown key (expected python, platform or arch)');
       if (v !== null && v !== undefined) out[k] = String(v);
     }
     environment = out;
@@ -168,7 +178,8 @@ export function parseScenario(text: string, source: string): Scenario {
   if (!Array.isArray(top.request)) throw scenarioError(source, 'request', 'must be a list of {operation, requirement}');
   const jobs: Job[] = top.request.map((entry: unknown, i: number): Job => {
     const where = `request[${i}]`;
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw scenarioError(source, where, 'must be a mapping {operation, requirement}');
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw scenarioError(source, where, 'must be a mapping {operation, requirement}');
     const e = entry as Record<string, unknown>;
     const op = e.operation;
     if (typeof op !== 'string' || !OPERATIONS.has(op)) {

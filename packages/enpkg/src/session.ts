@@ -34,7 +34,9 @@ export interface SessionOptions {
 
 export function requirePrefix(config: EnpkgConfig): string {
   if (!config.prefix) {
-    throw new PkgError('NO_PREFIX', 'no prefix given', { hint: 'pass --prefix DIR, set ENPKG_PREFIX, or put "prefix:" in the configuration' });
+    throw new PkgError('NO_PREFIX', 'no prefix given', {
+      hint: 'pass --prefix DIR, set ENPKG_PREFIX, or put "prefix:" in the configuration',
+    });
   }
   return resolve(config.prefix);
 }

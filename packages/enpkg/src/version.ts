@@ -13,8 +13,7 @@ import type { EggVersion } from './types.js';
 const UPSTREAM_CHARS = /^[A-Za-z0-9_.+]+$/;
 const BAD_CHAR = /[^A-Za-z0-9_.+]/;
 const BUILD = /^(0|[1-9][0-9]*)$/;
-const PARSEABLE =
-  /^(\d+(?:\.\d+)*)(?:(a|b|c|rc)(\d+(?:\.\d+)*)|\.dev(\d*))?(?:\.post(\d*))?(?:\.dev(\d*))?$/;
+const PARSEABLE = /^(\d+(?:\.\d+)*)(?:(a|b|c|rc)(\d+(?:\.\d+)*)|\.dev(\d*))?(?:\.post(\d*))?(?:\.dev(\d*))?$/;
 
 /** Marks the end of a variable-length run of numbers in a key (below every number). */
 const END = -1;
@@ -115,7 +114,8 @@ function parseVersionText(text: string): EggVersion {
 /** A version from a package's fields (upstream + build), as a package id prints it: `1.8.1-2`. */
 export function versionOf(upstream: string, build: number): EggVersion {
   const v = parseUpstream(upstream);
-  if (!Number.isInteger(build) || build < 0) throw versionError(`${upstream}-${build}`, `the build "${build}" is not a non-negative integer`);
+  if (!Number.isInteger(build) || build < 0)
+    throw versionError(`${upstream}-${build}`, `the build "${build}" is not a non-negative integer`);
   return { ...v, text: `${upstream}-${build}`, build, hasBuild: true };
 }
 

@@ -36,13 +36,16 @@ test('solve prints the transaction in order, as text', async () => {
   const r = await run('solve', good);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err, '');
-  assert.equal(r.out, [
-    '3 actions, in order:',
-    '  remove   nose 1.3.4-1  (requested)',
-    '  update   numpy 1.8.0-1 -> 1.9.2-1',
-    '  install  pandas 0.16.0-1',
-    '',
-  ].join('\n'));
+  assert.equal(
+    r.out,
+    [
+      '3 actions, in order:',
+      '  remove   nose 1.3.4-1  (requested)',
+      '  update   numpy 1.8.0-1 -> 1.9.2-1',
+      '  install  pandas 0.16.0-1',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('solve --json prints {"actions": [...]}', async () => {
@@ -76,7 +79,10 @@ request:
   const text = await run('solve', file);
   assert.equal(text.code, 1);
   assert.equal(text.out, '');
-  assert.match(text.err, /^enpkg: error: cannot install a:\n  a was requested, and a 1\.0-1 requires b >= 2, but no version of b matches it \(available: 1\.0-1\)\.\n  hint: /);
+  assert.match(
+    text.err,
+    /^enpkg: error: cannot install a:\n {2}a was requested, and a 1\.0-1 requires b >= 2, but no version of b matches it \(available: 1\.0-1\)\.\n {2}hint: /,
+  );
   const json = await run('solve', file, '--json');
   assert.equal(json.code, 1);
   const out = JSON.parse(json.out) as { error: { code: string; message: string } };
@@ -88,7 +94,10 @@ test('a bad scenario names the file and the entry', async () => {
   const file = scenario('packages: ["numpy 1.8.0-x"]\nrequest: []\n');
   const r = await run('solve', file);
   assert.equal(r.code, 1);
-  assert.match(r.err, /^enpkg: error: scenario .*scenario\.yaml: packages\[0\] "numpy 1\.8\.0-x": invalid version "1\.8\.0-x": the build "x"/);
+  assert.match(
+    r.err,
+    /^enpkg: error: scenario .*scenario\.yaml: packages\[0\] "numpy 1\.8\.0-x": invalid version "1\.8\.0-x": the build "x"/,
+  );
   const typo = scenario('packages: []\nrequests: []\n');
   assert.match((await run('solve', typo)).err, /requests: unknown key/);
   const badReq = scenario('packages: [a 1.0-1]\nrequest: [{operation: install, requirement: "a >="}]\n');
@@ -100,7 +109,7 @@ test('a bad scenario names the file and the entry', async () => {
 test('a missing file is an error with a hint; usage errors exit 2', async () => {
   const r = await run('solve', '/nonexistent/scenario.yaml');
   assert.equal(r.code, 1);
-  assert.match(r.err, /^enpkg: error: cannot read scenario \/nonexistent\/scenario\.yaml: no such file\n  hint: /);
+  assert.match(r.err, /^enpkg: error: cannot read scenario \/nonexistent\/scenario\.yaml: no such file\n {2}hint: /);
   assert.equal((await run('solve')).code, 2);
   assert.equal((await run('frobnicate')).code, 2);
   assert.equal((await run('solve', good, '--bogus')).code, 2);

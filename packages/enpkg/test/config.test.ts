@@ -53,7 +53,10 @@ test('the file is the first of --config, ENPKG_CONFIG, <prefix>/.enpkg/config.ya
 
 test('a --config file that does not exist is an error; no file at all gives the defaults', (t) => {
   const dir = tmp(t);
-  assert.throws(() => loadConfig({ configFile: join(dir, 'missing.yaml'), env: {} }), (e: unknown) => e instanceof PkgError && e.code === 'CONFIG_NOT_FOUND');
+  assert.throws(
+    () => loadConfig({ configFile: join(dir, 'missing.yaml'), env: {} }),
+    (e: unknown) => e instanceof PkgError && e.code === 'CONFIG_NOT_FOUND',
+  );
   const cfg = loadConfig({ env: { XDG_CACHE_HOME: join(dir, 'cache') }, home: join(dir, 'home') });
   assert.equal(cfg.file, null);
   assert.equal(cfg.cacheDir, join(dir, 'cache', 'enpkg'));
@@ -93,12 +96,23 @@ repositories:
   assert.equal(cfg.python, '3.10', 'kept as written, not read as the number 3.1');
   assert.equal(cfg.cacheDir, join(dir, 'etc', 'cache'));
   assert.deepEqual([cfg.parallelDownloads, cfg.scriptTimeoutSeconds, cfg.autoupdate], [8, 60, true]);
-  assert.deepEqual(cfg.network, { connectTimeoutMs: 2000, idleTimeoutMs: 1500, totalTimeoutMs: 20000, retries: 1, retryDelayMs: 100, caFile: join(dir, 'etc', 'ca.pem'), maxIndexSize: 64 * 2 ** 20 });
+  assert.deepEqual(cfg.network, {
+    connectTimeoutMs: 2000,
+    idleTimeoutMs: 1500,
+    totalTimeoutMs: 20000,
+    retries: 1,
+    retryDelayMs: 100,
+    caFile: join(dir, 'etc', 'ca.pem'),
+    maxIndexSize: 64 * 2 ** 20,
+  });
   const [free, acme, intranet, local] = cfg.repositories;
   assert.deepEqual(free!.location, { kind: 'http', url: 'https://eggs.example.com/free/' });
   assert.equal(free!.name, 'https://eggs.example.com/free/');
   assert.equal(acme!.name, 'acme');
-  assert.deepEqual(acme!.mirrors, [{ kind: 'http', url: 'https://mirror.example.org/acme/' }, { kind: 'dir', path: join(dir, 'etc', 'local-mirror') }]);
+  assert.deepEqual(acme!.mirrors, [
+    { kind: 'http', url: 'https://mirror.example.org/acme/' },
+    { kind: 'dir', path: join(dir, 'etc', 'local-mirror') },
+  ]);
   assert.deepEqual(acme!.auth, { kind: 'token', token: { env: 'ACME_TOKEN' } });
   assert.equal(intranet!.insecure, true);
   assert.deepEqual(intranet!.auth, { kind: 'basic', user: 'alice', password: { file: '/home/u/.secret' } });
@@ -123,16 +137,34 @@ test('an unknown key or a bad value is an error naming the key and the file', (t
 });
 
 test('secrets never live in the configuration itself; URLs carry no credentials; http needs insecure', (t) => {
-  invalid('repositories:\n  - {url: "https://x/", auth: {token: s3cret}}\n', 'repositories[0].auth.token', /a secret written in the configuration file/, t);
-  invalid('repositories:\n  - {url: "https://x/", auth: {user: a, password: hunter2}}\n', 'repositories[0].auth.password', /a secret written/, t);
-  invalid('repositories:\n  - {url: "https://x/", auth: {token: {env: A, file: b}}}\n', 'repositories[0].auth.token', /exactly one of env or file/, t);
+  invalid(
+    'repositories:\n  - {url: "https://x/", auth: {token: s3cret}}\n',
+    'repositories[0].auth.token',
+    /a secret written in the configuration file/,
+    t,
+  );
+  invalid(
+    'repositories:\n  - {url: "https://x/", auth: {user: a, password: hunter2}}\n',
+    'repositories[0].auth.password',
+    /a secret written/,
+    t,
+  );
+  invalid(
+    'repositories:\n  - {url: "https://x/", auth: {token: {env: A, file: b}}}\n',
+    'repositories[0].auth.token',
+    /exactly one of env or file/,
+    t,
+  );
   invalid('repositories:\n  - {url: "https://x/", auth: {user: a}}\n', 'repositories[0].auth', /token, or user and password/, t);
   invalid('repositories:\n  - "https://bob:hunter2@x/"\n', 'repositories[0]', /has credentials in it/, t);
   invalid('repositories:\n  - "http://x/eggs/"\n', 'repositories[0]', /plain http/, t);
   invalid('repositories:\n  - "ftp://x/eggs/"\n', 'repositories[0]', /unsupported scheme "ftp:"/, t);
   // The credentials themselves are not repeated in the message.
   const file = write(join(tmp(t), 'c.yaml'), 'repositories:\n  - "https://bob:hunter2@x/"\n');
-  assert.throws(() => loadConfig({ configFile: file, env: {} }), (e: unknown) => e instanceof PkgError && !e.message.includes('hunter2') && !JSON.stringify(e.toJSON()).includes('hunter2'));
+  assert.throws(
+    () => loadConfig({ configFile: file, env: {} }),
+    (e: unknown) => e instanceof PkgError && !e.message.includes('hunter2') && !JSON.stringify(e.toJSON()).includes('hunter2'),
+  );
 });
 
 test('--prefix wins over ENPKG_PREFIX, which wins over the file', (t) => {
@@ -146,19 +178,40 @@ test('--prefix wins over ENPKG_PREFIX, which wins over the file', (t) => {
 
 test('--repo replaces the configured repositories; naming a configured one keeps its keys and auth', (t) => {
   const dir = tmp(t);
-  const file = write(join(dir, 'c.yaml'), 'repositories:\n  - {url: "https://a.example/", name: a, keys: [HnXwJK4Ss5G1oBKlXB9FIircDX/64lHXxMS/MtF95Uo=]}\n  - {url: "https://b.example/", name: b}\n');
+  const file = write(
+    join(dir, 'c.yaml'),
+    'repositories:\n  - {url: "https://a.example/", name: a, keys: [HnXwJK4Ss5G1oBKlXB9FIircDX/64lHXxMS/MtF95Uo=]}\n  - {url: "https://b.example/", name: b}\n',
+  );
   const byName = loadConfig({ configFile: file, env: {}, repos: ['a'] });
-  assert.deepEqual(byName.repositories.map((r) => [r.name, r.keys.length]), [['a', 1]]);
+  assert.deepEqual(
+    byName.repositories.map((r) => [r.name, r.keys.length]),
+    [['a', 1]],
+  );
   const byUrl = loadConfig({ configFile: file, env: {}, repos: ['https://a.example'] });
-  assert.deepEqual(byUrl.repositories.map((r) => [r.name, r.keys.length]), [['a', 1]]);
+  assert.deepEqual(
+    byUrl.repositories.map((r) => [r.name, r.keys.length]),
+    [['a', 1]],
+  );
   const other = loadConfig({ configFile: file, env: {}, repos: ['./here', 'https://c.example/x'], cwd: dir });
-  assert.deepEqual(other.repositories.map((r) => r.location), [{ kind: 'dir', path: join(dir, 'here') }, { kind: 'http', url: 'https://c.example/x/' }]);
-  assert.throws(() => loadConfig({ configFile: file, env: {}, repos: ['http://c.example/'] }), (e: unknown) => e instanceof PkgError && e.code === 'REPO_INSECURE' && e.message.includes('--repo'));
+  assert.deepEqual(
+    other.repositories.map((r) => r.location),
+    [
+      { kind: 'dir', path: join(dir, 'here') },
+      { kind: 'http', url: 'https://c.example/x/' },
+    ],
+  );
+  assert.throws(
+    () => loadConfig({ configFile: file, env: {}, repos: ['http://c.example/'] }),
+    (e: unknown) => e instanceof PkgError && e.code === 'REPO_INSECURE' && e.message.includes('--repo'),
+  );
 });
 
 test('the effective configuration shows where secrets come from, never their values', (t) => {
   const dir = tmp(t);
-  const file = write(join(dir, 'c.yaml'), 'repositories:\n  - {url: "https://a.example/", auth: {token: {env: TOKEN}}}\n  - {url: "https://b.example/", auth: {user: {env: U}, password: {file: /run/pw}}}\n');
+  const file = write(
+    join(dir, 'c.yaml'),
+    'repositories:\n  - {url: "https://a.example/", auth: {token: {env: TOKEN}}}\n  - {url: "https://b.example/", auth: {user: {env: U}, password: {file: /run/pw}}}\n',
+  );
   const shown = JSON.stringify(configToJson(loadConfig({ configFile: file, env: { TOKEN: 'tok-123-secret', U: 'alice' } })));
   assert.ok(!shown.includes('tok-123-secret'));
   assert.match(shown, /\*\*\* \(from \$TOKEN\)/);

@@ -10,7 +10,16 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_NETWORK, loadConfig, loadRepositories, PkgError, publishIndex, type HttpClient, type IndexEntry, type RepositoryConfig } from 'enpkg';
+import {
+  DEFAULT_NETWORK,
+  loadConfig,
+  loadRepositories,
+  PkgError,
+  publishIndex,
+  type HttpClient,
+  type IndexEntry,
+  type RepositoryConfig,
+} from 'enpkg';
 import type { Warning } from 'egginst';
 import { main } from '../src/cli/main.js';
 import type { DownloadRequest, DownloadResult } from '../src/http/client.js';
@@ -53,7 +62,10 @@ async function world(t: { after(fn: () => unknown): void }, eggs = EGGS, extraCo
   await publishIndex(repo, { name: 'main' });
   const cache = join(dir, 'cache');
   const config = join(dir, 'config.yaml');
-  writeFileSync(config, `cache_dir: ${JSON.stringify(cache)}\nrepositories:\n  - path: ${JSON.stringify(repo)}\n    name: main\n${extraConfig}`);
+  writeFileSync(
+    config,
+    `cache_dir: ${JSON.stringify(cache)}\nrepositories:\n  - path: ${JSON.stringify(repo)}\n    name: main\n${extraConfig}`,
+  );
   const [loaded] = await loadRepositories(loadConfig({ configFile: config, env: {} }));
   const entries = new Map(loaded!.index.entries.map((e) => [e.eggName, e] as const));
   const warnings: Warning[] = [];
@@ -67,7 +79,15 @@ async function world(t: { after(fn: () => unknown): void }, eggs = EGGS, extraCo
     repository: loaded!.config,
     warnings,
     events,
-    opts: (extra = {}) => ({ cacheDir: cache, parallel: 4, network: DEFAULT_NETWORK, env: {}, fsync: false, reporter: { warn: (x) => warnings.push(x), fetchProgress: (e) => events.push(e) }, ...extra }),
+    opts: (extra = {}) => ({
+      cacheDir: cache,
+      parallel: 4,
+      network: DEFAULT_NETWORK,
+      env: {},
+      fsync: false,
+      reporter: { warn: (x) => warnings.push(x), fetchProgress: (e) => events.push(e) },
+      ...extra,
+    }),
     requests: (...names) => names.map((n) => ({ entry: entries.get(n)!, repository: w.repository })),
   };
   return w;
@@ -97,7 +117,13 @@ const eggFiles = (cache: string): string[] => cacheFiles(cache).filter((f) => f.
 test('eggs from a local repository are copied into the content-addressed cache and verified', async (t) => {
   const w = await world(t);
   const got = await fetchEggs(w.requests('app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg'), w.opts({ fsync: true }));
-  assert.deepEqual(got.map((g) => [g.key, g.eggName, g.cached]), [['app', 'app-1.0.0-1.egg', false], ['libfoo', 'libfoo-1.0.0-1.egg', false]]);
+  assert.deepEqual(
+    got.map((g) => [g.key, g.eggName, g.cached]),
+    [
+      ['app', 'app-1.0.0-1.egg', false],
+      ['libfoo', 'libfoo-1.0.0-1.egg', false],
+    ],
+  );
   for (const g of got) {
     const source = join(w.repo, g.eggName);
     assert.equal(g.sha256, sha256(source));
@@ -106,14 +132,28 @@ test('eggs from a local repository are copied into the content-addressed cache a
     assert.equal(g.size, statSync(source).size);
   }
   const files = eggFiles(w.cache);
-  assert.deepEqual(files, got.flatMap((g) => [`eggs/${g.sha256.slice(0, 2)}/${g.sha256}.egg`, `eggs/${g.sha256.slice(0, 2)}/${g.sha256}.egg.verified`]).sort());
+  assert.deepEqual(
+    files,
+    got.flatMap((g) => [`eggs/${g.sha256.slice(0, 2)}/${g.sha256}.egg`, `eggs/${g.sha256.slice(0, 2)}/${g.sha256}.egg.verified`]).sort(),
+  );
   const last = w.events.at(-1)!;
   assert.deepEqual(
-    { eggsDone: last.overall.eggsDone, eggsTotal: last.overall.eggsTotal, active: last.overall.active, bytes: last.overall.bytesDone === last.overall.bytesTotal },
+    {
+      eggsDone: last.overall.eggsDone,
+      eggsTotal: last.overall.eggsTotal,
+      active: last.overall.active,
+      bytes: last.overall.bytesDone === last.overall.bytesTotal,
+    },
     { eggsDone: 2, eggsTotal: 2, active: 0, bytes: true },
   );
-  assert.equal(last.overall.bytesTotal, got.reduce((n, g) => n + g.size, 0));
-  assert.deepEqual(new Set(w.events.filter((e) => e.egg.state === 'done').map((e) => e.egg.eggName)), new Set(['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg']));
+  assert.equal(
+    last.overall.bytesTotal,
+    got.reduce((n, g) => n + g.size, 0),
+  );
+  assert.deepEqual(
+    new Set(w.events.filter((e) => e.egg.state === 'done').map((e) => e.egg.eggName)),
+    new Set(['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg']),
+  );
   assert.equal(cachedEgg(w.cache, got[0]!.sha256), got[0]!.path);
   assert.equal(cachedEgg(w.cache, '0'.repeat(64)), null);
 });
@@ -128,7 +168,10 @@ test('cached eggs are reused without reading them, even after the repository dro
   assert.equal(again!.cached, true);
   assert.equal(again!.path, first!.path);
   assert.equal(statSync(again!.path).ino, before.ino, 'the same file, not a new copy');
-  assert.deepEqual(w.events.map((e) => e.egg.state), ['cached']);
+  assert.deepEqual(
+    w.events.map((e) => e.egg.state),
+    ['cached'],
+  );
   assert.equal(w.events[0]!.overall.bytesTotal, 0);
 });
 
@@ -150,7 +193,10 @@ test('a cached egg without its stamp is hashed once; a changed one is removed an
   const [refetched] = await fetchEggs(w.requests('libfoo-1.0.0-1.egg'), w.opts());
   assert.equal(refetched!.cached, false);
   assert.equal(sha256(refetched!.path), first!.sha256);
-  assert.deepEqual(w.warnings.map((x) => x.code), ['CACHE_EGG_CORRUPT']);
+  assert.deepEqual(
+    w.warnings.map((x) => x.code),
+    ['CACHE_EGG_CORRUPT'],
+  );
   // A cached file of the wrong size is not even hashed.
   writeFileSync(first!.path, 'short');
   const [again] = await fetchEggs(w.requests('libfoo-1.0.0-1.egg'), w.opts());
@@ -180,13 +226,20 @@ test('a size mismatch is refused before anything is written', async (t) => {
   const path = join(w.repo, 'app-1.0.0-1.egg');
   writeFileSync(path, Buffer.concat([readFileSync(path), Buffer.from('trailing junk')]));
   const size = w.entries.get('app-1.0.0-1.egg')!.size;
-  const err = await rejects(fetchEggs(w.requests('app-1.0.0-1.egg'), w.opts()), 'EGG_SIZE_MISMATCH', new RegExp(`size mismatch: expected ${size} bytes, got ${size + 13} bytes`));
+  const err = await rejects(
+    fetchEggs(w.requests('app-1.0.0-1.egg'), w.opts()),
+    'EGG_SIZE_MISMATCH',
+    new RegExp(`size mismatch: expected ${size} bytes, got ${size + 13} bytes`),
+  );
   assert.equal(err.details.repository, 'main');
   assert.deepEqual(eggFiles(w.cache), []);
 });
 
 /** Serves eggs from a directory like a server would, with hooks to hold or break a download. */
-function fakeHttp(dir: string, hooks: { onChunk?: (url: string, sent: number) => Promise<void> | void; chunk?: number } = {}): HttpClient & { max: number; urls: string[] } {
+function fakeHttp(
+  dir: string,
+  hooks: { onChunk?: (url: string, sent: number) => Promise<void> | void; chunk?: number } = {},
+): HttpClient & { max: number; urls: string[] } {
   let active = 0;
   const self = {
     max: 0,
@@ -230,7 +283,18 @@ function httpRepository(w: World, url = 'https://eggs.invalid/main/'): Repositor
 }
 
 test('at most `parallel` eggs are fetched at once, under one progress stream', async (t) => {
-  const names = ['app-1.0.0-1.egg', 'app-1.1.0-1.egg', 'libfoo-1.0.0-1.egg', 'libfoo-1.1.0-1.egg', 'libbar-2.0-1.egg', 'data-1.0-1.egg', 'links-1.0-1.egg', 'skips-1.0-1.egg', 'upg-1.0-1.egg', 'upg-2.0-1.egg'];
+  const names = [
+    'app-1.0.0-1.egg',
+    'app-1.1.0-1.egg',
+    'libfoo-1.0.0-1.egg',
+    'libfoo-1.1.0-1.egg',
+    'libbar-2.0-1.egg',
+    'data-1.0-1.egg',
+    'links-1.0-1.egg',
+    'skips-1.0-1.egg',
+    'upg-1.0-1.egg',
+    'upg-2.0-1.egg',
+  ];
   const w = await world(t, names);
   const http = fakeHttp(w.repo, { chunk: 512 });
   const repository = httpRepository(w);
@@ -241,8 +305,12 @@ test('at most `parallel` eggs are fetched at once, under one progress stream', a
   assert.ok(w.events.every((e) => e.overall.active <= 3));
   assert.ok(w.events.some((e) => e.overall.active === 3));
   const totals = w.events.map((e) => e.overall.bytesTotal);
-  assert.equal(Math.max(...totals), got.reduce((n, g) => n + g.size, 0));
-  for (let i = 1; i < w.events.length; i++) assert.ok(w.events[i]!.overall.bytesDone >= w.events[i - 1]!.overall.bytesDone, 'overall progress never goes back');
+  assert.equal(
+    Math.max(...totals),
+    got.reduce((n, g) => n + g.size, 0),
+  );
+  for (let i = 1; i < w.events.length; i++)
+    assert.ok(w.events[i]!.overall.bytesDone >= w.events[i - 1]!.overall.bytesDone, 'overall progress never goes back');
   for (const g of got) assert.equal(sha256(g.path), w.entries.get(g.eggName)!.sha256);
 });
 
@@ -259,7 +327,10 @@ test('an interrupted fetch stops every download and leaves no partial file', asy
   const repository = httpRepository(w);
   const requests = EGGS.map((n) => ({ entry: w.entries.get(n)!, repository }));
   await rejects(fetchEggs(requests, w.opts({ http, signal: controller.signal })), 'INTERRUPTED', /interrupted while fetching eggs/);
-  assert.deepEqual(cacheFiles(w.cache).filter((f) => f.endsWith('.partial') || f.endsWith('.egg')), []);
+  assert.deepEqual(
+    cacheFiles(w.cache).filter((f) => f.endsWith('.partial') || f.endsWith('.egg')),
+    [],
+  );
 });
 
 test('a failure in one egg stops the others; eggs already verified stay cached', async (t) => {
@@ -268,7 +339,11 @@ test('a failure in one egg stops the others; eggs already verified stay cached',
   const repository = httpRepository(w);
   rmSync(join(w.repo, 'data-1.0-1.egg'));
   const requests = ['app-1.0.0-1.egg', 'data-1.0-1.egg'].map((n) => ({ entry: w.entries.get(n)!, repository }));
-  await rejects(fetchEggs(requests, w.opts({ http, parallel: 1 })), 'EGG_NOT_FOUND', /^data-1\.0-1\.egg from repository main \(https:\/\/eggs\.invalid\/main\/data-1\.0-1\.egg\): not found$/);
+  await rejects(
+    fetchEggs(requests, w.opts({ http, parallel: 1 })),
+    'EGG_NOT_FOUND',
+    /^data-1\.0-1\.egg from repository main \(https:\/\/eggs\.invalid\/main\/data-1\.0-1\.egg\): not found$/,
+  );
   const files = cacheFiles(w.cache);
   assert.equal(files.filter((f) => f.endsWith('.egg')).length, 1, 'app stays');
   assert.equal(files.filter((f) => f.endsWith('.partial')).length, 0);
@@ -279,7 +354,13 @@ test('the same content under two names is fetched once', async (t) => {
   copyFileSync(join(w.repo, 'app-1.0.0-1.egg'), join(w.dir, 'copy.egg'));
   const app = w.entries.get('app-1.0.0-1.egg')!;
   const other = { ...app, repository: 'other' };
-  const got = await fetchEggs([{ entry: app, repository: w.repository }, { entry: other, repository: { ...w.repository, name: 'other' } }], w.opts());
+  const got = await fetchEggs(
+    [
+      { entry: app, repository: w.repository },
+      { entry: other, repository: { ...w.repository, name: 'other' } },
+    ],
+    w.opts(),
+  );
   assert.equal(got[0]!.path, got[1]!.path);
   assert.equal(w.events.filter((e) => e.egg.state === 'done').length, 1);
   assert.equal(w.events.at(-1)!.overall.eggsTotal, 1);
@@ -288,27 +369,46 @@ test('the same content under two names is fetched once', async (t) => {
 test('a legacy entry (md5 only) is verified by md5, with a warning', async (t) => {
   const w = await world(t);
   const app = w.entries.get('app-1.0.0-1.egg')!;
-  const md5 = createHash('md5').update(readFileSync(join(w.repo, app.eggName))).digest('hex');
+  const md5 = createHash('md5')
+    .update(readFileSync(join(w.repo, app.eggName)))
+    .digest('hex');
   const legacy: IndexEntry = { ...app, sha256: null, md5 };
   const [got] = await fetchEggs([{ entry: legacy, repository: w.repository }], w.opts());
   assert.equal(got!.sha256, app.sha256, 'the sha256 is computed');
   assert.equal(got!.path, join(w.cache, 'eggs', 'md5', md5.slice(0, 2), `${md5}.egg`));
-  assert.deepEqual(w.warnings.map((x) => x.code), ['EGG_MD5_ONLY']);
+  assert.deepEqual(
+    w.warnings.map((x) => x.code),
+    ['EGG_MD5_ONLY'],
+  );
   const [again] = await fetchEggs([{ entry: legacy, repository: w.repository }], w.opts());
   assert.equal(again!.cached, true);
   const wrong: IndexEntry = { ...app, sha256: null, md5: 'f'.repeat(32) };
-  await rejects(fetchEggs([{ entry: wrong, repository: w.repository }], w.opts()), 'EGG_HASH_MISMATCH', new RegExp(`md5 mismatch: expected f{32}, got ${md5}`));
+  await rejects(
+    fetchEggs([{ entry: wrong, repository: w.repository }], w.opts()),
+    'EGG_HASH_MISMATCH',
+    new RegExp(`md5 mismatch: expected f{32}, got ${md5}`),
+  );
 });
 
 test('a location without the egg fails over to the next mirror', async (t) => {
   const w = await world(t);
   const empty = join(w.dir, 'empty');
   mkdirSync(empty);
-  const repository: RepositoryConfig = { ...w.repository, location: { kind: 'dir', path: empty }, mirrors: [{ kind: 'dir', path: w.repo }] };
+  const repository: RepositoryConfig = {
+    ...w.repository,
+    location: { kind: 'dir', path: empty },
+    mirrors: [{ kind: 'dir', path: w.repo }],
+  };
   const [got] = await fetchEggs([{ entry: w.entries.get('app-1.0.0-1.egg')!, repository }], w.opts());
   assert.equal(got!.cached, false);
-  assert.deepEqual(w.warnings.map((x) => x.code), ['MIRROR_FAILOVER']);
-  assert.match(w.warnings[0]!.message, new RegExp(`app-1\\.0\\.0-1\\.egg from repository main \\(${empty}/app-1\\.0\\.0-1\\.egg\\): not found; trying mirror ${w.repo}`));
+  assert.deepEqual(
+    w.warnings.map((x) => x.code),
+    ['MIRROR_FAILOVER'],
+  );
+  assert.match(
+    w.warnings[0]!.message,
+    new RegExp(`app-1\\.0\\.0-1\\.egg from repository main \\(${empty}/app-1\\.0\\.0-1\\.egg\\): not found; trying mirror ${w.repo}`),
+  );
 });
 
 test('offline: cached eggs and local repositories only', async (t) => {
@@ -316,7 +416,13 @@ test('offline: cached eggs and local repositories only', async (t) => {
   const http = fakeHttp(w.repo);
   const remote = httpRepository(w);
   await rejects(
-    fetchEggs([{ entry: w.entries.get('app-1.0.0-1.egg')!, repository: remote }, { entry: w.entries.get('libfoo-1.0.0-1.egg')!, repository: remote }], w.opts({ http, offline: true })),
+    fetchEggs(
+      [
+        { entry: w.entries.get('app-1.0.0-1.egg')!, repository: remote },
+        { entry: w.entries.get('libfoo-1.0.0-1.egg')!, repository: remote },
+      ],
+      w.opts({ http, offline: true }),
+    ),
     'EGG_NOT_CACHED',
     /2 eggs are not in the egg cache .* --offline forbids downloading them: app-1\.0\.0-1\.egg, libfoo-1\.0\.0-1\.egg/,
   );
@@ -338,7 +444,11 @@ test('hostile index entries are refused before anything is fetched', async (t) =
     [{ size: -1 }, /not a byte count/],
   ];
   for (const [over, pattern] of cases) {
-    await rejects(fetchEggs([{ entry: { ...app, ...over } as IndexEntry, repository: w.repository }], w.opts()), 'EGG_ENTRY_INVALID', pattern);
+    await rejects(
+      fetchEggs([{ entry: { ...app, ...over } as IndexEntry, repository: w.repository }], w.opts()),
+      'EGG_ENTRY_INVALID',
+      pattern,
+    );
   }
   assert.deepEqual(eggFiles(w.cache), []);
 });
@@ -361,7 +471,11 @@ test('cleanCache removes eggs, stamps and dead partial files; keeps what it is t
   const all = await cleanCache(w.cache, { all: true });
   assert.equal(all.eggs, 1);
   assert.ok(all.indexFiles >= 2);
-  assert.deepEqual(cacheFiles(w.cache).map((f) => f.replace(/^index\/[^/]+\//, 'index/*/')), ['index/*/serial.json'], 'the accepted serial stays');
+  assert.deepEqual(
+    cacheFiles(w.cache).map((f) => f.replace(/^index\/[^/]+\//, 'index/*/')),
+    ['index/*/serial.json'],
+    'the accepted serial stays',
+  );
   assert.deepEqual(await cleanCache(join(w.dir, 'nothing-here')), { removed: 0, bytes: 0, eggs: 0, partials: 0, indexFiles: 0, kept: 0 });
 });
 

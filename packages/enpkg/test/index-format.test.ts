@@ -30,8 +30,24 @@ test('a valid index parses into entries the resolver can use directly', () => {
   assert.equal(index.expires, '2030-01-01T00:00:00Z');
   const app = index.entries.find((e) => e.key === 'app')!;
   assert.deepEqual(
-    { name: app.name, key: app.key, version: app.version, build: app.build, depends: app.depends, repository: app.repository, eggName: app.eggName },
-    { name: 'app', key: 'app', version: '1.0.0', build: 1, depends: ['libfoo >= 1.0', 'libbar'], repository: 'test', eggName: 'app-1.0.0-1.egg' },
+    {
+      name: app.name,
+      key: app.key,
+      version: app.version,
+      build: app.build,
+      depends: app.depends,
+      repository: app.repository,
+      eggName: app.eggName,
+    },
+    {
+      name: 'app',
+      key: 'app',
+      version: '1.0.0',
+      build: 1,
+      depends: ['libfoo >= 1.0', 'libbar'],
+      repository: 'test',
+      eggName: 'app-1.0.0-1.egg',
+    },
   );
   // entryToJson is the inverse of parsing an entry.
   assert.deepEqual(entryToJson(app), DEFAULT_PACKAGES()['app-1.0.0-1.egg']);
@@ -47,8 +63,18 @@ const hostileEntries: Array<[string, string, Record<string, unknown>, RegExp]> =
   ['a name starting with "-"', '-rf-1.0-1.egg', entry('-rf-1.0-1.egg'), /entry "-rf-1\.0-1\.egg": not an egg file name/],
   ['a slash in the file name', 'a/b-1.0-1.egg', entry('b-1.0-1.egg'), /not an egg file name/],
   ['a control character', 'a\nb-1.0-1.egg', entry('ab-1.0-1.egg'), /entry "a\\nb-1\.0-1\.egg"/],
-  ['a name disagreeing with the file name', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { name: 'bar' }), /"name" is "bar" but the file name says "foo"/],
-  ['a version disagreeing', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { version: '2.0' }), /"version" is string "2\.0" but the file name says "1\.0"/],
+  [
+    'a name disagreeing with the file name',
+    'foo-1.0-1.egg',
+    entry('foo-1.0-1.egg', { name: 'bar' }),
+    /"name" is "bar" but the file name says "foo"/,
+  ],
+  [
+    'a version disagreeing',
+    'foo-1.0-1.egg',
+    entry('foo-1.0-1.egg', { version: '2.0' }),
+    /"version" is string "2\.0" but the file name says "1\.0"/,
+  ],
   ['a build of the wrong type', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { build: '1' }), /"build" is string "1"/],
   ['a negative size', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { size: -1 }), /"size" must be a whole number/],
   ['a size that is a string', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { size: '1000' }), /"size"/],
@@ -56,8 +82,18 @@ const hostileEntries: Array<[string, string, Record<string, unknown>, RegExp]> =
   ['a missing sha256', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { sha256: undefined }), /"sha256"/],
   ['an md5 that is a number', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { md5: 5 }), /"md5"/],
   ['packages that is a string', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { packages: 'bar' }), /"packages" must be a list/],
-  ['a requirement that is a number', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { packages: [3] }), /"packages"\[0\] must be a requirement string/],
-  ['an invalid requirement string', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { packages: ['bar >>= 1.0'] }), /invalid requirement "bar >>= 1\.0"/],
+  [
+    'a requirement that is a number',
+    'foo-1.0-1.egg',
+    entry('foo-1.0-1.egg', { packages: [3] }),
+    /"packages"\[0\] must be a requirement string/,
+  ],
+  [
+    'an invalid requirement string',
+    'foo-1.0-1.egg',
+    entry('foo-1.0-1.egg', { packages: ['bar >>= 1.0'] }),
+    /invalid requirement "bar >>= 1\.0"/,
+  ],
   ['a requirement with a traversal name', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { packages: ['../bar'] }), /invalid requirement/],
   ['a python tag with spaces', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { python: '2.7; rm -rf' }), /"python" must be null or a short word/],
   ['a summary that is an object', 'foo-1.0-1.egg', entry('foo-1.0-1.egg', { summary: { a: 1 } }), /"summary" must be a string/],
@@ -95,7 +131,18 @@ test('"__proto__" and other odd keys are entries like any other, not prototype c
 
 test("Enstaller's legacy index.json: the mapping at the top level, md5 required, sha256 optional", () => {
   const legacy = JSON.stringify({
-    'nose-1.3.4-1.egg': { available: true, build: 1, md5: '7fbd5a7c83ebbb14c42141ed734505ef', mtime: 1409944509.0, name: 'nose', product: 'free', python: null, size: 334992, type: 'egg', version: '1.3.4' },
+    'nose-1.3.4-1.egg': {
+      available: true,
+      build: 1,
+      md5: '7fbd5a7c83ebbb14c42141ed734505ef',
+      mtime: 1409944509.0,
+      name: 'nose',
+      product: 'free',
+      python: null,
+      size: 334992,
+      type: 'egg',
+      version: '1.3.4',
+    },
   });
   const index = parseIndexText(legacy, { ...opts, format: 'legacy' });
   assert.equal(index.format, 'legacy');
@@ -159,13 +206,35 @@ test('the fast path for requirement strings accepts only what parseRequirement a
   const { SIMPLE_REQUIREMENT } = await import('../src/index/parse.js');
   const { parseRequirement } = await import('enpkg');
   const samples = [
-    'numpy', 'numpy 1.8.0', 'numpy 1.8.0-1', 'MKL 10.3-1', 'numpy >= 1.8, < 2.0', 'a.b_c ^= 2011g', 'x != 1.0-0', 'x == 1+local',
-    'numpy 1.8.0-01', 'numpy >=1.8', 'numpy  1.8', ' numpy', 'numpy ', 'numpy >= 1.8,< 2', 'numpy => 1.8', 'numpy ~= 1.8', 'numpy 1-2-3',
-    'numpy *', '../x', '-x', 'numpy >= ', 'numpy, x', 'numpy 1.0 extra', 'numpy - 1.0', 'numpy >= 1.0-a',
+    'numpy',
+    'numpy 1.8.0',
+    'numpy 1.8.0-1',
+    'MKL 10.3-1',
+    'numpy >= 1.8, < 2.0',
+    'a.b_c ^= 2011g',
+    'x != 1.0-0',
+    'x == 1+local',
+    'numpy 1.8.0-01',
+    'numpy >=1.8',
+    'numpy  1.8',
+    ' numpy',
+    'numpy ',
+    'numpy >= 1.8,< 2',
+    'numpy => 1.8',
+    'numpy ~= 1.8',
+    'numpy 1-2-3',
+    'numpy *',
+    '../x',
+    '-x',
+    'numpy >= ',
+    'numpy, x',
+    'numpy 1.0 extra',
+    'numpy - 1.0',
+    'numpy >= 1.0-a',
   ];
   // And random strings over the alphabet that matters.
   let seed = 7;
-  const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const names = ['a', 'b.c', '_x', 'MKL', 'a-b', ''];
   const versions = ['1', '1.0', '2011g', '1.0-1', '1.0-01', '+1', '1..2', 'a', '1.0-', '-1', '1.0-1-2', '1,0'];

@@ -104,6 +104,9 @@ export function snapshot(dir: string): Record<string, string> {
 export function writeConfig(dir: string, opts: { repo: string; keys?: string[]; cacheDir: string; extra?: string }): string {
   const file = join(dir, 'config.yaml');
   const keys = opts.keys?.length ? `\n    keys: [${opts.keys.map((k) => JSON.stringify(k)).join(', ')}]` : '';
-  writeFileSync(file, `cache_dir: ${JSON.stringify(opts.cacheDir)}\nrepositories:\n  - path: ${JSON.stringify(opts.repo)}\n    name: test${keys}\n${opts.extra ?? ''}`);
+  writeFileSync(
+    file,
+    `cache_dir: ${JSON.stringify(opts.cacheDir)}\nrepositories:\n  - path: ${JSON.stringify(opts.repo)}\n    name: test${keys}\n${opts.extra ?? ''}`,
+  );
   return file;
 }

@@ -140,13 +140,19 @@ const hostile: HostileCase[] = [
     name: 'a name starting with "-"',
     code: 'INDEX_ENTRY_INVALID',
     pattern: /entry "--force-1\.0-1\.egg"/,
-    make: (s) => writeIndex(s.repo, { serial: 6, packages: { ...DEFAULT_PACKAGES(), '--force-1.0-1.egg': entry('--force-1.0-1.egg') } }, s.keys),
+    make: (s) =>
+      writeIndex(s.repo, { serial: 6, packages: { ...DEFAULT_PACKAGES(), '--force-1.0-1.egg': entry('--force-1.0-1.egg') } }, s.keys),
   },
   {
     name: 'wrong types',
     code: 'INDEX_ENTRY_INVALID',
     pattern: /entry "libfoo-1\.0\.0-1\.egg": "size" must be a whole number of bytes, not string "big"/,
-    make: (s) => writeIndex(s.repo, { serial: 6, packages: { ...DEFAULT_PACKAGES(), 'libfoo-1.0.0-1.egg': entry('libfoo-1.0.0-1.egg', { size: 'big' }) } }, s.keys),
+    make: (s) =>
+      writeIndex(
+        s.repo,
+        { serial: 6, packages: { ...DEFAULT_PACKAGES(), 'libfoo-1.0.0-1.egg': entry('libfoo-1.0.0-1.egg', { size: 'big' }) } },
+        s.keys,
+      ),
   },
   {
     name: 'a serial of the wrong type',
@@ -187,22 +193,42 @@ test('the same serial again is accepted; a higher one replaces the cache', async
   const [loaded] = await loadRepositories(s.config);
   assert.equal(loaded!.index.serial, 3);
   const [offline] = await loadRepositories(s.config, { offline: true });
-  assert.deepEqual(offline!.index.entries.map((e) => e.key), ['solo']);
+  assert.deepEqual(
+    offline!.index.entries.map((e) => e.key),
+    ['solo'],
+  );
 });
 
 test('--offline without a cached index is an error naming the repository', async (t) => {
   const s = setup(t);
   writeIndex(s.repo, { serial: 1 }, s.keys);
-  await assert.rejects(loadRepositories(s.config, { offline: true }), (e: unknown) => e instanceof PkgError && e.code === 'REPO_OFFLINE_NO_CACHE' && /index of test/.test(e.message));
+  await assert.rejects(
+    loadRepositories(s.config, { offline: true }),
+    (e: unknown) => e instanceof PkgError && e.code === 'REPO_OFFLINE_NO_CACHE' && /index of test/.test(e.message),
+  );
 });
 
 test('a directory without an index is REPO_NOT_FOUND', async (t) => {
   const s = setup(t);
-  await assert.rejects(loadRepositories(s.config), (e: unknown) => e instanceof PkgError && e.code === 'REPO_NOT_FOUND' && e.message.includes(s.repo));
+  await assert.rejects(
+    loadRepositories(s.config),
+    (e: unknown) => e instanceof PkgError && e.code === 'REPO_NOT_FOUND' && e.message.includes(s.repo),
+  );
 });
 
 const legacyIndex = JSON.stringify({
-  'nose-1.3.4-1.egg': { available: true, build: 1, md5: '7fbd5a7c83ebbb14c42141ed734505ef', mtime: 1409944509.0, name: 'nose', product: 'free', python: null, size: 334992, type: 'egg', version: '1.3.4' },
+  'nose-1.3.4-1.egg': {
+    available: true,
+    build: 1,
+    md5: '7fbd5a7c83ebbb14c42141ed734505ef',
+    mtime: 1409944509.0,
+    name: 'nose',
+    product: 'free',
+    python: null,
+    size: 334992,
+    type: 'egg',
+    version: '1.3.4',
+  },
 });
 
 test("Enstaller's legacy index.json is read, with a warning that md5 is weak", async (t) => {
@@ -213,7 +239,10 @@ test("Enstaller's legacy index.json is read, with a warning that md5 is weak", a
   const reporter = collector();
   const [loaded] = await loadRepositories(s.config, { reporter });
   assert.equal(loaded!.index.format, 'legacy');
-  assert.deepEqual(loaded!.index.entries.map((e) => e.eggName), ['nose-1.3.4-1.egg']);
+  assert.deepEqual(
+    loaded!.index.entries.map((e) => e.eggName),
+    ['nose-1.3.4-1.egg'],
+  );
   assert.ok(reporter.warnings.some((w) => w.code === 'INDEX_LEGACY_MD5' && /md5 is weak/.test(w.message)));
 });
 

@@ -26,7 +26,10 @@ function randomCase(seed: number): ResolveRequest {
   const versionsOf = new Map<string, string[]>();
   for (const n of NAMES) {
     const count = 1 + Math.floor(r() * 3);
-    versionsOf.set(n, Array.from({ length: count }, (_, i) => `${i + 1}.0`));
+    versionsOf.set(
+      n,
+      Array.from({ length: count }, (_, i) => `${i + 1}.0`),
+    );
   }
   const universe: PackageInfo[] = [];
   for (const n of NAMES) {

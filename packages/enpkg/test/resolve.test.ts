@@ -36,7 +36,8 @@ test('a request that needs another version of an installed package updates it', 
 
 test('an explicit downgrade moves dependents along', () => {
   const r = request(universe, {
-    installed: ['MKL 10.3-1', 'numpy 1.9.2-2', 'scipy 0.15.0-1'], marked: ['scipy', 'numpy'],
+    installed: ['MKL 10.3-1', 'numpy 1.9.2-2', 'scipy 0.15.0-1'],
+    marked: ['scipy', 'numpy'],
     jobs: [install('numpy 1.8.0-1')],
   });
   assert.deepEqual(actions(r), [
@@ -55,7 +56,8 @@ test('update all takes everything to the newest compatible versions; again it is
 
 test('update of one package keeps the others unless they must change', () => {
   const r = request(universe, {
-    installed: ['MKL 10.3-1', 'numpy 1.8.0-1', 'pandas 0.17.0-1', 'scipy 0.14.0-1'], marked: ['pandas', 'scipy'],
+    installed: ['MKL 10.3-1', 'numpy 1.8.0-1', 'pandas 0.17.0-1', 'scipy 0.14.0-1'],
+    marked: ['pandas', 'scipy'],
     jobs: [update('numpy')],
   });
   assert.deepEqual(actions(r), [{ kind: 'update', from: 'numpy 1.8.0-1', to: 'numpy 1.9.2-2' }]);
@@ -63,13 +65,16 @@ test('update of one package keeps the others unless they must change', () => {
 
 test('removing a package removes its dependents first, and dependencies nothing needs any more', () => {
   const r = request(universe, {
-    installed: ['MKL 10.3-1', 'numpy 1.9.2-2', 'scipy 0.15.0-1'], marked: ['scipy'],
+    installed: ['MKL 10.3-1', 'numpy 1.9.2-2', 'scipy 0.15.0-1'],
+    marked: ['scipy'],
     jobs: [remove('numpy')],
   });
   const solution = resolve(r);
   assert.deepEqual(labels(solution.packages), []);
   assert.deepEqual(Object.fromEntries(solution.removeReasons), {
-    numpy: { kind: 'requested' }, scipy: { kind: 'dependent', on: 'numpy' }, mkl: { kind: 'unneeded' },
+    numpy: { kind: 'requested' },
+    scipy: { kind: 'dependent', on: 'numpy' },
+    mkl: { kind: 'unneeded' },
   });
   assert.deepEqual(actions(r), [
     { kind: 'remove', package: 'scipy 0.15.0-1' },
@@ -80,7 +85,8 @@ test('removing a package removes its dependents first, and dependencies nothing 
 
 test('marked packages stay; automatic ones go when nothing needs them', () => {
   const r = request(universe, {
-    installed: ['MKL 10.3-1', 'numpy 1.9.2-2', 'scipy 0.15.0-1'], marked: ['scipy', 'mkl'],
+    installed: ['MKL 10.3-1', 'numpy 1.9.2-2', 'scipy 0.15.0-1'],
+    marked: ['scipy', 'mkl'],
     jobs: [remove('scipy')],
   });
   assert.deepEqual(solve(r), ['MKL 10.3-1']);
@@ -94,7 +100,8 @@ test('install jobs mark their packages', () => {
 
 test('a marked package changes version when nothing else works', () => {
   const r = request(universe, {
-    installed: ['MKL 10.3-1', 'numpy 1.9.2-1', 'pandas 0.18.0-1'], marked: ['pandas', 'numpy'],
+    installed: ['MKL 10.3-1', 'numpy 1.9.2-1', 'pandas 0.18.0-1'],
+    marked: ['pandas', 'numpy'],
     jobs: [install('numpy 1.9.2-2')],
   });
   assert.deepEqual(actions(r), [
@@ -106,36 +113,56 @@ test('a marked package changes version when nothing else works', () => {
 test('a conflict explains the chain with who required what', () => {
   const withoutOldPandas = universe.filter((p) => !(p.key === 'pandas' && p.version === '0.17.0'));
   const r = request(withoutOldPandas, {
-    installed: ['MKL 10.3-1', 'numpy 1.9.2-1', 'pandas 0.18.0-1'], marked: ['pandas', 'numpy'],
+    installed: ['MKL 10.3-1', 'numpy 1.9.2-1', 'pandas 0.18.0-1'],
+    marked: ['pandas', 'numpy'],
     jobs: [install('numpy 1.9.2-2')],
   });
-  assert.throws(() => resolve(r), (e: unknown) => {
-    assert.ok(e instanceof PkgError);
-    assert.equal(e.code, 'UNSATISFIABLE');
-    assert.match(e.message, /^cannot install numpy 1\.9\.2-2:/);
-    assert.match(e.message, /pandas 0\.18\.0-1 requires numpy 1\.9\.2-1, but numpy 1\.9\.2-2 was requested/);
-    assert.match(e.message, /pandas must stay installed/);
-    assert.doesNotMatch(e.message, /unknown/);
-    return true;
-  });
+  assert.throws(
+    () => resolve(r),
+    (e: unknown) => {
+      assert.ok(e instanceof PkgError);
+      assert.equal(e.code, 'UNSATISFIABLE');
+      assert.match(e.message, /^cannot install numpy 1\.9\.2-2:/);
+      assert.match(e.message, /pandas 0\.18\.0-1 requires numpy 1\.9\.2-1, but numpy 1\.9\.2-2 was requested/);
+      assert.match(e.message, /pandas must stay installed/);
+      assert.doesNotMatch(e.message, /unknown/);
+      return true;
+    },
+  );
 });
 
 test('a missing package names the requirement, who needs it and what exists', () => {
   const u = pkgs('app 1.0-1; depends (lib >= 2.0)', 'lib 1.0-1', 'lib 1.5-1');
-  assert.throws(() => resolve(request(u, { jobs: [install('app')] })), (e: unknown) => {
-    assert.ok(e instanceof PkgError);
-    assert.match(e.message, /app 1\.0-1 requires lib >= 2\.0, but no version of lib matches it \(available: 1\.5-1, 1\.0-1\)/);
-    return true;
-  });
-  assert.throws(() => resolve(request(u, { jobs: [install('nope')] })), (e: unknown) =>
-    e instanceof PkgError && e.code === 'PACKAGE_NOT_FOUND' && /no package named nope is available/.test(e.message));
-  assert.throws(() => resolve(request(u, { jobs: [install('lib >= 3')] })), (e: unknown) =>
-    e instanceof PkgError && e.code === 'PACKAGE_NOT_FOUND' && /no version of lib matches lib >= 3 \(available: 1\.5-1, 1\.0-1\)/.test(e.message));
+  assert.throws(
+    () => resolve(request(u, { jobs: [install('app')] })),
+    (e: unknown) => {
+      assert.ok(e instanceof PkgError);
+      assert.match(e.message, /app 1\.0-1 requires lib >= 2\.0, but no version of lib matches it \(available: 1\.5-1, 1\.0-1\)/);
+      return true;
+    },
+  );
+  assert.throws(
+    () => resolve(request(u, { jobs: [install('nope')] })),
+    (e: unknown) => e instanceof PkgError && e.code === 'PACKAGE_NOT_FOUND' && /no package named nope is available/.test(e.message),
+  );
+  assert.throws(
+    () => resolve(request(u, { jobs: [install('lib >= 3')] })),
+    (e: unknown) =>
+      e instanceof PkgError &&
+      e.code === 'PACKAGE_NOT_FOUND' &&
+      /no version of lib matches lib >= 3 \(available: 1\.5-1, 1\.0-1\)/.test(e.message),
+  );
 });
 
 test('remove and update of packages that are not installed are refused', () => {
-  assert.throws(() => resolve(request(universe, { jobs: [remove('numpy')] })), (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED');
-  assert.throws(() => resolve(request(universe, { jobs: [update('numpy')] })), (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED');
+  assert.throws(
+    () => resolve(request(universe, { jobs: [remove('numpy')] })),
+    (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED',
+  );
+  assert.throws(
+    () => resolve(request(universe, { jobs: [update('numpy')] })),
+    (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED',
+  );
 });
 
 test('dependency cycles are allowed', () => {

@@ -14,7 +14,9 @@ import { parseScenario } from 'enpkg';
 const run = promisify(execFile);
 const dir = fileURLToPath(new URL('../../../../test/scenarios/', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/enpkg.js', import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 interface Expectation {
   actions?: unknown[];

@@ -47,7 +47,13 @@ const pkgError =
     return true;
   };
 
-const pointer = (current: string, extra: Partial<Pointer> = {}): Pointer => ({ current, previous: null, trial: null, failed: [], ...extra });
+const pointer = (current: string, extra: Partial<Pointer> = {}): Pointer => ({
+  current,
+  previous: null,
+  trial: null,
+  failed: [],
+  ...extra,
+});
 
 // ---------------------------------------------------------------------------------------------------
 // pointer.ts
@@ -62,7 +68,8 @@ test('pointer: format and parse round-trip, with and without previous, trial and
 });
 
 test('pointer: comments, blank lines, spaces, CRLF and unknown keys are tolerated', () => {
-  const text = '# a comment\r\n\r\n  current=1.0.0-1  \r\nprevious=\r\n# trial=9.9.9-9\r\nfailed=  0.9.0-1   0.9.1-1 \r\nfuture=whatever\r\n';
+  const text =
+    '# a comment\r\n\r\n  current=1.0.0-1  \r\nprevious=\r\n# trial=9.9.9-9\r\nfailed=  0.9.0-1   0.9.1-1 \r\nfuture=whatever\r\n';
   assert.deepEqual(parsePointer(text, 'p'), pointer('1.0.0-1', { failed: ['0.9.0-1', '0.9.1-1'] }));
 });
 
@@ -171,12 +178,19 @@ test('choose: candidates are enpkg eggs for this machine with semver versions, n
 });
 
 test('choose: newest picks the newest, and nothing when there is nothing newer', () => {
-  assert.deepEqual(chooseSelf(universe, { version: '1.0.0', build: 1 }, { kind: 'newest' }), { entry: universe[0], id: '1.10.0-1', downgrade: false });
+  assert.deepEqual(chooseSelf(universe, { version: '1.0.0', build: 1 }, { kind: 'newest' }), {
+    entry: universe[0],
+    id: '1.10.0-1',
+    downgrade: false,
+  });
   assert.equal(chooseSelf(universe, null, { kind: 'newest' })?.id, '1.10.0-1');
   assert.equal(chooseSelf(universe, { version: '1.10.0', build: 1 }, { kind: 'newest' }), null);
   assert.equal(chooseSelf([], { version: '1.0.0', build: 1 }, { kind: 'newest' }), null);
   // A newer build of the same version is newer.
-  assert.equal(chooseSelf(selfCandidates([egg('1.1.0', 1), egg('1.1.0', 2)], here), { version: '1.1.0', build: 1 }, { kind: 'newest' })?.id, '1.1.0-2');
+  assert.equal(
+    chooseSelf(selfCandidates([egg('1.1.0', 1), egg('1.1.0', 2)], here), { version: '1.1.0', build: 1 }, { kind: 'newest' })?.id,
+    '1.1.0-2',
+  );
 });
 
 test('choose: newest is never a downgrade', () => {
@@ -204,8 +218,14 @@ test('choose: naming the running version is nothing to do', () => {
 
 test('choose: an unknown version is SELF_VERSION_NOT_FOUND', () => {
   const current = { version: '1.0.0', build: 1 };
-  assert.throws(() => chooseSelf(universe, current, { kind: 'version', version: '3.0.0' }), pkgError('SELF_VERSION_NOT_FOUND', '3.0.0', '1.10.0-1'));
-  assert.throws(() => chooseSelf(universe, current, { kind: 'version', version: '1.1.0-7' }), pkgError('SELF_VERSION_NOT_FOUND', '1.1.0-7'));
+  assert.throws(
+    () => chooseSelf(universe, current, { kind: 'version', version: '3.0.0' }),
+    pkgError('SELF_VERSION_NOT_FOUND', '3.0.0', '1.10.0-1'),
+  );
+  assert.throws(
+    () => chooseSelf(universe, current, { kind: 'version', version: '1.1.0-7' }),
+    pkgError('SELF_VERSION_NOT_FOUND', '1.1.0-7'),
+  );
   assert.throws(() => chooseSelf(universe, current, { kind: 'version', version: 'nonsense' }), pkgError('SELF_VERSION_NOT_FOUND'));
   assert.throws(() => chooseSelf([], current, { kind: 'version', version: '1.0.0' }), pkgError('SELF_VERSION_NOT_FOUND'));
 });
@@ -318,7 +338,10 @@ test('launcher: a failing version that is not on trial passes its exit status th
   setPointer(home, pointer(BROKEN, { previous: GOOD }));
   const r = launch(home, 'enpkg', ['list']);
   assert.equal(r.status, 3);
-  assert.deepEqual(r.seen.map((s) => s.label), ['broken']);
+  assert.deepEqual(
+    r.seen.map((s) => s.label),
+    ['broken'],
+  );
   assert.doesNotMatch(r.stderr, /went back/);
   assert.deepEqual(readPointer(home), pointer(BROKEN, { previous: GOOD }), 'the pointer is left alone');
 });
@@ -355,7 +378,10 @@ test('launcher: no going back after the version confirmed, or without a previous
   setPointer(home, pointer(LATE, { previous: GOOD, trial: LATE }));
   let r = launch(home, 'enpkg', ['list']);
   assert.equal(r.status, 4);
-  assert.deepEqual(r.seen.map((s) => s.label), ['late']);
+  assert.deepEqual(
+    r.seen.map((s) => s.label),
+    ['late'],
+  );
   assert.ok(started(home, LATE));
   assert.deepEqual(readPointer(home), pointer(LATE, { previous: GOOD, trial: LATE }));
 
@@ -363,7 +389,10 @@ test('launcher: no going back after the version confirmed, or without a previous
     setPointer(home, p);
     r = launch(home, 'enpkg', ['list']);
     assert.equal(r.status, 3, formatPointer(p));
-    assert.deepEqual(r.seen.map((s) => s.label), ['broken']);
+    assert.deepEqual(
+      r.seen.map((s) => s.label),
+      ['broken'],
+    );
     assert.doesNotMatch(r.stderr, /went back/);
     assert.deepEqual(readPointer(home), p);
   }
@@ -394,7 +423,7 @@ test('launcher: egginst gets EGGINST_PREFIX=home unless it is set', (t) => {
   assert.equal(readPointer(home)?.trial, GOOD, 'egginst does not run a trial');
 });
 
-test("launcher: a home with a space, a quote and a dollar sign in its path", (t) => {
+test('launcher: a home with a space, a quote and a dollar sign in its path', (t) => {
   const home = launcherHome(t, "self it's $HOME `x` ");
   setPointer(home, pointer(GOOD));
   let r = launch(home, 'enpkg', ARGS);
@@ -405,7 +434,10 @@ test("launcher: a home with a space, a quote and a dollar sign in its path", (t)
   setPointer(home, pointer(BROKEN, { previous: GOOD, trial: BROKEN }));
   r = launch(home, 'enpkg', ['list']);
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.seen.map((s) => s.label), ['broken', 'good']);
+  assert.deepEqual(
+    r.seen.map((s) => s.label),
+    ['broken', 'good'],
+  );
   assert.deepEqual(readPointer(home), pointer(GOOD, { failed: [BROKEN] }));
 });
 
@@ -420,7 +452,10 @@ test('launcher: the Node path is used as given, even with shell characters in it
   // With no node on PATH, only the path written into the launcher can run it.
   const r = launch(home, 'enpkg', ['list'], { PATH: '/nonexistent' });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(r.seen.map((s) => s.label), ['good']);
+  assert.deepEqual(
+    r.seen.map((s) => s.label),
+    ['good'],
+  );
 });
 
 test('launcher: writeLaunchers writes executable launchers and rewrites nothing when they are current', (t) => {

@@ -31,12 +31,33 @@ test('a state change and its revision are recorded together; revisions number fr
   const p = prefix(t);
   const db = openState(p);
   try {
-    const r0 = db.commit({ kind: 'transaction', command: 'enpkg install a', user: 'me', txnId: 'txn-1', changes: [], put: [pkg('a', '1.0'), pkg('b', '2.0', { marked: false })], remove: [] });
+    const r0 = db.commit({
+      kind: 'transaction',
+      command: 'enpkg install a',
+      user: 'me',
+      txnId: 'txn-1',
+      changes: [],
+      put: [pkg('a', '1.0'), pkg('b', '2.0', { marked: false })],
+      remove: [],
+    });
     assert.equal(r0, 0);
-    const r1 = db.commit({ kind: 'transaction', command: 'enpkg remove b', user: 'me', changes: [], put: [pkg('a', '1.1')], remove: ['b'] });
+    const r1 = db.commit({
+      kind: 'transaction',
+      command: 'enpkg remove b',
+      user: 'me',
+      changes: [],
+      put: [pkg('a', '1.1')],
+      remove: ['b'],
+    });
     assert.equal(r1, 1);
-    assert.deepEqual(db.installed().map((r) => [r.key, r.version, r.marked]), [['a', '1.1', true]]);
-    assert.deepEqual(db.files('a').map((f) => f.path), ['lib/a.py']);
+    assert.deepEqual(
+      db.installed().map((r) => [r.key, r.version, r.marked]),
+      [['a', '1.1', true]],
+    );
+    assert.deepEqual(
+      db.files('a').map((f) => f.path),
+      ['lib/a.py'],
+    );
     assert.deepEqual(db.files('b'), [], 'files go with their package');
     assert.deepEqual(db.revision(0)!.installed, ['a-1.0-1.egg', 'b-2.0-1.egg']);
     assert.deepEqual(db.revision(1)!.installed, ['a-1.1-1.egg']);
@@ -52,8 +73,13 @@ test('a failing commit changes nothing', (t) => {
   try {
     db.commit({ kind: 'transaction', command: 'x', user: 'me', txnId: 'txn-1', changes: [], put: [pkg('a', '1.0')], remove: [] });
     // The same transaction id twice violates a constraint after the package rows were written.
-    assert.throws(() => db.commit({ kind: 'transaction', command: 'y', user: 'me', txnId: 'txn-1', changes: [], put: [pkg('c', '1.0')], remove: ['a'] }));
-    assert.deepEqual(db.installed().map((r) => r.key), ['a']);
+    assert.throws(() =>
+      db.commit({ kind: 'transaction', command: 'y', user: 'me', txnId: 'txn-1', changes: [], put: [pkg('c', '1.0')], remove: ['a'] }),
+    );
+    assert.deepEqual(
+      db.installed().map((r) => r.key),
+      ['a'],
+    );
     assert.equal(db.revisions().length, 1);
   } finally {
     db.close();
@@ -87,5 +113,8 @@ test('the database is WAL with synchronous=FULL; a newer schema is refused; migr
   const newer = new Database(statePath(p));
   newer.pragma('user_version = 99');
   newer.close();
-  assert.throws(() => openState(p), (e: unknown) => e instanceof PkgError && e.code === 'STATE_TOO_NEW');
+  assert.throws(
+    () => openState(p),
+    (e: unknown) => e instanceof PkgError && e.code === 'STATE_TOO_NEW',
+  );
 });

@@ -18,7 +18,13 @@ function prefix(t: { after(fn: () => void): void }): string {
 
 test('revision 0 is the prefix as first found; egginst changes become an external revision', async (t) => {
   const p = prefix(t);
-  await runTransaction([{ kind: 'install', eggPath: egg('upg-1.0-1') }, { kind: 'install', eggPath: egg('data-1.0-1') }], { prefix: p, durable: false });
+  await runTransaction(
+    [
+      { kind: 'install', eggPath: egg('upg-1.0-1') },
+      { kind: 'install', eggPath: egg('data-1.0-1') },
+    ],
+    { prefix: p, durable: false },
+  );
   const state = openState(p);
   try {
     const first = reconcile(state, p, { user: 'me' });
@@ -28,13 +34,22 @@ test('revision 0 is the prefix as first found; egginst changes become an externa
     assert.ok(state.files('upg').some((f) => f.path === 'bin/upg-tool' && f.sha256?.length === 64));
     assert.equal(reconcile(state, p, { user: 'me' }).drift, null, 'nothing changed, nothing recorded');
 
-    await runTransaction([{ kind: 'install', eggPath: egg('upg-2.0-1') }, { kind: 'remove', key: 'data' }], { prefix: p, durable: false });
+    await runTransaction(
+      [
+        { kind: 'install', eggPath: egg('upg-2.0-1') },
+        { kind: 'remove', key: 'data' },
+      ],
+      { prefix: p, durable: false },
+    );
     const second = reconcile(state, p, { user: 'me' });
     assert.equal(second.drift, 1);
     const rev = state.revision(1)!;
     assert.equal(rev.kind, 'external');
     assert.deepEqual(rev.changes.map((c) => `${c.kind} ${c.key}`).sort(), ['remove data', 'update upg']);
-    assert.deepEqual(state.installed().map((r) => `${r.key} ${r.version}`), ['upg 2.0']);
+    assert.deepEqual(
+      state.installed().map((r) => `${r.key} ${r.version}`),
+      ['upg 2.0'],
+    );
   } finally {
     state.close();
   }
@@ -45,7 +60,12 @@ test('a transaction committed by egginst but not yet recorded is recorded from i
   const state = openState(p);
   try {
     reconcile(state, p, { user: 'me' });
-    const payload: TxnPayload = { kind: 'transaction', command: 'enpkg install upg', user: 'me', packages: { upg: { sha256: 'f'.repeat(64), repository: 'main', depends: [], marked: true } } };
+    const payload: TxnPayload = {
+      kind: 'transaction',
+      command: 'enpkg install upg',
+      user: 'me',
+      packages: { upg: { sha256: 'f'.repeat(64), repository: 'main', depends: [], marked: true } },
+    };
     // As if enpkg died right after egginst's commit mark: the payload waits in the prefix.
     await runTransaction([{ kind: 'install', eggPath: egg('upg-1.0-1') }], { prefix: p, durable: false, payload });
     assert.equal(committedPayloads(p).length, 1);
@@ -73,10 +93,20 @@ test("Enstaller's enpkg.hist is imported on first use, then the prefix as found"
   try {
     reconcile(state, p, { user: 'me' });
     const revs = state.revisions();
-    assert.deepEqual(revs.map((r) => [r.id, r.kind]), [[0, 'import'], [1, 'import'], [2, 'import']]);
+    assert.deepEqual(
+      revs.map((r) => [r.id, r.kind]),
+      [
+        [0, 'import'],
+        [1, 'import'],
+        [2, 'import'],
+      ],
+    );
     assert.deepEqual(revs[0]!.installed, ['appinst-2.1.0-1.egg', 'basemap-1.0.1-1.egg']);
     assert.deepEqual(revs[1]!.installed, ['appinst-2.1.0-1.egg', 'basemap-1.0.2-1.egg', 'numpy-1.6.1-2.egg']);
-    assert.deepEqual(revs[1]!.changes.map((c) => `${c.kind} ${c.kind === 'update' ? c.to.eggName : c.eggName}`), ['remove basemap-1.0.1-1.egg', 'install basemap-1.0.2-1.egg', 'install numpy-1.6.1-2.egg']);
+    assert.deepEqual(
+      revs[1]!.changes.map((c) => `${c.kind} ${c.kind === 'update' ? c.to.eggName : c.eggName}`),
+      ['remove basemap-1.0.1-1.egg', 'install basemap-1.0.2-1.egg', 'install numpy-1.6.1-2.egg'],
+    );
     assert.deepEqual(revs[2]!.installed, ['upg-2.0-1.egg'], 'the last revision is what is really installed');
   } finally {
     state.close();

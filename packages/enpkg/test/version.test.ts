@@ -16,7 +16,10 @@ test('full versions parse as upstream and build (FORMATS 4, vector 1)', () => {
   assert.deepEqual([v('1.3.0-1').upstream, v('1.3.0-1').build], ['1.3.0', 1]);
   assert.deepEqual([v('1.2-3').upstream, v('1.2-3').build], ['1.2', 3]);
   assert.deepEqual([v('1.3.0').upstream, v('1.3.0').build, v('1.3.0').hasBuild], ['1.3.0', 0, false]);
-  assert.throws(() => v('1.3.0-a'), (e: unknown) => e instanceof PkgError && e.code === 'VERSION_INVALID' && /build "a"/.test(e.message));
+  assert.throws(
+    () => v('1.3.0-a'),
+    (e: unknown) => e instanceof PkgError && e.code === 'VERSION_INVALID' && /build "a"/.test(e.message),
+  );
 });
 
 test('builds order full versions with equal upstreams (vector 2)', () => {
@@ -76,7 +79,11 @@ test('invalid versions name the bad part', () => {
     ['-1', /empty/],
   ];
   for (const [text, re] of bad) {
-    assert.throws(() => v(text), (e: unknown) => e instanceof PkgError && e.code === 'VERSION_INVALID' && re.test(e.message), text);
+    assert.throws(
+      () => v(text),
+      (e: unknown) => e instanceof PkgError && e.code === 'VERSION_INVALID' && re.test(e.message),
+      text,
+    );
   }
   assert.throws(() => parseUpstream('1.0-1'), /never contains "-"/);
 });

@@ -11,7 +11,18 @@
  * It runs on the system's Node (>= 20, the same ABI as the Node that compiled the addons).
  * Usage: node packages/enpkg/dist/tools/build-egg.js [--out DIR] [--version V] [--build N]
  */
-import { copyFileSync, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +46,6 @@ const SHIPPED: Record<string, readonly string[]> = {
   'zstd-napi': ['package.json', 'LICENSE', 'NOTICE', 'binding.js', 'dist', 'build/Release/binding.node'],
   yaml: ['package.json', 'LICENSE', 'dist'],
 };
-
 
 function packageRoot(name: string): string {
   return dirname(require.resolve(`${name}/package.json`, { paths: [packageDir] }));
@@ -128,10 +138,13 @@ export async function writeSelfEgg(opts: SelfEggOptions): Promise<string> {
   const version = opts.version ?? enpkgVersion();
   const build = opts.build ?? 1;
   if (!semver.valid(version) || !/^[0-9A-Za-z.]+$/.test(version)) {
-    throw new Error(`version ${JSON.stringify(version)} must be semver without a pre-release part (an egg name is <name>-<version>-<build>.egg)`);
+    throw new Error(
+      `version ${JSON.stringify(version)} must be semver without a pre-release part (an egg name is <name>-<version>-<build>.egg)`,
+    );
   }
   if (!Number.isInteger(build) || build < 0) throw new Error(`build ${build} must be a whole number`);
-  const engines = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '>=20';
+  const engines =
+    (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '>=20';
   const manifest = {
     name: 'enpkg',
     version,
@@ -158,7 +171,8 @@ export async function writeSelfEgg(opts: SelfEggOptions): Promise<string> {
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 1767225600);
   const mtime = new Date(epoch * 1000);
   const zip = new yazl.ZipFile();
-  const add = (name: string, data: Buffer, mode: number): void => zip.addBuffer(data, name, { mtime, mode: 0o100000 | mode, compress: true });
+  const add = (name: string, data: Buffer, mode: number): void =>
+    zip.addBuffer(data, name, { mtime, mode: 0o100000 | mode, compress: true });
   add('EGG-INFO/spec/depend', Buffer.from(depend), 0o644);
   add('EGG-INFO/spec/summary', Buffer.from('enpkg and egginst: the package manager for .egg archives, as enpkg installs itself\n'), 0o644);
   add('enpkg/manifest.json', Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), 0o644);
@@ -184,11 +198,21 @@ export async function writeSelfEgg(opts: SelfEggOptions): Promise<string> {
 
 async function cli(): Promise<void> {
   const { values } = parseArgs({
-    options: { out: { type: 'string', default: join(repoRoot, 'dist') }, version: { type: 'string' }, build: { type: 'string', default: '1' }, bundle: { type: 'string' } },
+    options: {
+      out: { type: 'string', default: join(repoRoot, 'dist') },
+      version: { type: 'string' },
+      build: { type: 'string', default: '1' },
+      bundle: { type: 'string' },
+    },
   });
   const bundleDir = values.bundle ?? join(packageDir, 'dist', 'bundle');
   await buildBundle(bundleDir);
-  const egg = await writeSelfEgg({ bundleDir, outDir: resolve(values.out!), build: Number(values.build), ...(values.version ? { version: values.version } : {}) });
+  const egg = await writeSelfEgg({
+    bundleDir,
+    outDir: resolve(values.out!),
+    build: Number(values.build),
+    ...(values.version ? { version: values.version } : {}),
+  });
   process.stdout.write(`${egg}\n`);
 }
 
@@ -198,4 +222,3 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exitCode = 1;
   });
 }
-

@@ -26,14 +26,20 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 export function addConfigOptions(cmd: Command, { offline }: { offline: boolean }): Command {
   cmd
     .option('--config <file>', 'the configuration file (default: $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, ~/.config/enpkg/config.yaml)')
-    .option('-p, --prefix <dir>', 'the prefix (default: $ENPKG_PREFIX, the prefix of the launcher bin/enpkg, then the configuration\'s prefix)')
+    .option(
+      '-p, --prefix <dir>',
+      "the prefix (default: $ENPKG_PREFIX, the prefix of the launcher bin/enpkg, then the configuration's prefix)",
+    )
     .option('--repo <url|dir>', 'use this repository instead of the configured ones (repeatable; a configured name also works)', collect);
   if (offline) cmd.option('--offline', 'use the cached indexes only; fetch nothing');
   return addOutputOptions(cmd);
 }
 
 export function addOutputOptions(cmd: Command): Command {
-  return cmd.option('--json', 'print the result (or the error) as one JSON object').option('-v, --verbose', 'print every step').option('-q, --quiet', 'print warnings and errors only');
+  return cmd
+    .option('--json', 'print the result (or the error) as one JSON object')
+    .option('-v, --verbose', 'print every step')
+    .option('-q, --quiet', 'print warnings and errors only');
 }
 
 export function configFrom(opts: ConfigOptions): EnpkgConfig {
@@ -42,16 +48,16 @@ export function configFrom(opts: ConfigOptions): EnpkgConfig {
 
 const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const CONTROL_BUT_NEWLINE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const escape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** Replace control characters (C0, DEL, C1, bidi) so that a hostile string cannot drive the terminal. */
 export function safe(text: string): string {
-  return text.replace(CONTROL, escape);
+  return text.replace(CONTROL, escapeChar);
 }
 
 /** Like `safe`, for text of several lines. */
 export function safeLines(text: string): string {
-  return text.replace(CONTROL_BUT_NEWLINE, escape);
+  return text.replace(CONTROL_BUT_NEWLINE, escapeChar);
 }
 
 /** JSON for stdout: C1 controls and bidi overrides escaped too (JSON.stringify leaves them raw). */

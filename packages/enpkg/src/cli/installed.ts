@@ -75,16 +75,26 @@ async function revert(ctx: CliContext, opts: TransactOptions, n: string): Promis
     import('../fetch/index.js'),
   ]);
   const id = Number(n);
-  if (!Number.isInteger(id) || id < 0) throw new PkgError('USAGE', `a revision is a number >= 0, not ${JSON.stringify(n)}`, { hint: 'see enpkg history' });
+  if (!Number.isInteger(id) || id < 0)
+    throw new PkgError('USAGE', `a revision is a number >= 0, not ${JSON.stringify(n)}`, { hint: 'see enpkg history' });
   const reporter = runReporter(ctx, opts);
   const config = configFrom(opts);
   const command = `enpkg revert ${id}`;
   const session = await openSession(config, { wait: !!opts.wait, command, reporter });
   try {
     const target = session.state.revision(id);
-    if (!target) throw new PkgError('NO_SUCH_REVISION', `there is no revision ${id} (the newest is ${session.state.latestRevision() ?? 'none'})`, { hint: 'see enpkg history' });
+    if (!target)
+      throw new PkgError('NO_SUCH_REVISION', `there is no revision ${id} (the newest is ${session.state.latestRevision() ?? 'none'})`, {
+        hint: 'see enpkg history',
+      });
     const current = session.state.installed();
-    const installed: PackageInfo[] = current.map((r) => ({ name: r.name, key: r.key, version: r.version, build: r.build, depends: r.depends }));
+    const installed: PackageInfo[] = current.map((r) => ({
+      name: r.name,
+      key: r.key,
+      version: r.version,
+      build: r.build,
+      depends: r.depends,
+    }));
     // Eggs come from the cache when it has them (by the sha256 recorded when they were installed),
     // else from the repositories; a missing one is an error before anything changes.
     const eggs = new Map<string, ReadyEgg>();
@@ -107,7 +117,11 @@ async function revert(ctx: CliContext, opts: TransactOptions, n: string): Promis
       }
       if (repos === null) {
         try {
-          repos = await loadRepositories(config, { offline: opts.offline === true, reporter: repoReporter(reporter), serials: session.serials });
+          repos = await loadRepositories(config, {
+            offline: opts.offline === true,
+            reporter: repoReporter(reporter),
+            serials: session.serials,
+          });
         } catch (e) {
           repos = [];
           repoError = e as Error;
@@ -118,10 +132,16 @@ async function revert(ctx: CliContext, opts: TransactOptions, n: string): Promis
       else missing.push(eggName);
     }
     if (missing.length) {
-      throw new PkgError('EGG_UNAVAILABLE', `cannot revert to revision ${id}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} neither in the cache nor in any repository`, {
-        hint: repoError ? `the repositories could not be read (${repoError.message.split('\n')[0]}); fix that, then run enpkg revert again` : 'add the repository that has them (--repo), then run enpkg revert again',
-        details: { missing },
-      });
+      throw new PkgError(
+        'EGG_UNAVAILABLE',
+        `cannot revert to revision ${id}: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} neither in the cache nor in any repository`,
+        {
+          hint: repoError
+            ? `the repositories could not be read (${repoError.message.split('\n')[0]}); fix that, then run enpkg revert again`
+            : 'add the repository that has them (--repo), then run enpkg revert again',
+          details: { missing },
+        },
+      );
     }
     const marked = new Set(current.filter((r) => r.marked).map((r) => r.key));
     for (const k of infos.keys()) if (!current.some((r) => r.key === k)) marked.add(k);
@@ -141,7 +161,22 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
       withSession(opts, 'enpkg list', (s) => {
         const rows = s.state.installed();
         if (opts.json) {
-          ctx.io.stdout(toJson({ ok: true, prefix: s.prefix, packages: rows.map((r) => ({ name: r.name, key: r.key, version: r.version, build: r.build, eggName: r.eggName, repository: r.repository, marked: r.marked, installedAt: r.installedAt })) }));
+          ctx.io.stdout(
+            toJson({
+              ok: true,
+              prefix: s.prefix,
+              packages: rows.map((r) => ({
+                name: r.name,
+                key: r.key,
+                version: r.version,
+                build: r.build,
+                eggName: r.eggName,
+                repository: r.repository,
+                marked: r.marked,
+                installedAt: r.installedAt,
+              })),
+            }),
+          );
           return;
         }
         if (rows.length === 0) {
@@ -150,11 +185,15 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
         }
         const w = Math.max(4, ...rows.map((r) => r.name.length)) + 2;
         const v = Math.max(7, ...rows.map((r) => `${r.version}-${r.build}`.length)) + 2;
-        ctx.io.stdout(`${rows.map((r) => `${safe(r.name).padEnd(w)}${`${r.version}-${r.build}`.padEnd(v)}${r.marked ? 'manual' : 'auto  '}  ${safe(r.repository ?? '-')}`).join('\n')}\n`);
+        ctx.io.stdout(
+          `${rows.map((r) => `${safe(r.name).padEnd(w)}${`${r.version}-${r.build}`.padEnd(v)}${r.marked ? 'manual' : 'auto  '}  ${safe(r.repository ?? '-')}`).join('\n')}\n`,
+        );
       }),
     ),
   );
-  sessionOptions(program.command('freeze').description('print the installed packages as "name version-build" lines (for install -r)')).action(async (opts: SessionOptions) =>
+  sessionOptions(
+    program.command('freeze').description('print the installed packages as "name version-build" lines (for install -r)'),
+  ).action(async (opts: SessionOptions) =>
     runJsonAware(ctx, opts, () =>
       withSession(opts, 'enpkg freeze', (s) => {
         const rows = s.state.installed();
@@ -163,33 +202,38 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
       }),
     ),
   );
-  sessionOptions(program.command('history').description("each revision and its changes (Enstaller's --log shape)")).action(async (opts: SessionOptions) =>
-    runJsonAware(ctx, opts, () =>
-      withSession(opts, 'enpkg history', (s) => {
-        const revisions = s.state.revisions();
-        if (opts.json) ctx.io.stdout(toJson({ ok: true, revisions }));
-        else ctx.io.stdout(formatHistory(revisions));
-      }),
-    ),
+  sessionOptions(program.command('history').description("each revision and its changes (Enstaller's --log shape)")).action(
+    async (opts: SessionOptions) =>
+      runJsonAware(ctx, opts, () =>
+        withSession(opts, 'enpkg history', (s) => {
+          const revisions = s.state.revisions();
+          if (opts.json) ctx.io.stdout(toJson({ ok: true, revisions }));
+          else ctx.io.stdout(formatHistory(revisions));
+        }),
+      ),
   );
-  addConfigOptions(program.command('revert').description('restore exactly the installed set of revision N (see enpkg history)').argument('<n>'), { offline: true })
+  addConfigOptions(
+    program.command('revert').description('restore exactly the installed set of revision N (see enpkg history)').argument('<n>'),
+    { offline: true },
+  )
     .option('-n, --dry-run', 'show what would change, change nothing')
     .option('-y, --yes', 'do not ask before changing anything')
     .option('--no-scripts', 'do not run post-install / pre-uninstall scripts')
     .option('--wait', 'wait for another enpkg or egginst working on the prefix')
     .action(async (n: string, opts: TransactOptions) => runJsonAware(ctx, opts, () => revert(ctx, opts, n)));
-  sessionOptions(program.command('verify').description('check installed files against their recorded sha256, size and mode').argument('[name...]')).action(
-    async (names: string[], opts: SessionOptions) =>
-      runJsonAware(ctx, opts, () =>
-        withSession(opts, 'enpkg verify', (s) => {
-          const keys = names.length ? names.map((n) => n.toLowerCase()) : s.state.installed().map((r) => r.key);
-          const results = keys.map((k) => verifyInstalled(s.prefix, k));
-          const bad = results.some((r) => r.problems.length > 0);
-          if (opts.json) ctx.io.stdout(toJson({ ok: !bad, packages: results }));
-          else ctx.io.stdout(formatVerify(results));
-          if (bad) ctx.exitCode = 1;
-        }),
-      ),
+  sessionOptions(
+    program.command('verify').description('check installed files against their recorded sha256, size and mode').argument('[name...]'),
+  ).action(async (names: string[], opts: SessionOptions) =>
+    runJsonAware(ctx, opts, () =>
+      withSession(opts, 'enpkg verify', (s) => {
+        const keys = names.length ? names.map((n) => n.toLowerCase()) : s.state.installed().map((r) => r.key);
+        const results = keys.map((k) => verifyInstalled(s.prefix, k));
+        const bad = results.some((r) => r.problems.length > 0);
+        if (opts.json) ctx.io.stdout(toJson({ ok: !bad, packages: results }));
+        else ctx.io.stdout(formatVerify(results));
+        if (bad) ctx.exitCode = 1;
+      }),
+    ),
   );
   sessionOptions(
     program

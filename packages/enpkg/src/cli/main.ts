@@ -31,7 +31,10 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Registe
   { names: ['solve'], load: async () => (await import('./solve.js')).registerSolve },
   { names: ['repo', 'config', 'search', 'info'], load: async () => (await import('./repositories.js')).registerRepositoryCommands },
   { names: ['install', 'remove', 'update'], load: async () => (await import('./transact.js')).registerTransact },
-  { names: ['list', 'freeze', 'history', 'revert', 'verify', 'mark'], load: async () => (await import('./installed.js')).registerInstalled },
+  {
+    names: ['list', 'freeze', 'history', 'revert', 'verify', 'mark'],
+    load: async () => (await import('./installed.js')).registerInstalled,
+  },
   { names: ['cache'], load: async () => (await import('./cache.js')).registerCache },
   { names: ['bootstrap', 'self-update'], load: async () => (await import('./self.js')).registerSelf },
 ];

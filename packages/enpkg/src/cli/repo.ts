@@ -1,7 +1,7 @@
 /**
  * `enpkg repo index DIR` and `enpkg repo keygen KEYFILE`: publishing a repository.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { PkgError } from '../errors.js';
 import { writeKeyPair } from '../index/sign.js';
 import { publishIndex, type PublishResult } from '../index/write.js';
@@ -33,7 +33,9 @@ With --json: {"ok", "dir", "indexFile", "signatureFile", "legacyFile", "reposito
 
 function printResult(ctx: CliContext, r: PublishResult, quiet: boolean | undefined): void {
   if (!quiet) {
-    ctx.io.stdout(`${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`);
+    ctx.io.stdout(
+      `${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`,
+    );
     ctx.io.stdout(`  read ${r.read} egg${r.read === 1 ? '' : 's'}, kept ${r.reused} unchanged, dropped ${r.removed}\n`);
     if (r.signatureFile) ctx.io.stdout(`  signed: ${r.signatureFile}\n`);
     if (r.legacyFile) ctx.io.stdout(`  legacy index: ${r.legacyFile}\n`);
@@ -53,17 +55,25 @@ export function registerRepo(program: Command, ctx: CliContext): void {
     .argument('<dir>', 'the repository directory')
     .option('--sign <keyfile>', 'sign the index with this private key (writes index.json.zst.sig)')
     .option('--expires <days>', 'clients refuse the index this many days after it is generated', days)
-    .option('--legacy-json', 'also write Enstaller\'s index.json')
+    .option('--legacy-json', "also write Enstaller's index.json")
     .option('--name <name>', 'the repository name written in the index (default: the previous one, else the directory name)')
     .addHelpText('after', INDEX_HELP);
   addOutputOptions(index).action(async (dir: string, opts: IndexOptions) => {
     await runJsonAware(ctx, opts, async () => {
       const reporter = cliReporter(ctx, opts);
-      const r = await publishIndex(dir, { signKeyFile: opts.sign, expiresDays: opts.expires, legacyJson: opts.legacyJson, name: opts.name, reporter });
+      const r = await publishIndex(dir, {
+        signKeyFile: opts.sign,
+        expiresDays: opts.expires,
+        legacyJson: opts.legacyJson,
+        name: opts.name,
+        reporter,
+      });
       const failed = r.refused.length > 0;
       if (opts.json) {
         const error = failed
-          ? new PkgError(RepoErrorCodes.INDEX_EGGS_REFUSED, `${r.refused.length} egg(s) in ${r.dir} were left out of the index`, { hint: 'fix or remove them, then run "enpkg repo index" again' }).toJSON()
+          ? new PkgError(RepoErrorCodes.INDEX_EGGS_REFUSED, `${r.refused.length} egg(s) in ${r.dir} were left out of the index`, {
+              hint: 'fix or remove them, then run "enpkg repo index" again',
+            }).toJSON()
           : undefined;
         ctx.io.stdout(toJson({ ok: !failed, ...r, warnings: reporter.warnings, ...(error ? { error } : {}) }));
       } else {
@@ -75,7 +85,7 @@ export function registerRepo(program: Command, ctx: CliContext): void {
 
   const keygen = repo
     .command('keygen')
-    .description('write an Ed25519 key pair: KEYFILE (private, mode 0600) and KEYFILE.pub (the public key for the clients\' configuration)')
+    .description("write an Ed25519 key pair: KEYFILE (private, mode 0600) and KEYFILE.pub (the public key for the clients' configuration)")
     .argument('<keyfile>', 'where to write the private key')
     .option('--force', 'replace existing key files')
     .addHelpText('after', '\nWith --json: {"ok": true, "privateKeyFile", "publicKeyFile", "publicKey"}.');

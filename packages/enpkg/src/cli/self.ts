@@ -37,9 +37,18 @@ async function loadRepos(session: Session, opts: SelfOptions, reporter: ReturnTy
   return loadRepositories(session.config, { offline: opts.offline === true, reporter: repoReporter(reporter), serials: session.serials });
 }
 
-const candidatesIn = (repos: readonly LoadedRepository[]): IndexEntry[] => selfCandidates(repos.flatMap((r) => r.index.entries), environment(null));
+const candidatesIn = (repos: readonly LoadedRepository[]): IndexEntry[] =>
+  selfCandidates(
+    repos.flatMap((r) => r.index.entries),
+    environment(null),
+  );
 
-function choose(repos: readonly LoadedRepository[], current: string | null, opts: SelfOptions, failed: readonly string[]): SelfChoice | null {
+function choose(
+  repos: readonly LoadedRepository[],
+  current: string | null,
+  opts: SelfOptions,
+  failed: readonly string[],
+): SelfChoice | null {
   const want: SelfWant = opts.version ? { kind: 'version', version: opts.version } : { kind: 'newest' };
   return chooseSelf(candidatesIn(repos), current ? splitVersionId(current) : null, want, failed);
 }
@@ -52,7 +61,13 @@ function skippedNote(repos: readonly LoadedRepository[], pointer: Pointer): stri
 }
 
 /** Fetch the chosen egg into the cache, verified against the (signed) index like any egg. */
-async function fetchSelf(session: Session, repos: readonly LoadedRepository[], choice: SelfChoice, opts: SelfOptions, reporter: ReturnType<typeof runReporter>): Promise<{ path: string; eggName: string }> {
+async function fetchSelf(
+  session: Session,
+  repos: readonly LoadedRepository[],
+  choice: SelfChoice,
+  opts: SelfOptions,
+  reporter: ReturnType<typeof runReporter>,
+): Promise<{ path: string; eggName: string }> {
   const repository: RepositoryConfig | undefined = repos.find((r) => r.config.name === choice.entry.repository)?.config;
   if (!repository) throw new PkgError('EGG_UNAVAILABLE', `${choice.entry.eggName} is in no configured repository`);
   const [{ fetchEggs }, { default: cliProgress }] = await Promise.all([import('../fetch/index.js'), import('cli-progress')]);
@@ -80,10 +95,14 @@ function report(ctx: CliContext, opts: SelfOptions, r: SelfResult, home: string)
   }
   if (opts.quiet) return;
   if (r.from === null) {
-    ctx.io.stdout(`enpkg ${r.to} is bootstrapped into ${home} (revision ${r.revision}).\nRun it as ${join(home, 'bin', 'enpkg')}; it manages ${home}, itself included.\n`);
+    ctx.io.stdout(
+      `enpkg ${r.to} is bootstrapped into ${home} (revision ${r.revision}).\nRun it as ${join(home, 'bin', 'enpkg')}; it manages ${home}, itself included.\n`,
+    );
     return;
   }
-  ctx.io.stdout(`enpkg is now ${r.to} (was ${r.from}; kept, so that \`enpkg self-update --rollback\` can go back to it). Revision ${r.revision}.\n`);
+  ctx.io.stdout(
+    `enpkg is now ${r.to} (was ${r.from}; kept, so that \`enpkg self-update --rollback\` can go back to it). Revision ${r.revision}.\n`,
+  );
 }
 
 async function selfUpdate(ctx: CliContext, opts: SelfOptions): Promise<void> {
@@ -94,7 +113,11 @@ async function selfUpdate(ctx: CliContext, opts: SelfOptions): Promise<void> {
     const pointer = requirePointer(session.prefix);
     if (opts.rollback) {
       if (opts.check) {
-        ctx.io.stdout(opts.json ? toJson({ ok: true, current: pointer.current, previous: pointer.previous }) : `enpkg ${pointer.current} is current; ${pointer.previous ? `--rollback would go back to ${pointer.previous}` : 'there is no previous version'}.\n`);
+        ctx.io.stdout(
+          opts.json
+            ? toJson({ ok: true, current: pointer.current, previous: pointer.previous })
+            : `enpkg ${pointer.current} is current; ${pointer.previous ? `--rollback would go back to ${pointer.previous}` : 'there is no previous version'}.\n`,
+        );
         return;
       }
       const previous = previousVersion(session.prefix, pointer);
@@ -109,16 +132,29 @@ async function selfUpdate(ctx: CliContext, opts: SelfOptions): Promise<void> {
     const repos = await loadRepos(session, opts, reporter);
     const choice = choose(repos, pointer.current, opts, pointer.failed);
     if (opts.check) {
-      if (opts.json) ctx.io.stdout(toJson({ ok: true, current: pointer.current, available: choice?.id ?? null, downgrade: choice?.downgrade ?? false }));
-      else if (choice) ctx.io.stdout(`enpkg ${choice.id} is available (this is ${pointer.current}): run enpkg self-update${opts.version ? ` --version ${opts.version}` : ''}.\n`);
-      else ctx.io.stdout(`enpkg ${pointer.current} is ${opts.version ? 'the version named' : 'the newest in the repositories'}; nothing to do.${skippedNote(repos, pointer)}\n`);
+      if (opts.json)
+        ctx.io.stdout(toJson({ ok: true, current: pointer.current, available: choice?.id ?? null, downgrade: choice?.downgrade ?? false }));
+      else if (choice)
+        ctx.io.stdout(
+          `enpkg ${choice.id} is available (this is ${pointer.current}): run enpkg self-update${opts.version ? ` --version ${opts.version}` : ''}.\n`,
+        );
+      else
+        ctx.io.stdout(
+          `enpkg ${pointer.current} is ${opts.version ? 'the version named' : 'the newest in the repositories'}; nothing to do.${skippedNote(repos, pointer)}\n`,
+        );
       return;
     }
     if (!choice) {
       // Leftovers of an interrupted switch go now; current and previous stay.
       cleanVersions(session.prefix, [pointer.current, pointer.previous]);
-      if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: session.prefix, from: pointer.current, to: pointer.current, revision: null, removed: [] }));
-      else if (!opts.quiet) ctx.io.stdout(`enpkg ${pointer.current} is ${opts.version ? 'already the version named' : 'the newest in the repositories'}; nothing to do.${skippedNote(repos, pointer)}\n`);
+      if (opts.json)
+        ctx.io.stdout(
+          toJson({ ok: true, prefix: session.prefix, from: pointer.current, to: pointer.current, revision: null, removed: [] }),
+        );
+      else if (!opts.quiet)
+        ctx.io.stdout(
+          `enpkg ${pointer.current} is ${opts.version ? 'already the version named' : 'the newest in the repositories'}; nothing to do.${skippedNote(repos, pointer)}\n`,
+        );
       return;
     }
     const verb = choice.downgrade ? 'Downgrade' : 'Update';
@@ -139,7 +175,10 @@ async function bootstrap(ctx: CliContext, opts: SelfOptions, eggArg: string | un
   const config = configFrom(opts);
   if (!config.prefix) throw new PkgError('NO_PREFIX', 'bootstrap needs the prefix to put enpkg into', { hint: 'pass --prefix DIR' });
   const eggPath = eggArg ? resolve(eggArg) : null;
-  if (eggPath && !existsSync(eggPath)) throw new PkgError('FILE_NOT_FOUND', `${eggArg} does not exist`, { hint: 'give the egg built by npm run build:egg, or leave it out to take enpkg from the repositories' });
+  if (eggPath && !existsSync(eggPath))
+    throw new PkgError('FILE_NOT_FOUND', `${eggArg} does not exist`, {
+      hint: 'give the egg built by npm run build:egg, or leave it out to take enpkg from the repositories',
+    });
   // A bad egg is refused before the prefix is touched.
   if (eggPath) (await checkEgg(eggPath)).archive.close();
   const reporter = runReporter(ctx, opts);
@@ -153,7 +192,10 @@ async function bootstrap(ctx: CliContext, opts: SelfOptions, eggArg: string | un
     } else {
       const repos = await loadRepos(session, opts, reporter);
       const choice = choose(repos, null, opts, []);
-      if (!choice) throw new PkgError('SELF_VERSION_NOT_FOUND', 'no repository has an egg of enpkg for this machine', { hint: 'give the egg built by npm run build:egg' });
+      if (!choice)
+        throw new PkgError('SELF_VERSION_NOT_FOUND', 'no repository has an egg of enpkg for this machine', {
+          hint: 'give the egg built by npm run build:egg',
+        });
       egg = await fetchSelf(session, repos, choice, opts, reporter);
     }
     const pointer = readPointer(home);
@@ -166,8 +208,12 @@ async function bootstrap(ctx: CliContext, opts: SelfOptions, eggArg: string | un
         });
       }
       const repaired = writeLaunchers(home, process.execPath);
-      if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: home, from: pointer.current, to: pointer.current, revision: null, removed: [], repaired }));
-      else if (!opts.quiet) ctx.io.stdout(`enpkg ${pointer.current} is already bootstrapped in ${home}${repaired ? ' (its launchers were rewritten)' : ''}.\n`);
+      if (opts.json)
+        ctx.io.stdout(
+          toJson({ ok: true, prefix: home, from: pointer.current, to: pointer.current, revision: null, removed: [], repaired }),
+        );
+      else if (!opts.quiet)
+        ctx.io.stdout(`enpkg ${pointer.current} is already bootstrapped in ${home}${repaired ? ' (its launchers were rewritten)' : ''}.\n`);
       return;
     }
     report(ctx, opts, await installSelf(session, egg, commandLine()), home);
@@ -205,11 +251,17 @@ export async function autoupdate(ctx: CliContext, opts: TransactOptions): Promis
     }
   } catch (e) {
     if (!(e instanceof PkgError)) throw e;
-    reporter.warn?.({ code: 'SELF_UPDATE_FAILED', message: `enpkg could not update itself (${e.message.split('\n')[0]}); going on with ${pointer.current}` });
+    reporter.warn?.({
+      code: 'SELF_UPDATE_FAILED',
+      message: `enpkg could not update itself (${e.message.split('\n')[0]}); going on with ${pointer.current}`,
+    });
     return false;
   }
   if (!opts.json && !opts.quiet) ctx.io.stderr(`enpkg is now ${result.to}; running the command again with it\n`);
-  const r = spawnSync(join(home, 'bin', 'enpkg'), process.argv.slice(2), { stdio: 'inherit', env: { ...process.env, ENPKG_AUTOUPDATED: '1' } });
+  const r = spawnSync(join(home, 'bin', 'enpkg'), process.argv.slice(2), {
+    stdio: 'inherit',
+    env: { ...process.env, ENPKG_AUTOUPDATED: '1' },
+  });
   ctx.exitCode = r.status ?? 1;
   return true;
 }

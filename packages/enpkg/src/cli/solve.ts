@@ -62,10 +62,14 @@ function readScenario(file: string): string {
     return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PkgError(code === 'ENOENT' ? ErrorCodes.FILE_NOT_FOUND : ErrorCodes.IO, `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`, {
-      cause: e,
-      hint: 'give the path of a scenario YAML file',
-    });
+    throw new PkgError(
+      code === 'ENOENT' ? ErrorCodes.FILE_NOT_FOUND : ErrorCodes.IO,
+      `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      {
+        cause: e,
+        hint: 'give the path of a scenario YAML file',
+      },
+    );
   }
 }
 

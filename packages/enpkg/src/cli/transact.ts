@@ -31,7 +31,6 @@ export interface TransactOptions extends ConfigOptions {
   all?: boolean;
 }
 
-
 const ver = (p: { version: string; build: number }) => versionOf(p.version, p.build);
 
 export function label(p: { name: string; version: string; build: number }): string {
@@ -41,8 +40,10 @@ export function label(p: { name: string; version: string; build: number }): stri
 function describe(a: Action): string {
   const verb = (w: string): string => `  ${w.padEnd(10)}`;
   if (a.kind === 'install') return `${verb('install')}${label(a.package)}`;
-  if (a.kind === 'update') return `${verb(compareVersions(ver(a.to), ver(a.from)) >= 0 ? 'update' : 'downgrade')}${label(a.from)} -> ${a.to.version}-${a.to.build}`;
-  const why = a.reason.kind === 'requested' ? '' : a.reason.kind === 'dependent' ? ` (it needs ${safe(a.reason.on)})` : ' (no longer needed)';
+  if (a.kind === 'update')
+    return `${verb(compareVersions(ver(a.to), ver(a.from)) >= 0 ? 'update' : 'downgrade')}${label(a.from)} -> ${a.to.version}-${a.to.build}`;
+  const why =
+    a.reason.kind === 'requested' ? '' : a.reason.kind === 'dependent' ? ` (it needs ${safe(a.reason.on)})` : ' (no longer needed)';
   return `${verb('remove')}${label(a.package)}${why}`;
 }
 
@@ -56,7 +57,14 @@ export function runReporter(ctx: CliContext, opts: TransactOptions): Reporter & 
     info: (m) => base.info?.(m),
     progress: (e) => {
       if (opts.json || opts.quiet) return;
-      const line = e.phase === 'stage' ? `staging ${e.subject}` : e.phase === 'apply' ? 'moving files into place' : e.phase === 'scripts' ? `running ${e.subject} script` : null;
+      const line =
+        e.phase === 'stage'
+          ? `staging ${e.subject}`
+          : e.phase === 'apply'
+            ? 'moving files into place'
+            : e.phase === 'scripts'
+              ? `running ${e.subject} script`
+              : null;
       if (line && !said.has(line)) {
         said.add(line);
         ctx.io.stderr(`${safe(line)}\n`);
@@ -82,14 +90,23 @@ export async function confirm(opts: TransactOptions, question = 'Proceed?'): Pro
 }
 
 /** Fetch (or find in the cache) and verify every egg the actions install. */
-async function fetchFor(session: Session, actions: readonly Action[], repos: readonly LoadedRepository[], opts: TransactOptions, reporter: Reporter): Promise<Map<string, ReadyEgg>> {
+async function fetchFor(
+  session: Session,
+  actions: readonly Action[],
+  repos: readonly LoadedRepository[],
+  opts: TransactOptions,
+  reporter: Reporter,
+): Promise<Map<string, ReadyEgg>> {
   const byName = new Map<string, RepositoryConfig>(repos.map((r) => [r.config.name, r.config]));
   const requests: { entry: IndexEntry; repository: RepositoryConfig }[] = [];
   for (const a of actions) {
     if (a.kind === 'remove') continue;
     const entry = (a.kind === 'install' ? a.package : a.to) as IndexEntry;
     const repository = byName.get(entry.repository);
-    if (!repository) throw new PkgError('EGG_UNAVAILABLE', `${entry.eggName} is in no configured repository`, { hint: 'add the repository that has it, or pick another version' });
+    if (!repository)
+      throw new PkgError('EGG_UNAVAILABLE', `${entry.eggName} is in no configured repository`, {
+        hint: 'add the repository that has it, or pick another version',
+      });
     requests.push({ entry, repository });
   }
   const [{ fetchEggs }, { default: cliProgress }] = await Promise.all([import('../fetch/index.js'), import('cli-progress')]);
@@ -107,12 +124,18 @@ async function fetchFor(session: Session, actions: readonly Action[], repos: rea
     display.stop();
   }
   return new Map(
-    fetched.map((f, i) => [f.key, { key: f.key, eggName: f.eggName, path: f.path, sha256: f.sha256, repository: requests[i]!.entry.repository }] as const),
+    fetched.map(
+      (f, i) =>
+        [f.key, { key: f.key, eggName: f.eggName, path: f.path, sha256: f.sha256, repository: requests[i]!.entry.repository }] as const,
+    ),
   );
 }
 
 /** Every download in one display: a bar on a terminal, one summary line otherwise. */
-export function fetchDisplay(opts: TransactOptions, cliProgress: typeof import('cli-progress')): { update: (e: FetchProgress) => void; stop: () => void } {
+export function fetchDisplay(
+  opts: TransactOptions,
+  cliProgress: typeof import('cli-progress'),
+): { update: (e: FetchProgress) => void; stop: () => void } {
   if (opts.json || opts.quiet) return { update: () => {}, stop: () => {} };
   let last: FetchProgress | undefined;
   if (!process.stderr.isTTY) {
@@ -121,12 +144,19 @@ export function fetchDisplay(opts: TransactOptions, cliProgress: typeof import('
       stop: () => {
         if (!last) return;
         const o = last.overall;
-        process.stderr.write(`fetched ${o.eggsDone - o.cached} of ${o.eggsTotal} eggs (${(o.bytesDone / 2 ** 20).toFixed(1)} MiB), ${o.cached} from the cache\n`);
+        process.stderr.write(
+          `fetched ${o.eggsDone - o.cached} of ${o.eggsTotal} eggs (${(o.bytesDone / 2 ** 20).toFixed(1)} MiB), ${o.cached} from the cache\n`,
+        );
       },
     };
   }
   const bar = new cliProgress.SingleBar(
-    { format: 'fetching [{bar}] {percentage}% | {eggs} eggs | {mib} MiB | {active} at once', stream: process.stderr, hideCursor: true, fps: 10 },
+    {
+      format: 'fetching [{bar}] {percentage}% | {eggs} eggs | {mib} MiB | {active} at once',
+      stream: process.stderr,
+      hideCursor: true,
+      fps: 10,
+    },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
@@ -152,9 +182,13 @@ function parseJobs(kind: 'install' | 'remove' | 'update', reqs: readonly string[
   const jobs = reqs.map((r) => ({ kind, requirement: parseRequirement(r, { commandLine: true }) }) as Job);
   for (const j of jobs) {
     if (j.kind !== 'update_all' && j.requirement.key === 'enpkg') {
-      throw new PkgError('SELF_NOT_A_PACKAGE', `enpkg is not ${kind === 'install' ? 'installed' : 'managed'} as a package: it keeps itself`, {
-        hint: 'use enpkg self-update (or enpkg bootstrap --prefix DIR to put enpkg into a prefix)',
-      });
+      throw new PkgError(
+        'SELF_NOT_A_PACKAGE',
+        `enpkg is not ${kind === 'install' ? 'installed' : 'managed'} as a package: it keeps itself`,
+        {
+          hint: 'use enpkg self-update (or enpkg bootstrap --prefix DIR to put enpkg into a prefix)',
+        },
+      );
     }
   }
   return jobs;
@@ -172,14 +206,19 @@ function readRequirementsFile(path: string): string[] {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new PkgError('FILE_NOT_FOUND', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { hint: 'give the file written by enpkg freeze' });
+    throw new PkgError('FILE_NOT_FOUND', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      hint: 'give the file written by enpkg freeze',
+    });
   }
   const out: string[] = [];
   for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.replace(/#.*/, '').trim();
     if (!line) continue;
     const m = /^(\S+)\s+(\S+-\d+)$/.exec(line);
-    if (!m) throw new PkgError('REQUIREMENT_INVALID', `${path} line ${i + 1}: expected "name version-build", found ${JSON.stringify(line)}`, { hint: 'write one package per line, as enpkg freeze prints them' });
+    if (!m)
+      throw new PkgError('REQUIREMENT_INVALID', `${path} line ${i + 1}: expected "name version-build", found ${JSON.stringify(line)}`, {
+        hint: 'write one package per line, as enpkg freeze prints them',
+      });
     out.push(`${m[1]} == ${m[2]}`);
   }
   return out;
@@ -191,7 +230,12 @@ interface Planned {
 }
 
 /** --no-deps: each named package alone, the newest version that fits; nothing else moves. */
-function planWithoutDeps(jobs: readonly Job[], available: readonly PackageInfo[], installed: readonly PackageInfo[], env: Environment): Transaction {
+function planWithoutDeps(
+  jobs: readonly Job[],
+  available: readonly PackageInfo[],
+  installed: readonly PackageInfo[],
+  env: Environment,
+): Transaction {
   const current = new Map(installed.map((p) => [p.key, p]));
   const actions: Action[] = [];
   for (const job of jobs) {
@@ -206,7 +250,8 @@ function planWithoutDeps(jobs: readonly Job[], available: readonly PackageInfo[]
     const best = available
       .filter((p) => p.key === req.key && satisfies(req, ver(p)) && (!p.python || !env.python || p.python === env.python))
       .sort((a, b) => compareVersions(ver(b), ver(a)))[0];
-    if (!best) throw new PkgError('PACKAGE_NOT_FOUND', `no package matches ${safe(req.text)}`, { hint: 'see what exists with enpkg search' });
+    if (!best)
+      throw new PkgError('PACKAGE_NOT_FOUND', `no package matches ${safe(req.text)}`, { hint: 'see what exists with enpkg search' });
     const from = current.get(best.key);
     if (!from) actions.push({ kind: 'install', package: best });
     else if (from.version !== best.version || from.build !== best.build) actions.push({ kind: 'update', from, to: best });
@@ -228,7 +273,10 @@ function withReinstalls(t: Transaction, available: readonly PackageInfo[], keys:
       continue;
     }
     const entry = available.find((a) => a.key === p.key && a.version === p.version && a.build === p.build);
-    if (!entry) throw new PkgError('PACKAGE_NOT_FOUND', `${label(p)} cannot be reinstalled: no repository has it`, { hint: 'add the repository it came from' });
+    if (!entry)
+      throw new PkgError('PACKAGE_NOT_FOUND', `${label(p)} cannot be reinstalled: no repository has it`, {
+        hint: 'add the repository it came from',
+      });
     actions.push({ kind: 'update', from: p, to: entry });
   }
   return { actions, unchanged };
@@ -251,7 +299,10 @@ function alreadyInstalled(ctx: CliContext, opts: TransactOptions, session: Sessi
   const marks = named.filter((r) => !r.marked).map((r) => ({ key: r.key, marked: true }));
   if (marks.length) session.state.setMarked(marks);
   if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: session.prefix, revision: null, actions: [], warnings: [] }));
-  else if (!opts.quiet) ctx.io.stdout(`Nothing to do: ${named.map((r) => `${safe(r.name)} ${r.version}-${r.build}`).join(', ')} ${named.length === 1 ? 'is' : 'are'} already installed.\n`);
+  else if (!opts.quiet)
+    ctx.io.stdout(
+      `Nothing to do: ${named.map((r) => `${safe(r.name)} ${r.version}-${r.build}`).join(', ')} ${named.length === 1 ? 'is' : 'are'} already installed.\n`,
+    );
   return true;
 }
 
@@ -268,8 +319,15 @@ export async function runRequest(ctx: CliContext, opts: TransactOptions, request
   try {
     if (alreadyInstalled(ctx, opts, session, request)) return;
     // Loaded only when there is work: they are most of a run's start-up time.
-    const [{ loadRepositories }, { resolve }, { planTransaction }] = await Promise.all([import('../repo/load.js'), import('../resolve/index.js'), import('../plan.js')]);
-    const repos = request.kind === 'remove' ? [] : await loadRepositories(config, { offline: opts.offline === true, reporter: repoReporter(reporter), serials: session.serials });
+    const [{ loadRepositories }, { resolve }, { planTransaction }] = await Promise.all([
+      import('../repo/load.js'),
+      import('../resolve/index.js'),
+      import('../plan.js'),
+    ]);
+    const repos =
+      request.kind === 'remove'
+        ? []
+        : await loadRepositories(config, { offline: opts.offline === true, reporter: repoReporter(reporter), serials: session.serials });
     const available: PackageInfo[] = repos.flatMap((r) => r.index.entries);
     const installed = installedInfos(session);
     const env = environment(config.python);
@@ -277,17 +335,26 @@ export async function runRequest(ctx: CliContext, opts: TransactOptions, request
     let planned: Planned;
     if (opts.deps === false) {
       const t = planWithoutDeps(jobs, available, installed, env);
-      const marked = new Set(session.state.installed().filter((r) => r.marked).map((r) => r.key));
+      const marked = new Set(
+        session.state
+          .installed()
+          .filter((r) => r.marked)
+          .map((r) => r.key),
+      );
       for (const j of jobs) if (j.kind === 'install') marked.add(j.requirement.key);
       planned = { transaction: t, marked };
     } else {
-      const marked = session.state.installed().filter((r) => r.marked).map((r) => r.key);
+      const marked = session.state
+        .installed()
+        .filter((r) => r.marked)
+        .map((r) => r.key);
       const solution = resolve({ available, installed, marked, jobs, environment: env });
       planned = { transaction: planTransaction(installed, solution), marked: new Set(solution.marked) };
     }
     let t = planned.transaction;
     if (opts.forceall) t = withReinstalls(t, available, 'all');
-    else if (opts.force) t = withReinstalls(t, available, new Set(jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key]))));
+    else if (opts.force)
+      t = withReinstalls(t, available, new Set(jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key]))));
     await carryOut(ctx, opts, session, repos, t, planned.marked, { kind: 'transaction', command: request.command, reporter });
   } finally {
     await session.close();
@@ -312,7 +379,10 @@ export async function carryOut(
     return;
   }
   if (t.actions.length === 0) {
-    const marks = session.state.installed().filter((r) => r.marked !== marked.has(r.key)).map((r) => ({ key: r.key, marked: marked.has(r.key) }));
+    const marks = session.state
+      .installed()
+      .filter((r) => r.marked !== marked.has(r.key))
+      .map((r) => ({ key: r.key, marked: marked.has(r.key) }));
     if (marks.length) session.state.setMarked(marks);
     if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: session.prefix, revision: null, ...json, warnings: run.reporter.warnings }));
     else if (!opts.quiet) ctx.io.stdout('Nothing to do: everything asked for is already installed.\n');
@@ -344,7 +414,16 @@ export async function carryOut(
       reporter: run.reporter,
       signal: controller.signal,
     });
-    if (opts.json) ctx.io.stdout(toJson({ ok: true, prefix: session.prefix, revision: result.revision, ...json, warnings: [...run.reporter.warnings, ...result.warnings] }));
+    if (opts.json)
+      ctx.io.stdout(
+        toJson({
+          ok: true,
+          prefix: session.prefix,
+          revision: result.revision,
+          ...json,
+          warnings: [...run.reporter.warnings, ...result.warnings],
+        }),
+      );
     else if (!opts.quiet) ctx.io.stdout(`Done: revision ${result.revision}.\n`);
   } finally {
     process.off('SIGINT', onSignal);
@@ -382,8 +461,13 @@ export function registerTransact(program: Command, ctx: CliContext): void {
     }),
   );
   addTransactOptions(
-    program.command('remove').description('remove packages, the packages that depend on them, and dependencies nothing needs any more').argument('<name...>'),
-  ).action(async (names: string[], opts: TransactOptions) => runJsonAware(ctx, opts, () => runRequest(ctx, opts, { kind: 'remove', reqs: names, command: commandLine() })));
+    program
+      .command('remove')
+      .description('remove packages, the packages that depend on them, and dependencies nothing needs any more')
+      .argument('<name...>'),
+  ).action(async (names: string[], opts: TransactOptions) =>
+    runJsonAware(ctx, opts, () => runRequest(ctx, opts, { kind: 'remove', reqs: names, command: commandLine() })),
+  );
   addTransactOptions(
     program
       .command('update')
@@ -395,7 +479,11 @@ export function registerTransact(program: Command, ctx: CliContext): void {
       if (!opts.all && names.length === 0) throw new PkgError('USAGE', 'name packages to update, or give --all');
       parseJobs('update', names);
       if (await maybeAutoupdate(ctx, opts)) return;
-      await runRequest(ctx, opts, opts.all ? { kind: 'update_all', reqs: [], command: commandLine() } : { kind: 'update', reqs: names, command: commandLine() });
+      await runRequest(
+        ctx,
+        opts,
+        opts.all ? { kind: 'update_all', reqs: [], command: commandLine() } : { kind: 'update', reqs: names, command: commandLine() },
+      );
     }),
   );
 }

@@ -75,9 +75,15 @@ export async function cleanCache(cacheDir: string, opts: CleanOptions = {}): Pro
   };
 
   const eggsRoot = join(cacheDir, EGGS_DIR);
-  const buckets = list(eggsRoot).filter((n) => /^[0-9a-f]{2}$/.test(n)).map((n) => join(eggsRoot, n));
+  const buckets = list(eggsRoot)
+    .filter((n) => /^[0-9a-f]{2}$/.test(n))
+    .map((n) => join(eggsRoot, n));
   const md5Root = join(eggsRoot, 'md5');
-  buckets.push(...list(md5Root).filter((n) => /^[0-9a-f]{2}$/.test(n)).map((n) => join(md5Root, n)));
+  buckets.push(
+    ...list(md5Root)
+      .filter((n) => /^[0-9a-f]{2}$/.test(n))
+      .map((n) => join(md5Root, n)),
+  );
   for (const bucket of buckets) {
     const names = list(bucket);
     const eggs = new Set(names.filter((n) => /^[0-9a-f]{32}(?:[0-9a-f]{32})?\.egg$/.test(n)));

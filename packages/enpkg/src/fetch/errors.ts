@@ -49,10 +49,14 @@ const TAMPERED_HINT =
   'the repository\'s file does not match its index: it is damaged, was replaced without re-indexing ("enpkg repo index"), or was tampered with; tell the repository\'s publisher, or try again later';
 
 export function sizeMismatch(s: EggSubject, expected: number, actual: number | string): PkgError {
-  return new PkgError(FetchErrorCodes.EGG_SIZE_MISMATCH, `${describe(s)}: size mismatch: expected ${expected} bytes, got ${actual}${typeof actual === 'number' ? ' bytes' : ''}`, {
-    hint: TAMPERED_HINT,
-    details: { ...facts(s), expected, actual },
-  });
+  return new PkgError(
+    FetchErrorCodes.EGG_SIZE_MISMATCH,
+    `${describe(s)}: size mismatch: expected ${expected} bytes, got ${actual}${typeof actual === 'number' ? ' bytes' : ''}`,
+    {
+      hint: TAMPERED_HINT,
+      details: { ...facts(s), expected, actual },
+    },
+  );
 }
 
 export function hashMismatch(s: EggSubject, algorithm: 'sha256' | 'md5', expected: string, actual: string): PkgError {
@@ -64,7 +68,7 @@ export function hashMismatch(s: EggSubject, algorithm: 'sha256' | 'md5', expecte
 
 export function notFound(s: EggSubject): PkgError {
   return new PkgError(FetchErrorCodes.EGG_NOT_FOUND, `${describe(s)}: not found`, {
-    hint: 'the repository\'s index names an egg it does not have: tell its publisher, or refresh the index and try again',
+    hint: "the repository's index names an egg it does not have: tell its publisher, or refresh the index and try again",
     details: facts(s),
   });
 }
@@ -72,7 +76,8 @@ export function notFound(s: EggSubject): PkgError {
 export function cacheWriteFailed(path: string, e: unknown): PkgError {
   const code = (e as NodeJS.ErrnoException).code;
   return new PkgError(FetchErrorCodes.CACHE_WRITE_FAILED, `cannot write the egg cache at ${path}: ${code ?? (e as Error).message}`, {
-    hint: code === 'ENOSPC' ? 'free some disk space, or run "enpkg cache clean"' : 'check cache_dir in the configuration and its permissions',
+    hint:
+      code === 'ENOSPC' ? 'free some disk space, or run "enpkg cache clean"' : 'check cache_dir in the configuration and its permissions',
     cause: e,
     details: { path, code },
   });

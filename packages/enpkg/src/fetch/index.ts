@@ -42,7 +42,8 @@ function invalid(entry: IndexEntry, why: string): PkgError {
 
 /** Index strings are hostile: they become a URL, a path in the repository and a path in the cache. */
 function expectedOf(entry: IndexEntry): Expected {
-  if (typeof entry.eggName !== 'string' || !EGG_FILE.test(entry.eggName)) throw invalid(entry, 'not an egg file name of the form <name>-<version>-<build>.egg');
+  if (typeof entry.eggName !== 'string' || !EGG_FILE.test(entry.eggName))
+    throw invalid(entry, 'not an egg file name of the form <name>-<version>-<build>.egg');
   if (!Number.isSafeInteger(entry.size) || entry.size < 0) throw invalid(entry, `the size ${String(entry.size)} is not a byte count`);
   const sha256 = entry.sha256 ?? null;
   const md5 = entry.md5 ?? null;
@@ -63,10 +64,22 @@ function plan(requests: readonly FetchRequest[], opts: FetchOptions): { jobs: Jo
     const id = `${address.algorithm}:${address.digest}`;
     let job = jobs.get(id);
     if (job && job.expected.size !== expected.size) {
-      throw invalid(entry, `the same ${address.algorithm} as ${job.eggName} in repository ${job.repository}, with another size (${expected.size}, not ${job.expected.size})`);
+      throw invalid(
+        entry,
+        `the same ${address.algorithm} as ${job.eggName} in repository ${job.repository}, with another size (${expected.size}, not ${job.expected.size})`,
+      );
     }
     if (!job) {
-      job = { key: entry.key, eggName: entry.eggName, repository: request.repository.name, size: expected.size, request, address, expected, probe: probe(opts.cacheDir, address, expected.size) };
+      job = {
+        key: entry.key,
+        eggName: entry.eggName,
+        repository: request.repository.name,
+        size: expected.size,
+        request,
+        address,
+        expected,
+        probe: probe(opts.cacheDir, address, expected.size),
+      };
       jobs.set(id, job);
     }
     byRequest.push(job);
@@ -76,20 +89,32 @@ function plan(requests: readonly FetchRequest[], opts: FetchOptions): { jobs: Jo
 
 function notCached(missing: readonly Job[], cacheDir: string): PkgError {
   const names = missing.map((j) => j.eggName);
-  return new PkgError(FetchErrorCodes.EGG_NOT_CACHED, `${names.length === 1 ? `${names[0]} is` : `${names.length} eggs are`} not in the egg cache (${cacheDir}), and --offline forbids downloading ${names.length === 1 ? 'it' : `them: ${names.join(', ')}`}`, {
-    hint: 'run again without --offline',
-    details: { eggs: names },
-  });
+  return new PkgError(
+    FetchErrorCodes.EGG_NOT_CACHED,
+    `${names.length === 1 ? `${names[0]} is` : `${names.length} eggs are`} not in the egg cache (${cacheDir}), and --offline forbids downloading ${names.length === 1 ? 'it' : `them: ${names.join(', ')}`}`,
+    {
+      hint: 'run again without --offline',
+      details: { eggs: names },
+    },
+  );
 }
 
 function interrupted(): PkgError {
-  return new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while fetching eggs; nothing was installed (eggs already verified stay in the cache)', { hint: 'run the command again' });
+  return new PkgError(
+    ErrorCodes.INTERRUPTED,
+    'interrupted while fetching eggs; nothing was installed (eggs already verified stay in the cache)',
+    { hint: 'run the command again' },
+  );
 }
 
 /** One egg: re-verify a cached copy that needs it, else fetch it. Returns whether it was cached. */
 async function runJob(job: Job, ctx: SourceContext, tracker: Tracker, opts: FetchOptions): Promise<{ stored: Stored; cached: boolean }> {
   const warnDropped = (why: string): void =>
-    opts.reporter?.warn?.({ code: FetchWarningCodes.CACHE_EGG_CORRUPT, message: `the cached copy of ${job.eggName} (${job.probe.kind === 'hit' ? '' : job.probe.path}) ${why}: removed, fetching it again`, subject: job.eggName });
+    opts.reporter?.warn?.({
+      code: FetchWarningCodes.CACHE_EGG_CORRUPT,
+      message: `the cached copy of ${job.eggName} (${job.probe.kind === 'hit' ? '' : job.probe.path}) ${why}: removed, fetching it again`,
+      subject: job.eggName,
+    });
   if (job.probe.kind === 'unverified') {
     tracker.start(job, 'verifying');
     const stored = await reverify(job.probe.path, job.expected, (n) => tracker.bytes(job, n), ctx.signal);
@@ -104,7 +129,14 @@ async function runJob(job: Job, ctx: SourceContext, tracker: Tracker, opts: Fetc
   }
   tracker.start(job, 'fetching');
   const stored = await fetchFromRepository(
-    { entry: job.request.entry, repository: job.request.repository, path: job.probe.kind === 'hit' ? job.probe.stored.path : job.probe.path, expected: job.expected, restart: () => tracker.restart(job), onBytes: (n) => tracker.bytes(job, n) },
+    {
+      entry: job.request.entry,
+      repository: job.request.repository,
+      path: job.probe.kind === 'hit' ? job.probe.stored.path : job.probe.path,
+      expected: job.expected,
+      restart: () => tracker.restart(job),
+      onBytes: (n) => tracker.bytes(job, n),
+    },
     ctx,
   );
   tracker.end(job, 'done');
@@ -149,7 +181,12 @@ export async function fetchEggs(requests: readonly FetchRequest[], opts: FetchOp
   const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
   let http: HttpClient | null = opts.http ?? null;
   const ctx: SourceContext = {
-    http: () => (http ??= createHttpClient({ settings: opts.network, ...(opts.reporter ? { reporter: opts.reporter } : {}), ...(opts.env ? { env: opts.env } : {}) })),
+    http: () =>
+      (http ??= createHttpClient({
+        settings: opts.network,
+        ...(opts.reporter ? { reporter: opts.reporter } : {}),
+        ...(opts.env ? { env: opts.env } : {}),
+      })),
     env: opts.env ?? process.env,
     offline,
     fsync: opts.fsync !== false,

@@ -32,7 +32,10 @@ export function createTracker(reporter: FetchReporter | undefined, eggsTotal: nu
   const state = new Map<TrackedEgg, EggFetchState>();
   const send = (egg: TrackedEgg, s: EggFetchState): void => {
     state.set(egg, s);
-    emit?.({ egg: { key: egg.key, eggName: egg.eggName, repository: egg.repository, state: s, done: done.get(egg) ?? 0, total: egg.size }, overall: { ...overall } });
+    emit?.({
+      egg: { key: egg.key, eggName: egg.eggName, repository: egg.repository, state: s, done: done.get(egg) ?? 0, total: egg.size },
+      overall: { ...overall },
+    });
   };
   return {
     cached(egg) {

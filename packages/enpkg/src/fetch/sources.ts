@@ -46,7 +46,10 @@ export function locationsOf(repo: RepositoryConfig, offline: boolean): RepoLocat
 
 /** Failures after which the next mirror is tried. */
 function failsOver(e: unknown): e is PkgError {
-  return isTransportError(e) || (e instanceof PkgError && (e.code === FetchErrorCodes.EGG_NOT_FOUND || e.code === FetchErrorCodes.EGG_READ_FAILED));
+  return (
+    isTransportError(e) ||
+    (e instanceof PkgError && (e.code === FetchErrorCodes.EGG_NOT_FOUND || e.code === FetchErrorCodes.EGG_READ_FAILED))
+  );
 }
 
 const CHUNK = 1 << 20;
@@ -55,11 +58,15 @@ async function copyLocal(dir: string, job: SourceJob, ctx: SourceContext): Promi
   const file = join(dir, job.entry.eggName);
   const subject: EggSubject = { eggName: job.entry.eggName, repository: job.repository.name, shown: file };
   const readFailed = (e: unknown): PkgError =>
-    new PkgError(FetchErrorCodes.EGG_READ_FAILED, `${job.entry.eggName} from repository ${job.repository.name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, {
-      hint: 'check the repository directory and its permissions',
-      cause: e,
-      details: { egg: job.entry.eggName, repository: job.repository.name, location: file },
-    });
+    new PkgError(
+      FetchErrorCodes.EGG_READ_FAILED,
+      `${job.entry.eggName} from repository ${job.repository.name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      {
+        hint: 'check the repository directory and its permissions',
+        cause: e,
+        details: { egg: job.entry.eggName, repository: job.repository.name, location: file },
+      },
+    );
   let fh: FileHandle;
   try {
     fh = await open(file, 'r');

@@ -70,7 +70,12 @@ interface Stamp {
   readonly ctimeNs: string;
 }
 
-const identity = (st: BigIntStats) => ({ size: Number(st.size), ino: String(st.ino), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) });
+const identity = (st: BigIntStats) => ({
+  size: Number(st.size),
+  ino: String(st.ino),
+  mtimeNs: String(st.mtimeNs),
+  ctimeNs: String(st.ctimeNs),
+});
 
 function lstatOrNull(path: string): BigIntStats | null {
   try {
@@ -112,7 +117,14 @@ export function probe(cacheDir: string, a: Address, size: number | null): Probe 
   if (size !== null && Number(st.size) !== size) return drop(`it had ${st.size} bytes instead of ${size}`);
   const stamp = readStamp(path);
   const id = identity(st);
-  if (stamp && (a.algorithm === 'sha256' ? stamp.sha256 === a.digest : stamp.md5 === a.digest) && stamp.size === id.size && stamp.ino === id.ino && stamp.mtimeNs === id.mtimeNs && stamp.ctimeNs === id.ctimeNs) {
+  if (
+    stamp &&
+    (a.algorithm === 'sha256' ? stamp.sha256 === a.digest : stamp.md5 === a.digest) &&
+    stamp.size === id.size &&
+    stamp.ino === id.ino &&
+    stamp.mtimeNs === id.mtimeNs &&
+    stamp.ctimeNs === id.ctimeNs
+  ) {
     return { kind: 'hit', stored: { path, sha256: stamp.sha256, size: id.size } };
   }
   return { kind: 'unverified', path };
@@ -149,7 +161,8 @@ class Digests {
 function check(subject: EggSubject, expected: Expected, size: number, d: { sha256: string; md5: string | null }): Error | null {
   if (size !== expected.size) return sizeMismatch(subject, expected.size, size);
   if (expected.sha256 !== null && d.sha256 !== expected.sha256) return hashMismatch(subject, 'sha256', expected.sha256, d.sha256);
-  if (expected.sha256 === null && expected.md5 !== null && d.md5 !== expected.md5) return hashMismatch(subject, 'md5', expected.md5, d.md5 ?? '');
+  if (expected.sha256 === null && expected.md5 !== null && d.md5 !== expected.md5)
+    return hashMismatch(subject, 'md5', expected.md5, d.md5 ?? '');
   return null;
 }
 
@@ -157,7 +170,12 @@ function check(subject: EggSubject, expected: Expected, size: number, d: { sha25
  * Hash a cached file that is not stamped (or whose stamp no longer matches). Returns the stored egg
  * (stamped), or null after removing a file that does not match.
  */
-export async function reverify(path: string, expected: Expected, onBytes: (n: number) => void, signal?: AbortSignal): Promise<Stored | null> {
+export async function reverify(
+  path: string,
+  expected: Expected,
+  onBytes: (n: number) => void,
+  signal?: AbortSignal,
+): Promise<Stored | null> {
   const d = new Digests(expected.sha256 === null);
   let fh: FileHandle;
   try {

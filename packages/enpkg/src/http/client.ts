@@ -40,7 +40,13 @@ export interface GetRequest extends RequestBase {
 }
 
 export type GetResult =
-  | { readonly status: 'ok'; readonly body: Buffer; readonly etag: string | null; readonly lastModified: string | null; readonly url: string }
+  | {
+      readonly status: 'ok';
+      readonly body: Buffer;
+      readonly etag: string | null;
+      readonly lastModified: string | null;
+      readonly url: string;
+    }
   | { readonly status: 'not-modified'; readonly url: string }
   | { readonly status: 'not-found'; readonly url: string };
 
@@ -62,7 +68,9 @@ export interface DownloadRequest<T> extends RequestBase {
   open(response: { readonly url: string; readonly contentLength: number | null }): Promise<DownloadSink<T>>;
 }
 
-export type DownloadResult<T> = { readonly status: 'ok'; readonly value: T; readonly url: string } | { readonly status: 'not-found'; readonly url: string };
+export type DownloadResult<T> =
+  | { readonly status: 'ok'; readonly value: T; readonly url: string }
+  | { readonly status: 'not-found'; readonly url: string };
 
 export interface HttpClient {
   get(req: GetRequest): Promise<GetResult>;
@@ -86,10 +94,14 @@ function caList(settings: NetworkSettings, env: NodeJS.ProcessEnv, rootCertifica
     try {
       return readFileSync(file, 'utf8');
     } catch (e) {
-      throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `cannot read the CA certificates in ${file} (${key}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-        hint: 'give a readable PEM file',
-        details: { file },
-      });
+      throw new PkgError(
+        RepoErrorCodes.CONFIG_INVALID,
+        `cannot read the CA certificates in ${file} (${key}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        {
+          hint: 'give a readable PEM file',
+          details: { file },
+        },
+      );
     }
   };
   const list = [...rootCertificates, read(settings.caFile, 'network.ca_file')];
@@ -136,7 +148,12 @@ type Response =
  * One attempt up to the final response's headers: follows redirects, maps statuses. A 200's body is
  * left to the caller. Throws PkgError with `retryable` in details.
  */
-async function respond(dispatcher: Dispatcher, req: GetRequest | DownloadRequest<unknown>, settings: NetworkSettings, signal: AbortSignal): Promise<Response> {
+async function respond(
+  dispatcher: Dispatcher,
+  req: GetRequest | DownloadRequest<unknown>,
+  settings: NetworkSettings,
+  signal: AbortSignal,
+): Promise<Response> {
   let url = new URL(req.url);
   const origin = url.origin;
   const conditional = 'maxBytes' in req ? req : null;
@@ -147,7 +164,14 @@ async function respond(dispatcher: Dispatcher, req: GetRequest | DownloadRequest
     if (conditional?.lastModified) headers['if-modified-since'] = conditional.lastModified;
     let res: Dispatcher.ResponseData;
     try {
-      res = await (await loadUndici()).request(url, { method: 'GET', headers, dispatcher, signal, headersTimeout: settings.idleTimeoutMs, bodyTimeout: settings.idleTimeoutMs });
+      res = await (await loadUndici()).request(url, {
+        method: 'GET',
+        headers,
+        dispatcher,
+        signal,
+        headersTimeout: settings.idleTimeoutMs,
+        bodyTimeout: settings.idleTimeoutMs,
+      });
     } catch (e) {
       throw classifyNetworkError(e, url, req.what, settings, signal);
     }
@@ -197,7 +221,12 @@ function contentLength(res: Dispatcher.ResponseData): number | null {
 }
 
 /** `get`: the whole body in memory, under the cap. */
-async function readBody(r: Extract<Response, { status: 'ok' }>, req: GetRequest, settings: NetworkSettings, signal: AbortSignal): Promise<GetResult> {
+async function readBody(
+  r: Extract<Response, { status: 'ok' }>,
+  req: GetRequest,
+  settings: NetworkSettings,
+  signal: AbortSignal,
+): Promise<GetResult> {
   const { res, url } = r;
   const length = contentLength(res);
   const tooLarge = (): PkgError =>
@@ -224,11 +253,22 @@ async function readBody(r: Extract<Response, { status: 'ok' }>, req: GetRequest,
     if (e instanceof PkgError) throw e;
     throw classifyNetworkError(e, url, req.what, settings, signal);
   }
-  return { status: 'ok', body: Buffer.concat(chunks, total), etag: header(res.headers, 'etag'), lastModified: header(res.headers, 'last-modified'), url: url.toString() };
+  return {
+    status: 'ok',
+    body: Buffer.concat(chunks, total),
+    etag: header(res.headers, 'etag'),
+    lastModified: header(res.headers, 'last-modified'),
+    url: url.toString(),
+  };
 }
 
 /** `download`: the body streamed into a sink opened for this attempt. */
-async function streamBody<T>(r: Extract<Response, { status: 'ok' }>, req: DownloadRequest<T>, settings: NetworkSettings, signal: AbortSignal): Promise<DownloadResult<T>> {
+async function streamBody<T>(
+  r: Extract<Response, { status: 'ok' }>,
+  req: DownloadRequest<T>,
+  settings: NetworkSettings,
+  signal: AbortSignal,
+): Promise<DownloadResult<T>> {
   const { res, url } = r;
   let sink: DownloadSink<T>;
   try {
@@ -250,7 +290,10 @@ async function streamBody<T>(r: Extract<Response, { status: 'ok' }>, req: Downlo
 
 /** The error for a request the caller aborted (Ctrl-C): not retried, not a network failure. */
 function interrupted(req: RequestBase): PkgError {
-  return new PkgError(ErrorCodes.INTERRUPTED, `${req.what}: interrupted`, { hint: 'run the command again', details: { url: redactUrl(req.url), retryable: false } });
+  return new PkgError(ErrorCodes.INTERRUPTED, `${req.what}: interrupted`, {
+    hint: 'run the command again',
+    details: { url: redactUrl(req.url), retryable: false },
+  });
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });

@@ -78,7 +78,11 @@ function typeName(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `${typeof v} ${shown(String(v))}`;
 }
 
-function invalid(source: string, why: string, hint = 'the index is malformed; the publisher should run "enpkg repo index" again'): PkgError {
+function invalid(
+  source: string,
+  why: string,
+  hint = 'the index is malformed; the publisher should run "enpkg repo index" again',
+): PkgError {
   return new PkgError(RepoErrorCodes.INDEX_INVALID, `${source}: ${why}`, { hint, details: { source } });
 }
 
@@ -138,32 +142,44 @@ class EntryChecker {
    */
   entry(fileName: string, raw: unknown): IndexEntry {
     const id = parseEggName(fileName);
-    if (id === null) this.fail(fileName, 'not an egg file name of the form <name>-<version>-<build>.egg (a name starts with a letter, digit or "_"; no "/", "..", "-" or spaces)');
+    if (id === null)
+      this.fail(
+        fileName,
+        'not an egg file name of the form <name>-<version>-<build>.egg (a name starts with a letter, digit or "_"; no "/", "..", "-" or spaces)',
+      );
     const lower = fileName.toLowerCase();
     if (lower !== fileName) {
-      if (Object.hasOwn(this.all, lower) || this.folded.has(lower)) this.fail(fileName, 'a second entry for the same package (file names differ only in case)');
+      if (Object.hasOwn(this.all, lower) || this.folded.has(lower))
+        this.fail(fileName, 'a second entry for the same package (file names differ only in case)');
       this.folded.add(lower);
     }
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) this.fail(fileName, `expected an object, found ${typeName(raw)}`);
     const e = raw as Record<string, unknown>;
     const name = e.name;
     if (typeof name !== 'string') this.fail(fileName, `"name" must be a string, not ${typeName(name)}`, 'name');
-    if (name !== id.name && name.toLowerCase() !== id.key) this.fail(fileName, `"name" is ${shown(name)} but the file name says ${shown(id.name)}`, 'name');
-    if (e.version !== id.version) this.fail(fileName, `"version" is ${typeName(e.version)} but the file name says ${shown(id.version)}`, 'version');
+    if (name !== id.name && name.toLowerCase() !== id.key)
+      this.fail(fileName, `"name" is ${shown(name)} but the file name says ${shown(id.name)}`, 'name');
+    if (e.version !== id.version)
+      this.fail(fileName, `"version" is ${typeName(e.version)} but the file name says ${shown(id.version)}`, 'version');
     if (e.build !== id.build) this.fail(fileName, `"build" is ${typeName(e.build)} but the file name says ${id.build}`, 'build');
     const size = e.size;
-    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) this.fail(fileName, `"size" must be a whole number of bytes, not ${typeName(size)}`, 'size');
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+      this.fail(fileName, `"size" must be a whole number of bytes, not ${typeName(size)}`, 'size');
     const legacy = this.opts.format === 'legacy';
     const sha256 = e.sha256;
-    if ((sha256 !== undefined || !legacy) && !isLowerHex(sha256, 64)) this.fail(fileName, `"sha256" must be 64 lower-case hex digits, not ${typeName(sha256)}`, 'sha256');
+    if ((sha256 !== undefined || !legacy) && !isLowerHex(sha256, 64))
+      this.fail(fileName, `"sha256" must be 64 lower-case hex digits, not ${typeName(sha256)}`, 'sha256');
     const md5 = e.md5;
-    if ((md5 !== undefined || legacy) && !isLowerHex(md5, 32)) this.fail(fileName, `"md5" must be 32 lower-case hex digits, not ${typeName(md5)}`, 'md5');
+    if ((md5 !== undefined || legacy) && !isLowerHex(md5, 32))
+      this.fail(fileName, `"md5" must be 32 lower-case hex digits, not ${typeName(md5)}`, 'md5');
     const mtime = e.mtime;
     if (mtime !== undefined || legacy) {
-      if (typeof mtime !== 'number' || !Number.isFinite(mtime) || mtime < 0) this.fail(fileName, `"mtime" must be a number of seconds, not ${typeName(mtime)}`, 'mtime');
+      if (typeof mtime !== 'number' || !Number.isFinite(mtime) || mtime < 0)
+        this.fail(fileName, `"mtime" must be a number of seconds, not ${typeName(mtime)}`, 'mtime');
     }
     const summary = e.summary;
-    if (summary !== undefined && summary !== null && typeof summary !== 'string') this.fail(fileName, `"summary" must be a string, not ${typeName(summary)}`, 'summary');
+    if (summary !== undefined && summary !== null && typeof summary !== 'string')
+      this.fail(fileName, `"summary" must be a string, not ${typeName(summary)}`, 'summary');
     const depends = this.depends(fileName, e.packages);
     const python = this.tag(fileName, e.python, 'python');
     const platform = this.tag(fileName, e.platform, 'platform');
@@ -190,7 +206,8 @@ function packagesNotAnObject(source: string, found: string): PkgError {
 }
 
 function entriesOf(packages: unknown, opts: ParseIndexOptions): IndexEntry[] {
-  if (packages === null || typeof packages !== 'object' || Array.isArray(packages)) throw packagesNotAnObject(opts.source, typeName(packages));
+  if (packages === null || typeof packages !== 'object' || Array.isArray(packages))
+    throw packagesNotAnObject(opts.source, typeName(packages));
   const map = packages as Record<string, unknown>;
   const checker = new EntryChecker(opts, map);
   const names = Object.keys(map);
@@ -202,7 +219,8 @@ function entriesOf(packages: unknown, opts: ParseIndexOptions): IndexEntry[] {
 function optionalDate(doc: Record<string, unknown>, key: 'generated' | 'expires', source: string): string | null {
   const v = doc[key];
   if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || Number.isNaN(Date.parse(v))) throw invalid(source, `"${key}" must be a date and time (ISO 8601), not ${typeName(v)}`);
+  if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
+    throw invalid(source, `"${key}" must be a date and time (ISO 8601), not ${typeName(v)}`);
   return v;
 }
 
@@ -210,10 +228,14 @@ function optionalDate(doc: Record<string, unknown>, key: 'generated' | 'expires'
 function checkSchema(schema: unknown, source: string): void {
   if (typeof schema !== 'number') throw invalid(source, `"schema" must be a number, not ${typeName(schema)}`);
   if (schema !== INDEX_SCHEMA) {
-    throw new PkgError(RepoErrorCodes.INDEX_SCHEMA_UNSUPPORTED, `${source}: index schema ${schema}, but this enpkg reads schema ${INDEX_SCHEMA}`, {
-      hint: schema > INDEX_SCHEMA ? 'update enpkg ("enpkg self-update")' : 'the publisher should run "enpkg repo index" again',
-      details: { source, schema },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_SCHEMA_UNSUPPORTED,
+      `${source}: index schema ${schema}, but this enpkg reads schema ${INDEX_SCHEMA}`,
+      {
+        hint: schema > INDEX_SCHEMA ? 'update enpkg ("enpkg self-update")' : 'the publisher should run "enpkg repo index" again',
+        details: { source, schema },
+      },
+    );
   }
 }
 
@@ -222,7 +244,8 @@ function indexFromParts(top: Record<string, unknown>, entries: IndexEntry[], opt
   if (opts.format === 'legacy') return { format: 'legacy', repository: null, serial: 0, generated: null, expires: null, entries };
   checkSchema(top.schema, opts.source);
   const serial = top.serial;
-  if (typeof serial !== 'number' || !Number.isSafeInteger(serial) || serial < 0) throw invalid(opts.source, `"serial" must be a whole number >= 0, not ${typeName(serial)}`);
+  if (typeof serial !== 'number' || !Number.isSafeInteger(serial) || serial < 0)
+    throw invalid(opts.source, `"serial" must be a whole number >= 0, not ${typeName(serial)}`);
   const repository = top.repository;
   if (repository !== undefined && repository !== null && (typeof repository !== 'string' || repository.length > 200)) {
     throw invalid(opts.source, `"repository" must be a short string, not ${typeName(repository)}`);
@@ -239,7 +262,8 @@ function indexFromParts(top: Record<string, unknown>, entries: IndexEntry[], opt
 
 /** A parsed JSON document (ours or Enstaller's legacy index.json) to a validated index. */
 export function parseIndexDocument(doc: unknown, opts: ParseIndexOptions): RepoIndex {
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw invalid(opts.source, `expected a JSON object, found ${typeName(doc)}`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw invalid(opts.source, `expected a JSON object, found ${typeName(doc)}`);
   const d = doc as Record<string, unknown>;
   if (opts.format === 'legacy') return indexFromParts({}, entriesOf(d, opts), opts);
   checkSchema(d.schema, opts.source);

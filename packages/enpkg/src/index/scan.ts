@@ -65,12 +65,17 @@ async function readEgg(path: string, fileName: string, size: number, mtime: numb
     try {
       parseRequirement(r);
     } catch (e) {
-      throw refusal(fileName, (e as PkgError).code ?? 'REQUIREMENT_INVALID', `its requirement list (EGG-INFO/spec/depend "packages"): ${(e as Error).message}`);
+      throw refusal(
+        fileName,
+        (e as PkgError).code ?? 'REQUIREMENT_INVALID',
+        `its requirement list (EGG-INFO/spec/depend "packages"): ${(e as Error).message}`,
+      );
     }
   }
   const tags = { python: spec.python ?? null, platform: spec.platform ?? null, arch: spec.arch ?? null };
   for (const [k, v] of Object.entries(tags)) {
-    if (v !== null && !TAG.test(v)) throw refusal(fileName, 'METADATA_INVALID', `its metadata's ${k} ${JSON.stringify(v)} is not a short word`);
+    if (v !== null && !TAG.test(v))
+      throw refusal(fileName, 'METADATA_INVALID', `its metadata's ${k} ${JSON.stringify(v)} is not a short word`);
   }
   const { sha256, md5 } = await hashFile(path);
   return {
@@ -103,7 +108,11 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
     const path = join(dir, fileName);
     try {
       if (parseEggName(fileName) === null) {
-        throw refusal(fileName, 'EGG_NAME_INVALID', 'not an egg file name of the form <name>-<version>-<build>.egg (a repository holds only such names)');
+        throw refusal(
+          fileName,
+          'EGG_NAME_INVALID',
+          'not an egg file name of the form <name>-<version>-<build>.egg (a repository holds only such names)',
+        );
       }
       // Synchronous: for thousands of unchanged eggs a promise round trip per stat costs more than the stat.
       const st = statSync(path);

@@ -27,7 +27,10 @@ export function writeKeyPair(privateKeyFile: string, opts: { force?: boolean } =
   const publicKeyFile = `${privateKeyFile}.pub`;
   for (const f of [privateKeyFile, publicKeyFile]) {
     if (!opts.force && existsSync(f)) {
-      throw new PkgError(RepoErrorCodes.KEY_EXISTS, `${f} already exists`, { hint: 'choose another file name, or give --force to replace the key (indexes signed with the old key then fail to verify)', details: { file: f } });
+      throw new PkgError(RepoErrorCodes.KEY_EXISTS, `${f} already exists`, {
+        hint: 'choose another file name, or give --force to replace the key (indexes signed with the old key then fail to verify)',
+        details: { file: f },
+      });
     }
   }
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -42,20 +45,31 @@ export function readPrivateKey(file: string): KeyObject {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new PkgError(RepoErrorCodes.KEY_INVALID, `cannot read the signing key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
-      hint: 'create one with "enpkg repo keygen KEYFILE"',
-      cause: e,
-      details: { file },
-    });
+    throw new PkgError(
+      RepoErrorCodes.KEY_INVALID,
+      `cannot read the signing key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      {
+        hint: 'create one with "enpkg repo keygen KEYFILE"',
+        cause: e,
+        details: { file },
+      },
+    );
   }
   let key: KeyObject;
   try {
     key = createPrivateKey(text);
   } catch (e) {
-    throw new PkgError(RepoErrorCodes.KEY_INVALID, `${file} is not a private key in PEM form`, { hint: 'give the private key file written by "enpkg repo keygen"', cause: e, details: { file } });
+    throw new PkgError(RepoErrorCodes.KEY_INVALID, `${file} is not a private key in PEM form`, {
+      hint: 'give the private key file written by "enpkg repo keygen"',
+      cause: e,
+      details: { file },
+    });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new PkgError(RepoErrorCodes.KEY_INVALID, `${file} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, { hint: 'create one with "enpkg repo keygen KEYFILE"', details: { file } });
+    throw new PkgError(RepoErrorCodes.KEY_INVALID, `${file} is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`, {
+      hint: 'create one with "enpkg repo keygen KEYFILE"',
+      details: { file },
+    });
   }
   return key;
 }
@@ -68,7 +82,7 @@ export function signIndex(data: Uint8Array, key: KeyObject): string {
 /** A configured public key (base64 of the raw 32 bytes); the error names where it was configured. */
 export function parsePublicKey(text: string, where: string): KeyObject {
   const raw = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/.test(text.trim()) ? Buffer.from(text.trim(), 'base64') : null;
-  if (!raw || raw.length !== 32) {
+  if (raw?.length !== 32) {
     throw new PkgError(RepoErrorCodes.KEY_INVALID, `${where}: "${text.slice(0, 60)}" is not an Ed25519 public key (base64 of 32 bytes)`, {
       hint: 'copy the one line of the .pub file written by "enpkg repo keygen"',
       details: { where },

@@ -100,10 +100,14 @@ export async function publishIndex(dirArg: string, opts: PublishOptions = {}): P
   const dir = resolve(dirArg);
   const key: KeyObject | null = opts.signKeyFile ? readPrivateKey(opts.signKeyFile) : null;
   if (opts.expiresDays !== undefined && !(opts.expiresDays > 0)) {
-    throw new PkgError(RepoErrorCodes.INDEX_INVALID, `--expires must be a positive number of days, not ${opts.expiresDays}`, { hint: 'e.g. --expires 30' });
+    throw new PkgError(RepoErrorCodes.INDEX_INVALID, `--expires must be a positive number of days, not ${opts.expiresDays}`, {
+      hint: 'e.g. --expires 30',
+    });
   }
   if (opts.name !== undefined && (opts.name === '' || opts.name.length > 200 || /[\x00-\x1f\x7f]/.test(opts.name))) {
-    throw new PkgError(RepoErrorCodes.INDEX_INVALID, `--name ${JSON.stringify(opts.name)} is not a usable repository name`, { hint: 'give a short name without control characters' });
+    throw new PkgError(RepoErrorCodes.INDEX_INVALID, `--name ${JSON.stringify(opts.name)} is not a usable repository name`, {
+      hint: 'give a short name without control characters',
+    });
   }
   const previous = readPrevious(dir);
   const repository = opts.name ?? previous?.repository ?? basename(dir);
@@ -124,13 +128,21 @@ export async function publishIndex(dirArg: string, opts: PublishOptions = {}): P
     writeFileAtomic(sigFile, signIndex(bytes, key));
   } else if (existsSync(sigFile)) {
     rmSync(sigFile, { force: true });
-    opts.reporter?.warn?.({ code: 'SIGNATURE_REMOVED', message: `${sigFile} removed: it signed the previous index (give --sign KEYFILE to sign this one)`, subject: dir });
+    opts.reporter?.warn?.({
+      code: 'SIGNATURE_REMOVED',
+      message: `${sigFile} removed: it signed the previous index (give --sign KEYFILE to sign this one)`,
+      subject: dir,
+    });
   }
   const legacyFile = join(dir, LEGACY_INDEX_FILE);
   if (opts.legacyJson) {
     writeFileAtomic(legacyFile, serializeLegacyIndex(scan.entries));
   } else if (existsSync(legacyFile)) {
-    opts.reporter?.warn?.({ code: 'LEGACY_INDEX_STALE', message: `${legacyFile} was not updated and is now out of date (give --legacy-json to keep it current)`, subject: dir });
+    opts.reporter?.warn?.({
+      code: 'LEGACY_INDEX_STALE',
+      message: `${legacyFile} was not updated and is now out of date (give --legacy-json to keep it current)`,
+      subject: dir,
+    });
   }
   const current = new Set(scan.entries.map((e) => e.eggName));
   return {

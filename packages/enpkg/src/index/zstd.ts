@@ -31,10 +31,14 @@ function corrupt(source: string, why: string, cause?: unknown): PkgError {
 }
 
 function tooLarge(source: string, size: number | string, max: number): PkgError {
-  return new PkgError(RepoErrorCodes.INDEX_TOO_LARGE, `${source}: decompresses to ${size} bytes, more than the ${max} allowed (a zstd bomb, or a huge index)`, {
-    hint: 'if the repository really is that large, raise network.max_index_size in the configuration',
-    details: { source, limit: max },
-  });
+  return new PkgError(
+    RepoErrorCodes.INDEX_TOO_LARGE,
+    `${source}: decompresses to ${size} bytes, more than the ${max} allowed (a zstd bomb, or a huge index)`,
+    {
+      hint: 'if the repository really is that large, raise network.max_index_size in the configuration',
+      details: { source, limit: max },
+    },
+  );
 }
 
 /** Sum of the frames' declared content sizes, or null when a frame does not declare it. */

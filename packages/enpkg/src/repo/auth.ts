@@ -11,10 +11,14 @@ function readSecret(s: SecretSource, what: string, repo: RepositoryConfig, env: 
   if ('env' in s) {
     const v = env[s.env];
     if (v === undefined || v === '') {
-      throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the ${what} of repository ${repo.name} comes from $${s.env}, which is not set`, {
-        hint: `set ${s.env} in the environment, or change auth in ${repo.origin}`,
-        details: { repository: repo.name, variable: s.env },
-      });
+      throw new PkgError(
+        RepoErrorCodes.REPO_AUTH_MISSING,
+        `the ${what} of repository ${repo.name} comes from $${s.env}, which is not set`,
+        {
+          hint: `set ${s.env} in the environment, or change auth in ${repo.origin}`,
+          details: { repository: repo.name, variable: s.env },
+        },
+      );
     }
     return v.trim();
   }
@@ -22,10 +26,14 @@ function readSecret(s: SecretSource, what: string, repo: RepositoryConfig, env: 
   try {
     text = readFileSync(s.file, 'utf8');
   } catch (e) {
-    throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the ${what} of repository ${repo.name} comes from ${s.file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
-      hint: `create the file (readable only by you), or change auth in ${repo.origin}`,
-      details: { repository: repo.name, file: s.file },
-    });
+    throw new PkgError(
+      RepoErrorCodes.REPO_AUTH_MISSING,
+      `the ${what} of repository ${repo.name} comes from ${s.file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        hint: `create the file (readable only by you), or change auth in ${repo.origin}`,
+        details: { repository: repo.name, file: s.file },
+      },
+    );
   }
   const v = text.trim();
   if (v === '') {
@@ -43,11 +51,17 @@ export function authorizationHeader(repo: RepositoryConfig, env: NodeJS.ProcessE
   if (auth === null) return null;
   if (auth.kind === 'token') {
     const token = readSecret(auth.token, 'token', repo, env);
-    if (/[\r\n]/.test(token)) throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the token of repository ${repo.name} spans several lines`, { hint: 'keep the token on one line' });
+    if (/[\r\n]/.test(token))
+      throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the token of repository ${repo.name} spans several lines`, {
+        hint: 'keep the token on one line',
+      });
     return `Bearer ${token}`;
   }
   const user = typeof auth.user === 'string' ? auth.user : readSecret(auth.user, 'user name', repo, env);
   const password = readSecret(auth.password, 'password', repo, env);
-  if (user.includes(':')) throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the user name of repository ${repo.name} contains ":"`, { hint: 'HTTP basic authentication cannot carry a user name with ":"' });
+  if (user.includes(':'))
+    throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the user name of repository ${repo.name} contains ":"`, {
+      hint: 'HTTP basic authentication cannot carry a user name with ":"',
+    });
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }

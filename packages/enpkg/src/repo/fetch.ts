@@ -64,7 +64,12 @@ export function isTransportError(e: unknown): e is PkgError {
  * stand in. Not for answers that need the user (401/403, 404, refused redirects, TLS failures).
  */
 export function isOutage(e: unknown): e is PkgError {
-  return e instanceof PkgError && (e.code === RepoErrorCodes.REPO_UNREACHABLE || e.code === RepoErrorCodes.REPO_TIMEOUT || (e.code === RepoErrorCodes.REPO_HTTP_ERROR && e.details.retryable === true));
+  return (
+    e instanceof PkgError &&
+    (e.code === RepoErrorCodes.REPO_UNREACHABLE ||
+      e.code === RepoErrorCodes.REPO_TIMEOUT ||
+      (e.code === RepoErrorCodes.REPO_HTTP_ERROR && e.details.retryable === true))
+  );
 }
 
 /** Read a local file under a size cap; null when it does not exist. */
@@ -75,11 +80,19 @@ function readCapped(path: string, max: number, what: string): Buffer | null {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: cannot read ${path} (${code ?? (e as Error).message})`, { hint: 'check the repository directory and its permissions', cause: e, details: { file: path } });
+    throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: cannot read ${path} (${code ?? (e as Error).message})`, {
+      hint: 'check the repository directory and its permissions',
+      cause: e,
+      details: { file: path },
+    });
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: ${path} is not a regular file`, { hint: 'check the repository directory', details: { file: path } });
+    if (!st.isFile())
+      throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: ${path} is not a regular file`, {
+        hint: 'check the repository directory',
+        details: { file: path },
+      });
     if (st.size > max) {
       throw new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${what}: ${path} is ${st.size} bytes, more than the ${max} allowed`, {
         hint: 'raise network.max_index_size in the configuration if the repository really is that large',
@@ -117,7 +130,13 @@ function fetchFromDir(dir: string, opts: FetchIndexOptions, what: string): Fetch
   });
 }
 
-async function fetchFromUrl(base: string, repo: RepositoryConfig, authorization: string | null, opts: FetchIndexOptions, what: string): Promise<FetchOutcome> {
+async function fetchFromUrl(
+  base: string,
+  repo: RepositoryConfig,
+  authorization: string | null,
+  opts: FetchIndexOptions,
+  what: string,
+): Promise<FetchOutcome> {
   const common = { authorization, allowHttp: repo.insecure, what };
   const cached = opts.cached;
   // Without a stored signature the cached copy cannot satisfy configured keys: fetch it all again.
@@ -134,14 +153,32 @@ async function fetchFromUrl(base: string, repo: RepositoryConfig, authorization:
     const sig = await opts.http.get({ ...common, url: sigUrl, maxBytes: MAX_SIGNATURE_SIZE, what: `${what} (signature)` });
     if (sig.status === 'not-modified') throw new Error('unreachable: no validators were sent');
     const signature = sig.status === 'ok' ? sig.body : null;
-    return { kind: 'fetched', format: 'zst', bytes: res.body, signature, url: indexUrl, shown, etag: res.etag, lastModified: res.lastModified };
+    return {
+      kind: 'fetched',
+      format: 'zst',
+      bytes: res.body,
+      signature,
+      url: indexUrl,
+      shown,
+      etag: res.etag,
+      lastModified: res.lastModified,
+    };
   }
   const legacyUrl = new URL(LEGACY_INDEX_FILE, base).toString();
   const legacyShown = describeLocation({ kind: 'http', url: legacyUrl });
   const legacy = await opts.http.get({ ...common, url: legacyUrl, maxBytes: opts.maxSize, ...validators(legacyUrl, 'legacy') });
   if (legacy.status === 'not-modified') return { kind: 'not-modified', url: legacyUrl, shown: legacyShown };
   if (legacy.status === 'ok') {
-    return { kind: 'fetched', format: 'legacy', bytes: legacy.body, signature: null, url: legacyUrl, shown: legacyShown, etag: legacy.etag, lastModified: legacy.lastModified };
+    return {
+      kind: 'fetched',
+      format: 'legacy',
+      bytes: legacy.body,
+      signature: null,
+      url: legacyUrl,
+      shown: legacyShown,
+      etag: legacy.etag,
+      lastModified: legacy.lastModified,
+    };
   }
   throw new PkgError(RepoErrorCodes.REPO_NOT_FOUND, `${what}: ${shown} was not found (404), nor ${LEGACY_INDEX_FILE}`, {
     hint: 'check the repository URL; a publisher creates the index with "enpkg repo index DIR"',

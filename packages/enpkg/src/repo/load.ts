@@ -48,26 +48,45 @@ function fromCache(cached: CachedIndex, origin: IndexOrigin, source: string): Ca
  * The index bytes to check: fetched, or the cached copy (304, --offline, or an outage). The cached
  * bytes are read only when they are used; a fresh fetch is compared with the cache's metadata.
  */
-async function obtain(repo: RepositoryConfig, cache: IndexCache, meta: CachedIndexMeta | null, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number }): Promise<Candidate> {
+async function obtain(
+  repo: RepositoryConfig,
+  cache: IndexCache,
+  meta: CachedIndexMeta | null,
+  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number },
+): Promise<Candidate> {
   const cacheSource = `the cached index of ${repo.name}`;
   if (opts.offline) {
     const cached = meta && cache.read(repo);
     if (!cached) {
-      throw new PkgError(RepoErrorCodes.REPO_OFFLINE_NO_CACHE, `the index of ${repo.name} is not in the cache (${cache.dirOf(repo)}), and --offline forbids fetching it`, {
-        hint: 'run once without --offline to fill the cache',
-        details: { repository: repo.name },
-      });
+      throw new PkgError(
+        RepoErrorCodes.REPO_OFFLINE_NO_CACHE,
+        `the index of ${repo.name} is not in the cache (${cache.dirOf(repo)}), and --offline forbids fetching it`,
+        {
+          hint: 'run once without --offline to fill the cache',
+          details: { repository: repo.name },
+        },
+      );
     }
     return fromCache(cached, 'cache', cacheSource);
   }
-  const fetchOpts = (cached: CachedIndexMeta | null) => ({ http: opts.http, cached, maxSize: opts.maxSize, ...(opts.env ? { env: opts.env } : {}), ...(opts.reporter ? { reporter: opts.reporter } : {}) });
+  const fetchOpts = (cached: CachedIndexMeta | null) => ({
+    http: opts.http,
+    cached,
+    maxSize: opts.maxSize,
+    ...(opts.env ? { env: opts.env } : {}),
+    ...(opts.reporter ? { reporter: opts.reporter } : {}),
+  });
   let outcome: FetchOutcome;
   try {
     outcome = await fetchIndex(repo, fetchOpts(meta));
   } catch (e) {
     const cached = meta && isOutage(e) ? cache.read(repo) : null;
     if (!cached) throw e;
-    opts.reporter?.warn?.({ code: 'INDEX_FROM_CACHE', message: `${(e as Error).message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`, subject: repo.name });
+    opts.reporter?.warn?.({
+      code: 'INDEX_FROM_CACHE',
+      message: `${(e as Error).message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`,
+      subject: repo.name,
+    });
     return fromCache(cached, 'cache', cacheSource);
   }
   if (outcome.kind === 'not-modified') {
@@ -80,11 +99,22 @@ async function obtain(repo: RepositoryConfig, cache: IndexCache, meta: CachedInd
     outcome = await fetchIndex(repo, fetchOpts(null));
     if (outcome.kind === 'not-modified') throw new Error('unreachable: 304 without validators');
   }
-  return { format: outcome.format, bytes: outcome.bytes, signature: outcome.signature, origin: 'fetched', source: outcome.shown, fresh: outcome };
+  return {
+    format: outcome.format,
+    bytes: outcome.bytes,
+    signature: outcome.signature,
+    origin: 'fetched',
+    source: outcome.shown,
+    fresh: outcome,
+  };
 }
 
 /** Load one repository's index through the whole pipeline. */
-export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore }): Promise<LoadedRepository> {
+export async function loadRepository(
+  repo: RepositoryConfig,
+  cache: IndexCache,
+  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore },
+): Promise<LoadedRepository> {
   const meta = cache.readMeta(repo);
   const candidate = await obtain(repo, cache, meta, opts);
   const repoId = repoCacheId(repo);
@@ -96,7 +126,13 @@ export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, 
   else signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
 
   const index: RepoIndex = decodeIndex(candidate.bytes, { format: candidate.format, source, repository: repo.name, maxSize: opts.maxSize });
-  checkFreshness(index, { acceptedSerial: accepted, now: (opts.now ?? (() => new Date()))(), source, repo, serialFile: cache.serialFile(repo) });
+  checkFreshness(index, {
+    acceptedSerial: accepted,
+    now: (opts.now ?? (() => new Date()))(),
+    source,
+    repo,
+    serialFile: cache.serialFile(repo),
+  });
   if (candidate.format === 'legacy') {
     opts.reporter?.warn?.({
       code: 'INDEX_LEGACY_MD5',
@@ -109,7 +145,13 @@ export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, 
   if (fresh !== null) {
     const sha256 = sha256Hex(fresh.bytes);
     const signatureSha256 = fresh.signature === null ? null : sha256Hex(fresh.signature);
-    if (meta === null || meta.sha256 !== sha256 || meta.etag !== fresh.etag || meta.url !== fresh.url || meta.signatureSha256 !== signatureSha256) {
+    if (
+      meta === null ||
+      meta.sha256 !== sha256 ||
+      meta.etag !== fresh.etag ||
+      meta.url !== fresh.url ||
+      meta.signatureSha256 !== signatureSha256
+    ) {
       cache.write(repo, {
         meta: {
           version: 1,
@@ -132,7 +174,9 @@ export async function loadRepository(repo: RepositoryConfig, cache: IndexCache, 
     }
   }
   if (index.format === 'zst' && (accepted === null || index.serial > accepted)) opts.serials.accept(repoId, index.serial, index.repository);
-  opts.reporter?.info?.(`${source}: ${index.entries.length} packages, serial ${index.serial}${signed ? ', signature verified' : ''} (${candidate.origin})`);
+  opts.reporter?.info?.(
+    `${source}: ${index.entries.length} packages, serial ${index.serial}${signed ? ', signature verified' : ''} (${candidate.origin})`,
+  );
   return { config: repo, index, origin: candidate.origin, source: candidate.source, signed };
 }
 
@@ -144,10 +188,18 @@ export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositori
     });
   }
   const cache = openIndexCache(config.cacheDir);
-  const http = opts.http ?? createHttpClient({ settings: config.network, ...(opts.reporter ? { reporter: opts.reporter } : {}), ...(opts.env ? { env: opts.env } : {}) });
+  const http =
+    opts.http ??
+    createHttpClient({
+      settings: config.network,
+      ...(opts.reporter ? { reporter: opts.reporter } : {}),
+      ...(opts.env ? { env: opts.env } : {}),
+    });
   const serials = opts.serials ?? cache.serials;
   try {
-    return await Promise.all(config.repositories.map((repo) => loadRepository(repo, cache, { ...opts, http, serials, maxSize: config.network.maxIndexSize })));
+    return await Promise.all(
+      config.repositories.map((repo) => loadRepository(repo, cache, { ...opts, http, serials, maxSize: config.network.maxIndexSize })),
+    );
   } finally {
     if (!opts.http) await http.close();
   }

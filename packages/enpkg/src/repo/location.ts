@@ -35,7 +35,10 @@ export function expandHome(path: string, home = homedir()): string {
 }
 
 function locationError(text: string, where: string, why: string, hint: string): PkgError {
-  return new PkgError(RepoErrorCodes.REPO_URL_INVALID, `${where}: ${why}`, { hint, details: { location: redactUrl(text) === '<invalid URL>' ? '<not shown>' : redactUrl(text) } });
+  return new PkgError(RepoErrorCodes.REPO_URL_INVALID, `${where}: ${why}`, {
+    hint,
+    details: { location: redactUrl(text) === '<invalid URL>' ? '<not shown>' : redactUrl(text) },
+  });
 }
 
 export interface ParseLocationOptions {
@@ -53,21 +56,27 @@ export interface ParseLocationOptions {
 export function parseLocation(text: string, opts: ParseLocationOptions): RepoLocation {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined || /^[A-Za-z]:[\\/]/.test(text)) {
-    if (text.trim() === '') throw locationError(text, opts.where, 'the repository location is empty', 'give a directory, a file:// URL or an https:// URL');
+    if (text.trim() === '')
+      throw locationError(text, opts.where, 'the repository location is empty', 'give a directory, a file:// URL or an https:// URL');
     return { kind: 'dir', path: resolve(opts.baseDir, expandHome(text, opts.home)) };
   }
   if (scheme === 'file') {
     let path: string;
     try {
       path = fileURLToPath(text);
-    } catch (e) {
+    } catch (_e) {
       throw locationError(text, opts.where, `${text} is not a local file URL`, 'write file:///absolute/path (no host)');
     }
     if (!isAbsolute(path)) throw locationError(text, opts.where, `${text} is not absolute`, 'write file:///absolute/path');
     return { kind: 'dir', path };
   }
   if (scheme !== 'https' && scheme !== 'http') {
-    throw locationError(text, opts.where, `unsupported scheme "${scheme}:" in ${redactUrl(text)}`, 'use a directory, a file:// URL or an https:// URL');
+    throw locationError(
+      text,
+      opts.where,
+      `unsupported scheme "${scheme}:" in ${redactUrl(text)}`,
+      'use a directory, a file:// URL or an https:// URL',
+    );
   }
   let url: URL;
   try {
@@ -76,16 +85,30 @@ export function parseLocation(text: string, opts: ParseLocationOptions): RepoLoc
     throw locationError(text, opts.where, `${redactUrl(text)} is not a valid URL`, 'write https://host/path/');
   }
   if (url.username !== '' || url.password !== '') {
-    throw locationError(text, opts.where, `${redactUrl(url)} has credentials in it`, 'remove them from the URL and configure the repository\'s "auth" (token or user/password from the environment or a file)');
+    throw locationError(
+      text,
+      opts.where,
+      `${redactUrl(url)} has credentials in it`,
+      'remove them from the URL and configure the repository\'s "auth" (token or user/password from the environment or a file)',
+    );
   }
   if (url.search !== '' || url.hash !== '') {
-    throw locationError(text, opts.where, `${redactUrl(url)} has a query or fragment`, 'give the repository\'s base URL, without "?" or "#"');
+    throw locationError(
+      text,
+      opts.where,
+      `${redactUrl(url)} has a query or fragment`,
+      'give the repository\'s base URL, without "?" or "#"',
+    );
   }
   if (scheme === 'http' && !opts.insecure) {
-    throw new PkgError(RepoErrorCodes.REPO_INSECURE, `${opts.where}: ${redactUrl(url)} is plain http, which anyone on the network can read and change`, {
-      hint: 'use https://, or mark the repository "insecure: true" in the configuration if you accept the risk',
-      details: { location: redactUrl(url) },
-    });
+    throw new PkgError(
+      RepoErrorCodes.REPO_INSECURE,
+      `${opts.where}: ${redactUrl(url)} is plain http, which anyone on the network can read and change`,
+      {
+        hint: 'use https://, or mark the repository "insecure: true" in the configuration if you accept the risk',
+        details: { location: redactUrl(url) },
+      },
+    );
   }
   if (!url.pathname.endsWith('/')) url.pathname += '/';
   return { kind: 'http', url: url.toString() };

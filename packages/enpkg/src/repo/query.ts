@@ -73,7 +73,12 @@ function compilePattern(pattern: string | undefined): RegExp | null {
 }
 
 /** Packages whose name matches `pattern` (case-insensitive regular expression; none: all), by name. */
-export function searchPackages(repos: readonly LoadedRepository[], installed: readonly InstalledRef[], pattern: string | undefined, opts: QueryOptions = {}): SearchRow[] {
+export function searchPackages(
+  repos: readonly LoadedRepository[],
+  installed: readonly InstalledRef[],
+  pattern: string | undefined,
+  opts: QueryOptions = {},
+): SearchRow[] {
   const re = compilePattern(pattern);
   const installedByKey = new Map(installed.map((p) => [p.key, p] as const));
   const byKey = groupByKey(repos, opts, re ? (key) => re.test(key) : undefined);
@@ -124,15 +129,24 @@ export interface InfoResult {
 }
 
 /** Every version of `name` (case-insensitive) across the repositories, newest first. */
-export function packageInfo(repos: readonly LoadedRepository[], installed: readonly InstalledRef[], name: string, opts: QueryOptions = {}): InfoResult {
+export function packageInfo(
+  repos: readonly LoadedRepository[],
+  installed: readonly InstalledRef[],
+  name: string,
+  opts: QueryOptions = {},
+): InfoResult {
   const key = name.toLowerCase();
   const list = groupByKey(repos, opts, (k) => k === key).get(key) ?? [];
   const inst = installed.find((p) => p.key === key) ?? null;
   if (list.length === 0 && inst === null) {
-    throw new PkgError(EnpkgErrorCodes.PACKAGE_NOT_FOUND, `no package named ${JSON.stringify(name)} in ${repos.map((r) => r.config.name).join(', ') || 'any repository'}${opts.python ? ` (for Python ${opts.python})` : ''}`, {
-      hint: 'search for it: "enpkg search PATTERN"',
-      details: { name },
-    });
+    throw new PkgError(
+      EnpkgErrorCodes.PACKAGE_NOT_FOUND,
+      `no package named ${JSON.stringify(name)} in ${repos.map((r) => r.config.name).join(', ') || 'any repository'}${opts.python ? ` (for Python ${opts.python})` : ''}`,
+      {
+        hint: 'search for it: "enpkg search PATTERN"',
+        details: { name },
+      },
+    );
   }
   const packages = list.reverse().map(({ entry: e }) => ({
     name: e.name,

@@ -15,9 +15,7 @@ export type AuthConfig =
   | { readonly kind: 'basic'; readonly user: string | SecretSource; readonly password: SecretSource };
 
 /** A repository's location: a local directory or an http(s) base URL (ending in `/`). */
-export type RepoLocation =
-  | { readonly kind: 'dir'; readonly path: string }
-  | { readonly kind: 'http'; readonly url: string };
+export type RepoLocation = { readonly kind: 'dir'; readonly path: string } | { readonly kind: 'http'; readonly url: string };
 
 export interface RepositoryConfig {
   /** Display name: the configured `name`, else the location. */

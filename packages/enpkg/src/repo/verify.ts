@@ -14,17 +14,25 @@ export function verifyIndexSignature(bytes: Buffer, signature: Buffer | null, re
   if (repo.keys.length === 0) return false;
   const keys = repo.keys.map((k, i) => parsePublicKey(k, `${repo.origin}: keys[${i}]`));
   if (signature === null) {
-    throw new PkgError(RepoErrorCodes.INDEX_SIGNATURE_MISSING, `${source}: no signature (index.json.zst.sig), but repository ${repo.name} has trusted keys configured`, {
-      hint: 'the publisher should sign the index ("enpkg repo index --sign KEYFILE"); the cached index was kept',
-      details: { source, repository: repo.name },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_SIGNATURE_MISSING,
+      `${source}: no signature (index.json.zst.sig), but repository ${repo.name} has trusted keys configured`,
+      {
+        hint: 'the publisher should sign the index ("enpkg repo index --sign KEYFILE"); the cached index was kept',
+        details: { source, repository: repo.name },
+      },
+    );
   }
   const sig = parseSignature(signature);
   if (sig === null || !verifySignature(bytes, sig, keys)) {
-    throw new PkgError(RepoErrorCodes.INDEX_SIGNATURE_INVALID, `${source}: the signature ${sig === null ? 'is malformed (expected base64 of 64 bytes)' : 'does not verify with any trusted key'}`, {
-      hint: 'the index was altered, or signed with a key that is not listed under the repository\'s keys; the cached index was kept',
-      details: { source, repository: repo.name },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_SIGNATURE_INVALID,
+      `${source}: the signature ${sig === null ? 'is malformed (expected base64 of 64 bytes)' : 'does not verify with any trusted key'}`,
+      {
+        hint: "the index was altered, or signed with a key that is not listed under the repository's keys; the cached index was kept",
+        details: { source, repository: repo.name },
+      },
+    );
   }
   return true;
 }
@@ -32,16 +40,24 @@ export function verifyIndexSignature(bytes: Buffer, signature: Buffer | null, re
 /** A legacy index.json (md5 only, unsigned) is acceptable only where nothing stronger is expected. */
 export function checkLegacyAllowed(repo: RepositoryConfig, acceptedSerial: number | null, source: string): void {
   if (repo.keys.length > 0) {
-    throw new PkgError(RepoErrorCodes.INDEX_LEGACY_REFUSED, `${source}: only a legacy index.json (unsigned) was found, but repository ${repo.name} has trusted keys configured`, {
-      hint: 'the publisher should run "enpkg repo index --sign KEYFILE"',
-      details: { source, repository: repo.name },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_LEGACY_REFUSED,
+      `${source}: only a legacy index.json (unsigned) was found, but repository ${repo.name} has trusted keys configured`,
+      {
+        hint: 'the publisher should run "enpkg repo index --sign KEYFILE"',
+        details: { source, repository: repo.name },
+      },
+    );
   }
   if (acceptedSerial !== null && acceptedSerial > 0) {
-    throw new PkgError(RepoErrorCodes.INDEX_LEGACY_REFUSED, `${source}: only a legacy index.json was found, but serial ${acceptedSerial} of index.json.zst was accepted from repository ${repo.name} before (a downgrade)`, {
-      hint: 'the publisher should restore index.json.zst',
-      details: { source, repository: repo.name, accepted: acceptedSerial },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_LEGACY_REFUSED,
+      `${source}: only a legacy index.json was found, but serial ${acceptedSerial} of index.json.zst was accepted from repository ${repo.name} before (a downgrade)`,
+      {
+        hint: 'the publisher should restore index.json.zst',
+        details: { source, repository: repo.name, accepted: acceptedSerial },
+      },
+    );
   }
 }
 
@@ -57,15 +73,23 @@ export interface FreshnessOptions {
 export function checkFreshness(index: RepoIndex, opts: FreshnessOptions): void {
   if (index.format !== 'zst') return;
   if (opts.acceptedSerial !== null && index.serial < opts.acceptedSerial) {
-    throw new PkgError(RepoErrorCodes.INDEX_ROLLBACK, `${opts.source}: serial ${index.serial} is lower than serial ${opts.acceptedSerial} already accepted from repository ${opts.repo.name} (an old index replayed: rollback)`, {
-      hint: `a mirror may be out of date; if the repository was really reset, delete ${opts.serialFile}; the cached index was kept`,
-      details: { source: opts.source, repository: opts.repo.name, serial: index.serial, accepted: opts.acceptedSerial },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_ROLLBACK,
+      `${opts.source}: serial ${index.serial} is lower than serial ${opts.acceptedSerial} already accepted from repository ${opts.repo.name} (an old index replayed: rollback)`,
+      {
+        hint: `a mirror may be out of date; if the repository was really reset, delete ${opts.serialFile}; the cached index was kept`,
+        details: { source: opts.source, repository: opts.repo.name, serial: index.serial, accepted: opts.acceptedSerial },
+      },
+    );
   }
   if (index.expires !== null && Date.parse(index.expires) <= opts.now.getTime()) {
-    throw new PkgError(RepoErrorCodes.INDEX_EXPIRED, `${opts.source}: expired at ${index.expires} (serial ${index.serial}); an index past its expiry may be a frozen, outdated copy`, {
-      hint: 'the publisher should run "enpkg repo index" again (with --expires); the cached index was kept',
-      details: { source: opts.source, repository: opts.repo.name, expires: index.expires },
-    });
+    throw new PkgError(
+      RepoErrorCodes.INDEX_EXPIRED,
+      `${opts.source}: expired at ${index.expires} (serial ${index.serial}); an index past its expiry may be a frozen, outdated copy`,
+      {
+        hint: 'the publisher should run "enpkg repo index" again (with --expires); the cached index was kept',
+        details: { source: opts.source, repository: opts.repo.name, expires: index.expires },
+      },
+    );
   }
 }

@@ -49,7 +49,10 @@ function describeSet(s: NameState, set: VSet, conj: 'and' | 'or', subject: boole
     if (hi === s.n - 1) return { text: `${s.name} <= ${ver(s, lo)}`, plural: false };
     return { text: `${s.name} ${ver(s, hi)} to ${ver(s, lo)}`, plural: true };
   }
-  const oldestFirst = idx.slice().reverse().map((i) => ver(s, i));
+  const oldestFirst = idx
+    .slice()
+    .reverse()
+    .map((i) => ver(s, i));
   if (oldestFirst.length <= 4) return { text: `${s.name} ${joinList(oldestFirst, conj)}`, plural: conj === 'and' };
   return { text: `${idx.length} versions of ${s.name} (${oldestFirst[0]} ... ${oldestFirst[oldestFirst.length - 1]})`, plural: true };
 }
@@ -267,7 +270,12 @@ function visit(ctx: Context, inc: Incompat, conclusion = false): void {
       const innerDerived = isDerived(dc.left) ? dc.left : dc.right;
       const innerExt = isDerived(dc.left) ? dc.right : dc.left;
       visit(ctx, innerDerived);
-      write(ctx, inc, `${cap(conj(innerDerived, innerExt))} ${externalText(ctx, innerExt)}, ${conj(innerExt, ext)} ${externalText(ctx, ext)}${so}.`, numbered);
+      write(
+        ctx,
+        inc,
+        `${cap(conj(innerDerived, innerExt))} ${externalText(ctx, innerExt)}, ${conj(innerExt, ext)} ${externalText(ctx, ext)}${so}.`,
+        numbered,
+      );
     } else {
       visit(ctx, derived);
       write(ctx, inc, `${cap(conj(derived, ext))} ${externalText(ctx, ext)}${so}.`, numbered);
@@ -286,4 +294,3 @@ export function explain(pool: Pool, failure: Incompat): string[] {
   visit(ctx, failure);
   return ctx.lines;
 }
-

@@ -28,13 +28,42 @@ export interface Pool {
   readonly upstreams: Map<string, EggVersion>;
 }
 
-function newState(index: number, key: string, name: string, cands: PackageInfo[], versions: EggVersion[], ids: number[], installed: number, excluded: Excluded[], popularity: number): NameState {
+function newState(
+  index: number,
+  key: string,
+  name: string,
+  cands: PackageInfo[],
+  versions: EggVersion[],
+  ids: number[],
+  installed: number,
+  excluded: Excluded[],
+  popularity: number,
+): NameState {
   const n = cands.length;
   return {
-    index, key, name, cands, versions, ids, n, all: fullSet(n), installed, excluded,
-    target: false, cls: 3, popularity, deps: new Array<Incompat[] | undefined>(n), matches: new Map(),
-    incompats: [], accHas: false, accPos: false, accSet: emptySet(n), decision: -1, assigns: [],
-    listed: false, queued: false,
+    index,
+    key,
+    name,
+    cands,
+    versions,
+    ids,
+    n,
+    all: fullSet(n),
+    installed,
+    excluded,
+    target: false,
+    cls: 3,
+    popularity,
+    deps: new Array<Incompat[] | undefined>(n),
+    matches: new Map(),
+    incompats: [],
+    accHas: false,
+    accPos: false,
+    accSet: emptySet(n),
+    decision: -1,
+    assigns: [],
+    listed: false,
+    queued: false,
   };
 }
 
@@ -44,8 +73,14 @@ export function createPool(repo: Repository, installed: readonly PackageInfo[], 
   const rootPkg: PackageInfo = { name: 'the request', key: ROOT_KEY, version: '0', build: 0, depends: [] };
   const root = newState(ROOT, ROOT_KEY, 'the request', [rootPkg], [parseUpstream('0')], [-1], -1, [], 0);
   return {
-    repo, environment, names: [root], byKey: new Map([[ROOT_KEY, ROOT]]), installed: byInstalled,
-    targets: new Set(), updateAll: false, upstreams: new Map(),
+    repo,
+    environment,
+    names: [root],
+    byKey: new Map([[ROOT_KEY, ROOT]]),
+    installed: byInstalled,
+    targets: new Set(),
+    updateAll: false,
+    upstreams: new Map(),
   };
 }
 
@@ -212,7 +247,10 @@ function buildDependencies(pool: Pool, name: number, cand: number): void {
     } else if (isEmpty(g.set)) {
       terms = [{ name, pos: true, set: inGroup }];
     } else {
-      terms = [{ name, pos: true, set: inGroup }, { name: g.target, pos: false, set: g.set }];
+      terms = [
+        { name, pos: true, set: inGroup },
+        { name: g.target, pos: false, set: g.set },
+      ];
     }
     const inc = createIncompat(terms, { kind: 'dependency', requirement: g.req, target: g.target, sameText: g.sameText });
     for (const i of members) if (has(inGroup, i)) s.deps[i]!.push(inc);

@@ -54,7 +54,8 @@ export function describeJobs(jobs: readonly Job[]): string {
     if (list) list.push(what);
     else byKind.set(verb, [what]);
   }
-  const join = (xs: readonly string[], sep: string): string => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')}${sep}${xs[xs.length - 1]}`);
+  const join = (xs: readonly string[], sep: string): string =>
+    xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1).join(', ')}${sep}${xs[xs.length - 1]}`;
   const phrases = [...byKind].map(([verb, whats]) => `${verb} ${join(whats, byKind.size === 1 ? ' and ' : ', ')}`);
   return join(phrases, ' and ');
 }
@@ -97,9 +98,13 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
   for (const p of request.installed) {
     const other = seen.get(p.key);
     if (other) {
-      throw new PkgError(EnpkgErrorCodes.REQUEST_INVALID, `two versions of ${p.name} are installed: ${packageLabel(other)} and ${packageLabel(p)}`, {
-        hint: 'at most one version of a package can be installed; remove one of them',
-      });
+      throw new PkgError(
+        EnpkgErrorCodes.REQUEST_INVALID,
+        `two versions of ${p.name} are installed: ${packageLabel(other)} and ${packageLabel(p)}`,
+        {
+          hint: 'at most one version of a package can be installed; remove one of them',
+        },
+      );
     }
     seen.set(p.key, p);
   }
@@ -151,10 +156,15 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
     if (s.n === 0) throw notFound(s, req.text, job);
     const set = matchSet(s, req);
     if (isEmpty(set)) throw notFound(s, req.text, job);
-    rootIncompats.push(createIncompat(
-      [{ name: ROOT, pos: true, set: singleSet(1, 0) }, { name, pos: false, set }],
-      { kind: 'job', job, index },
-    ));
+    rootIncompats.push(
+      createIncompat(
+        [
+          { name: ROOT, pos: true, set: singleSet(1, 0) },
+          { name, pos: false, set },
+        ],
+        { kind: 'job', job, index },
+      ),
+    );
     if (job.kind === 'install') installKeys.push(req.key);
     if (job.kind === 'update') seed(0, name);
   });
@@ -186,14 +196,30 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
   for (const [key, cause] of removeCause) {
     const name = nameIndex(pool, key);
     const s = pool.names[name]!;
-    rootIncompats.push(createIncompat([{ name: ROOT, pos: true, set: singleSet(1, 0) }, { name, pos: true, set: s.all }], cause));
+    rootIncompats.push(
+      createIncompat(
+        [
+          { name: ROOT, pos: true, set: singleSet(1, 0) },
+          { name, pos: true, set: s.all },
+        ],
+        cause,
+      ),
+    );
   }
 
   const markedKeys = [...marked].filter((k) => !removed.has(k)).sort();
   for (const key of markedKeys) {
     const name = nameIndex(pool, key);
     const s = pool.names[name]!;
-    rootIncompats.push(createIncompat([{ name: ROOT, pos: true, set: singleSet(1, 0) }, { name, pos: false, set: s.all }], { kind: 'marked' }));
+    rootIncompats.push(
+      createIncompat(
+        [
+          { name: ROOT, pos: true, set: singleSet(1, 0) },
+          { name, pos: false, set: s.all },
+        ],
+        { kind: 'marked' },
+      ),
+    );
     if (s.target) seed(0, name);
   }
   for (const key of markedKeys) seed(1, nameIndex(pool, key));

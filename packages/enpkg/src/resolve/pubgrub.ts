@@ -15,7 +15,7 @@ import { dependencyIncompats, ROOT, type Pool } from './pool.js';
 import { and, first, has, isDisjoint, isEmpty, isSubset, minus, or, singleSet } from './vset.js';
 
 export type SolveResult =
-  | { readonly ok: true; /** Chosen candidate per package index (-1: not installed). */ readonly choice: Int32Array }
+  | { readonly ok: true /** Chosen candidate per package index (-1: not installed). */; readonly choice: Int32Array }
   | { readonly ok: false; readonly incompat: Incompat };
 
 const SAT = 0;
@@ -28,7 +28,12 @@ export interface SolveStats {
   conflicts: number;
 }
 
-export function solve(pool: Pool, rootIncompats: readonly Incompat[], seeds: readonly (readonly number[])[], stats?: SolveStats): SolveResult {
+export function solve(
+  pool: Pool,
+  rootIncompats: readonly Incompat[],
+  seeds: readonly (readonly number[])[],
+  stats?: SolveStats,
+): SolveResult {
   const names = pool.names;
   // The trail (assignments in order), as parallel arrays: nothing is allocated per assignment.
   let cap = 1024;

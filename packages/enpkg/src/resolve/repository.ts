@@ -69,7 +69,14 @@ export function createRepository(packages: readonly PackageInfo[]): Repository {
   for (const list of byKey.values()) {
     if (list.length > 1) list.sort((a, b) => compareVersions(versions[b]!, versions[a]!) || a - b);
   }
-  return { packages, versions, byKey, requirements: new Map(), depends: new Array(packages.length), popularity: countDependents(packages, byKey) };
+  return {
+    packages,
+    versions,
+    byKey,
+    requirements: new Map(),
+    depends: new Array(packages.length),
+    popularity: countDependents(packages, byKey),
+  };
 }
 
 export function candidatesOf(repo: Repository, key: string): readonly number[] {

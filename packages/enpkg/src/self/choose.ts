@@ -39,16 +39,26 @@ export interface SelfChoice {
  * The egg to move to, or null when the running version is already the newest (or the named one).
  * Versions that failed their first start here are skipped unless named.
  */
-export function chooseSelf(candidates: readonly IndexEntry[], current: SelfVersion | null, want: SelfWant, failed: readonly string[] = []): SelfChoice | null {
+export function chooseSelf(
+  candidates: readonly IndexEntry[],
+  current: SelfVersion | null,
+  want: SelfWant,
+  failed: readonly string[] = [],
+): SelfChoice | null {
   const id = (e: SelfVersion): string => versionId(e.version, e.build);
   if (want.kind === 'version') {
     const exact = candidates.find((e) => id(e) === want.version);
-    const named = exact ?? candidates.find((e) => e.version === want.version || semver.eq(e.version, semver.valid(want.version) ?? '0.0.0-none'));
+    const named =
+      exact ?? candidates.find((e) => e.version === want.version || semver.eq(e.version, semver.valid(want.version) ?? '0.0.0-none'));
     if (!named) {
       const have = [...new Set(candidates.map(id))].slice(0, 10);
-      throw new PkgError('SELF_VERSION_NOT_FOUND', `no repository has enpkg ${want.version} for this machine${have.length ? ` (there is ${have.join(', ')})` : ''}`, {
-        hint: have.length ? 'name one of those with --version' : 'add the repository that publishes enpkg',
-      });
+      throw new PkgError(
+        'SELF_VERSION_NOT_FOUND',
+        `no repository has enpkg ${want.version} for this machine${have.length ? ` (there is ${have.join(', ')})` : ''}`,
+        {
+          hint: have.length ? 'name one of those with --version' : 'add the repository that publishes enpkg',
+        },
+      );
     }
     if (current && compareSelf(named, current) === 0) return null;
     return { entry: named, id: id(named), downgrade: current !== null && compareSelf(named, current) < 0 };

@@ -33,32 +33,51 @@ export async function checkEgg(path: string, eggName = basename(path)): Promise<
   try {
     const name = requireEggName(eggName);
     if (name.key !== 'enpkg') {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} is not an egg of enpkg`, { hint: 'give an enpkg-<version>-<build>.egg built by npm run build:egg' });
+      throw new PkgError('SELF_EGG_INVALID', `${eggName} is not an egg of enpkg`, {
+        hint: 'give an enpkg-<version>-<build>.egg built by npm run build:egg',
+      });
     }
     const text = archive.readText('enpkg/manifest.json');
-    if (text === undefined) throw new PkgError('SELF_EGG_INVALID', `${eggName} has no enpkg/manifest.json`, { hint: 'build the egg with npm run build:egg' });
+    if (text === undefined)
+      throw new PkgError('SELF_EGG_INVALID', `${eggName} has no enpkg/manifest.json`, { hint: 'build the egg with npm run build:egg' });
     if (archive.byName.has(`enpkg/${STARTED_FILE}`)) {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg/${STARTED_FILE}, which only a first start may create`, { hint: 'build the egg with npm run build:egg' });
+      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg/${STARTED_FILE}, which only a first start may create`, {
+        hint: 'build the egg with npm run build:egg',
+      });
     }
     const manifest = parseManifest(text, `${eggName}:enpkg/manifest.json`);
     if (manifest.version !== name.version || manifest.build !== name.build) {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg ${manifest.version}-${manifest.build}, not what its name says`, { hint: 'build the egg again' });
+      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg ${manifest.version}-${manifest.build}, not what its name says`, {
+        hint: 'build the egg again',
+      });
     }
     if (!semver.valid(manifest.version)) {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName}: ${manifest.version} is not a semver version`, { hint: 'enpkg versions are package.json versions (semver)' });
+      throw new PkgError('SELF_EGG_INVALID', `${eggName}: ${manifest.version} is not a semver version`, {
+        hint: 'enpkg versions are package.json versions (semver)',
+      });
     }
     if (manifest.platform !== process.platform || manifest.arch !== process.arch) {
-      throw new PkgError('SELF_EGG_INCOMPATIBLE', `${eggName} was built for ${manifest.platform}-${manifest.arch}, this machine is ${process.platform}-${process.arch}`, {
-        hint: 'use the egg built for this platform',
-      });
+      throw new PkgError(
+        'SELF_EGG_INCOMPATIBLE',
+        `${eggName} was built for ${manifest.platform}-${manifest.arch}, this machine is ${process.platform}-${process.arch}`,
+        {
+          hint: 'use the egg built for this platform',
+        },
+      );
     }
     if (!semver.satisfies(process.version, manifest.node)) {
-      throw new PkgError('SELF_EGG_INCOMPATIBLE', `${eggName} needs Node ${manifest.node}; this is Node ${process.version}`, { hint: 'update Node, or use an older enpkg' });
+      throw new PkgError('SELF_EGG_INCOMPATIBLE', `${eggName} needs Node ${manifest.node}; this is Node ${process.version}`, {
+        hint: 'update Node, or use an older enpkg',
+      });
     }
     if (manifest.modules !== process.versions.modules) {
-      throw new PkgError('SELF_EGG_INCOMPATIBLE', `${eggName}'s native addons were compiled for Node ABI ${manifest.modules}; this Node is ABI ${process.versions.modules}`, {
-        hint: `use an egg built with Node ${process.versions.node.split('.')[0]}`,
-      });
+      throw new PkgError(
+        'SELF_EGG_INCOMPATIBLE',
+        `${eggName}'s native addons were compiled for Node ABI ${manifest.modules}; this Node is ABI ${process.versions.modules}`,
+        {
+          hint: `use an egg built with Node ${process.versions.node.split('.')[0]}`,
+        },
+      );
     }
     return { archive, manifest, id: versionId(manifest.version, manifest.build), eggName };
   } catch (e) {
@@ -105,11 +124,21 @@ export function smokeRun(home: string, dir: string, manifest: Manifest): void {
   });
   const out = (r.stdout ?? '').trim();
   if (r.status === 0 && out === manifest.version) return;
-  const why = r.error ? r.error.message : r.signal ? `killed by ${r.signal}` : r.status !== 0 ? `exit status ${r.status}` : `it said it is ${JSON.stringify(out.slice(0, 80))}`;
+  const why = r.error
+    ? r.error.message
+    : r.signal
+      ? `killed by ${r.signal}`
+      : r.status !== 0
+        ? `exit status ${r.status}`
+        : `it said it is ${JSON.stringify(out.slice(0, 80))}`;
   const stderr = tail(r.stderr ?? '');
-  throw new PkgError('SELF_SMOKE_FAILED', `enpkg ${manifest.version}-${manifest.build} failed its smoke run (${why})${stderr ? `:\n${stderr}` : ''}`, {
-    hint: 'the running enpkg is unchanged; report the failure to whoever publishes enpkg',
-  });
+  throw new PkgError(
+    'SELF_SMOKE_FAILED',
+    `enpkg ${manifest.version}-${manifest.build} failed its smoke run (${why})${stderr ? `:\n${stderr}` : ''}`,
+    {
+      hint: 'the running enpkg is unchanged; report the failure to whoever publishes enpkg',
+    },
+  );
 }
 
 /** Remove every version but `keep`, and what crashes left behind (.partial-*, .old-*, pointer temporaries). */

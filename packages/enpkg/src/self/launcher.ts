@@ -56,7 +56,7 @@ export function launcherScript(home: string, nodePath: string, l: (typeof LAUNCH
     lines.push('export EGGINST_PREFIX="${EGGINST_PREFIX:-$home}"', `exec ${run('$current')}`);
   } else {
     lines.push(
-      '{ [ "$trial" = "$current" ] && [ ! -e "$self/$current/started" ]; } || exec ' + run('$current'),
+      `{ [ "$trial" = "$current" ] && [ ! -e "$self/$current/started" ]; } || exec ${run('$current')}`,
       '# The first start of this version since the switch: once it runs, it creates $self/$current/started.',
       `ENPKG_TRIAL=1 ${run('$current')}`,
       'status=$?',

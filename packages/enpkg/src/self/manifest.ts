@@ -39,7 +39,9 @@ export function parseManifest(text: string, source: string): Manifest {
 }
 
 function bad(source: string, why: string): PkgError {
-  return new PkgError('SELF_EGG_INVALID', `${source} is not a valid enpkg manifest: ${why}`, { hint: 'build the egg again with npm run build:egg' });
+  return new PkgError('SELF_EGG_INVALID', `${source} is not a valid enpkg manifest: ${why}`, {
+    hint: 'build the egg again with npm run build:egg',
+  });
 }
 
 let running: Manifest | null | undefined;

@@ -78,12 +78,17 @@ export function parsePointer(text: string, source: string): Pointer {
     current,
     previous: id('previous', values.get('previous')),
     trial: id('trial', values.get('trial')),
-    failed: (values.get('failed') ?? '').split(/\s+/).filter(Boolean).map((f) => id('failed', f)!),
+    failed: (values.get('failed') ?? '')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((f) => id('failed', f)!),
   };
 }
 
 function invalid(source: string, why: string): PkgError {
-  return new PkgError('SELF_POINTER_INVALID', `${source} is damaged: ${why}`, { hint: 'run `enpkg bootstrap --prefix PREFIX` again to repair it' });
+  return new PkgError('SELF_POINTER_INVALID', `${source} is damaged: ${why}`, {
+    hint: 'run `enpkg bootstrap --prefix PREFIX` again to repair it',
+  });
 }
 
 export function formatPointer(p: Pointer): string {

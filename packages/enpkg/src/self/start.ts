@@ -12,7 +12,10 @@ import { runningManifest } from './manifest.js';
 import { STARTED_FILE } from './pointer.js';
 
 async function probeAddons(): Promise<void> {
-  const [{ default: Database }, { compressIndex, decompressIndex }] = await Promise.all([import('better-sqlite3'), import('../index/zstd.js')]);
+  const [{ default: Database }, { compressIndex, decompressIndex }] = await Promise.all([
+    import('better-sqlite3'),
+    import('../index/zstd.js'),
+  ]);
   const db = new Database(':memory:');
   try {
     const row = db.prepare('SELECT 6 * 7 AS n').get() as { n: number };
@@ -21,7 +24,8 @@ async function probeAddons(): Promise<void> {
     db.close();
   }
   const text = Buffer.from('enpkg smoke run '.repeat(64));
-  if (!decompressIndex(compressIndex(text), { maxSize: 1 << 20, source: 'smoke run' }).equals(text)) throw new PkgError('SELF_SMOKE_FAILED', 'zstd did not round-trip');
+  if (!decompressIndex(compressIndex(text), { maxSize: 1 << 20, source: 'smoke run' }).equals(text))
+    throw new PkgError('SELF_SMOKE_FAILED', 'zstd did not round-trip');
 }
 
 export async function startChecks(env: NodeJS.ProcessEnv = process.env): Promise<void> {

@@ -87,7 +87,9 @@ function readManifest(dir: string): Manifest {
     return parseManifest(readFileSync(path, 'utf8'), path);
   } catch (e) {
     if (e instanceof PkgError) throw e;
-    throw new PkgError('SELF_EGG_INVALID', `cannot read ${path}: ${(e as Error).message}`, { hint: 'install that version again with enpkg self-update --version V' });
+    throw new PkgError('SELF_EGG_INVALID', `cannot read ${path}: ${(e as Error).message}`, {
+      hint: 'install that version again with enpkg self-update --version V',
+    });
   }
 }
 

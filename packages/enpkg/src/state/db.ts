@@ -154,9 +154,10 @@ export class StateDb {
     this.q = {
       installed: db.prepare<[], Row>('SELECT * FROM packages ORDER BY key'),
       get: db.prepare<[string], Row>('SELECT * FROM packages WHERE key = ?'),
-      files: db.prepare<[string], { path: string; kind: string; sha256: string | null; size: number | null; mode: number | null; target: string | null }>(
-        'SELECT path, kind, sha256, size, mode, target FROM files WHERE key = ? ORDER BY path',
-      ),
+      files: db.prepare<
+        [string],
+        { path: string; kind: string; sha256: string | null; size: number | null; mode: number | null; target: string | null }
+      >('SELECT path, kind, sha256, size, mode, target FROM files WHERE key = ? ORDER BY path'),
       putPackage: db.prepare(
         `INSERT OR REPLACE INTO packages (key, name, version, build, egg_name, sha256, repository, marked, installed_at, depends)
          VALUES (@key, @name, @version, @build, @eggName, @sha256, @repository, @marked, @installedAt, @depends)`,
@@ -168,7 +169,9 @@ export class StateDb {
       eggNames: db.prepare<[], { egg_name: string }>('SELECT egg_name FROM packages ORDER BY egg_name'),
       nextRevision: db.prepare<[], { n: number }>('SELECT COALESCE(MAX(id) + 1, 0) AS n FROM revisions'),
       latest: db.prepare<[], { n: number | null }>('SELECT MAX(id) AS n FROM revisions'),
-      addRevision: db.prepare('INSERT INTO revisions (id, time, command, user, kind, txn_id, changes, installed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      addRevision: db.prepare(
+        'INSERT INTO revisions (id, time, command, user, kind, txn_id, changes, installed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       revisions: db.prepare<[], RevisionRow>('SELECT * FROM revisions ORDER BY id'),
       revision: db.prepare<[number], RevisionRow>('SELECT * FROM revisions WHERE id = ?'),
       latestOfKind: db.prepare<[string], RevisionRow>('SELECT * FROM revisions WHERE kind = ? ORDER BY id DESC LIMIT 1'),
@@ -234,7 +237,18 @@ export class StateDb {
   /** An egg that was installed here at some revision: what revert needs to find it again. */
   egg(eggName: string): EggRecord | undefined {
     const r = this.q.egg.get(eggName);
-    return r && { eggName: r.egg_name, key: r.key, name: r.name, version: r.version, build: r.build, sha256: r.sha256, repository: r.repository, depends: JSON.parse(r.depends) as string[] };
+    return (
+      r && {
+        eggName: r.egg_name,
+        key: r.key,
+        name: r.name,
+        version: r.version,
+        build: r.build,
+        sha256: r.sha256,
+        repository: r.repository,
+        depends: JSON.parse(r.depends) as string[],
+      }
+    );
   }
 
   /** Change whether packages count as asked for by the user (no files change, no revision). */
@@ -280,12 +294,22 @@ export class StateDb {
         });
         this.q.putEgg.run(p.eggName, p.key, p.name, p.version, p.build, p.sha256, p.repository, JSON.stringify(p.depends));
         this.q.deleteFiles.run(p.key);
-        for (const f of p.files) this.q.putFile.run(p.key, f.path, f.kind, f.sha256 ?? null, f.size ?? null, f.mode ?? null, f.target ?? null);
+        for (const f of p.files)
+          this.q.putFile.run(p.key, f.path, f.kind, f.sha256 ?? null, f.size ?? null, f.mode ?? null, f.target ?? null);
       }
       for (const m of input.mark ?? []) this.q.mark.run(m.marked ? 1 : 0, m.key);
       const id = this.q.nextRevision.get()!.n;
       const installed = input.installed ?? this.q.eggNames.all().map((r) => r.egg_name);
-      this.q.addRevision.run(id, time, input.command, input.user, input.kind, input.txnId ?? null, JSON.stringify(input.changes), JSON.stringify(installed));
+      this.q.addRevision.run(
+        id,
+        time,
+        input.command,
+        input.user,
+        input.kind,
+        input.txnId ?? null,
+        JSON.stringify(input.changes),
+        JSON.stringify(installed),
+      );
       return id;
     });
     return run.immediate();
@@ -382,9 +406,13 @@ export function openState(prefix: string): StateDb {
   const version = db.pragma('user_version', { simple: true }) as number;
   if (version > MIGRATIONS.length) {
     db.close();
-    throw new PkgError('STATE_TOO_NEW', `the state database ${path} was written by a newer enpkg (schema ${version}; this one knows ${MIGRATIONS.length})`, {
-      hint: 'use the newer enpkg, or `enpkg self-update`',
-    });
+    throw new PkgError(
+      'STATE_TOO_NEW',
+      `the state database ${path} was written by a newer enpkg (schema ${version}; this one knows ${MIGRATIONS.length})`,
+      {
+        hint: 'use the newer enpkg, or `enpkg self-update`',
+      },
+    );
   }
   if (version < MIGRATIONS.length) {
     if (!fresh) {

@@ -14,7 +14,10 @@ export interface HistRevision {
 
 function changeOf(kind: 'install' | 'remove', eggName: string, source: string, line: number): Change {
   const id = parseEggName(eggName);
-  if (!id) throw new PkgError('HISTORY_INVALID', `${source} line ${line}: ${JSON.stringify(eggName)} is not an egg file name`, { hint: 'fix or move the file aside; enpkg imports it only once' });
+  if (!id)
+    throw new PkgError('HISTORY_INVALID', `${source} line ${line}: ${JSON.stringify(eggName)} is not an egg file name`, {
+      hint: 'fix or move the file aside; enpkg imports it only once',
+    });
   return { kind, key: id.key, name: id.name, version: id.version, build: id.build, eggName };
 }
 
@@ -33,7 +36,10 @@ export function parseHist(text: string, source = 'enpkg.hist'): HistRevision[] {
       current = out.length === 0 && current === null ? new Set() : new Set(current);
       return;
     }
-    if (!block || !current) throw new PkgError('HISTORY_INVALID', `${source} line ${i + 1}: expected a "==> time <==" header first`, { hint: 'fix or move the file aside' });
+    if (!block || !current)
+      throw new PkgError('HISTORY_INVALID', `${source} line ${i + 1}: expected a "==> time <==" header first`, {
+        hint: 'fix or move the file aside',
+      });
     const set: Set<string> = current;
     const b: HistRevision = block;
     if (out.length === 0 && !/^[+-]/.test(line)) {
@@ -45,7 +51,10 @@ export function parseHist(text: string, source = 'enpkg.hist'): HistRevision[] {
     } else if (line.startsWith('-')) {
       b.changes.push(changeOf('remove', line.slice(1), source, i + 1));
       set.delete(line.slice(1));
-    } else throw new PkgError('HISTORY_INVALID', `${source} line ${i + 1}: expected "+egg" or "-egg", found ${JSON.stringify(line)}`, { hint: 'fix or move the file aside' });
+    } else
+      throw new PkgError('HISTORY_INVALID', `${source} line ${i + 1}: expected "+egg" or "-egg", found ${JSON.stringify(line)}`, {
+        hint: 'fix or move the file aside',
+      });
   });
   if (block) out.push({ ...(block as HistRevision), installed: [...current!].sort() });
   return out;

@@ -8,7 +8,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledgeCommitted, committedPayloads, listInstalled, PkgError, readRecord, recordsSignature, recoverPrefix } from 'egginst/core';
+import {
+  acknowledgeCommitted,
+  committedPayloads,
+  listInstalled,
+  PkgError,
+  readRecord,
+  recordsSignature,
+  recoverPrefix,
+} from 'egginst/core';
 import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { reconcileSelf } from '../self/history.js';
@@ -59,7 +67,15 @@ export function recordTransaction(state: StateDb, prefix: string, j: Journal): n
     if (c.kind === 'remove') remove.push(c.key);
     else put.push(packageFromRecord(prefix, c.key, payload.packages[c.key]));
   }
-  const input: CommitInput = { kind: payload.kind, command: payload.command, user: payload.user, txnId: j.id, changes: j.changes, put, remove };
+  const input: CommitInput = {
+    kind: payload.kind,
+    command: payload.command,
+    user: payload.user,
+    txnId: j.id,
+    changes: j.changes,
+    put,
+    remove,
+  };
   if (payload.marks) input.mark = payload.marks;
   return state.commit(input);
 }
@@ -94,12 +110,28 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
     const histFile = join(prefix, 'enpkg.hist');
     if (existsSync(histFile)) {
       for (const h of parseHist(readFileSync(histFile, 'utf8'), histFile)) {
-        state.commit({ kind: 'import', command: '(imported from enpkg.hist)', user: opts.user, time: h.time, changes: h.changes, put: [], remove: [], installed: h.installed });
+        state.commit({
+          kind: 'import',
+          command: '(imported from enpkg.hist)',
+          user: opts.user,
+          time: h.time,
+          changes: h.changes,
+          put: [],
+          remove: [],
+          installed: h.installed,
+        });
       }
     }
     // Revision 0 (when there was no history) is the prefix as enpkg first found it.
     const put = listInstalled(prefix).map((p) => packageFromRecord(prefix, p.key));
-    const changes: Change[] = put.map((p) => ({ kind: 'install', key: p.key, name: p.name, version: p.version, build: p.build, eggName: p.eggName }));
+    const changes: Change[] = put.map((p) => ({
+      kind: 'install',
+      key: p.key,
+      name: p.name,
+      version: p.version,
+      build: p.build,
+      eggName: p.eggName,
+    }));
     state.commit({ kind: 'import', command: '(state when enpkg first ran here)', user: opts.user, changes, put, remove: [] });
     return { recovered, recorded, drift: null, self: reconcileSelf(state, prefix, opts.user) };
   }
@@ -126,7 +158,11 @@ export function recordDrift(state: StateDb, prefix: string, user: string): numbe
     const p = packageFromRecord(prefix, key, { marked: known?.marked ?? true });
     put.push(p);
     const to = { version: p.version, build: p.build, eggName: p.eggName };
-    changes.push(known ? { kind: 'update', key, name: p.name, from: { version: known.version, build: known.build, eggName: known.eggName }, to } : { kind: 'install', key, name: p.name, ...to });
+    changes.push(
+      known
+        ? { kind: 'update', key, name: p.name, from: { version: known.version, build: known.build, eggName: known.eggName }, to }
+        : { kind: 'install', key, name: p.name, ...to },
+    );
   }
   for (const [key, known] of db) {
     if (disk.has(key)) continue;
