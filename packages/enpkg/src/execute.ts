@@ -4,16 +4,9 @@
  * (state database) follows egginst's commit mark, and a crash in between is finished by the next
  * run's reconciliation from the payload the journal carries.
  */
-import {
-  acknowledgeCommitted,
-  committedPayloads,
-  openTransaction,
-  PkgError,
-  type Change,
-  type Job as EggJob,
-  type Reporter,
-  type Warning,
-} from 'egginst';
+import { acknowledgeCommitted, committedPayloads, openTransaction, PkgError, type Change, type Job as EggJob, type Warning } from 'egginst';
+import type { Reporter } from './report.js';
+import { egginstReporter } from './report-adapt.js';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
 import { noteRecordsInSync, recordTransaction, type TxnPayload } from './state/sync.js';
@@ -88,7 +81,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     force: !!input.force,
     noScripts: !!input.noScripts,
     timeoutSeconds: session.config.scriptTimeoutSeconds,
-    ...(input.reporter ? { reporter: input.reporter } : {}),
+    ...(input.reporter ? { reporter: egginstReporter(input.reporter)! } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
     command: input.command,
   });

@@ -1,15 +1,20 @@
 /**
  * enpkg's public library API.
  *
+ *   operations (install, remove, update, revert, self-update, bootstrap, queries): one options
+ *   object in (config or session, request, reporter, signal, confirm, clock), plain data out
  *   versions and requirements  ->  resolve (request -> solution)  ->  plan (solution -> ordered actions)
  *   scenarios: a described universe + request, for `enpkg solve`
  */
+export * from './ops/index.js';
+export type * from './report.js';
+export { openSession, type Session, type SessionOptions } from './session.js';
 export * from './errors.js';
 export type * from './types.js';
 export { parseVersion, parseUpstream, versionOf, compareVersions, compareUpstream, packageLabel } from './version.js';
 export { parseRequirement, satisfies, combineRequirements, type ParseRequirementOptions } from './requirement.js';
 export { resolve, createRepository, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
-export { planTransaction, transactionToJson, dependencyOrder } from './plan.js';
+export { planTransaction, transactionToJson, dependencyOrder, type PlanOptions } from './plan.js';
 export { parseScenario, parsePackageString, type Scenario } from './scenario.js';
 
 // Configuration, repositories and the signed, compressed index.

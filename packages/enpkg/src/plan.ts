@@ -3,7 +3,7 @@
  * removed before their dependencies (removals first), then installs and updates with each package's
  * dependencies in place before it. Cycles are broken deterministically (by name). Pure data.
  */
-import { PkgError } from './errors.js';
+import { EnpkgErrorCodes, PkgError } from './errors.js';
 import { parseRequirement } from './requirement.js';
 import type { Action, ActionJson, PackageInfo, Solution, Transaction } from './types.js';
 import { packageLabel } from './version.js';
@@ -66,8 +66,16 @@ export function dependencyOrder(packages: readonly PackageInfo[]): string[] {
   return order;
 }
 
+export interface PlanOptions {
+  /**
+   * Install again, from `available`, packages the solution keeps as they are: those named, or all.
+   * Each becomes an `update` action from the installed package to the same version.
+   */
+  readonly reinstall?: { readonly keys: ReadonlySet<string> | 'all'; readonly available: readonly PackageInfo[] };
+}
+
 /** Ordered actions that take `installed` to the solution's package set. */
-export function planTransaction(installed: readonly PackageInfo[], solution: Solution): Transaction {
+export function planTransaction(installed: readonly PackageInfo[], solution: Solution, opts: PlanOptions = {}): Transaction {
   const before = new Map<string, PackageInfo>();
   for (const p of installed) before.set(p.key, p);
   const after = new Map<string, PackageInfo>();
@@ -86,10 +94,23 @@ export function planTransaction(installed: readonly PackageInfo[], solution: Sol
     const from = before.get(key);
     if (from === undefined) actions.push({ kind: 'install', package: to });
     else if (from.version !== to.version || from.build !== to.build) actions.push({ kind: 'update', from, to });
+    else if (opts.reinstall && (opts.reinstall.keys === 'all' || opts.reinstall.keys.has(key)))
+      actions.push({ kind: 'update', from, to: reinstallable(from, opts.reinstall.available) });
     else unchanged.push(to);
   }
   unchanged.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { actions, unchanged };
+}
+
+function reinstallable(p: PackageInfo, available: readonly PackageInfo[]): PackageInfo {
+  const entry = available.find((a) => a.key === p.key && a.version === p.version && a.build === p.build);
+  if (!entry) {
+    throw new PkgError(EnpkgErrorCodes.PACKAGE_NOT_FOUND, `${packageLabel(p)} cannot be reinstalled: no repository has it`, {
+      hint: 'add the repository it came from (--repo), or leave out --force',
+      details: { package: packageLabel(p) },
+    });
+  }
+  return entry;
 }
 
 /** The `--json` form: `{"actions": [...]}` in execution order. */

@@ -3,11 +3,14 @@
  * database, and the reconciliation that every enpkg run does first (recovery, unrecorded
  * transactions, drift). Commands that change or read installed state open one.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
-import { lockPrefix, PkgError, type PrefixLock, type Reporter } from 'egginst/core';
+import { ErrorCodes, lockPrefix, PkgError, type PrefixLock } from 'egginst/core';
 import { openIndexCache } from './cache.js';
+import { EnpkgErrorCodes } from './errors.js';
+import type { Reporter } from './report.js';
+import { egginstReporter } from './report-adapt.js';
 import type { EnpkgConfig, SerialStore } from './repo/types.js';
 import { openState, type StateDb } from './state/db.js';
 import { reconcile, type ReconcileResult } from './state/sync.js';
@@ -34,11 +37,32 @@ export interface SessionOptions {
 
 export function requirePrefix(config: EnpkgConfig): string {
   if (!config.prefix) {
-    throw new PkgError('NO_PREFIX', 'no prefix given', {
+    throw new PkgError(EnpkgErrorCodes.NO_PREFIX, 'no prefix given', {
       hint: 'pass --prefix DIR, set ENPKG_PREFIX, or put "prefix:" in the configuration',
     });
   }
   return resolve(config.prefix);
+}
+
+/** The prefix as a directory: created when missing; anything else there is an error naming it. */
+function ensurePrefixDir(prefix: string): void {
+  try {
+    mkdirSync(prefix, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const what = code === 'EEXIST' || code === 'ENOTDIR' ? 'it is not a directory' : `it cannot be created (${code ?? String(e)})`;
+    throw new PkgError(ErrorCodes.PREFIX_INVALID, `cannot use ${prefix} as the prefix: ${what}`, {
+      hint: 'give a directory (or a path where one can be created) with --prefix',
+      cause: e,
+      details: { prefix },
+    });
+  }
+  if (!statSync(prefix).isDirectory()) {
+    throw new PkgError(ErrorCodes.PREFIX_INVALID, `cannot use ${prefix} as the prefix: it is not a directory`, {
+      hint: 'give a directory with --prefix',
+      details: { prefix },
+    });
+  }
 }
 
 function currentUser(): string {
@@ -51,17 +75,17 @@ function currentUser(): string {
 
 export async function openSession(config: EnpkgConfig, opts: SessionOptions): Promise<Session> {
   const prefix = requirePrefix(config);
-  if (!existsSync(prefix)) mkdirSync(prefix, { recursive: true });
+  ensurePrefixDir(prefix);
   const lock = await lockPrefix(prefix, {
     wait: !!opts.wait,
     command: opts.command,
-    onWait: (holder) => opts.reporter?.info?.(`waiting for ${holder} to finish with ${prefix}`),
+    onWait: (holder) => opts.reporter?.report({ type: 'lock-wait', prefix, holder }),
   });
   let state: StateDb | undefined;
   try {
     state = openState(prefix);
     const user = currentUser();
-    const reconciled = reconcile(state, prefix, { user, ...(opts.reporter ? { reporter: opts.reporter } : {}) });
+    const reconciled = reconcile(state, prefix, { user, ...(opts.reporter ? { reporter: egginstReporter(opts.reporter)! } : {}) });
     const db = state;
     const files = openIndexCache(config.cacheDir).serials;
     const serials: SerialStore = {

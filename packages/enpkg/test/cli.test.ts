@@ -40,9 +40,9 @@ test('solve prints the transaction in order, as text', async () => {
     r.out,
     [
       '3 actions, in order:',
-      '  remove   nose 1.3.4-1  (requested)',
-      '  update   numpy 1.8.0-1 -> 1.9.2-1',
-      '  install  pandas 0.16.0-1',
+      '  remove    nose 1.3.4-1 (requested)',
+      '  update    numpy 1.8.0-1 -> 1.9.2-1',
+      '  install   pandas 0.16.0-1',
       '',
     ].join('\n'),
   );
@@ -85,7 +85,8 @@ request:
   );
   const json = await run('solve', file, '--json');
   assert.equal(json.code, 1);
-  const out = JSON.parse(json.out) as { error: { code: string; message: string } };
+  const out = JSON.parse(json.out) as { ok: boolean; error: { code: string; message: string } };
+  assert.equal(out.ok, false);
   assert.equal(out.error.code, 'UNSATISFIABLE');
   assert.match(out.error.message, /^cannot install a:/);
 });

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { cleanCache } from '../fetch/clean.js';
-import { addOutputOptions, configFrom, formatSize, runJsonAware, toJson, type ConfigOptions } from './common.js';
-import type { CliContext } from './main.js';
+import { addOutputOptions, type CliContext, type ConfigOptions, configFrom, nonEmpty, run } from './common.js';
+import { formatSize } from './render.js';
 
 interface CleanCliOptions extends ConfigOptions {
   all?: boolean;
@@ -25,21 +25,21 @@ export function registerCache(program: Command, ctx: CliContext): void {
     .command('clean')
     .description('remove cached eggs and partial downloads (--all: the cached indexes too)')
     .option('--all', 'also remove the cached repository indexes')
-    .option('--config <file>', 'the configuration file (it names cache_dir)')
-    .option('-p, --prefix <dir>', 'the prefix (its configuration file may name cache_dir)')
+    .option('--config <file>', 'the configuration file (it names cache_dir)', nonEmpty('--config'))
+    .option('-p, --prefix <dir>', 'the prefix (its configuration file may name cache_dir)', nonEmpty('--prefix'))
     .addHelpText('after', CLEAN_HELP);
   addOutputOptions(clean).action(async (opts: CleanCliOptions) => {
-    await runJsonAware(ctx, opts, async () => {
+    await run(ctx, opts, async () => {
       const config = configFrom(opts);
       const r = await cleanCache(config.cacheDir, { all: opts.all === true });
       if (opts.json) {
-        ctx.io.stdout(toJson({ ok: true, removed: r.removed, bytes: r.bytes }));
+        ctx.o.json({ ok: true, removed: r.removed, bytes: r.bytes });
         return;
       }
       if (opts.quiet) return;
       const what = [`${r.eggs} egg${r.eggs === 1 ? '' : 's'}`, `${r.partials} partial download${r.partials === 1 ? '' : 's'}`];
       if (opts.all) what.push(`${r.indexFiles} index file${r.indexFiles === 1 ? '' : 's'}`);
-      ctx.io.stdout(`removed ${what.join(', ')} from ${config.cacheDir} (${formatSize(r.bytes)} freed)\n`);
+      ctx.o.out(`removed ${what.join(', ')} from ${config.cacheDir} (${formatSize(r.bytes)} freed)\n`);
     });
   });
 }

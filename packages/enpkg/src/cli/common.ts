@@ -1,36 +1,81 @@
 /**
- * What the repository commands share: the configuration options (--config, --prefix, --repo,
- * --offline), the reporter that renders library events, --json output, and making hostile strings
- * (from an index) safe to print on a terminal.
+ * What the commands share: the context (where to print, the exit status), the options every command
+ * takes and their checks, the configuration from them, the question on a terminal, and `run`, which
+ * turns a command body's outcome (or error, or Ctrl-C) into output and an exit status.
  */
-import type { Command } from 'commander';
-import type { Warning } from 'egginst';
+import { createInterface } from 'node:readline/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
 import { loadConfig } from '../config.js';
-import { PkgError } from '../errors.js';
-import type { EnpkgConfig, RepoReporter } from '../repo/types.js';
-import type { CliContext } from './main.js';
+import type { Confirm, OperationOptions, Question } from '../ops/types.js';
+import type { EnpkgConfig } from '../repo/types.js';
+import type { Reporter } from '../report.js';
+import { type CliIO, cliReporter, errorText, type Output, type OutputFlags, output, planText } from './render.js';
 
-export interface ConfigOptions {
+/** What every command gets: where to print, and the exit status to return. */
+export interface CliContext {
+  readonly io: CliIO;
+  readonly o: Output;
+  exitCode: number;
+}
+
+/** Exit statuses (README): 0 success, 1 failure with nothing changed, 2 usage, 130 interrupted, 70 a bug. */
+export const EXIT = { ok: 0, failed: 1, usage: 2, bug: 70, interrupted: 130 } as const;
+
+export function exitStatus(e: PkgError): number {
+  if (e.code === ErrorCodes.USAGE) return EXIT.usage;
+  if (e.code === ErrorCodes.INTERRUPTED) return EXIT.interrupted;
+  if (e.code === EnpkgErrorCodes.INTERNAL) return EXIT.bug;
+  return EXIT.failed;
+}
+
+/** An unexpected error: a bug, said as one. */
+export function internalError(e: unknown): PkgError {
+  const message = e instanceof Error ? e.message : String(e);
+  return new PkgError(EnpkgErrorCodes.INTERNAL, `internal error: ${message}`, {
+    hint: 'this is a bug in enpkg: please report it with the command you ran (run with ENPKG_DEBUG=1 for the stack trace)',
+    cause: e,
+  });
+}
+
+export interface ConfigOptions extends OutputFlags {
   config?: string;
   prefix?: string;
   repo?: string[];
   offline?: boolean;
-  json?: boolean;
-  verbose?: boolean;
-  quiet?: boolean;
+  wait?: boolean;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+/** An option value that must not be empty (`--prefix ""` from an unset variable means a mistake). */
+export function nonEmpty(what: string): (value: string) => string {
+  return (value) => {
+    if (value.trim() === '') throw new InvalidArgumentError(`${what} cannot be empty`);
+    return value;
+  };
+}
+
+const collectNonEmpty =
+  (what: string) =>
+  (value: string, previous: string[] = []): string[] => [...previous, nonEmpty(what)(value)];
 
 /** --config, --prefix, --repo (repeatable); --offline for commands that read indexes. */
 export function addConfigOptions(cmd: Command, { offline }: { offline: boolean }): Command {
   cmd
-    .option('--config <file>', 'the configuration file (default: $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, ~/.config/enpkg/config.yaml)')
+    .option(
+      '--config <file>',
+      'the configuration file (default: $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, ~/.config/enpkg/config.yaml)',
+      nonEmpty('--config'),
+    )
     .option(
       '-p, --prefix <dir>',
       "the prefix (default: $ENPKG_PREFIX, the prefix of the launcher bin/enpkg, then the configuration's prefix)",
+      nonEmpty('--prefix'),
     )
-    .option('--repo <url|dir>', 'use this repository instead of the configured ones (repeatable; a configured name also works)', collect);
+    .option(
+      '--repo <url|dir>',
+      'use this repository instead of the configured ones (repeatable; a configured name also works)',
+      collectNonEmpty('--repo'),
+    );
   if (offline) cmd.option('--offline', 'use the cached indexes only; fetch nothing');
   return addOutputOptions(cmd);
 }
@@ -46,66 +91,101 @@ export function configFrom(opts: ConfigOptions): EnpkgConfig {
   return loadConfig({ configFile: opts.config, prefix: opts.prefix, repos: opts.repo });
 }
 
-const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const CONTROL_BUT_NEWLINE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const escapeChar = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** The command line as history records it. */
+export const commandLine = (): string => `enpkg ${process.argv.slice(2).join(' ')}`.slice(0, 500);
 
-/** Replace control characters (C0, DEL, C1, bidi) so that a hostile string cannot drive the terminal. */
-export function safe(text: string): string {
-  return text.replace(CONTROL, escapeChar);
+/** Ask on a terminal; yes with -y or --json, and when nobody can answer. */
+async function ask(ctx: CliContext, flags: { yes?: boolean; json?: boolean }, question: string): Promise<boolean> {
+  if (flags.yes || flags.json || ctx.io.interactive !== true || !process.stdin.isTTY) return true;
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
-/** Like `safe`, for text of several lines. */
-export function safeLines(text: string): string {
-  return text.replace(CONTROL_BUT_NEWLINE, escapeChar);
+function questionText(q: Question): string {
+  switch (q.kind) {
+    case 'transaction':
+      return 'Proceed?';
+    case 'self-update':
+      return `${q.downgrade ? 'Downgrade' : 'Update'} enpkg?`;
+    case 'self-rollback':
+      return `Go back from enpkg ${q.from} to ${q.to}?`;
+    case 'autoupdate':
+      return `enpkg ${q.to} is available (this is ${q.from}). Update enpkg first?`;
+  }
 }
 
-/** JSON for stdout: C1 controls and bidi overrides escaped too (JSON.stringify leaves them raw). */
-export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2).replace(/[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`;
+/** What a question shows before it is asked (the plan, the version change), whether asked or not. */
+function questionPreamble(q: Question): string {
+  switch (q.kind) {
+    case 'transaction':
+      return `These changes will be made to ${q.prefix}:\n${planText(q.transaction)}`;
+    case 'self-update':
+      return `${q.downgrade ? 'Downgrade' : 'Update'} enpkg ${q.from} -> ${q.to} (from ${q.repository})\n`;
+    default:
+      return '';
+  }
 }
 
-export interface CliReporter extends RepoReporter {
-  readonly warnings: Warning[];
-}
-
-/** Warnings to stderr (collected for --json instead), detail with -v. */
-export function cliReporter(ctx: CliContext, opts: ConfigOptions): CliReporter {
-  const warnings: Warning[] = [];
-  return {
-    warnings,
-    warn(w) {
-      warnings.push(w);
-      if (!opts.json) ctx.io.stderr(`enpkg: warning: ${safe(w.message)}\n`);
-    },
-    info(message) {
-      if (opts.verbose && !opts.json) ctx.io.stderr(`enpkg: ${safe(message)}\n`);
-    },
+export function confirmer(ctx: CliContext, flags: { yes?: boolean; json?: boolean; quiet?: boolean }): Confirm {
+  return async (q) => {
+    if (!flags.json && !flags.quiet) ctx.o.out(questionPreamble(q));
+    const yes = await ask(ctx, flags, questionText(q));
+    if (yes && q.kind === 'autoupdate' && !flags.json && !flags.quiet)
+      ctx.o.err(`updating enpkg ${q.from} -> ${q.to} first (autoupdate)\n`);
+    return yes;
   };
 }
 
-/**
- * Run a command body; with --json a PkgError becomes `{"ok": false, "error": {...}}` on stdout and
- * exit status 1 (without --json it propagates to main, which prints it).
- */
-export async function runJsonAware(ctx: CliContext, opts: ConfigOptions, body: () => Promise<void> | void): Promise<void> {
-  try {
-    await body();
-  } catch (e) {
-    if (!opts.json || !(e instanceof PkgError)) throw e;
-    ctx.io.stdout(toJson({ ok: false, error: e.toJSON() }));
-    ctx.exitCode = 1;
-  }
+/** What `run` gives a command body: the operation options every command builds the same way. */
+export interface RunScope {
+  readonly reporter: Reporter;
+  readonly signal: AbortSignal;
+  /** config, command, reporter, signal, wait, offline: the common part of an operation's options. */
+  operation(config: EnpkgConfig, extra?: { confirm?: Confirm }): OperationOptions;
 }
 
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
+/**
+ * Run a command body: SIGINT and SIGTERM abort its operation (which rolls back, then exits 130);
+ * a PkgError becomes the error text on stderr, or `{"ok": false, "error": ...}` on stdout with
+ * --json, and its exit status; anything else is a bug (70).
+ */
+export async function run(ctx: CliContext, flags: ConfigOptions, body: (scope: RunScope) => Promise<void> | void): Promise<void> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 1) controller.abort();
+    else if (!flags.json) ctx.o.err('enpkg: stopping: putting the prefix back as it was (kill -9 is safe too: the next run finishes it)\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const reporter = await cliReporter(ctx.io, flags);
+    await body({
+      reporter,
+      signal: controller.signal,
+      operation: (config, extra = {}) => ({
+        config,
+        command: commandLine(),
+        reporter,
+        signal: controller.signal,
+        wait: flags.wait === true,
+        offline: flags.offline === true,
+        ...(extra.confirm ? { confirm: extra.confirm } : {}),
+      }),
+    });
+  } catch (e) {
+    const err = e instanceof PkgError ? e : internalError(e);
+    if (flags.json) ctx.o.json({ ok: false, error: err.toJSON() });
+    else ctx.o.err(errorText(err));
+    if (!(e instanceof PkgError) && process.env.ENPKG_DEBUG === '1') ctx.o.err(`${(e as Error)?.stack ?? String(e)}\n`);
+    ctx.exitCode = exitStatus(err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }

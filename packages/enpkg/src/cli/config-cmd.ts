@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { configToJson } from '../config.js';
-import { addConfigOptions, configFrom, runJsonAware, safeLines, toJson, type ConfigOptions } from './common.js';
-import type { CliContext } from './main.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, configFrom, run } from './common.js';
 
 export const CONFIG_HELP = `
 Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
@@ -42,10 +41,10 @@ With --json: {"ok": true, "config": {...the keys above..., "file", "prefix_sourc
 export function registerConfig(program: Command, ctx: CliContext): void {
   const cmd = program.command('config').description('show the effective configuration (secrets masked)').addHelpText('after', CONFIG_HELP);
   addConfigOptions(cmd, { offline: false }).action(async (opts: ConfigOptions) => {
-    await runJsonAware(ctx, opts, () => {
+    await run(ctx, opts, () => {
       const shown = configToJson(configFrom(opts));
-      if (opts.json) ctx.io.stdout(toJson({ ok: true, config: shown }));
-      else ctx.io.stdout(safeLines(stringify(shown, { lineWidth: 0 })));
+      if (opts.json) ctx.o.json({ ok: true, config: shown });
+      else ctx.o.out(stringify(shown, { lineWidth: 0 }));
     });
   });
 }

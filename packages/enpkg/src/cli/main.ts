@@ -1,25 +1,19 @@
 /**
- * enpkg's command line: argv -> command -> exit code. The only place that prints.
+ * enpkg's command line: argv -> options -> operation -> render. The only place that prints.
  *
  * Each command lives in its own module with a `register(program, ctx)` function; add new ones to
- * COMMANDS. Commands throw PkgError for failures: main prints `enpkg: error: <message>` and
- * `  hint: <hint>` on stderr and returns 1. Usage errors return 2; unexpected errors 70.
+ * COMMANDS. Exit statuses: 0 success, 1 failure (nothing changed), 2 usage (also under --json, which
+ * then prints the JSON error), 130 interrupted (after the rollback), 70 a bug.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { PkgError } from '../errors.js';
+import { ErrorCodes, PkgError } from '../errors.js';
+import { readFileSync } from 'node:fs';
 import { runningManifest } from '../self/manifest.js';
+import { type CliContext, EXIT, exitStatus, internalError } from './common.js';
+import { type CliIO, errorText, output } from './render.js';
 
-export interface CliIO {
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-}
-
-/** What every command gets: where to print, and the exit code to return. */
-export interface CliContext {
-  readonly io: CliIO;
-  exitCode: number;
-}
+export type { CliContext } from './common.js';
+export type { CliIO } from './render.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
@@ -30,9 +24,9 @@ export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 const COMMANDS: readonly { names: readonly string[]; load: () => Promise<RegisterCommand> }[] = [
   { names: ['solve'], load: async () => (await import('./solve.js')).registerSolve },
   { names: ['repo', 'config', 'search', 'info'], load: async () => (await import('./repositories.js')).registerRepositoryCommands },
-  { names: ['install', 'remove', 'update'], load: async () => (await import('./transact.js')).registerTransact },
+  { names: ['install', 'remove', 'update', 'revert'], load: async () => (await import('./transact.js')).registerTransact },
   {
-    names: ['list', 'freeze', 'history', 'revert', 'verify', 'mark'],
+    names: ['list', 'freeze', 'history', 'verify', 'mark'],
     load: async () => (await import('./installed.js')).registerInstalled,
   },
   { names: ['cache'], load: async () => (await import('./cache.js')).registerCache },
@@ -50,9 +44,10 @@ async function registerCommands(program: Command, ctx: CliContext, argv: readonl
 const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
+  interactive: process.stderr.isTTY === true && process.stdout.isTTY === true,
 };
 
-function packageVersion(): string {
+function enpkgVersion(): string {
   const bundled = runningManifest();
   if (bundled) return bundled.version;
   try {
@@ -61,11 +56,6 @@ function packageVersion(): string {
   } catch {
     return 'unknown';
   }
-}
-
-/** `enpkg: error: <message>` and the hint, as main prints a PkgError. */
-export function formatError(e: PkgError): string {
-  return `enpkg: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
 }
 
 /** A reader that stops early (`enpkg search | head`) closes our stdout: stop writing, do not crash. */
@@ -78,49 +68,61 @@ function ignoreClosedPipes(): void {
 }
 
 /** Enstaller's spellings (`enpkg --list`, `enpkg -s numpy`, `enpkg --revert 3`...) as the commands they mean. */
-const ALIASES: Record<string, string[]> = {
-  '-s': ['search'],
-  '--search': ['search'],
-  '-l': ['list'],
-  '--list': ['list'],
-  '-i': ['info'],
-  '--info': ['info'],
-  '--remove': ['remove'],
-  '--revert': ['revert'],
-  '--log': ['history'],
-  '--freeze': ['freeze'],
-  '--update-all': ['update', '--all'],
-};
+const ALIASES = new Map<string, readonly string[]>([
+  ['-s', ['search']],
+  ['--search', ['search']],
+  ['-l', ['list']],
+  ['--list', ['list']],
+  ['-i', ['info']],
+  ['--info', ['info']],
+  ['--remove', ['remove']],
+  ['--revert', ['revert']],
+  ['--log', ['history']],
+  ['--freeze', ['freeze']],
+  ['--update-all', ['update', '--all']],
+]);
 
 export function enstallerAliases(argv: readonly string[]): readonly string[] {
-  const i = argv.findIndex((a) => a in ALIASES);
+  const i = argv.findIndex((a) => ALIASES.has(a));
   if (i === -1 || argv.slice(0, i).some((a) => !a.startsWith('-'))) return argv;
-  return [...ALIASES[argv[i]!]!, ...argv.slice(0, i), ...argv.slice(i + 1)];
+  return [...ALIASES.get(argv[i]!)!, ...argv.slice(0, i), ...argv.slice(i + 1)];
 }
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   if (io === processIO) ignoreClosedPipes();
-  const ctx: CliContext = { io, exitCode: 0 };
+  const ctx: CliContext = { io, o: output(io), exitCode: EXIT.ok };
+  argv = enstallerAliases(argv);
+  const json = argv.includes('--json');
+  let usage: string | null = null;
   const program = new Command('enpkg')
     .description('a package manager for .egg archives')
-    .version(packageVersion(), '-V, --version')
+    .version(enpkgVersion(), '-V, --version')
     .exitOverride()
     // Options after a command name are that command's (`self-update --version V` is not `--version`).
     .enablePositionalOptions()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .configureOutput({
+      writeOut: ctx.o.out,
+      // Under --json a usage error is one JSON object on stdout instead.
+      writeErr: (t) => (json ? (usage ??= t) : ctx.o.err(t)),
+      outputError: (t, write) => write(t),
+    })
     .showHelpAfterError('(run "enpkg --help" for usage)');
-  argv = enstallerAliases(argv);
-  await registerCommands(program, ctx, argv);
   try {
+    await registerCommands(program, ctx, argv);
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof PkgError) {
-      io.stderr(formatError(e));
-      return 1;
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return EXIT.ok;
+      if (json) {
+        const message = (usage ?? e.message).split('\n')[0]!.replace(/^error: /, '');
+        ctx.o.json({ ok: false, error: new PkgError(ErrorCodes.USAGE, message, { hint: 'run "enpkg --help" for usage' }).toJSON() });
+      }
+      return EXIT.usage;
     }
-    io.stderr(`enpkg: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    return 70;
+    const err = e instanceof PkgError ? e : internalError(e);
+    if (json) ctx.o.json({ ok: false, error: err.toJSON() });
+    else ctx.o.err(errorText(err));
+    return exitStatus(err);
   }
 }

@@ -5,9 +5,10 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { PkgError } from '../errors.js';
 import { writeKeyPair } from '../index/sign.js';
 import { publishIndex, type PublishResult } from '../index/write.js';
+import { collecting } from '../ops/common.js';
 import { RepoErrorCodes } from '../repo/errors.js';
-import { addOutputOptions, cliReporter, runJsonAware, safe, toJson, type ConfigOptions } from './common.js';
-import type { CliContext } from './main.js';
+import { repoReporter } from '../report-adapt.js';
+import { addOutputOptions, type CliContext, type ConfigOptions, run } from './common.js';
 
 interface IndexOptions extends ConfigOptions {
   sign?: string;
@@ -33,16 +34,16 @@ With --json: {"ok", "dir", "indexFile", "signatureFile", "legacyFile", "reposito
 
 function printResult(ctx: CliContext, r: PublishResult, quiet: boolean | undefined): void {
   if (!quiet) {
-    ctx.io.stdout(
+    ctx.o.out(
       `${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`,
     );
-    ctx.io.stdout(`  read ${r.read} egg${r.read === 1 ? '' : 's'}, kept ${r.reused} unchanged, dropped ${r.removed}\n`);
-    if (r.signatureFile) ctx.io.stdout(`  signed: ${r.signatureFile}\n`);
-    if (r.legacyFile) ctx.io.stdout(`  legacy index: ${r.legacyFile}\n`);
+    ctx.o.out(`  read ${r.read} egg${r.read === 1 ? '' : 's'}, kept ${r.reused} unchanged, dropped ${r.removed}\n`);
+    if (r.signatureFile) ctx.o.out(`  signed: ${r.signatureFile}\n`);
+    if (r.legacyFile) ctx.o.out(`  legacy index: ${r.legacyFile}\n`);
   }
   if (r.refused.length > 0) {
-    ctx.io.stderr(`enpkg: ${r.refused.length} egg${r.refused.length === 1 ? ' was' : 's were'} left out:\n`);
-    for (const f of r.refused) ctx.io.stderr(`  ${safe(f.file)}: ${safe(f.message)} [${f.code}]\n`);
+    ctx.o.err(`enpkg: ${r.refused.length} egg${r.refused.length === 1 ? ' was' : 's were'} left out:\n`);
+    for (const f of r.refused) ctx.o.err(`  ${f.file}: ${f.message} [${f.code}]\n`);
   }
 }
 
@@ -59,14 +60,14 @@ export function registerRepo(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'the repository name written in the index (default: the previous one, else the directory name)')
     .addHelpText('after', INDEX_HELP);
   addOutputOptions(index).action(async (dir: string, opts: IndexOptions) => {
-    await runJsonAware(ctx, opts, async () => {
-      const reporter = cliReporter(ctx, opts);
+    await run(ctx, opts, async (scope) => {
+      const { reporter, warnings } = collecting(scope.reporter);
       const r = await publishIndex(dir, {
         signKeyFile: opts.sign,
         expiresDays: opts.expires,
         legacyJson: opts.legacyJson,
         name: opts.name,
-        reporter,
+        reporter: repoReporter(reporter)!,
       });
       const failed = r.refused.length > 0;
       if (opts.json) {
@@ -75,7 +76,7 @@ export function registerRepo(program: Command, ctx: CliContext): void {
               hint: 'fix or remove them, then run "enpkg repo index" again',
             }).toJSON()
           : undefined;
-        ctx.io.stdout(toJson({ ok: !failed, ...r, warnings: reporter.warnings, ...(error ? { error } : {}) }));
+        ctx.o.json({ ok: !failed, ...r, warnings, ...(error ? { error } : {}) });
       } else {
         printResult(ctx, r, opts.quiet);
       }
@@ -90,15 +91,15 @@ export function registerRepo(program: Command, ctx: CliContext): void {
     .option('--force', 'replace existing key files')
     .addHelpText('after', '\nWith --json: {"ok": true, "privateKeyFile", "publicKeyFile", "publicKey"}.');
   addOutputOptions(keygen).action(async (file: string, opts: ConfigOptions & { force?: boolean }) => {
-    await runJsonAware(ctx, opts, () => {
+    await run(ctx, opts, () => {
       const r = writeKeyPair(file, { force: opts.force === true });
       if (opts.json) {
-        ctx.io.stdout(toJson({ ok: true, ...r }));
+        ctx.o.json({ ok: true, ...r });
         return;
       }
-      ctx.io.stdout(`private key: ${r.privateKeyFile} (keep it secret; sign with "enpkg repo index --sign ${r.privateKeyFile} DIR")\n`);
-      ctx.io.stdout(`public key:  ${r.publicKeyFile}\n\nClients trust it with, in their configuration:\n`);
-      ctx.io.stdout(`  repositories:\n    - url: https://...\n      keys: ["${r.publicKey}"]\n`);
+      ctx.o.out(`private key: ${r.privateKeyFile} (keep it secret; sign with "enpkg repo index --sign ${r.privateKeyFile} DIR")\n`);
+      ctx.o.out(`public key:  ${r.publicKeyFile}\n\nClients trust it with, in their configuration:\n`);
+      ctx.o.out(`  repositories:\n    - url: https://...\n      keys: ["${r.publicKey}"]\n`);
     });
   });
 }

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { registerConfig } from './config-cmd.js';
-import type { CliContext } from './main.js';
+import type { CliContext } from './common.js';
 import { registerRepo } from './repo.js';
 import { registerSearch } from './search.js';
 

@@ -2,39 +2,9 @@
  * `enpkg search [REGEX]` and `enpkg info NAME`: what the repositories offer, and what is installed.
  */
 import type { Command } from 'commander';
-import { listInstalled } from 'egginst/core';
-import { loadRepositories } from '../repo/load.js';
-import { packageInfo, searchPackages, type InfoResult, type InstalledRef, type SearchRow } from '../repo/query.js';
-import type { EnpkgConfig, LoadedRepository } from '../repo/types.js';
-import { addConfigOptions, cliReporter, configFrom, formatSize, runJsonAware, safe, toJson, type ConfigOptions } from './common.js';
-import type { CliContext } from './main.js';
-
-function installedIn(config: EnpkgConfig): InstalledRef[] {
-  return config.prefix ? listInstalled(config.prefix).map((p) => ({ key: p.key, name: p.name, version: p.version, build: p.build })) : [];
-}
-
-async function load(
-  ctx: CliContext,
-  opts: ConfigOptions,
-): Promise<{ config: EnpkgConfig; repos: LoadedRepository[]; installed: InstalledRef[]; warnings: unknown[] }> {
-  const config = configFrom(opts);
-  const reporter = cliReporter(ctx, opts);
-  const repos = await loadRepositories(config, { offline: opts.offline === true, reporter });
-  return { config, repos, installed: installedIn(config), warnings: reporter.warnings };
-}
-
-/** What --json says about each repository: where its index came from and what it holds. */
-function reposJson(repos: readonly LoadedRepository[]): unknown[] {
-  return repos.map((r) => ({
-    name: r.config.name,
-    source: r.source,
-    origin: r.origin,
-    format: r.index.format,
-    serial: r.index.serial,
-    signed: r.signed,
-    packages: r.index.entries.length,
-  }));
-}
+import type { InfoResult, SearchRow } from '../repo/query.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, configFrom, run } from './common.js';
+import { formatSize } from './render.js';
 
 function pad(s: string, n: number): string {
   return s.length >= n ? `${s} ` : s.padEnd(n);
@@ -54,7 +24,7 @@ function formatSearch(rows: readonly SearchRow[]): string {
       lines.push(`${pad(r.name, nameWidth)}${pad(r.installed ?? '', verWidth)}${pad('-', repoWidth)}installed (in no repository)`);
     r.versions.forEach((v, i) => {
       lines.push(
-        `${pad(i === 0 ? r.name : '', nameWidth)}${pad(`${v.version}-${v.build}`, verWidth)}${pad(safe(v.repository), repoWidth)}${v.installed ? 'installed' : ''}`.trimEnd(),
+        `${pad(i === 0 ? r.name : '', nameWidth)}${pad(`${v.version}-${v.build}`, verWidth)}${pad(v.repository, repoWidth)}${v.installed ? 'installed' : ''}`.trimEnd(),
       );
     });
   }
@@ -65,7 +35,7 @@ function formatInfo(info: InfoResult): string {
   const lines = [`Package: ${info.name}`, `Installed: ${info.installed ? `${info.installed.version}-${info.installed.build}` : 'no'}`];
   for (const p of info.packages) {
     lines.push('', `${p.version}-${p.build}${p.installed ? '  (installed)' : ''}`);
-    lines.push(`  repository: ${safe(p.repository)}`, `  file:       ${p.eggName} (${formatSize(p.size)})`);
+    lines.push(`  repository: ${p.repository}`, `  file:       ${p.eggName} (${formatSize(p.size)})`);
     if (p.sha256) lines.push(`  sha256:     ${p.sha256}`);
     else if (p.md5) lines.push(`  md5:        ${p.md5} (legacy index: md5 only)`);
     const env = [
@@ -74,8 +44,8 @@ function formatInfo(info: InfoResult): string {
       p.arch ? `arch ${p.arch}` : null,
     ].filter(Boolean);
     if (env.length) lines.push(`  for:        ${env.join(', ')}`);
-    lines.push(`  requires:   ${p.depends.length ? p.depends.map(safe).join(', ') : '(nothing)'}`);
-    if (p.summary) lines.push(`  summary:    ${safe(p.summary)}`);
+    lines.push(`  requires:   ${p.depends.length ? p.depends.join(', ') : '(nothing)'}`);
+    if (p.summary) lines.push(`  summary:    ${p.summary}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -99,24 +69,26 @@ export function registerSearch(program: Command, ctx: CliContext): void {
     .description('list the packages whose names match REGEX, their versions, and which are installed')
     .argument('[regex]', 'a case-insensitive regular expression')
     .addHelpText('after', SEARCH_HELP);
-  addConfigOptions(search, { offline: true }).action(async (pattern: string | undefined, opts: ConfigOptions) => {
-    await runJsonAware(ctx, opts, async () => {
-      const { config, repos, installed, warnings } = await load(ctx, opts);
-      const rows = searchPackages(repos, installed, pattern, { python: config.python });
-      ctx.io.stdout(opts.json ? toJson({ ok: true, packages: rows, repositories: reposJson(repos), warnings }) : formatSearch(rows));
-    });
-  });
+  addConfigOptions(search, { offline: true }).action(async (pattern: string | undefined, opts: ConfigOptions) =>
+    run(ctx, opts, async (scope) => {
+      const { search: find } = await import('../ops/query.js');
+      const r = await find({ ...scope.operation(configFrom(opts)), ...(pattern !== undefined ? { pattern } : {}) });
+      if (opts.json) ctx.o.json({ ok: true, packages: r.packages, repositories: r.repositories, warnings: r.warnings });
+      else ctx.o.out(formatSearch(r.packages));
+    }),
+  );
 
   const info = program
     .command('info')
     .description('every version of a package across the repositories: dependencies, size, repository')
     .argument('<name>', 'the package name (case-insensitive)')
     .addHelpText('after', INFO_HELP);
-  addConfigOptions(info, { offline: true }).action(async (name: string, opts: ConfigOptions) => {
-    await runJsonAware(ctx, opts, async () => {
-      const { config, repos, installed, warnings } = await load(ctx, opts);
-      const result = packageInfo(repos, installed, name, { python: config.python });
-      ctx.io.stdout(opts.json ? toJson({ ok: true, ...result, repositories: reposJson(repos), warnings }) : formatInfo(result));
-    });
-  });
+  addConfigOptions(info, { offline: true }).action(async (name: string, opts: ConfigOptions) =>
+    run(ctx, opts, async (scope) => {
+      const { info: describe } = await import('../ops/query.js');
+      const r = await describe({ ...scope.operation(configFrom(opts)), name });
+      if (opts.json) ctx.o.json({ ok: true, ...r.info, repositories: r.repositories, warnings: r.warnings });
+      else ctx.o.out(formatInfo(r.info));
+    }),
+  );
 }

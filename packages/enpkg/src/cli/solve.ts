@@ -8,9 +8,9 @@ import { ErrorCodes, PkgError } from '../errors.js';
 import { planTransaction, transactionToJson } from '../plan.js';
 import { resolve } from '../resolve/index.js';
 import { parseScenario } from '../scenario.js';
-import type { Action, RemoveReason, Transaction } from '../types.js';
-import { packageLabel } from '../version.js';
-import type { CliContext } from './main.js';
+import type { Transaction } from '../types.js';
+import { type CliContext, run } from './common.js';
+import { planText } from './render.js';
 
 const FORMAT_HELP = `
 Scenario format (YAML):
@@ -27,34 +27,12 @@ Scenario format (YAML):
 
 With --json: {"actions": [{"kind": "install", "package": "name version-build"},
   {"kind": "remove", "package": ...}, {"kind": "update", "from": ..., "to": ...}]} in execution
-order, or {"error": {"code": ..., "message": ...}} and a non-zero exit code.`;
-
-function reasonText(r: RemoveReason): string {
-  switch (r.kind) {
-    case 'requested':
-      return 'requested';
-    case 'dependent':
-      return `depends on ${r.on}, which is being removed`;
-    case 'unneeded':
-      return 'no longer needed';
-  }
-}
-
-function actionLine(a: Action): string {
-  switch (a.kind) {
-    case 'install':
-      return `  install  ${packageLabel(a.package)}`;
-    case 'update':
-      return `  update   ${packageLabel(a.from)} -> ${a.to.version}-${a.to.build}`;
-    case 'remove':
-      return `  remove   ${packageLabel(a.package)}  (${reasonText(a.reason)})`;
-  }
-}
+order, or {"ok": false, "error": {"code", "message", "hint"}} and exit status 1.`;
 
 export function formatTransaction(t: Transaction): string {
   if (t.actions.length === 0) return 'Nothing to do: the installed packages already satisfy the request.\n';
   const n = t.actions.length;
-  return `${n} action${n === 1 ? '' : 's'}, in order:\n${t.actions.map(actionLine).join('\n')}\n`;
+  return `${n} action${n === 1 ? '' : 's'}, in order:\n${planText(t)}`;
 }
 
 function readScenario(file: string): string {
@@ -80,16 +58,13 @@ export function registerSolve(program: Command, ctx: CliContext): void {
     .argument('<scenario>', 'scenario YAML file')
     .option('--json', 'print the actions (or the error) as JSON')
     .addHelpText('after', FORMAT_HELP)
-    .action((file: string, opts: { json?: boolean }) => {
-      try {
+    .action(async (file: string, opts: { json?: boolean }) =>
+      run(ctx, opts, () => {
         const scenario = parseScenario(readScenario(file), file);
         const solution = resolve(scenario.request);
         const transaction = planTransaction(scenario.request.installed, solution);
-        ctx.io.stdout(opts.json ? `${JSON.stringify(transactionToJson(transaction), null, 2)}\n` : formatTransaction(transaction));
-      } catch (e) {
-        if (!opts.json || !(e instanceof PkgError)) throw e;
-        ctx.io.stdout(`${JSON.stringify({ error: e.toJSON() }, null, 2)}\n`);
-        ctx.exitCode = 1;
-      }
-    });
+        if (opts.json) ctx.o.json(transactionToJson(transaction));
+        else ctx.o.out(formatTransaction(transaction));
+      }),
+    );
 }

@@ -1,0 +1,123 @@
+/**
+ * install, remove, update: session (lock, reconcile) -> indexes -> solution (resolver, or the named
+ * packages alone) -> plan -> carry out (confirm, fetch, one egginst transaction, revision).
+ */
+import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
+import { environment } from '../platform.js';
+import { parseRequirement, satisfies } from '../requirement.js';
+import type { Session } from '../session.js';
+import type { Job, PackageInfo } from '../types.js';
+import { versionOf } from '../version.js';
+import { carryOut } from './carry-out.js';
+import { collecting, withSession } from './common.js';
+import { sessionIndexes } from './indexes.js';
+import type { ChangeOptions, ChangeResult, InstallOptions, RemoveOptions, UpdateOptions } from './types.js';
+
+/** The jobs for requirement strings; enpkg itself is refused (it keeps itself: self-update). */
+export function parseJobs(kind: 'install' | 'remove' | 'update', requirements: readonly string[]): Job[] {
+  const jobs = requirements.map((r) => ({ kind, requirement: parseRequirement(r, { commandLine: true }) }) as Job);
+  for (const j of jobs) {
+    if (j.kind !== 'update_all' && j.requirement.key === 'enpkg') {
+      throw new PkgError(
+        EnpkgErrorCodes.SELF_NOT_A_PACKAGE,
+        `enpkg is not ${kind === 'install' ? 'installed' : 'managed'} as a package: it keeps itself`,
+        { hint: 'use enpkg self-update (or enpkg bootstrap --prefix DIR to put enpkg into a prefix)' },
+      );
+    }
+  }
+  return jobs;
+}
+
+export function installedPackages(session: Session): PackageInfo[] {
+  return session.state.installed().map((r) => ({ name: r.name, key: r.key, version: r.version, build: r.build, depends: r.depends }));
+}
+
+interface Request {
+  readonly jobs: readonly Job[];
+  readonly noDeps: boolean;
+  readonly reinstall: 'named' | 'all' | null;
+  readonly readsIndexes: boolean;
+}
+
+/**
+ * `install X` when every X is installed and satisfied: nothing to fetch, resolve or change, so no
+ * index is read; the named packages become manual, as a full run would make them.
+ */
+function alreadyInstalled(session: Session, opts: ChangeOptions, request: Request): string[] | null {
+  if (opts.dryRun || request.reinstall || request.noDeps) return null;
+  const rows = session.state.installed();
+  const named = [];
+  for (const job of request.jobs) {
+    if (job.kind !== 'install') return null;
+    const req = job.requirement;
+    const row = rows.find((p) => p.key === req.key && satisfies(req, versionOf(p.version, p.build)));
+    if (!row) return null;
+    named.push(row);
+  }
+  const marks = named.filter((r) => !r.marked).map((r) => ({ key: r.key, marked: true }));
+  if (marks.length) session.state.setMarked(marks);
+  return named.map((r) => `${r.name} ${r.version}-${r.build}`);
+}
+
+async function change(opts: ChangeOptions, request: Request): Promise<ChangeResult> {
+  const { reporter, warnings } = collecting(opts.reporter);
+  return withSession({ ...opts, reporter }, async (session) => {
+    const satisfied = alreadyInstalled(session, opts, request);
+    if (satisfied) {
+      const transaction = { actions: [], unchanged: installedPackages(session) };
+      return { prefix: session.prefix, transaction, revision: null, outcome: 'already-installed', satisfied, warnings };
+    }
+    const repositories = request.readsIndexes ? await sessionIndexes(session, opts, reporter) : [];
+    const available = repositories.flatMap((r) => r.index.entries);
+    const installed = installedPackages(session);
+    const { solve } = await import('./solution.js');
+    const solution = solve({
+      available,
+      installed,
+      marked: session.state
+        .installed()
+        .filter((r) => r.marked)
+        .map((r) => r.key),
+      jobs: request.jobs,
+      environment: environment(session.config.python),
+      noDeps: request.noDeps,
+    });
+    const named = new Set(request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])));
+    const { planTransaction } = await import('../plan.js');
+    const transaction = planTransaction(installed, solution, {
+      ...(request.reinstall ? { reinstall: { keys: request.reinstall === 'all' ? 'all' : named, available } } : {}),
+    });
+    return carryOut({
+      session,
+      opts,
+      reporter,
+      warnings,
+      transaction,
+      marked: new Set(solution.marked),
+      kind: 'transaction',
+      repositories,
+    });
+  });
+}
+
+export function install(opts: InstallOptions): Promise<ChangeResult> {
+  if (opts.requirements.length === 0) {
+    return Promise.reject(new PkgError(ErrorCodes.USAGE, 'nothing to install', { hint: 'name packages, or give -r FILE' }));
+  }
+  const jobs = parseJobs('install', opts.requirements);
+  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: opts.reinstall ?? null, readsIndexes: true });
+}
+
+export function remove(opts: RemoveOptions): Promise<ChangeResult> {
+  if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name the packages to remove'));
+  const jobs = parseJobs('remove', opts.names);
+  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: null, readsIndexes: false });
+}
+
+export function update(opts: UpdateOptions): Promise<ChangeResult> {
+  let jobs: Job[];
+  if (opts.all) jobs = [{ kind: 'update_all' }];
+  else if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name packages to update, or give --all'));
+  else jobs = parseJobs('update', opts.names);
+  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: opts.reinstall ?? null, readsIndexes: true });
+}

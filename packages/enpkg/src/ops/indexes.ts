@@ -1,0 +1,42 @@
+/** Every configured repository's index, in priority order, reported as one `indexes` step. */
+import type { EnpkgConfig, LoadedRepository, SerialStore } from '../repo/types.js';
+import type { Reporter } from '../report.js';
+import { repoReporter } from '../report-adapt.js';
+import type { Session } from '../session.js';
+
+export interface LoadIndexesInput {
+  readonly config: EnpkgConfig;
+  readonly reporter: Reporter;
+  readonly offline?: boolean;
+  readonly clock?: () => Date;
+  /** Accepted serials (the session's); default: the user's index cache only. */
+  readonly serials?: SerialStore;
+}
+
+export async function loadIndexes(input: LoadIndexesInput): Promise<LoadedRepository[]> {
+  const { loadRepositories } = await import('../repo/load.js');
+  input.reporter.report({ type: 'indexes', phase: 'start', repositories: input.config.repositories.length });
+  const repos = await loadRepositories(input.config, {
+    offline: input.offline === true,
+    reporter: repoReporter(input.reporter)!,
+    ...(input.serials ? { serials: input.serials } : {}),
+    ...(input.clock ? { now: input.clock } : {}),
+  });
+  input.reporter.report({ type: 'indexes', phase: 'done', repositories: repos.length });
+  return repos;
+}
+
+/** The indexes as a session reads them: with the serials its prefix accepted. */
+export function sessionIndexes(
+  session: Session,
+  opts: { readonly offline?: boolean; readonly clock?: () => Date },
+  reporter: Reporter,
+): Promise<LoadedRepository[]> {
+  return loadIndexes({
+    config: session.config,
+    reporter,
+    offline: opts.offline === true,
+    serials: session.serials,
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+}
