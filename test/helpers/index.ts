@@ -4,3 +4,4 @@ export * from './tmp.js';
 export * from './tree.js';
 export * from './zip.js';
 export * from './enpkg.js';
+export * from './snapshot.js';

@@ -13,6 +13,8 @@ export interface RunOptions {
   input?: string;
   /** The child is killed (SIGKILL) after this long; default 120 s. */
   timeoutMs?: number;
+  /** Called with the child once it is spawned (to signal it, say). */
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
 export interface RunResult {
@@ -65,6 +67,7 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
     child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     if (opts.input !== undefined) child.stdin?.end(opts.input);
+    opts.onSpawn?.(child);
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');

@@ -36,14 +36,10 @@ export function readRequirementsFile(path: string): string[] {
     if (!line) continue;
     const m = /^(\S+)\s+(\S+-\d+)$/.exec(line);
     if (!m) {
-      throw new PkgError(
-        EnpkgErrorCodes.REQUIREMENT_INVALID,
-        `${path} line ${i + 1}: expected "name version-build", found ${JSON.stringify(line)}`,
-        {
-          hint: 'write one package per line, as enpkg freeze prints them',
-          details: { path, line: i + 1 },
-        },
-      );
+      throw new PkgError(EnpkgErrorCodes.REQUIREMENT_INVALID, `${path} line ${i + 1}: expected "name version-build", found "${line}"`, {
+        hint: 'write one package per line, as enpkg freeze prints them',
+        details: { path, line: i + 1 },
+      });
     }
     out.push(`${m[1]} == ${m[2]}`);
   }
