@@ -6,4 +6,7 @@ import { startChecks } from './start.js';
 
 await startChecks();
 const { main } = await import('../cli/main.js');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+process.exitCode = code;
+// Interrupted: leave now, once the output is written, rather than wait for abandoned network requests.
+if (code === 130) process.stderr.write('', () => process.stdout.write('', () => process.exit(code)));
