@@ -3,7 +3,7 @@
  * or abort, a caller-held lock, and a payload that outlives the cleanup until acknowledged.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -65,10 +65,11 @@ test('a committed payload is kept until acknowledged, even when another run fini
     assert.deepEqual(recoverPrefix(prefix), [], 'a kept payload is not an unfinished transaction');
     acknowledgeCommitted(prefix, pending[0]!.id);
     assert.deepEqual(committedPayloads(prefix), []);
-    assert.ok(!existsSync(join(prefix, '.egginst')));
+    assert.deepEqual(readdirSync(join(prefix, '.egginst')), ['lock'], 'nothing but the held lock is left');
   } finally {
     await lock.release();
   }
+  assert.ok(!existsSync(join(prefix, '.egginst')));
 });
 
 test('the caller-held lock is the same lock: a second taker is refused', async (t) => {

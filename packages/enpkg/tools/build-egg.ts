@@ -3,8 +3,8 @@
  *
  *   bundle     esbuild: enpkg and egginst (and egginst's extraction worker) as ES modules, split
  *              into chunks so that a run loads only its command's code, as from source
- *   addons     better-sqlite3 and zstd-napi as compiled here (and yaml, which loads lazily), in
- *              node_modules/ beside the bundle
+ *   addons     better-sqlite3, zstd-napi and fs-ext (egginst's prefix lock) as compiled here (and
+ *              yaml, which loads lazily), in node_modules/ beside the bundle
  *   egg        EGG-INFO/spec/depend (platform-specific, python None) and the tree under enpkg/,
  *              with enpkg/manifest.json; written deterministically (sorted, fixed times)
  *
@@ -43,6 +43,8 @@ const SHIPPED: Record<string, readonly string[]> = {
   'better-sqlite3': ['package.json', 'LICENSE', 'lib', 'build/Release/better_sqlite3.node'],
   bindings: ['package.json', 'LICENSE.md', 'bindings.js'],
   'file-uri-to-path': ['package.json', 'LICENSE', 'index.js'],
+  // Loads its addon by a relative require: no bindings lookup. nan is only for building it.
+  'fs-ext': ['package.json', 'LICENSE.txt', 'fs-ext.js', 'build/Release/fs_ext.node'],
   'zstd-napi': ['package.json', 'LICENSE', 'NOTICE', 'binding.js', 'dist', 'build/Release/binding.node'],
   yaml: ['package.json', 'LICENSE', 'dist'],
 };
