@@ -69,7 +69,7 @@ async function maybeAutoupdate(ctx: CliContext, scope: RunScope, opts: TransactO
   const { autoupdate } = await import('../ops/self.js');
   const r = await autoupdate({ ...scope.operation(config, { confirm: confirmer(ctx, opts) }), home });
   if (!r) return false;
-  if (!opts.json && !opts.quiet) ctx.o.err(`enpkg is now ${r.to} (was ${r.from}); running the command again with it\n`);
+  if (!opts.json && !opts.quiet) ctx.o.err(`enpkg is now ${r.to}; running the command again with it\n`);
   const again = spawnSync(join(home, 'bin', 'enpkg'), process.argv.slice(2), {
     stdio: 'inherit',
     env: { ...process.env, ENPKG_AUTOUPDATED: '1' },
