@@ -10,7 +10,7 @@ import { loadConfig } from '../config.js';
 import type { Confirm, OperationOptions, Question } from '../ops/types.js';
 import type { EnpkgConfig } from '../repo/types.js';
 import type { Reporter } from '../report.js';
-import { type CliIO, cliReporter, errorText, type Output, type OutputFlags, output, planText } from './render.js';
+import { type CliIO, cliReporter, errorText, type Output, type OutputFlags, planText } from './render.js';
 
 /** What every command gets: where to print, and the exit status to return. */
 export interface CliContext {

@@ -2,12 +2,9 @@
  * `enpkg solve SCENARIO.yaml [--json]`: print the transaction the resolver produces for a described
  * universe and request ("what would happen if"), without touching any prefix.
  */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ErrorCodes, PkgError } from '../errors.js';
-import { planTransaction, transactionToJson } from '../plan.js';
-import { resolve } from '../resolve/index.js';
-import { parseScenario } from '../scenario.js';
+import { solveScenario } from '../ops/solve-scenario.js';
+import { transactionToJson } from '../plan.js';
 import type { Transaction } from '../types.js';
 import { type CliContext, run } from './common.js';
 import { planText } from './render.js';
@@ -35,22 +32,6 @@ export function formatTransaction(t: Transaction): string {
   return `${n} action${n === 1 ? '' : 's'}, in order:\n${planText(t)}`;
 }
 
-function readScenario(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new PkgError(
-      code === 'ENOENT' ? ErrorCodes.FILE_NOT_FOUND : ErrorCodes.IO,
-      `cannot read scenario ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
-      {
-        cause: e,
-        hint: 'give the path of a scenario YAML file',
-      },
-    );
-  }
-}
-
 export function registerSolve(program: Command, ctx: CliContext): void {
   program
     .command('solve')
@@ -60,9 +41,7 @@ export function registerSolve(program: Command, ctx: CliContext): void {
     .addHelpText('after', FORMAT_HELP)
     .action(async (file: string, opts: { json?: boolean }) =>
       run(ctx, opts, () => {
-        const scenario = parseScenario(readScenario(file), file);
-        const solution = resolve(scenario.request);
-        const transaction = planTransaction(scenario.request.installed, solution);
+        const transaction = solveScenario({ file });
         if (opts.json) ctx.o.json(transactionToJson(transaction));
         else ctx.o.out(formatTransaction(transaction));
       }),

@@ -4,22 +4,23 @@ import { constants } from 'node:fs';
 import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
 
 /** The file's text; a FIFO, a device or a directory is refused before it is read (it could block forever). */
-function readRegularFile(path: string): string {
+export function readRegularFile(path: string, what = '', hint = 'give the file written by enpkg freeze'): string {
+  const named = what ? `${what} ${path}` : path;
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {
-      hint: 'give the file written by enpkg freeze',
+    throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${named}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {
+      hint,
       cause: e,
       details: { path },
     });
   }
   try {
     if (!fstatSync(fd).isFile()) {
-      throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${path}: it is not a regular file`, {
-        hint: 'give the file written by enpkg freeze',
+      throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${named}: it is not a regular file`, {
+        hint,
         details: { path },
       });
     }
