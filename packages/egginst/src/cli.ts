@@ -81,11 +81,7 @@ Examples:
 function positiveNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0)
-    throw new CommanderError(
-      2,
-      'egginst.invalidArgument',
-      `--script-timeout must be a positive number of seconds, not ${JSON.stringify(v)}`,
-    );
+    throw new CommanderError(2, 'egginst.invalidArgument', `--script-timeout must be a positive number of seconds, not "${v}"`);
   return n;
 }
 

@@ -3,6 +3,7 @@
  * as a light entry point: `egginst/core` loads a handful of modules, `egginst` all of them.
  */
 export * from './errors.js';
+export { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from './escape.js';
 export type * from './types.js';
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
 export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';

@@ -2,6 +2,7 @@
  * egginst's public library API. enpkg uses only what is exported here.
  */
 export * from './errors.js';
+export { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from './escape.js';
 export type * from './types.js';
 export { openArchive, DEFAULT_LIMITS, type Archive, type ArchiveEntry } from './archive.js';
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';

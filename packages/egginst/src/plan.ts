@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import type { Layout, LayoutItem, ScriptRef } from './layout.js';
-import { ancestors, launcherPaths, linkStaysInside, showName } from './paths.js';
+import { ancestors, launcherPaths, linkStaysInside } from './paths.js';
 import { describeRefused, ownedPaths } from './record.js';
 import type { Change, EggMetadata, InstallRecord, Warning } from './types.js';
 
@@ -117,7 +117,7 @@ export function planTransaction(input: PlanInput): Plan {
     if (through !== null) {
       warnings.push({
         code: 'RECORD_THROUGH_LINK',
-        message: `${showName(path)} of ${key} lies behind the symlink ${showName(through)} and was left alone`,
+        message: `${path} of ${key} lies behind the symlink ${through} and was left alone`,
         subject: key,
       });
       continue;
@@ -236,7 +236,7 @@ export function planTransaction(input: PlanInput): Plan {
         if (!linkStaysInside(prefix, item.dest, item.target, view)) {
           throw new PkgError(
             ErrorCodes.ARCHIVE_LINK_OUTSIDE,
-            `${egg.meta.eggName}: link ${showName(item.origin)} -> ${showName(item.target)} points outside the prefix`,
+            `${egg.meta.eggName}: link ${item.origin} -> ${item.target} points outside the prefix`,
             {
               hint: 'the archive is broken or hostile; nothing was installed',
               details: { file: egg.meta.eggName, entry: item.origin, target: item.target },
