@@ -18,6 +18,8 @@ export {
   recoverPrefix,
   Transaction,
   type TransactionOptions,
+  type TransactionFs,
+  type RecoveryOptions,
   type RecoveryOutcome,
 } from './transaction.js';
 export { inspectEgg } from './inspect.js';
