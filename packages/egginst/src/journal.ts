@@ -261,8 +261,10 @@ export function cleanup(ctx: JournalContext, j: Journal): void {
   for (const d of j.prune) {
     try {
       fs.rmdirSync(join(prefix, d));
-    } catch {
-      // not empty, or already gone
+    } catch (e) {
+      // Not empty, or already gone, is fine; anything else leaves the cleanup to the next run.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && !isMissing(e)) throw e;
     }
   }
   crashPoint('cleanup');

@@ -153,5 +153,6 @@ export function serializeRecord(rec: InstallRecord): string {
 }
 
 export function describeRefused(key: string, refused: string[]): string {
-  return `the record of ${key} lists ${refused.length} path(s) outside the prefix, which were left alone: ${refused.slice(0, 3).join(', ')}${refused.length > 3 ? ', ...' : ''}`;
+  const shown = `${refused.slice(0, 3).join(', ')}${refused.length > 3 ? ', ...' : ''}`;
+  return `the record of ${key} lists ${refused.length} path(s) outside the prefix, which were left alone: ${shown}`;
 }

@@ -83,7 +83,8 @@ function recoveryFailed(ctx: JournalContext, id: string, e: unknown): unknown {
     hint:
       isPkgError(e) && e.hint
         ? e.hint
-        : `fix the cause, then run egginst on this prefix again: it retries the recovery before anything else. Do not delete ${internalDir(ctx.prefix)}`,
+        : 'fix the cause, then run egginst on this prefix again: it retries the recovery before anything else. ' +
+          `Do not delete ${internalDir(ctx.prefix)}`,
     cause: e,
     details: { ...(isPkgError(e) ? e.details : {}), ...(id ? { transaction: id, journal: txnDir(ctx.prefix, id) } : {}) },
   });
@@ -102,9 +103,10 @@ export function cleanupFailed(ctx: JournalContext, id: string, e: unknown): Warn
 
 /** The warning for a rolled-back transaction whose directory could not be removed. */
 export function leftover(ctx: JournalContext, id: string, e: unknown): Warning {
+  const dir = txnDir(ctx.prefix, id);
   return {
     code: 'ROLLBACK_LEFTOVER',
-    message: `everything was rolled back, but ${txnDir(ctx.prefix, id)} could not be removed: ${(e as Error).message}; the next run removes it`,
+    message: `everything was rolled back, but ${dir} could not be removed: ${(e as Error).message}; the next run removes it`,
     subject: id,
   };
 }
