@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_LIMITS, openArchive } from './archive.js';
+import { DEFAULT_LIMITS } from './archive.js';
 import { crashPoint } from './crash.js';
 import { ErrorCodes, PkgError, isPkgError } from './errors.js';
 import { checkSpace, describeFailure, freeBytes, isSystemError, rollbackFailed } from './failure.js';
@@ -24,10 +24,9 @@ import {
   type TransactionFs,
 } from './journal.js';
 import { cleanupFailed, leftover, recoverPrefix, type RecoveryOptions, type RecoveryOutcome } from './recover.js';
-import { computeLayout } from './layout.js';
 import { lockPrefix, type PrefixLock } from './lock.js';
-import { readMetadata } from './metadata.js';
 import { planTransaction, type Plan, type PreparedEgg } from './plan.js';
+import { prepareEgg } from './prepare-egg.js';
 import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
 import { stagePlan } from './stage.js';
@@ -139,7 +138,14 @@ export class Transaction {
           removes.push(key);
           continue;
         }
-        const egg = await this.prepareEgg(job.eggPath, job.eggName ?? basename(job.eggPath));
+        const egg = await prepareEgg({
+          eggPath: job.eggPath,
+          eggName: job.eggName ?? basename(job.eggPath),
+          limits: this.limits,
+          python: this.python,
+          warn: (w) => this.warn(w),
+        });
+        this.eggs.push(egg);
         if (seen.has(egg.meta.id.key))
           throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, {
             details: { package: egg.meta.id.key },
@@ -167,31 +173,6 @@ export class Transaction {
       return { changes: this.plan.changes, warnings: [...this.warnings] };
     } catch (e) {
       throw this.fail(e);
-    }
-  }
-
-  private async prepareEgg(eggPath: string, eggName: string): Promise<PreparedEgg> {
-    const archive = await openArchive(eggPath, this.limits);
-    try {
-      const warnings: Warning[] = [];
-      const meta = readMetadata(archive, eggName, warnings);
-      const pyVersion = meta.spec.python ?? null;
-      const layout = computeLayout({
-        id: meta.id,
-        eggName,
-        entries: archive.entries,
-        pythonVersion: () => pyVersion ?? this.python.version(),
-        pythonPath: () => this.python.path(),
-        ...optional('filesToInstall', archive.readText('EGG-INFO/inst/files_to_install.txt')),
-        ...optional('entryPoints', archive.readText('EGG-INFO/entry_points.txt')),
-      });
-      for (const w of [...warnings, ...layout.warnings]) this.warn(w);
-      const egg: PreparedEgg = { eggPath, archive, meta, layout };
-      this.eggs.push(egg);
-      return egg;
-    } catch (e) {
-      archive.close();
-      throw e;
     }
   }
 
@@ -423,8 +404,4 @@ export async function runTransaction(jobs: Job[], opts: TransactionOptions): Pro
   } finally {
     await tx.close();
   }
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 }
