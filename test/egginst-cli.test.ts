@@ -158,21 +158,26 @@ test('an internal error exits 70: "this is a bug", no stack trace unless -v or E
   assert.equal(await treeHash(prefix), before);
 });
 
-test('ENOSPC while writing the journal: exit 1, NO_SPACE saying how much is needed where, the prefix unchanged', async (t) => {
+test('ENOSPC while extracting or writing the journal: exit 1, NO_SPACE saying how much is needed where, the prefix unchanged', async (t) => {
   const { prefix } = await prefixWithUpg(t);
   const before = await treeHash(prefix);
-  const r = await withFaults([{ op: 'writeFileSync', fd: true, code: 'ENOSPC' }], ['--prefix', prefix, '--json', egg('data-1.0-1')]);
-  assert.equal(r.code, 1, r.stderr);
-  const e = jsonError(r);
-  assert.equal(e.code, 'NO_SPACE');
-  assert.match(
-    e.message,
-    new RegExp(
-      `^no space left on device in ${prefix} while writing the journal: ` +
-        'the transaction needs about [\\d.]+ MiB there, [\\d.]+ MiB is free$',
-    ),
-  );
-  assert.equal(await treeHash(prefix), before);
+  for (const [step, fault] of [
+    ['staging', { op: 'writeSync', fd: true, code: 'ENOSPC' }],
+    ['writing the journal', { op: 'writeFileSync', fd: true, code: 'ENOSPC' }],
+  ] as const) {
+    const r = await withFaults([fault], ['--prefix', prefix, '--json', egg('data-1.0-1')]);
+    assert.equal(r.code, 1, r.stderr);
+    const e = jsonError(r);
+    assert.equal(e.code, 'NO_SPACE');
+    assert.match(
+      e.message,
+      new RegExp(
+        `^no space left on device in ${prefix} while ${step}: the transaction needs about [\\d.]+ MiB there, [\\d.]+ MiB is free$`,
+      ),
+    );
+    assert.match(r.stderr, new RegExp(`^egginst: error: no space left on device in ${prefix} while ${step}: `, 'm'));
+    assert.equal(await treeHash(prefix), before);
+  }
 });
 
 test('a failing rollback: exit 1, the error and its cause on stderr, and the next run finishes the rollback', async (t) => {
