@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { escapeForTerminal } from 'egginst';
 import { fixturePath, readHostileManifest, runEgginst, tempDir, treeHash, treeListing } from './helpers/index.js';
 
 interface JsonFailure {
@@ -50,10 +51,13 @@ for (const c of readHostileManifest()) {
     assert.equal(r.code, 1, context);
     assert.ok(isJsonFailure(r.json), `stdout is not {"ok": false, "error": {"code", "message"}}\n${context}`);
     assert.equal(r.json.error.code, c.expectCode, context);
+    // The message carries the raw name; the renderer escapes it for the terminal (on stderr).
     assert.ok(
-      r.json.error.message.includes(c.entry),
+      escapeForTerminal(r.json.error.message).includes(c.entry),
       `the message should name ${JSON.stringify(c.entry)}: ${JSON.stringify(r.json.error.message)}`,
     );
+    assert.ok(r.stderr.includes(c.entry), `stderr should name ${JSON.stringify(c.entry)}: ${JSON.stringify(r.stderr)}`);
+    assert.doesNotMatch(r.stderr + r.stdout, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]/, 'no control character reaches the terminal');
 
     if ((await treeHash(root)) !== beforeHash) {
       assert.deepEqual(await treeListing(root), before, 'the prefix and its surroundings are unchanged');

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { ErrorCodes, PkgError } from './errors.js';
 import { inflateEntrySync } from './extract.js';
-import { assertSafeName, collisionKey, showName } from './paths.js';
+import { assertSafeName, collisionKey } from './paths.js';
 import type { Limits } from './types.js';
 
 export const DEFAULT_LIMITS: Limits = {
@@ -70,7 +70,7 @@ function corrupt(file: string, msg: string, cause?: unknown): PkgError {
 }
 
 function entryError(code: string, file: string, name: string, msg: string, extra: Record<string, unknown> = {}): PkgError {
-  return new PkgError(code, `${file}: entry ${showName(name)} ${msg}`, {
+  return new PkgError(code, `${file}: entry ${name} ${msg}`, {
     hint: 'the archive is broken or hostile; nothing was installed',
     details: { file, entry: name, ...extra },
   });
@@ -205,7 +205,7 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
         ErrorCodes.ARCHIVE_DUPLICATE_NAME,
         file,
         name,
-        prev === name ? 'appears twice' : `collides with ${showName(prev)} (names differing only in case or Unicode form)`,
+        prev === name ? 'appears twice' : `collides with ${prev} (names differing only in case or Unicode form)`,
         { other: prev },
       );
     }
@@ -297,13 +297,9 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
     const [start, , name] = ranges[i]!;
     const [, prevEnd, prevName] = ranges[i - 1]!;
     if (start < prevEnd) {
-      throw entryError(
-        ErrorCodes.ARCHIVE_OVERLAP,
-        file,
-        name,
-        `overlaps entry ${showName(prevName)} in the archive (their data share bytes)`,
-        { other: prevName },
-      );
+      throw entryError(ErrorCodes.ARCHIVE_OVERLAP, file, name, `overlaps entry ${prevName} in the archive (their data share bytes)`, {
+        other: prevName,
+      });
     }
   }
   const byName = new Map(entries.map((en) => [en.name, en]));
@@ -358,7 +354,7 @@ function checkLocalHeader(fd: number, file: string, fileSize: number, e: yauzl.E
       `has a local header that disagrees with the central directory (${what})`,
     );
   };
-  if (!localName.equals(centralName)) mismatch(`local name ${showName(localName.toString('latin1'))}`);
+  if (!localName.equals(centralName)) mismatch(`local name ${localName.toString('latin1')}`);
   if (method !== e.compressionMethod) mismatch(`method ${method} vs ${e.compressionMethod}`);
   if ((flags & 0x41) !== (e.generalPurposeBitFlag & 0x41)) mismatch('encryption flags');
   if ((flags & 0x8) === 0) {

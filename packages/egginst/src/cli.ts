@@ -1,17 +1,30 @@
 /**
  * The egginst command line: argv -> a library call -> text or JSON and an exit code. The only
- * module of egginst that prints. Exit codes: 0 success, 1 failure, 2 usage.
+ * module of egginst that prints. Exit statuses: see EXIT.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { ErrorCodes, PkgError, asPkgError } from './errors.js';
+import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { describeFailure, isSystemError } from './failure.js';
 import { listInstalled } from './record.js';
 import { createRenderer, type Renderer } from './render.js';
 import { recoverPrefix, runTransaction } from './transaction.js';
 import { lockPrefix } from './lock.js';
 import type { Change, Job } from './types.js';
+
+/** The exit statuses. */
+export const EXIT = {
+  OK: 0,
+  /** A failure; nothing was changed (after ROLLBACK_FAILED or RECOVERY_FAILED the message says what is left where). */
+  FAILED: 1,
+  USAGE: 2,
+  /** Only for a bug in egginst (sysexits' EX_SOFTWARE). */
+  INTERNAL: 70,
+  /** Interrupted by SIGINT or SIGTERM, after everything was rolled back (128 + SIGINT, as shells report it). */
+  INTERRUPTED: 130,
+} as const;
 
 interface Opts {
   prefix?: string;
@@ -44,48 +57,48 @@ function version(): string {
 }
 
 function program(): Command {
-  return new Command('egginst')
-    .usage('[options] FILE.egg...  |  --remove NAME...  |  --list')
-    .description('Install .egg archives into a prefix, or remove them, as one all-or-nothing transaction.')
-    .argument('[args...]', 'egg files to install (or, with --remove, package names)')
-    .option('-p, --prefix <dir>', 'the prefix to install into (default: $EGGINST_PREFIX)')
-    .option('-r, --remove', 'remove the named packages')
-    .option('-l, --list', 'list the installed packages')
-    .option('--no-scripts', 'do not run post-install or pre-uninstall scripts (also EGGINST_NO_SCRIPTS=1)')
-    .option('--python <path>', 'Python for .py scripts and entry points (default: python3 on PATH)')
-    .addOption(
-      new Option('--script-timeout <seconds>', 'kill a script (and its process group) after this long')
-        .argParser(positiveNumber)
-        .default(300),
-    )
-    .option('-f, --force', 'overwrite files owned by other packages; remove despite a failing pre-uninstall script')
-    .option('--wait', 'wait for another egginst or enpkg working on the prefix, instead of failing')
-    .option('--no-fsync', 'skip fsync (faster; a power cut may then lose the install, a crash still cannot)')
-    .option('--json', 'print the result as JSON on stdout')
-    .option('-q, --quiet', 'print only warnings and errors')
-    .option('-v, --verbose', 'print every step and the output of scripts')
-    .version(version(), '-V, --version')
-    .addHelpText(
-      'after',
-      `
-Exit status: 0 success, 1 failure (nothing was changed), 2 usage error.
+  return (
+    new Command('egginst')
+      .usage('[options] FILE.egg...  |  --remove NAME...  |  --list')
+      .description('Install .egg archives into a prefix, or remove them, as one all-or-nothing transaction.')
+      .argument('[args...]', 'egg files to install (or, with --remove, package names)')
+      .option('-p, --prefix <dir>', 'the prefix to install into (default: $EGGINST_PREFIX)')
+      .option('-r, --remove', 'remove the named packages')
+      .option('-l, --list', 'list the installed packages')
+      .option('--no-scripts', 'do not run post-install or pre-uninstall scripts (also EGGINST_NO_SCRIPTS=1)')
+      .option('--python <path>', 'Python for .py scripts and entry points (default: python3 on PATH)')
+      .addOption(
+        new Option('--script-timeout <seconds>', 'kill a script (and its process group) after this long')
+          .argParser(positiveNumber)
+          .default(300),
+      )
+      .option('-f, --force', 'overwrite files owned by other packages; remove despite a failing pre-uninstall script')
+      .option('--wait', 'wait for another egginst or enpkg working on the prefix, instead of failing')
+      .option('--no-fsync', 'skip fsync (faster; a power cut may then lose the install, a crash still cannot)')
+      .option('--json', 'print the result as JSON on stdout')
+      .option('-q, --quiet', 'print only warnings and errors')
+      .option('-v, --verbose', 'print every step and the output of scripts')
+      .version(version(), '-V, --version')
+      .addHelpText(
+        'after',
+        `
+Exit status: 0 success, 1 failure (nothing was changed), 2 usage error, 130 interrupted (everything was
+rolled back), 70 an internal error (a bug in egginst).
 Examples:
   egginst --prefix /opt/app numpy-1.8.1-1.egg     install (or replace) a package
   egginst --prefix /opt/app --remove numpy        remove it
   egginst --prefix /opt/app --list --json         what is installed, as JSON`,
-    )
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+      )
+      .exitOverride()
+      // Usage errors are rendered like every other error (and as JSON with --json), not by commander.
+      .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s), outputError: () => {} })
+  );
 }
 
 function positiveNumber(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0)
-    throw new CommanderError(
-      2,
-      'egginst.invalidArgument',
-      `--script-timeout must be a positive number of seconds, not ${JSON.stringify(v)}`,
-    );
+    throw new CommanderError(2, 'egginst.invalidArgument', `--script-timeout must be a positive number of seconds, not "${v}"`);
   return n;
 }
 
@@ -98,14 +111,20 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
   const cmd = program();
+  // Read before parsing, so that a usage error is JSON too and a bug in parsing shows its stack with -v.
+  const early = { json: argv.includes('--json'), verbose: argv.includes('-v') || argv.includes('--verbose') };
+  const debug = (verbose: boolean): boolean => verbose || process.env.EGGINST_DEBUG === '1';
   try {
     cmd.parse(argv, { from: 'user' });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    throw e;
+    const out = createRenderer({ json: early.json, quiet: false, verbose: early.verbose, tty: false });
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) return EXIT.OK;
+      return report(out, usage(e.message.replace(/^error: /, ''), { reason: e.code }), false);
+    }
+    return report(out, e, debug(early.verbose));
   }
   const opts = cmd.opts<Opts>();
-  const args = cmd.args;
   const out = createRenderer({
     json: !!opts.json,
     quiet: !!opts.quiet,
@@ -113,14 +132,24 @@ export async function main(argv: string[]): Promise<number> {
     tty: !!process.stderr.isTTY && !opts.json,
   });
   try {
-    return await run(opts, args, out);
+    return await run(opts, cmd.args, out);
   } catch (e) {
-    const err = asPkgError(e, 'egginst');
-    out.error(err);
-    return err.code === ErrorCodes.USAGE ? 2 : 1;
+    return report(out, e, debug(!!opts.verbose));
   } finally {
     out.done();
   }
+}
+
+/** Render a failure and say which exit status it is: a PkgError or a system error is a failure, anything else a bug. */
+function report(out: Renderer, e: unknown, debug: boolean): number {
+  const err = isSystemError(e) ? describeFailure(e, 'working on the prefix', () => ({ path: e.path ?? 'the prefix' })) : e;
+  if (!isPkgError(err)) {
+    out.internalError(err, debug);
+    return EXIT.INTERNAL;
+  }
+  out.error(err);
+  if (err.code === ErrorCodes.USAGE) return EXIT.USAGE;
+  return err.code === ErrorCodes.INTERRUPTED ? EXIT.INTERRUPTED : EXIT.FAILED;
 }
 
 async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
@@ -148,10 +177,12 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
   const jobs: Job[] = opts.remove
     ? args.map((key) => ({ kind: 'remove', key }))
     : args.map((f) => ({ kind: 'install', eggPath: resolve(f) }));
+  // An interrupt aborts the transaction, which then rolls back; more signals while it does so are
+  // ignored, so that a second Ctrl-C cannot cut the rollback short (SIGKILL still can; recovery then finishes it).
   const controller = new AbortController();
   const onSignal = (): void => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const result = await runTransaction(jobs, {
       prefix,
@@ -174,6 +205,6 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
   }
 }
 
-function usage(message: string): PkgError {
-  return new PkgError(ErrorCodes.USAGE, message, { hint: 'see egginst --help' });
+function usage(message: string, details?: Record<string, unknown>): PkgError {
+  return new PkgError(ErrorCodes.USAGE, message, { hint: 'see egginst --help', ...(details ? { details } : {}) });
 }

@@ -3,10 +3,12 @@
  * as a light entry point: `egginst/core` loads a handful of modules, `egginst` all of them.
  */
 export * from './errors.js';
+export { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from './escape.js';
 export type * from './types.js';
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
 export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';
 export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
-export { recoverPrefix, committedPayloads, acknowledgeCommitted, type Journal, type RecoveryOutcome } from './journal.js';
+export { committedPayloads, acknowledgeCommitted, type Journal, type TransactionFs } from './journal.js';
+export { recoverPrefix, type RecoveryOptions, type RecoveryOutcome } from './recover.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { crashPoints } from './crash.js';

@@ -23,14 +23,10 @@ export function parseEggName(fileName: string): EggId | null {
 export function requireEggName(fileName: string): EggId {
   const id = parseEggName(fileName);
   if (!id) {
-    throw new PkgError(
-      ErrorCodes.EGG_NAME_INVALID,
-      `${JSON.stringify(fileName)} is not an egg file name of the form <name>-<version>-<build>.egg`,
-      {
-        hint: 'rename the file after its metadata, e.g. dummy-1.0.1-1.egg',
-        details: { file: fileName },
-      },
-    );
+    throw new PkgError(ErrorCodes.EGG_NAME_INVALID, `"${fileName}" is not an egg file name of the form <name>-<version>-<build>.egg`, {
+      hint: 'rename the file after its metadata, e.g. dummy-1.0.1-1.egg',
+      details: { file: fileName },
+    });
   }
   return id;
 }

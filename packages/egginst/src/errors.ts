@@ -44,6 +44,8 @@ export const ErrorCodes = {
   ROLLBACK_FAILED: 'ROLLBACK_FAILED',
   IO: 'IO',
   INTERRUPTED: 'INTERRUPTED',
+  // the program itself: a bug, never an expected failure
+  INTERNAL: 'INTERNAL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & {});

@@ -18,7 +18,7 @@ export interface Task extends DataRef {
 export type WorkerReply =
   | { type: 'progress'; egg: string; bytes: number }
   | { type: 'done'; results: Extracted[] }
-  | { type: 'error'; error: { code: string; message: string; hint?: string; details?: Record<string, unknown> } };
+  | { type: 'error'; error: { code: string; message: string; hint?: string; details?: Record<string, unknown>; errno?: string } };
 
 export async function extractTasks(tasks: Task[], onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
   const fds = new Map<string, number>();
@@ -66,6 +66,9 @@ if (parentPort) {
         const err = e instanceof PkgError ? e : new PkgError('IO', (e as Error).message ?? String(e));
         const error: Extract<WorkerReply, { type: 'error' }>['error'] = { code: err.code, message: err.message, details: err.details };
         if (err.hint) error.hint = err.hint;
+        // A system error (ENOSPC, say) keeps its errno, so that it is told the same way as in the main thread.
+        const errno = (e as NodeJS.ErrnoException).code;
+        if (!(e instanceof PkgError) && typeof errno === 'string') error.errno = errno;
         port.postMessage({ type: 'error', error } satisfies WorkerReply);
       },
     );

@@ -10,7 +10,6 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ErrorCodes, PkgError } from './errors.js';
-import { showName } from './paths.js';
 
 /** The fields of an archive entry that extraction needs (see archive.ts). */
 export interface DataRef {
@@ -46,20 +45,16 @@ function crc32Fallback(data: Uint8Array, value = 0): number {
 }
 
 function sizeError(file: string, e: DataRef, actual: string): PkgError {
-  return new PkgError(
-    ErrorCodes.ARCHIVE_SIZE_MISMATCH,
-    `${file}: entry ${showName(e.name)} claims ${e.uncompressedSize} bytes but holds ${actual}`,
-    {
-      hint: 'the archive is broken or hostile; nothing was installed',
-      details: { file, entry: e.name },
-    },
-  );
+  return new PkgError(ErrorCodes.ARCHIVE_SIZE_MISMATCH, `${file}: entry ${e.name} claims ${e.uncompressedSize} bytes but holds ${actual}`, {
+    hint: 'the archive is broken or hostile; nothing was installed',
+    details: { file, entry: e.name },
+  });
 }
 
 function crcError(file: string, e: DataRef, got: number): PkgError {
   return new PkgError(
     ErrorCodes.ARCHIVE_CRC_MISMATCH,
-    `${file}: entry ${showName(e.name)} fails its CRC-32 check (expected ${hex8(e.crc32)}, got ${hex8(got)})`,
+    `${file}: entry ${e.name} fails its CRC-32 check (expected ${hex8(e.crc32)}, got ${hex8(got)})`,
     {
       hint: 'the archive is corrupt; download or build it again',
       details: { file, entry: e.name },
@@ -68,7 +63,7 @@ function crcError(file: string, e: DataRef, got: number): PkgError {
 }
 
 function inflateError(file: string, e: DataRef, err: unknown): PkgError {
-  return new PkgError(ErrorCodes.ARCHIVE_CORRUPT, `${file}: entry ${showName(e.name)} cannot be decompressed: ${(err as Error).message}`, {
+  return new PkgError(ErrorCodes.ARCHIVE_CORRUPT, `${file}: entry ${e.name} cannot be decompressed: ${(err as Error).message}`, {
     cause: err,
     details: { file, entry: e.name },
   });
@@ -89,7 +84,7 @@ export function inflateEntrySync(fd: number, file: string, e: DataRef, maxSize: 
   if (e.uncompressedSize > maxSize) {
     throw new PkgError(
       ErrorCodes.ARCHIVE_LIMIT,
-      `${file}: entry ${showName(e.name)} is ${e.uncompressedSize} bytes, more than the ${maxSize} bytes allowed for it`,
+      `${file}: entry ${e.name} is ${e.uncompressedSize} bytes, more than the ${maxSize} bytes allowed for it`,
       { details: { file, entry: e.name } },
     );
   }

@@ -2,6 +2,7 @@
  * egginst's public library API. enpkg uses only what is exported here.
  */
 export * from './errors.js';
+export { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from './escape.js';
 export type * from './types.js';
 export { openArchive, DEFAULT_LIMITS, type Archive, type ArchiveEntry } from './archive.js';
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
@@ -17,6 +18,8 @@ export {
   recoverPrefix,
   Transaction,
   type TransactionOptions,
+  type TransactionFs,
+  type RecoveryOptions,
   type RecoveryOutcome,
 } from './transaction.js';
 export { inspectEgg } from './inspect.js';

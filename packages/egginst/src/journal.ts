@@ -3,26 +3,47 @@
  * Every step is a rename, so each is either done or not, and whether it is done can be read off
  * the disk: undo and cleanup are idempotent and may be repeated after a crash at any point.
  */
-import {
-  closeSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  rmdirSync,
-  writeFileSync,
-} from 'node:fs';
+import * as nodeFs from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
 import { flushFilesystem } from './durable.js';
-import { ErrorCodes, PkgError } from './errors.js';
+import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
 import type { Op } from './plan.js';
-import type { Change, Reporter, Warning } from './types.js';
+import type { Change, Warning } from './types.js';
+
+/**
+ * The filesystem operations of the journal, apply, undo, recovery and cleanup, and of staging's own
+ * writes: node:fs unless the caller injects others (tests inject failing ones to walk every rollback).
+ */
+export type TransactionFs = Pick<
+  typeof nodeFs,
+  | 'closeSync'
+  | 'fsyncSync'
+  | 'lstatSync'
+  | 'mkdirSync'
+  | 'openSync'
+  | 'readFileSync'
+  | 'readdirSync'
+  | 'renameSync'
+  | 'rmSync'
+  | 'rmdirSync'
+  | 'statfsSync'
+  | 'symlinkSync'
+  | 'writeFileSync'
+>;
+
+export const defaultFs: TransactionFs = nodeFs;
+
+/** What every step of a transaction on disk works with. */
+export interface JournalContext {
+  prefix: string;
+  fs: TransactionFs;
+  /** fsync the journal and what the renames touched. */
+  durable: boolean;
+}
 
 export interface Journal {
   version: 1;
@@ -47,13 +68,19 @@ export function txnDir(prefix: string, id: string): string {
   return join(prefix, INTERNAL_DIR, id);
 }
 
-function exists(p: string): boolean {
+function exists(fs: TransactionFs, p: string): boolean {
   try {
-    lstatSync(p);
+    fs.lstatSync(p);
     return true;
-  } catch {
-    return false;
+  } catch (e) {
+    if (isMissing(e)) return false;
+    throw e;
   }
+}
+
+function isMissing(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 export function fsyncDir(dir: string): void {
@@ -69,26 +96,31 @@ export function fsyncDir(dir: string): void {
 }
 
 /** Write the journal atomically (temp file, fsync, rename, fsync of the directory). */
-export function writeJournal(prefix: string, j: Journal, durable: boolean): void {
-  const dir = txnDir(prefix, j.id);
+export function writeJournal(ctx: JournalContext, j: Journal): void {
+  const { fs } = ctx;
+  const dir = txnDir(ctx.prefix, j.id);
   const tmp = join(dir, `${JOURNAL_FILE}.tmp`);
-  const fd = openSync(tmp, 'w', 0o644);
+  const fd = fs.openSync(tmp, 'w', 0o644);
   try {
-    writeFileSync(fd, JSON.stringify(j));
-    if (durable) fsyncSync(fd);
+    fs.writeFileSync(fd, JSON.stringify(j));
+    if (ctx.durable) fs.fsyncSync(fd);
   } finally {
-    closeSync(fd);
+    fs.closeSync(fd);
   }
-  renameSync(tmp, join(dir, JOURNAL_FILE));
-  if (durable) fsyncDir(dir);
+  fs.renameSync(tmp, join(dir, JOURNAL_FILE));
+  if (ctx.durable) fsyncDir(dir);
 }
 
-export function readJournal(prefix: string, id: string): Journal | null {
+/** The journal of a transaction directory; null when it has none (it was never written, or already removed). */
+export function readJournal(ctx: JournalContext, id: string): Journal | null {
+  const { prefix } = ctx;
   let text: string;
   try {
-    text = readFileSync(join(txnDir(prefix, id), JOURNAL_FILE), 'utf8');
-  } catch {
-    return null;
+    text = ctx.fs.readFileSync(join(txnDir(prefix, id), JOURNAL_FILE), 'utf8');
+  } catch (e) {
+    // Only a journal that is not there means "nothing to roll back": one that cannot be read is not discarded.
+    if (isMissing(e)) return null;
+    throw e;
   }
   try {
     const j = JSON.parse(text) as Journal;
@@ -107,18 +139,21 @@ export function readJournal(prefix: string, id: string): Journal | null {
 }
 
 /** Ids of transaction directories left in the prefix. */
-export function pendingTransactions(prefix: string): string[] {
+export function pendingTransactions(ctx: JournalContext): string[] {
   try {
-    return readdirSync(internalDir(prefix))
+    return ctx.fs
+      .readdirSync(internalDir(ctx.prefix))
       .filter((n) => n.startsWith('txn-'))
       .sort();
-  } catch {
-    return [];
+  } catch (e) {
+    if (isMissing(e)) return [];
+    throw e;
   }
 }
 
 /** Do the renames, in order. `onStep` runs after each (crash points, interruption checks). */
-export function applyOps(prefix: string, j: Journal, durable: boolean, onStep: (i: number) => void): void {
+export function applyOps(ctx: JournalContext, j: Journal, onStep: (i: number) => void): void {
+  const { prefix, fs } = ctx;
   const dir = txnDir(prefix, j.id);
   const touched = new Set<string>();
   for (let i = 0; i < j.ops.length; i++) {
@@ -126,21 +161,26 @@ export function applyOps(prefix: string, j: Journal, durable: boolean, onStep: (
     const path = join(prefix, op.path);
     if (op.op === 'mkdir') {
       try {
-        mkdirSync(path, 0o755);
+        fs.mkdirSync(path, 0o755);
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-    } else if (op.op === 'backup') renameSync(path, join(dir, op.backup));
-    else renameSync(join(dir, op.staged), path);
+    } else if (op.op === 'backup') fs.renameSync(path, join(dir, op.backup));
+    else fs.renameSync(join(dir, op.staged), path);
     touched.add(dirname(path));
     crashPoint('apply');
     onStep(i);
   }
-  if (durable) flushFilesystem(prefix, () => touched);
+  if (ctx.durable) flushFilesystem(prefix, () => touched);
 }
 
-/** Undo every rename that was done, newest first. Safe to repeat. */
-export function undoOps(prefix: string, j: Journal, warnings: Warning[]): void {
+/**
+ * Undo every rename that was done, newest first. Safe to repeat. On a failure it stops (an earlier
+ * step may depend on this one) and throws ROLLBACK_FAILED saying what is left where: the journal
+ * stays, so the next recovery takes up the rollback again.
+ */
+export function undoOps(ctx: JournalContext, j: Journal, warnings: Warning[]): void {
+  const { prefix, fs } = ctx;
   const dir = txnDir(prefix, j.id);
   for (let i = j.ops.length - 1; i >= 0; i--) {
     const op = j.ops[i]!;
@@ -148,26 +188,47 @@ export function undoOps(prefix: string, j: Journal, warnings: Warning[]): void {
     try {
       if (op.op === 'place') {
         const staged = join(dir, op.staged);
-        if (!exists(staged) && exists(path)) renameSync(path, staged);
+        if (!exists(fs, staged) && exists(fs, path)) fs.renameSync(path, staged);
       } else if (op.op === 'backup') {
         const backup = join(dir, op.backup);
-        if (exists(backup)) renameSync(backup, path);
-      } else if (exists(path)) {
-        rmdirSync(path);
+        if (exists(fs, backup)) fs.renameSync(backup, path);
+      } else if (exists(fs, path)) {
+        fs.rmdirSync(path);
       }
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (op.op === 'mkdir' && (code === 'ENOTEMPTY' || code === 'EEXIST')) {
         warnings.push({ code: 'ROLLBACK_DIR_KEPT', message: `${op.path} was kept: something else was put in it`, subject: j.id });
       } else {
-        throw new PkgError(ErrorCodes.ROLLBACK_FAILED, `rolling back ${op.op} of ${op.path} failed: ${(e as Error).message}`, {
-          hint: 'run egginst again to retry the recovery',
-          cause: e,
-        });
+        throw undoFailed(ctx, j, i, e);
       }
     }
     crashPoint('undo');
   }
+}
+
+function undoFailed(ctx: JournalContext, j: Journal, i: number, e: unknown): PkgError {
+  if (!isSystemError(e) && !isPkgError(e)) return e as PkgError;
+  const op = j.ops[i]!;
+  const dir = txnDir(ctx.prefix, j.id);
+  const what =
+    op.op === 'place'
+      ? `move ${op.path} back to ${join(dir, op.staged)}`
+      : op.op === 'backup'
+        ? `put the original ${op.path} back from ${join(dir, op.backup)}`
+        : `remove the directory ${op.path} it made`;
+  return new PkgError(
+    ErrorCodes.ROLLBACK_FAILED,
+    `cannot ${what}: ${(e as Error).message}. The first ${i + 1} of ${j.ops.length} steps of the transaction may still be in ` +
+      `place, so ${ctx.prefix} is partly changed; the journal and the files moved aside are in ${dir}`,
+    {
+      hint:
+        `fix the cause, then run egginst on this prefix again (egginst --prefix ${ctx.prefix} --list will do): it finishes the ` +
+        `rollback before anything else. Do not delete ${dir}: it holds the original files`,
+      cause: e,
+      details: { transaction: j.id, journal: dir, path: op.path, step: op.op, stepsLeft: i + 1 },
+    },
+  );
 }
 
 /** Where committed journals that carry a caller's payload wait until the caller acknowledges them. */
@@ -176,45 +237,53 @@ export function committedDir(prefix: string): string {
 }
 
 /** After commit: delete backups and staging, prune emptied directories, drop the transaction. */
-export function cleanup(prefix: string, j: Journal): void {
+export function cleanup(ctx: JournalContext, j: Journal): void {
+  const { prefix, fs } = ctx;
   const dir = txnDir(prefix, j.id);
   if (j.payload !== undefined) {
     // Whoever finishes the cleanup (egginst or enpkg), the caller still learns what was committed.
-    mkdirSync(committedDir(prefix), { recursive: true });
+    fs.mkdirSync(committedDir(prefix), { recursive: true });
     const kept = join(committedDir(prefix), `${j.id}.json`);
-    const fd = openSync(`${kept}.tmp`, 'w', 0o644);
+    const fd = fs.openSync(`${kept}.tmp`, 'w', 0o644);
     try {
-      writeFileSync(fd, JSON.stringify(j));
-      fsyncSync(fd);
+      fs.writeFileSync(fd, JSON.stringify(j));
+      fs.fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      fs.closeSync(fd);
     }
-    renameSync(`${kept}.tmp`, kept);
+    fs.renameSync(`${kept}.tmp`, kept);
     fsyncDir(committedDir(prefix));
   }
   for (const sub of ['b', 's']) {
-    rmSync(join(dir, sub), { recursive: true, force: true });
+    fs.rmSync(join(dir, sub), { recursive: true, force: true });
     crashPoint('cleanup');
   }
   for (const d of j.prune) {
     try {
-      rmdirSync(join(prefix, d));
-    } catch {
-      // not empty, or already gone
+      fs.rmdirSync(join(prefix, d));
+    } catch (e) {
+      // Not empty, or already gone, is fine; anything else leaves the cleanup to the next run.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && !isMissing(e)) throw e;
     }
   }
   crashPoint('cleanup');
-  discard(prefix, j.id);
+  discard(ctx, j.id);
 }
 
-/** Remove a transaction directory (journal last, so an interrupted removal is still recognisable) and .egginst if empty. */
-export function discard(prefix: string, id: string): void {
-  const dir = txnDir(prefix, id);
-  for (const sub of ['b', 's', `${JOURNAL_FILE}.tmp`]) rmSync(join(dir, sub), { recursive: true, force: true });
-  rmSync(join(dir, JOURNAL_FILE), { force: true });
-  rmSync(dir, { recursive: true, force: true });
+/**
+ * Remove a transaction directory whose work is done (rolled back, or committed and cleaned up), and
+ * .egginst if empty. The journal goes first: once the staged and moved-aside files start to go, no
+ * later recovery may act on it (a directory without a journal is only discarded).
+ */
+export function discard(ctx: JournalContext, id: string): void {
+  const { fs } = ctx;
+  const dir = txnDir(ctx.prefix, id);
+  fs.rmSync(join(dir, JOURNAL_FILE), { force: true });
+  for (const sub of [`${JOURNAL_FILE}.tmp`, 'b', 's']) fs.rmSync(join(dir, sub), { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
   try {
-    rmdirSync(internalDir(prefix));
+    fs.rmdirSync(internalDir(ctx.prefix));
   } catch {
     // not empty (another transaction, or a kept payload)
   }
@@ -243,36 +312,4 @@ export function acknowledgeCommitted(prefix: string, id: string): void {
       return;
     }
   }
-}
-
-export interface RecoveryOutcome {
-  id: string;
-  outcome: 'rolled-back' | 'completed' | 'discarded';
-  journal: Journal | null;
-}
-
-/** Finish or roll back whatever a crashed run left in the prefix. Call with the prefix locked. */
-export function recoverPrefix(prefix: string, reporter: Reporter = {}): RecoveryOutcome[] {
-  const out: RecoveryOutcome[] = [];
-  for (const id of pendingTransactions(prefix)) {
-    const j = readJournal(prefix, id);
-    const warnings: Warning[] = [];
-    if (!j) {
-      discard(prefix, id);
-      out.push({ id, outcome: 'discarded', journal: null });
-      continue;
-    }
-    reporter.progress?.({ phase: 'recover', subject: id, done: 0, total: j.ops.length, unit: 'steps' });
-    if (j.state === 'committed') {
-      cleanup(prefix, j);
-      out.push({ id, outcome: 'completed', journal: j });
-    } else {
-      undoOps(prefix, j, warnings);
-      discard(prefix, id);
-      out.push({ id, outcome: 'rolled-back', journal: j });
-    }
-    for (const w of warnings) reporter.warn?.(w);
-    reporter.info?.(`recovered unfinished transaction ${id}: ${out[out.length - 1]!.outcome}`);
-  }
-  return out;
 }

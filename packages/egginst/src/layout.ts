@@ -4,7 +4,7 @@
  */
 import type { ArchiveEntry } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
-import { RESERVED_DIRS, ancestors, collisionKey, showName, unsafeNameReason } from './paths.js';
+import { RESERVED_DIRS, ancestors, collisionKey, unsafeNameReason } from './paths.js';
 import type { EggId, Warning } from './types.js';
 
 export type LayoutItem =
@@ -76,7 +76,7 @@ export function modeFor(name: string, zipMode: number): number {
 }
 
 function unsafe(eggName: string, name: string, why: string): PkgError {
-  return new PkgError(ErrorCodes.ARCHIVE_UNSAFE_PATH, `${eggName}: entry ${showName(name)} is refused: ${why}`, {
+  return new PkgError(ErrorCodes.ARCHIVE_UNSAFE_PATH, `${eggName}: entry ${name} is refused: ${why}`, {
     hint: 'the archive is broken or hostile; nothing was installed',
     details: { file: eggName, entry: name },
   });
@@ -95,19 +95,19 @@ export function computeLayout(input: LayoutInput): Layout {
   const add = (item: LayoutItem, from: string): void => {
     const dest = item.dest;
     const reason = unsafeNameReason(dest);
-    if (reason) throw unsafe(eggName, from, `its destination ${showName(dest)} is unsafe: ${reason}`);
+    if (reason) throw unsafe(eggName, from, `its destination ${dest} is unsafe: ${reason}`);
     const top = dest.split('/')[0]!;
     if (RESERVED_DIRS.includes(top))
       throw unsafe(eggName, from, `it would write into ${top}/, where egginst and enpkg keep their own state`);
     if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`))
-      throw unsafe(eggName, from, `it would write ${showName(dest)}, outside this package's own ${metaDir}/`);
+      throw unsafe(eggName, from, `it would write ${dest}, outside this package's own ${metaDir}/`);
     if (dest === recordPath) throw unsafe(eggName, from, `${recordPath} is the install record, written by egginst`);
     const k = collisionKey(dest);
     const prev = origin.get(k);
     if (prev !== undefined) {
       throw new PkgError(
         ErrorCodes.ARCHIVE_DUPLICATE_NAME,
-        `${eggName}: entry ${showName(from)} and entry ${showName(prev)} would both be installed as ${showName(dest)}`,
+        `${eggName}: entry ${from} and entry ${prev} would both be installed as ${dest}`,
         {
           hint: 'the archive is broken or hostile; nothing was installed',
           details: { file: eggName, entry: from, other: prev },
@@ -126,7 +126,7 @@ export function computeLayout(input: LayoutInput): Layout {
     const parts = line.split(/\s+/);
     const where = `EGG-INFO/inst/files_to_install.txt line ${i + 1}`;
     if (parts.length !== 2)
-      throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: ${where} must be "<archive name> <action>": ${showName(line)}`, {
+      throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: ${where} must be "<archive name> <action>": ${line}`, {
         details: { file: eggName, entry: where },
       });
     const [arc, action] = parts as [string, string];
@@ -136,7 +136,7 @@ export function computeLayout(input: LayoutInput): Layout {
     if (action === 'PROXY' || /^[A-Za-z]:/.test(action) || action.includes('\\')) {
       warnings.push({
         code: 'WINDOWS_ONLY',
-        message: `${where}: ${showName(line)} is a Windows-only action and is ignored`,
+        message: `${where}: ${line} is a Windows-only action and is ignored`,
         subject: eggName,
       });
       continue;
@@ -187,7 +187,7 @@ if __name__ == '__main__':
       const child = items.find((o) => ancestors(o.dest).some((a) => collisionKey(a) === k))!;
       throw new PkgError(
         ErrorCodes.ARCHIVE_WRITE_THROUGH_LINK,
-        `${eggName}: entry ${showName(originOf(child))} would be written through the symlink ${showName(item.dest)} (from ${showName(item.origin)})`,
+        `${eggName}: entry ${originOf(child)} would be written through the symlink ${item.dest} (from ${item.origin})`,
         {
           hint: 'the archive is broken or hostile; nothing was installed',
           details: { file: eggName, entry: originOf(child), link: item.dest },
@@ -195,7 +195,7 @@ if __name__ == '__main__':
       );
     }
     if (item.kind !== 'link' && dirs.has(k)) {
-      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: ${showName(item.dest)} would be both a file and a directory`, {
+      throw new PkgError(ErrorCodes.ARCHIVE_DUPLICATE_NAME, `${eggName}: ${item.dest} would be both a file and a directory`, {
         details: { file: eggName, entry: originOf(item) },
       });
     }
@@ -244,7 +244,7 @@ export function parseEntryPoints(text: string, eggName: string): EntryPoint[] {
     if (!m || m[1]!.startsWith('.') || m[1]!.startsWith('-')) {
       throw new PkgError(
         ErrorCodes.METADATA_INVALID,
-        `${eggName}: EGG-INFO/entry_points.txt line ${i + 1} is not "name = module:function": ${showName(line)}`,
+        `${eggName}: EGG-INFO/entry_points.txt line ${i + 1} is not "name = module:function": ${line}`,
         {
           details: { file: eggName, entry: 'EGG-INFO/entry_points.txt', line: i + 1 },
         },

@@ -24,13 +24,6 @@ export function launcherPaths(prefix: string): ReadonlyMap<string, string> {
   ]);
 }
 
-/** Render a name for a message: plain when printable, JSON-quoted when it holds anything odd. */
-export function showName(name: string): string {
-  return /^[\x21-\x7e\u00a0-\uffff][\x20-\x7e\u00a0-\uffff]*$/.test(name) && !/["\\\u2028\u2029]/.test(name) && !/\s$/.test(name)
-    ? name
-    : JSON.stringify(name);
-}
-
 /**
  * Why an archive member name is unsafe, or null when it is fine. One function for every name check:
  * traversal, absolute and drive paths, backslashes, control characters, empty components.
@@ -55,7 +48,7 @@ export function unsafeNameReason(name: string): string | null {
 export function assertSafeName(name: string, what = 'archive entry'): void {
   const reason = unsafeNameReason(name);
   if (reason) {
-    throw new PkgError(ErrorCodes.ARCHIVE_UNSAFE_PATH, `${what} ${showName(name)} is refused: ${reason}`, {
+    throw new PkgError(ErrorCodes.ARCHIVE_UNSAFE_PATH, `${what} ${name} is refused: ${reason}`, {
       hint: 'the archive is broken or hostile; nothing was installed',
       details: { entry: name },
     });

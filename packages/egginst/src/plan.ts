@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import type { Layout, LayoutItem, ScriptRef } from './layout.js';
-import { ancestors, launcherPaths, linkStaysInside, showName } from './paths.js';
+import { ancestors, launcherPaths, linkStaysInside } from './paths.js';
 import { describeRefused, ownedPaths } from './record.js';
 import type { Change, EggMetadata, InstallRecord, Warning } from './types.js';
 
@@ -46,7 +46,7 @@ export interface Plan {
   changes: Change[];
   preUninstall: ScriptCall[];
   postInstall: ScriptCall[];
-  /** Bytes the staged files will take. */
+  /** Bytes the staged files and the journal will take (what the free-space check asks for). */
   bytesNeeded: number;
   warnings: Warning[];
 }
@@ -117,7 +117,7 @@ export function planTransaction(input: PlanInput): Plan {
     if (through !== null) {
       warnings.push({
         code: 'RECORD_THROUGH_LINK',
-        message: `${showName(path)} of ${key} lies behind the symlink ${showName(through)} and was left alone`,
+        message: `${path} of ${key} lies behind the symlink ${through} and was left alone`,
         subject: key,
       });
       continue;
@@ -236,7 +236,7 @@ export function planTransaction(input: PlanInput): Plan {
         if (!linkStaysInside(prefix, item.dest, item.target, view)) {
           throw new PkgError(
             ErrorCodes.ARCHIVE_LINK_OUTSIDE,
-            `${egg.meta.eggName}: link ${showName(item.origin)} -> ${showName(item.target)} points outside the prefix`,
+            `${egg.meta.eggName}: link ${item.origin} -> ${item.target} points outside the prefix`,
             {
               hint: 'the archive is broken or hostile; nothing was installed',
               details: { file: egg.meta.eggName, entry: item.origin, target: item.target },
@@ -253,6 +253,8 @@ export function planTransaction(input: PlanInput): Plan {
   });
 
   for (const d of [...mkdirs].sort((a, b) => depth(a) - depth(b) || a.localeCompare(b))) ops.push({ op: 'mkdir', path: d });
+  const allOps = [...backups, ...ops, ...places];
+  bytesNeeded += journalBytes(allOps);
   const changes = describeChanges(input);
   const scriptPkg = (m: EggMetadata) => ({ name: m.id.name, version: m.id.version, build: m.id.build });
   const preUninstall: ScriptCall[] = [];
@@ -265,7 +267,7 @@ export function planTransaction(input: PlanInput): Plan {
   for (const egg of installs)
     if (egg.layout.postInstall) postInstall.push({ script: egg.layout.postInstall, key: egg.meta.id.key, pkg: scriptPkg(egg.meta) });
   return {
-    ops: [...backups, ...ops, ...places],
+    ops: allOps,
     stage,
     records,
     prune: [...prune].sort((a, b) => depth(b) - depth(a) || b.localeCompare(a)),
@@ -347,6 +349,13 @@ function statCache(prefix: string): (rel: string) => PathType | null {
     }
     return st;
   };
+}
+
+/** Room for the journal: a new copy is written beside the old one, and a caller's payload keeps one more after commit. */
+function journalBytes(ops: Op[]): number {
+  let n = 4096;
+  for (const op of ops) n += 64 + op.path.length + (op.op === 'backup' ? op.backup.length : op.op === 'place' ? op.staged.length : 0);
+  return roundUp(3 * n);
 }
 
 const depth = (p: string): number => p.split('/').length;

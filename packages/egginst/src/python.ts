@@ -60,8 +60,7 @@ export function pythonFinder(configured?: string): Python {
           hint: 'pass --python PATH',
         });
       }
-      if (!/^\d+\.\d+$/.test(version))
-        throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `${p} reported an odd version ${JSON.stringify(version)}`);
+      if (!/^\d+\.\d+$/.test(version)) throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `${p} reported an odd version "${version}"`);
       return version;
     },
   };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseEggName } from './eggname.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { RECORD_FILE } from './layout.js';
-import { RESERVED_DIRS, normalizeRelative, showName } from './paths.js';
+import { RESERVED_DIRS, normalizeRelative } from './paths.js';
 import type { FileRecord, InstallRecord, InstalledPackage } from './types.js';
 
 export interface RecordPaths {
@@ -153,5 +153,6 @@ export function serializeRecord(rec: InstallRecord): string {
 }
 
 export function describeRefused(key: string, refused: string[]): string {
-  return `the record of ${key} lists ${refused.length} path(s) outside the prefix, which were left alone: ${refused.slice(0, 3).map(showName).join(', ')}${refused.length > 3 ? ', ...' : ''}`;
+  const shown = `${refused.slice(0, 3).join(', ')}${refused.length > 3 ? ', ...' : ''}`;
+  return `the record of ${key} lists ${refused.length} path(s) outside the prefix, which were left alone: ${shown}`;
 }

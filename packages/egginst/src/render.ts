@@ -1,8 +1,12 @@
 /**
  * How the egginst CLI shows things: a progress bar on a TTY, plain lines otherwise, JSON with --json.
+ * Messages and data hold raw strings; this is where they are escaped: every line for a terminal goes
+ * through escapeForTerminal, every JSON document through jsonForTerminal.
  */
 import cliProgress from 'cli-progress';
-import type { PkgError } from './errors.js';
+import { ErrorCodes, PkgError } from './errors.js';
+import { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from './escape.js';
+import { OUTPUT_HEADING } from './scripts.js';
 import type { Change, InstalledPackage, ProgressEvent, Reporter, Warning } from './types.js';
 
 export interface Renderer {
@@ -11,6 +15,8 @@ export interface Renderer {
   list(prefix: string, pkgs: InstalledPackage[]): void;
   recovered(outcome: string): void;
   error(e: PkgError): void;
+  /** Something that is not a PkgError reached the top: a bug. The stack only with `debug`. */
+  internalError(e: unknown, debug: boolean): void;
   done(): void;
 }
 
@@ -21,8 +27,26 @@ export interface RenderOptions {
   tty: boolean;
 }
 
-const err = (s: string): void => void process.stderr.write(`${s}\n`);
-const out = (s: string): void => void process.stdout.write(`${s}\n`);
+const err = (s: string): void => void process.stderr.write(`${escapeForTerminal(s)}\n`);
+/** For text of several lines (a stack trace). */
+const errLines = (s: string): void => void process.stderr.write(`${escapeLinesForTerminal(s)}\n`);
+
+/**
+ * An error message for a terminal: one line, except the tail of a script's output that a script
+ * error ends with, which keeps its lines (a newline anywhere else, in a name say, is escaped).
+ */
+function messageText(message: string): string {
+  const i = message.indexOf(OUTPUT_HEADING);
+  if (i === -1) return escapeForTerminal(message);
+  return `${escapeForTerminal(message.slice(0, i))}${OUTPUT_HEADING}${escapeLinesForTerminal(message.slice(i + OUTPUT_HEADING.length))}`;
+}
+const out = (s: string): void => void process.stdout.write(`${escapeForTerminal(s)}\n`);
+const outJson = (v: unknown): void => void process.stdout.write(`${jsonForTerminal(v)}\n`);
+
+/** An error for --json: its own fields, and those of the error it was caused by when that is a PkgError too. */
+function errorJson(e: PkgError): Record<string, unknown> {
+  return e.cause instanceof PkgError ? { ...e.toJSON(), cause: errorJson(e.cause) } : e.toJSON();
+}
 
 export function fullVersion(v: { version: string; build: number }): string {
   return `${v.version}-${v.build}`;
@@ -57,7 +81,7 @@ export function createRenderer(o: RenderOptions): Renderer {
           },
           cliProgress.Presets.shades_classic,
         );
-        bar.start(Math.max(1, Math.round(e.total / 2 ** 20)), 0, { subject: e.subject });
+        bar.start(Math.max(1, Math.round(e.total / 2 ** 20)), 0, { subject: escapeForTerminal(e.subject) });
       }
       bar.update(Math.round(e.done / 2 ** 20));
       return;
@@ -97,22 +121,23 @@ export function createRenderer(o: RenderOptions): Renderer {
     changes(prefix, changes, warnings) {
       stopBar();
       if (o.json) {
-        out(JSON.stringify({ ok: true, prefix, changes, warnings }));
+        outJson({ ok: true, prefix, changes, warnings });
         return;
       }
       if (!o.quiet) for (const c of changes) out(describeChange(c));
     },
     list(prefix, pkgs) {
       if (o.json) {
-        out(JSON.stringify({ ok: true, prefix, packages: pkgs }));
+        outJson({ ok: true, prefix, packages: pkgs });
         return;
       }
       if (pkgs.length === 0) {
         if (!o.quiet) err(`no packages installed in ${prefix}`);
         return;
       }
-      const w = Math.max(4, ...pkgs.map((p) => p.name.length));
-      for (const p of pkgs) out(`${p.name.padEnd(w)}  ${fullVersion(p)}`);
+      const names = pkgs.map((p) => escapeForTerminal(p.name));
+      const w = Math.max(4, ...names.map((n) => n.length));
+      for (const [i, p] of pkgs.entries()) out(`${names[i]!.padEnd(w)}  ${fullVersion(p)}`);
     },
     recovered(outcome) {
       if (outcome === 'discarded' || o.json) return;
@@ -120,9 +145,18 @@ export function createRenderer(o: RenderOptions): Renderer {
     },
     error(e) {
       stopBar();
-      if (o.json) out(JSON.stringify({ ok: false, error: e.toJSON() }));
-      err(`egginst: error: ${e.message}`);
+      if (o.json) outJson({ ok: false, error: errorJson(e) });
+      process.stderr.write(`egginst: error: ${messageText(e.message)}\n`);
+      for (let c = e.cause; c instanceof PkgError; c = c.cause) process.stderr.write(`  because: ${messageText(c.message)}\n`);
       if (e.hint) err(`  hint: ${e.hint}`);
+    },
+    internalError(e, debug) {
+      stopBar();
+      const message = e instanceof Error ? e.message : String(e);
+      if (o.json) outJson({ ok: false, error: { code: ErrorCodes.INTERNAL, message } });
+      err(`egginst: internal error: ${message} (this is a bug in egginst; please report it with the command you ran)`);
+      if (debug && e instanceof Error && e.stack) errLines(e.stack);
+      else err('  run it again with -v (or EGGINST_DEBUG=1) to see where it happened');
     },
     done: stopBar,
   };

@@ -24,6 +24,9 @@ export interface ScriptRun {
 
 const TAIL = 4096;
 
+/** Between a script error's own message and the tail of the script's output (which the CLI shows as lines). */
+export const OUTPUT_HEADING = '\n--- last output ---\n';
+
 export function scriptEnv(run: Pick<ScriptRun, 'prefix' | 'pkg' | 'action'>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PREFIX: run.prefix,
@@ -82,7 +85,7 @@ export async function runScript(run: ScriptRun): Promise<void> {
   await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
   if (partial && run.onLine) run.onLine(partial);
   const details = { script: run.script.path, package: run.pkg.name, output: tail };
-  const shown = tail.trim() ? `\n--- last output ---\n${tail.trimEnd()}` : '';
+  const shown = tail.trim() ? `${OUTPUT_HEADING}${tail.trimEnd()}` : '';
   if (run.signal?.aborted) {
     throw new PkgError(ErrorCodes.INTERRUPTED, `interrupted while the ${label} ran; every change was rolled back`, {
       hint: 'run the command again',

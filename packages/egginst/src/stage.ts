@@ -5,15 +5,15 @@
  * thread, so each worker still reads its archive front to back.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveEntry } from './archive.js';
 import { flushFilesystem } from './durable.js';
-import { PkgError } from './errors.js';
+import { ErrorCodes, PkgError } from './errors.js';
 import type { DataRef, Extracted } from './extract.js';
 import { extractTasks, type Task, type WorkerReply } from './extract-worker.js';
+import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
 import type { Plan, PreparedEgg } from './plan.js';
 import { serializeRecord } from './record.js';
@@ -59,7 +59,7 @@ export function threadCount(): number {
 }
 
 const interrupted = (): PkgError =>
-  new PkgError('INTERRUPTED', 'interrupted; every change was rolled back', { hint: 'run the command again' });
+  new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while staging; every change was rolled back', { hint: 'run the command again' });
 
 /** Contiguous shares of about equal cost. */
 function split(tasks: Task[], n: number): Task[][] {
@@ -91,6 +91,7 @@ function runWorker(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') opts.onBytes(m.egg, m.bytes);
       else if (m.type === 'done') finish(() => resolve(m.results));
+      else if (m.error.errno) finish(() => reject(Object.assign(new Error(m.error.message), { code: m.error.errno })));
       else
         finish(() =>
           reject(
@@ -102,7 +103,9 @@ function runWorker(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
         );
     });
     worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(new PkgError('IO', `an extraction thread stopped unexpectedly (exit ${code})`))));
+    worker.on('exit', (code) =>
+      finish(() => reject(new PkgError(ErrorCodes.IO, `an extraction thread stopped unexpectedly (exit ${code})`))),
+    );
     worker.postMessage(tasks);
   });
 }
@@ -114,13 +117,15 @@ export interface StagePlanInput {
   plan: Plan;
   eggs: PreparedEgg[];
   durable: boolean;
+  /** For the links, generated files and records written here (files are extracted with node:fs). */
+  fs: Pick<TransactionFs, 'mkdirSync' | 'symlinkSync' | 'writeFileSync'>;
   reporter: Reporter;
   signal?: AbortSignal;
 }
 
 /** Stage every item of the plan, then write each egg's install record beside its files. */
 export async function stagePlan(input: StagePlanInput): Promise<void> {
-  const { dir, plan, reporter } = input;
+  const { dir, plan, reporter, fs } = input;
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
   const files = plan.stage.filter((s) => s.item.kind === 'file');
@@ -151,17 +156,17 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
     facts.set(s.staged, { path: item.dest, kind: 'file', sha256: results[i]!.sha256, size: results[i]!.size, mode: item.mode });
   });
 
-  const parent = (staged: string): void => void mkdirSync(join(dir, dirname(staged)), { recursive: true, mode: 0o755 });
+  const parent = (staged: string): void => void fs.mkdirSync(join(dir, dirname(staged)), { recursive: true, mode: 0o755 });
   for (const s of plan.stage) {
     const item = s.item;
     if (item.kind === 'file') continue;
     parent(s.staged);
     const path = join(dir, s.staged);
     if (item.kind === 'link') {
-      symlinkSync(item.target, path);
+      fs.symlinkSync(item.target, path);
       facts.set(s.staged, { path: item.dest, kind: 'link', target: item.target });
     } else {
-      writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
+      fs.writeFileSync(path, item.content, { mode: item.mode, flag: 'wx' });
       facts.set(s.staged, {
         path: item.dest,
         kind: 'file',
@@ -179,7 +184,7 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
       .sort((a, b) => (a.path < b.path ? -1 : 1));
     const staged = plan.records.get(egg)!;
     parent(staged);
-    writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
+    fs.writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
   }
   if (input.durable) {
     const durableFiles = [...facts].filter(([, f]) => f.kind === 'file').map(([p]) => p);

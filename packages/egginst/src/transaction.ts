@@ -5,16 +5,28 @@
  * post-install scripts -> commit mark -> cleanup. Until the commit mark, everything rolls back.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { DEFAULT_LIMITS, openArchive } from './archive.js';
+import { DEFAULT_LIMITS } from './archive.js';
 import { crashPoint } from './crash.js';
-import { ErrorCodes, PkgError, asPkgError } from './errors.js';
-import { applyOps, cleanup, discard, recoverPrefix, txnDir, undoOps, writeJournal, type Journal, type RecoveryOutcome } from './journal.js';
-import { computeLayout } from './layout.js';
+import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { checkSpace, describeFailure, freeBytes, isSystemError, rollbackFailed } from './failure.js';
+import {
+  applyOps,
+  cleanup,
+  defaultFs,
+  discard,
+  txnDir,
+  undoOps,
+  writeJournal,
+  type Journal,
+  type JournalContext,
+  type TransactionFs,
+} from './journal.js';
+import { cleanupFailed, leftover, recoverPrefix, type RecoveryOptions, type RecoveryOutcome } from './recover.js';
 import { lockPrefix, type PrefixLock } from './lock.js';
-import { readMetadata } from './metadata.js';
 import { planTransaction, type Plan, type PreparedEgg } from './plan.js';
+import { prepareEgg } from './prepare-egg.js';
 import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
 import { stagePlan } from './stage.js';
@@ -39,13 +51,19 @@ export interface TransactionOptions extends ScriptOptions {
   signal?: AbortSignal;
   /** What is running, for whoever finds the prefix locked. */
   command?: string;
+  /**
+   * The filesystem operations of recovery, staging's own writes, the journal, the renames, the
+   * rollback and the cleanup (default node:fs; file extraction always uses node:fs). Tests inject
+   * failing ones here.
+   */
+  fs?: TransactionFs;
 }
 
 const DEFAULT_SCRIPT_TIMEOUT = 300;
 
 type State = 'open' | 'prepared' | 'applied' | 'committed' | 'aborted';
 
-export { recoverPrefix, type RecoveryOutcome };
+export { recoverPrefix, type RecoveryOptions, type RecoveryOutcome, type TransactionFs };
 
 export class Transaction {
   readonly id = `txn-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -59,7 +77,9 @@ export class Transaction {
   private readonly python: Python;
   private readonly reporter: Reporter;
   private readonly limits: Limits;
-  private readonly durable: boolean;
+  private readonly ctx: JournalContext;
+  /** What the transaction is doing, for the message of a failure. */
+  private step = 'reading the archives';
 
   /** Use openTransaction(). */
   constructor(
@@ -72,8 +92,8 @@ export class Transaction {
     this.reporter = opts.reporter ?? {};
     this.python = pythonFinder(opts.python);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.durable = opts.durable ?? true;
-    this.recovered = recoverPrefix(prefix, this.reporter);
+    this.ctx = { prefix, fs: opts.fs ?? defaultFs, durable: opts.durable ?? true };
+    this.recovered = recoverPrefix(prefix, this.reporter, { fs: this.ctx.fs });
   }
 
   private warn(w: Warning): void {
@@ -82,8 +102,14 @@ export class Transaction {
   }
 
   private checkInterrupted(): void {
-    if (this.opts.signal?.aborted)
-      throw new PkgError(ErrorCodes.INTERRUPTED, 'interrupted; every change was rolled back', { hint: 'run the command again' });
+    if (this.opts.signal?.aborted) throw this.interrupted();
+  }
+
+  private interrupted(cause?: unknown): PkgError {
+    return new PkgError(ErrorCodes.INTERRUPTED, `interrupted while ${this.step}; every change was rolled back`, {
+      hint: 'run the command again',
+      ...(cause === undefined ? {} : { cause }),
+    });
   }
 
   private expect(state: State, what: string): void {
@@ -112,7 +138,14 @@ export class Transaction {
           removes.push(key);
           continue;
         }
-        const egg = await this.prepareEgg(job.eggPath, job.eggName ?? basename(job.eggPath));
+        const egg = await prepareEgg({
+          eggPath: job.eggPath,
+          eggName: job.eggName ?? basename(job.eggPath),
+          limits: this.limits,
+          python: this.python,
+          warn: (w) => this.warn(w),
+        });
+        this.eggs.push(egg);
         if (seen.has(egg.meta.id.key))
           throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, {
             details: { package: egg.meta.id.key },
@@ -121,15 +154,17 @@ export class Transaction {
       }
       this.plan = planTransaction({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
       for (const w of this.plan.warnings) this.warn(w);
-      this.checkSpace(this.plan.bytesNeeded);
-      mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
+      checkSpace(this.ctx.fs, this.prefix, this.plan.bytesNeeded);
+      this.step = 'staging';
       this.staged = true;
+      this.ctx.fs.mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
       await stagePlan({
         prefix: this.prefix,
         dir: txnDir(this.prefix, this.id),
         plan: this.plan,
         eggs: this.eggs,
-        durable: this.durable,
+        durable: this.ctx.durable,
+        fs: this.ctx.fs,
         reporter: this.reporter,
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
@@ -137,50 +172,7 @@ export class Transaction {
       this.state = 'prepared';
       return { changes: this.plan.changes, warnings: [...this.warnings] };
     } catch (e) {
-      await this.abort();
-      throw asPkgError(e, 'preparing the transaction');
-    }
-  }
-
-  private async prepareEgg(eggPath: string, eggName: string): Promise<PreparedEgg> {
-    const archive = await openArchive(eggPath, this.limits);
-    try {
-      const warnings: Warning[] = [];
-      const meta = readMetadata(archive, eggName, warnings);
-      const pyVersion = meta.spec.python ?? null;
-      const layout = computeLayout({
-        id: meta.id,
-        eggName,
-        entries: archive.entries,
-        pythonVersion: () => pyVersion ?? this.python.version(),
-        pythonPath: () => this.python.path(),
-        ...optional('filesToInstall', archive.readText('EGG-INFO/inst/files_to_install.txt')),
-        ...optional('entryPoints', archive.readText('EGG-INFO/entry_points.txt')),
-      });
-      for (const w of [...warnings, ...layout.warnings]) this.warn(w);
-      const egg: PreparedEgg = { eggPath, archive, meta, layout };
-      this.eggs.push(egg);
-      return egg;
-    } catch (e) {
-      archive.close();
-      throw e;
-    }
-  }
-
-  private checkSpace(needed: number): void {
-    if (needed === 0) return;
-    let avail: number;
-    try {
-      const st = statfsSync(this.prefix);
-      avail = st.bavail * st.bsize;
-    } catch {
-      return;
-    }
-    if (needed > avail) {
-      throw new PkgError(ErrorCodes.NO_SPACE, `installing needs about ${mib(needed)} in ${this.prefix}, but only ${mib(avail)} is free`, {
-        hint: 'free some space and run the command again',
-        details: { needed, available: avail },
-      });
+      throw this.fail(e);
     }
   }
 
@@ -204,6 +196,7 @@ export class Transaction {
     const plan = this.plan!;
     const noScripts = this.opts.noScripts ?? false;
     try {
+      this.step = 'running pre-uninstall scripts';
       if (!noScripts) {
         for (const call of plan.preUninstall) {
           this.checkInterrupted();
@@ -231,15 +224,18 @@ export class Transaction {
         changes: plan.changes,
       };
       if (this.opts.payload !== undefined) this.journal.payload = this.opts.payload;
-      writeJournal(this.prefix, this.journal, this.durable);
+      this.step = 'writing the journal';
+      writeJournal(this.ctx, this.journal);
       crashPoint('journaled');
       const total = plan.ops.length;
-      applyOps(this.prefix, this.journal, this.durable, (i) => {
+      this.step = 'moving files into place';
+      applyOps(this.ctx, this.journal, (i) => {
         if (i % 256 === 0 || i === total - 1)
           this.reporter.progress?.({ phase: 'apply', subject: this.id, done: i + 1, total, unit: 'files' });
         this.checkInterrupted();
       });
       crashPoint('applied');
+      this.step = 'running post-install scripts';
       if (!noScripts) {
         for (const call of plan.postInstall) {
           this.checkInterrupted();
@@ -250,33 +246,90 @@ export class Transaction {
       crashPoint('post-install');
       this.state = 'applied';
     } catch (e) {
-      await this.abort();
-      throw asPkgError(e, 'applying the transaction');
+      throw this.fail(e);
     }
   }
 
-  /** The point of no return: mark the journal committed, then clean up. */
+  /**
+   * The point of no return: mark the journal committed, then clean up. A failure to write the mark
+   * rolls back; a failure of the cleanup after it is only a warning (the next run finishes it).
+   */
   commit(): TransactionResult {
     this.expect('applied', 'commit');
     const j = this.journal!;
+    this.step = 'marking the transaction committed';
+    try {
+      // An interrupt that came after the last step still wins: until the mark, everything can roll back.
+      this.checkInterrupted();
+      writeJournal(this.ctx, { ...j, state: 'committed' });
+    } catch (e) {
+      throw this.fail(e);
+    }
     j.state = 'committed';
-    writeJournal(this.prefix, j, this.durable);
     crashPoint('committed');
     this.state = 'committed';
     this.reporter.progress?.({ phase: 'cleanup', subject: this.id, done: 0, total: 1, unit: 'steps' });
-    cleanup(this.prefix, j);
+    try {
+      cleanup(this.ctx, j);
+    } catch (e) {
+      // Committed is committed, whatever the cleanup (or a bug in it) does.
+      this.warn(cleanupFailed(this.ctx, this.id, e));
+    }
+    this.closeArchives();
     return { id: this.id, changes: this.plan!.changes, warnings: [...this.warnings] };
   }
 
   /** Roll back whatever was done. Safe to call in any state before commit; a no-op after. */
   async abort(): Promise<void> {
+    this.rollback();
+  }
+
+  /**
+   * Undo the renames and remove staging. A failing undo throws (ROLLBACK_FAILED from undoOps) and
+   * leaves the journal for recovery; a directory that cannot be removed afterwards is a warning.
+   */
+  private rollback(): void {
     if (this.state === 'committed' || this.state === 'aborted') return;
     this.state = 'aborted';
-    const rollbackWarnings: Warning[] = [];
-    if (this.journal) undoOps(this.prefix, this.journal, rollbackWarnings);
-    if (this.staged || this.journal) discard(this.prefix, this.id);
-    for (const w of rollbackWarnings) this.warn(w);
-    this.closeArchives();
+    try {
+      const rollbackWarnings: Warning[] = [];
+      if (this.journal) undoOps(this.ctx, this.journal, rollbackWarnings);
+      for (const w of rollbackWarnings) this.warn(w);
+      if (this.staged || this.journal) {
+        try {
+          discard(this.ctx, this.id);
+        } catch (e) {
+          this.warn(leftover(this.ctx, this.id, e));
+        }
+      }
+    } finally {
+      this.closeArchives();
+    }
+  }
+
+  /**
+   * Roll back after the failure `e` and return what to throw: the failure as a PkgError (ENOSPC as
+   * NO_SPACE with what is needed and free, after the rollback freed what it could; anything after an
+   * interrupt as INTERRUPTED), or ROLLBACK_FAILED with it as the cause. A bug is rethrown as it is.
+   */
+  private fail(e: unknown): unknown {
+    const step = this.step;
+    const describe = (): unknown => {
+      if (this.opts.signal?.aborted && !(isPkgError(e) && e.code === ErrorCodes.INTERRUPTED) && (isPkgError(e) || isSystemError(e)))
+        return this.interrupted(e);
+      return describeFailure(e, step, () => ({
+        path: this.prefix,
+        needed: this.plan?.bytesNeeded,
+        available: freeBytes(this.ctx.fs, this.prefix),
+      }));
+    };
+    try {
+      this.rollback();
+    } catch (undo) {
+      if (!isPkgError(undo) && !isSystemError(undo)) return undo;
+      return rollbackFailed(describe(), undo);
+    }
+    return describe();
   }
 
   private closeArchives(): void {
@@ -352,9 +405,3 @@ export async function runTransaction(jobs: Job[], opts: TransactionOptions): Pro
     await tx.close();
   }
 }
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
-}
-
-const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;

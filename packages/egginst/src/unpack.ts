@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { extractLarge, extractSmallSync, isSmall } from './extract.js';
-import { showName } from './paths.js';
 
 export interface UnpackResult {
   /** Every regular file written, relative to the destination, with its sha256. */
@@ -35,7 +34,7 @@ export async function unpackTree(archive: Archive, from: string, dest: string, o
     if (e.kind === 'link') {
       throw new PkgError(
         ErrorCodes.ARCHIVE_UNSUPPORTED,
-        `${archive.fileName}: entry ${showName(e.name)} is a symbolic link, which this tree may not hold`,
+        `${archive.fileName}: entry ${e.name} is a symbolic link, which this tree may not hold`,
         {
           hint: 'build the egg again',
         },

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseEggName } from '../src/eggname.js';
-import { collisionKey, linkStaysInside, normalizeRelative, showName, unsafeNameReason } from '../src/paths.js';
+import { collisionKey, linkStaysInside, normalizeRelative, unsafeNameReason } from '../src/paths.js';
 
 test('unsafe archive names are named with a reason', () => {
   for (const bad of [
@@ -35,11 +35,6 @@ test('collisions by case and Unicode form', () => {
   assert.equal(collisionKey('Foo.py'), collisionKey('foo.py'));
   assert.equal(collisionKey('\u00e9.py'), collisionKey('e\u0301.py'));
   assert.notEqual(collisionKey('a.py'), collisionKey('b.py'));
-});
-
-test('names in messages: plain when printable, quoted otherwise', () => {
-  assert.equal(showName('lib/a.py'), 'lib/a.py');
-  assert.equal(showName('a\nb'), '"a\\nb"');
 });
 
 test('record paths normalise or are refused', () => {

@@ -1,0 +1,48 @@
+/**
+ * One egg made ready for planning: the archive opened and validated, its metadata read, its layout
+ * (where each entry goes) computed. Nothing is written.
+ */
+import { openArchive } from './archive.js';
+import { computeLayout } from './layout.js';
+import { readMetadata } from './metadata.js';
+import type { PreparedEgg } from './plan.js';
+import type { Python } from './python.js';
+import type { Limits, Warning } from './types.js';
+
+export interface PrepareEggInput {
+  eggPath: string;
+  /** The file name that gives the egg its identity. */
+  eggName: string;
+  limits: Limits;
+  python: Python;
+  warn: (w: Warning) => void;
+}
+
+/** The archive stays open (staging reads it); it is closed here only on failure. */
+export async function prepareEgg(input: PrepareEggInput): Promise<PreparedEgg> {
+  const { eggPath, eggName, python } = input;
+  const archive = await openArchive(eggPath, input.limits);
+  try {
+    const warnings: Warning[] = [];
+    const meta = readMetadata(archive, eggName, warnings);
+    const pyVersion = meta.spec.python ?? null;
+    const layout = computeLayout({
+      id: meta.id,
+      eggName,
+      entries: archive.entries,
+      pythonVersion: () => pyVersion ?? python.version(),
+      pythonPath: () => python.path(),
+      ...optional('filesToInstall', archive.readText('EGG-INFO/inst/files_to_install.txt')),
+      ...optional('entryPoints', archive.readText('EGG-INFO/entry_points.txt')),
+    });
+    for (const w of [...warnings, ...layout.warnings]) input.warn(w);
+    return { eggPath, archive, meta, layout };
+  } catch (e) {
+    archive.close();
+    throw e;
+  }
+}
+
+function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
