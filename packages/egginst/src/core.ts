@@ -10,3 +10,4 @@ export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { recoverPrefix, committedPayloads, acknowledgeCommitted, type Journal, type RecoveryOutcome } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { crashPoints } from './crash.js';
+export { writeFileDurably, fsyncDir, type WriteDurablyOptions } from './durable.js';

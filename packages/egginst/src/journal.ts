@@ -18,7 +18,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
-import { flushFilesystem } from './durable.js';
+import { flushFilesystem, fsyncDir, writeFileDurably } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { INTERNAL_DIR } from './paths.js';
 import type { Op } from './plan.js';
@@ -56,31 +56,10 @@ function exists(p: string): boolean {
   }
 }
 
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on directories; durability there is best effort.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /** Write the journal atomically (temp file, fsync, rename, fsync of the directory). */
 export function writeJournal(prefix: string, j: Journal, durable: boolean): void {
   const dir = txnDir(prefix, j.id);
-  const tmp = join(dir, `${JOURNAL_FILE}.tmp`);
-  const fd = openSync(tmp, 'w', 0o644);
-  try {
-    writeFileSync(fd, JSON.stringify(j));
-    if (durable) fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, join(dir, JOURNAL_FILE));
-  if (durable) fsyncDir(dir);
+  writeFileDurably(join(dir, JOURNAL_FILE), JSON.stringify(j), { durable, tmp: join(dir, `${JOURNAL_FILE}.tmp`) });
 }
 
 export function readJournal(prefix: string, id: string): Journal | null {
