@@ -4,7 +4,7 @@
  * build. Never a downgrade unless a version is named.
  */
 import semver from 'semver';
-import { PkgError } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import type { IndexEntry } from '../repo/types.js';
 import type { Environment } from '../types.js';
 import { versionId } from './pointer.js';
@@ -53,7 +53,7 @@ export function chooseSelf(
     if (!named) {
       const have = [...new Set(candidates.map(id))].slice(0, 10);
       throw new PkgError(
-        'SELF_VERSION_NOT_FOUND',
+        EnpkgErrorCodes.SELF_VERSION_NOT_FOUND,
         `no repository has enpkg ${want.version} for this machine${have.length ? ` (there is ${have.join(', ')})` : ''}`,
         {
           hint: have.length ? 'name one of those with --version' : 'add the repository that publishes enpkg',

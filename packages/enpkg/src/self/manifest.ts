@@ -4,7 +4,7 @@
  * before it is put beside the running one.
  */
 import { readFileSync } from 'node:fs';
-import { PkgError } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 
 export interface Manifest {
   name: 'enpkg';
@@ -39,7 +39,7 @@ export function parseManifest(text: string, source: string): Manifest {
 }
 
 function bad(source: string, why: string): PkgError {
-  return new PkgError('SELF_EGG_INVALID', `${source} is not a valid enpkg manifest: ${why}`, {
+  return new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `${source} is not a valid enpkg manifest: ${why}`, {
     hint: 'build the egg again with npm run build:egg',
   });
 }

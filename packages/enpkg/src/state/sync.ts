@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   acknowledgeCommitted,
   committedPayloads,
+  ErrorCodes,
   listInstalled,
   PkgError,
   readRecord,
@@ -37,7 +38,7 @@ export interface TxnPayload {
 export function packageFromRecord(prefix: string, key: string, meta: Partial<TxnPayload['packages'][string]> = {}): PackageWrite {
   const rec = readRecord(prefix, key);
   if (!rec) {
-    throw new PkgError('RECORD_INVALID', `the install record of ${key} (EGG-INFO/${key}/egginst.json) is missing`, {
+    throw new PkgError(ErrorCodes.RECORD_INVALID, `the install record of ${key} (EGG-INFO/${key}/egginst.json) is missing`, {
       hint: 'another process changed the prefix; run the command again',
     });
   }
