@@ -2,13 +2,18 @@
  * Installed state and history: `<prefix>/.enpkg/state.db`. The only module that speaks SQL.
  * WAL, synchronous=FULL, a busy timeout, foreign keys; migrations by PRAGMA user_version with a backup
  * taken first; every state change and its history row in one SQLite transaction.
+ *
+ * Every failure leaves here as a PkgError naming the file (stateError: read-only, locked, full,
+ * damaged), and a row that does not read back as what enpkg wrote is STATE_CORRUPT naming its table
+ * and its package or revision. `beginWrite` takes the write lock before a caller changes the prefix.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PkgError } from 'egginst/core';
+import { ErrorCodes } from 'egginst/core';
 import type { Change, FileRecord } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 
 export const STATE_DIR = '.enpkg';
 export const STATE_FILE = 'state.db';
@@ -131,26 +136,119 @@ interface Row {
   depends: string;
 }
 
-const toInstalled = (r: Row): InstalledRow => ({
-  key: r.key,
-  name: r.name,
-  version: r.version,
-  build: r.build,
-  eggName: r.egg_name,
-  sha256: r.sha256,
-  repository: r.repository,
-  marked: r.marked === 1,
-  installedAt: r.installed_at,
-  depends: JSON.parse(r.depends) as string[],
-});
+const BACKUP_HINT = (path: string): string =>
+  `restore ${path} from a backup (a state.db.bak-* beside it, if there is one), or move it aside and run enpkg again: ` +
+  'it then records the prefix as it finds it, with a new history';
+
+/** A row that does not read back as what enpkg wrote. */
+function corruptRow(path: string, table: string, subject: string, why: string): PkgError {
+  return new PkgError(EnpkgErrorCodes.STATE_CORRUPT, `the state database ${path} is damaged: table ${table}, ${subject}: ${why}`, {
+    hint: BACKUP_HINT(path),
+    details: { path, table, subject },
+  });
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const isChanges = (v: unknown): v is Change[] =>
+  Array.isArray(v) && v.every((c) => c !== null && typeof c === 'object' && typeof (c as Change).kind === 'string');
+
+/** A JSON column, parsed and checked; anything else is STATE_CORRUPT naming the row. */
+function jsonColumn<T>(
+  path: string,
+  where: { table: string; subject: string; column: string },
+  text: unknown,
+  ok: (v: unknown) => v is T,
+): T {
+  let v: unknown;
+  try {
+    if (typeof text !== 'string') throw new Error(`it holds ${text === null ? 'NULL' : typeof text}, not JSON text`);
+    v = JSON.parse(text);
+  } catch (e) {
+    throw corruptRow(path, where.table, where.subject, `column ${where.column} is not valid JSON (${(e as Error).message})`);
+  }
+  if (!ok(v)) throw corruptRow(path, where.table, where.subject, `column ${where.column} does not hold what enpkg writes there`);
+  return v;
+}
+
+function toInstalled(path: string, r: Row): InstalledRow {
+  return {
+    key: r.key,
+    name: r.name,
+    version: r.version,
+    build: r.build,
+    eggName: r.egg_name,
+    sha256: r.sha256,
+    repository: r.repository,
+    marked: r.marked === 1,
+    installedAt: r.installed_at,
+    depends: jsonColumn(path, { table: 'packages', subject: `package ${r.key}`, column: 'depends' }, r.depends, isStrings),
+  };
+}
+
+const SQLITE_HINTS = {
+  readonly: (path: string): string =>
+    `enpkg must be able to write ${dirname(path)} and the files in it (state.db, state.db-wal, state.db-shm): ` +
+    'check their owner and permissions (or the file system), or run enpkg as the user who owns the prefix',
+  busy: 'another program (a sqlite3 shell, a backup tool) holds the database: let it finish, then run the command again',
+};
+
+/**
+ * Any failure of the state database as a PkgError naming the file: read-only (STATE_READONLY), locked
+ * (STATE_BUSY), full (NO_SPACE), damaged (STATE_CORRUPT), not openable (STATE_UNREADABLE), else IO.
+ */
+export function stateError(e: unknown, path: string, doing: string): PkgError {
+  if (e instanceof PkgError) return e;
+  const code = String((e as { code?: unknown } | null)?.code ?? '');
+  const message = e instanceof Error ? e.message : String(e);
+  const details = { path, code };
+  const fail = (c: string, text: string, hint: string): PkgError => new PkgError(c, text, { hint, cause: e, details });
+  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || ['EACCES', 'EPERM', 'EROFS'].includes(code))
+    return fail(
+      EnpkgErrorCodes.STATE_READONLY,
+      `cannot write the state database ${path} while ${doing}: ${message}`,
+      SQLITE_HINTS.readonly(path),
+    );
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return fail(EnpkgErrorCodes.STATE_BUSY, `the state database ${path} is locked by another program (${message})`, SQLITE_HINTS.busy);
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT')
+    return fail(
+      ErrorCodes.NO_SPACE,
+      `no space left on device for the state database ${path} while ${doing}`,
+      'free some space and run the command again',
+    );
+  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+    return fail(EnpkgErrorCodes.STATE_CORRUPT, `the state database ${path} is damaged (${message})`, BACKUP_HINT(path));
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR')
+    return fail(
+      EnpkgErrorCodes.STATE_UNREADABLE,
+      `cannot open the state database ${path}: ${message}`,
+      `check that ${dirname(path)} is a directory enpkg can read and write; if the file is damaged, ${BACKUP_HINT(path)}`,
+    );
+  return fail(
+    ErrorCodes.IO,
+    `the state database ${path} failed while ${doing}: ${code ? `${code}: ` : ''}${message}`,
+    'run the command again; if it persists, check the disk',
+  );
+}
+
+/** A write to the state database held open (its lock taken) from `beginWrite` until `commit`. */
+export interface StateWrite {
+  /** Make everything recorded since `beginWrite` durable, as one SQLite transaction. */
+  commit(): void;
+  /** Undo everything recorded since `beginWrite` and let go of the lock; after `commit`, nothing. For `finally`. */
+  release(): void;
+}
 
 export class StateDb {
+  /** The database file. */
+  readonly path: string;
   private readonly db: Database.Database;
   private readonly q;
 
   /** Use openState(). */
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, path: string) {
     this.db = db;
+    this.path = path;
     this.q = {
       installed: db.prepare<[], Row>('SELECT * FROM packages ORDER BY key'),
       get: db.prepare<[string], Row>('SELECT * FROM packages WHERE key = ?'),
@@ -189,89 +287,134 @@ export class StateDb {
     };
   }
 
+  /** Run `fn` on the database; any failure becomes a PkgError naming the file (stateError). */
+  private guard<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw stateError(e, this.path, doing);
+    }
+  }
+
   installed(): InstalledRow[] {
-    return this.q.installed.all().map(toInstalled);
+    return this.guard('reading the installed packages', () => this.q.installed.all().map((r) => toInstalled(this.path, r)));
   }
 
   get(key: string): InstalledRow | undefined {
-    const r = this.q.get.get(key);
-    return r ? toInstalled(r) : undefined;
-  }
-
-  files(key: string): FileRecord[] {
-    return this.q.files.all(key).map((f) => {
-      const rec: FileRecord = { path: f.path, kind: f.kind as FileRecord['kind'] };
-      if (f.sha256 !== null) rec.sha256 = f.sha256;
-      if (f.size !== null) rec.size = f.size;
-      if (f.mode !== null) rec.mode = f.mode;
-      if (f.target !== null) rec.target = f.target;
-      return rec;
+    return this.guard('reading an installed package', () => {
+      const r = this.q.get.get(key);
+      return r ? toInstalled(this.path, r) : undefined;
     });
   }
 
+  files(key: string): FileRecord[] {
+    return this.guard('reading installed files', () =>
+      this.q.files.all(key).map((f) => {
+        const rec: FileRecord = { path: f.path, kind: f.kind as FileRecord['kind'] };
+        if (f.sha256 !== null) rec.sha256 = f.sha256;
+        if (f.size !== null) rec.size = f.size;
+        if (f.mode !== null) rec.mode = f.mode;
+        if (f.target !== null) rec.target = f.target;
+        return rec;
+      }),
+    );
+  }
+
   revisions(): Revision[] {
-    return this.q.revisions.all().map(toRevision);
+    return this.guard('reading the history', () => this.q.revisions.all().map((r) => toRevision(this.path, r)));
   }
 
   revision(id: number): Revision | undefined {
-    const r = this.q.revision.get(id);
-    return r ? toRevision(r) : undefined;
+    return this.guard('reading the history', () => {
+      const r = this.q.revision.get(id);
+      return r ? toRevision(this.path, r) : undefined;
+    });
   }
 
   /** The newest revision of one kind. */
   latestRevisionOfKind(kind: RevisionKind): Revision | undefined {
-    const r = this.q.latestOfKind.get(kind);
-    return r ? toRevision(r) : undefined;
+    return this.guard('reading the history', () => {
+      const r = this.q.latestOfKind.get(kind);
+      return r ? toRevision(this.path, r) : undefined;
+    });
   }
 
   /** The newest revision number; undefined before the first. */
   latestRevision(): number | undefined {
-    return this.q.latest.get()?.n ?? undefined;
+    return this.guard('reading the history', () => this.q.latest.get()?.n ?? undefined);
   }
 
   /** The revision a transaction of egginst was recorded as, if it was. */
   revisionOfTransaction(txnId: string): number | undefined {
-    return this.q.byTxn.get(txnId)?.id;
+    return this.guard('reading the history', () => this.q.byTxn.get(txnId)?.id);
   }
 
   /** An egg that was installed here at some revision: what revert needs to find it again. */
   egg(eggName: string): EggRecord | undefined {
-    const r = this.q.egg.get(eggName);
-    return (
-      r && {
-        eggName: r.egg_name,
-        key: r.key,
-        name: r.name,
-        version: r.version,
-        build: r.build,
-        sha256: r.sha256,
-        repository: r.repository,
-        depends: JSON.parse(r.depends) as string[],
-      }
-    );
+    return this.guard('reading the eggs of earlier revisions', () => {
+      const r = this.q.egg.get(eggName);
+      return (
+        r && {
+          eggName: r.egg_name,
+          key: r.key,
+          name: r.name,
+          version: r.version,
+          build: r.build,
+          sha256: r.sha256,
+          repository: r.repository,
+          depends: jsonColumn(this.path, { table: 'eggs', subject: `egg ${r.egg_name}`, column: 'depends' }, r.depends, isStrings),
+        }
+      );
+    });
   }
 
   /** Change whether packages count as asked for by the user (no files change, no revision). */
   setMarked(marks: readonly { key: string; marked: boolean }[]): void {
-    this.db.transaction(() => {
-      for (const m of marks) this.q.setMarked.run(m.marked ? 1 : 0, m.key);
-    })();
+    this.guard('marking packages', () =>
+      this.db.transaction(() => {
+        for (const m of marks) this.q.setMarked.run(m.marked ? 1 : 0, m.key);
+      })(),
+    );
   }
 
   meta(key: string): string | undefined {
-    return this.q.meta.get(key)?.value;
+    return this.guard('reading what it knows of the prefix', () => this.q.meta.get(key)?.value);
   }
 
   setMeta(key: string, value: string): void {
-    this.q.putMeta.run(key, value);
+    this.guard('recording what it knows of the prefix', () => this.q.putMeta.run(key, value));
   }
 
   acceptedSerial(repository: string): number | undefined {
-    return this.q.serial.get(repository)?.serial;
+    return this.guard('reading the accepted index serials', () => this.q.serial.get(repository)?.serial);
   }
 
   acceptSerial(repository: string, serial: number): void {
-    this.q.putSerial.run(repository, serial, new Date().toISOString());
+    this.guard('recording an accepted index serial', () => this.q.putSerial.run(repository, serial, new Date().toISOString()));
+  }
+
+  /**
+   * Take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy timeout), before the
+   * caller changes anything else: a database another program holds is STATE_BUSY here, while nothing
+   * has moved yet. Everything recorded until `commit()` (commit, setMeta, acceptSerial...) joins this one
+   * SQLite transaction, so a revision and its state change still land together or not at all.
+   */
+  beginWrite(): StateWrite {
+    if (this.db.inTransaction) throw new PkgError(EnpkgErrorCodes.INTERNAL, `a write to the state database ${this.path} is already open`);
+    this.guard('taking its write lock', () => this.db.exec('BEGIN IMMEDIATE'));
+    let open = true;
+    return {
+      commit: () => {
+        if (!open) throw new PkgError(EnpkgErrorCodes.INTERNAL, `the write to the state database ${this.path} is no longer open`);
+        this.guard('committing', () => this.db.exec('COMMIT'));
+        open = false;
+      },
+      release: () => {
+        if (!open) return;
+        open = false;
+        if (this.db.inTransaction) this.guard('rolling back', () => this.db.exec('ROLLBACK'));
+      },
+    };
   }
 
   /** Record a state change and its revision in one SQLite transaction. Returns the revision number. */
@@ -312,11 +455,12 @@ export class StateDb {
       );
       return id;
     });
-    return run.immediate();
+    // Inside an open beginWrite, better-sqlite3 makes this a savepoint of that transaction.
+    return this.guard('recording a revision', () => run.immediate());
   }
 
   close(): void {
-    this.db.close();
+    this.guard('closing', () => this.db.close());
   }
 }
 
@@ -353,16 +497,19 @@ interface RevisionRow {
   installed: string;
 }
 
-const toRevision = (r: RevisionRow): Revision => ({
-  id: r.id,
-  time: r.time,
-  command: r.command,
-  user: r.user,
-  kind: r.kind as RevisionKind,
-  txnId: r.txn_id,
-  changes: JSON.parse(r.changes) as Change[],
-  installed: JSON.parse(r.installed) as string[],
-});
+function toRevision(path: string, r: RevisionRow): Revision {
+  const where = (column: string) => ({ table: 'revisions', subject: `revision ${r.id}`, column });
+  return {
+    id: r.id,
+    time: r.time,
+    command: r.command,
+    user: r.user,
+    kind: r.kind as RevisionKind,
+    txnId: r.txn_id,
+    changes: jsonColumn(path, where('changes'), r.changes, isChanges),
+    installed: jsonColumn(path, where('installed'), r.installed, isStrings),
+  };
+}
 
 let binding: string | undefined;
 
@@ -382,48 +529,53 @@ export function statePath(prefix: string): string {
   return join(prefix, STATE_DIR, STATE_FILE);
 }
 
+export interface OpenStateOptions {
+  /** How long a statement waits for another program's lock before STATE_BUSY (default 10 s). */
+  readonly busyTimeoutMs?: number;
+}
+
 /**
  * Open (creating on first use) the state database of a prefix, migrating it to the current schema.
  * A database from a newer enpkg is refused rather than guessed at.
  */
-export function openState(prefix: string): StateDb {
+export function openState(prefix: string, opts: OpenStateOptions = {}): StateDb {
   const path = statePath(prefix);
-  mkdirSync(join(prefix, STATE_DIR), { recursive: true });
-  const fresh = !existsSync(path);
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
+    mkdirSync(join(prefix, STATE_DIR), { recursive: true });
+    const fresh = !existsSync(path);
     db = new Database(path, { nativeBinding: nativeBinding() });
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 10000');
     db.pragma('foreign_keys = ON');
-  } catch (e) {
-    throw new PkgError('STATE_UNREADABLE', `cannot open the state database ${path}: ${(e as Error).message}`, {
-      hint: 'check its permissions; if it is corrupt, restore it from a state.db.bak-* beside it',
-      cause: e,
-    });
-  }
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    db.close();
-    throw new PkgError(
-      'STATE_TOO_NEW',
-      `the state database ${path} was written by a newer enpkg (schema ${version}; this one knows ${MIGRATIONS.length})`,
-      {
-        hint: 'use the newer enpkg, or `enpkg self-update`',
-      },
-    );
-  }
-  if (version < MIGRATIONS.length) {
-    if (!fresh) {
-      // Fold the WAL into the main file first, so that the copy is the whole database.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      copyFileSync(path, `${path}.bak-v${version}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new PkgError(
+        EnpkgErrorCodes.STATE_TOO_NEW,
+        `the state database ${path} was written by a newer enpkg (schema ${version}; this one knows ${MIGRATIONS.length})`,
+        { hint: 'use the newer enpkg, or `enpkg self-update`', details: { path } },
+      );
     }
-    db.transaction(() => {
-      for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${MIGRATIONS.length}`);
-    }).immediate();
+    if (version < MIGRATIONS.length) {
+      if (!fresh) {
+        // Fold the WAL into the main file first, so that the copy is the whole database.
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        copyFileSync(path, `${path}.bak-v${version}`);
+      }
+      const d = db;
+      d.transaction(() => {
+        for (let v = version; v < MIGRATIONS.length; v++) d.exec(MIGRATIONS[v]!);
+        d.pragma(`user_version = ${MIGRATIONS.length}`);
+      }).immediate();
+    }
+    return new StateDb(db, path);
+  } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      // the error that matters is the first one
+    }
+    throw stateError(e, path, 'opening it');
   }
-  return new StateDb(db);
 }
