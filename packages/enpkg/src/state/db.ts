@@ -1,5 +1,5 @@
 /**
- * Installed state and history: `<prefix>/.enpkg/state.db`. The only module that speaks SQL.
+ * Installed state and history: `<prefix>/.enpkg/state.db`. Only state/ speaks SQL (the schema: schema.ts).
  * WAL, synchronous=FULL, a busy timeout, foreign keys; migrations by PRAGMA user_version with a backup
  * taken first; every state change and its history row in one SQLite transaction.
  *
@@ -9,235 +9,19 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { ErrorCodes } from 'egginst/core';
-import type { Change, FileRecord } from 'egginst/core';
+import type { FileRecord } from 'egginst/core';
 import { EnpkgErrorCodes, PkgError } from '../errors.js';
+import { stateError } from './errors.js';
+import { MIGRATIONS, type EggRow, type RevisionRow, type Row, toEgg, toInstalled, toRevision } from './schema.js';
+import type { CommitInput, EggRecord, InstalledRow, Revision, RevisionKind, StateWrite } from './types.js';
+
+export type * from './types.js';
+export { stateError } from './errors.js';
 
 export const STATE_DIR = '.enpkg';
 export const STATE_FILE = 'state.db';
-
-/** Migrations, in order; the index + 1 is the user_version they lead to. Never edit a released one. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE packages (
-     key TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     version TEXT NOT NULL,
-     build INTEGER NOT NULL,
-     egg_name TEXT NOT NULL,
-     sha256 TEXT,
-     repository TEXT,
-     marked INTEGER NOT NULL DEFAULT 0,
-     installed_at TEXT NOT NULL,
-     depends TEXT NOT NULL DEFAULT '[]'
-   );
-   CREATE TABLE files (
-     key TEXT NOT NULL REFERENCES packages(key) ON DELETE CASCADE,
-     path TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     sha256 TEXT,
-     size INTEGER,
-     mode INTEGER,
-     target TEXT,
-     PRIMARY KEY (key, path)
-   );
-   CREATE TABLE revisions (
-     id INTEGER PRIMARY KEY,
-     time TEXT NOT NULL,
-     command TEXT NOT NULL,
-     user TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     txn_id TEXT UNIQUE,
-     changes TEXT NOT NULL,
-     installed TEXT NOT NULL
-   );
-   CREATE TABLE serials (
-     repository TEXT PRIMARY KEY,
-     serial INTEGER NOT NULL,
-     accepted_at TEXT NOT NULL
-   );
-   CREATE TABLE eggs (
-     egg_name TEXT PRIMARY KEY,
-     key TEXT NOT NULL,
-     name TEXT NOT NULL,
-     version TEXT NOT NULL,
-     build INTEGER NOT NULL,
-     sha256 TEXT,
-     repository TEXT,
-     depends TEXT NOT NULL DEFAULT '[]'
-   );`,
-  // Facts about the prefix worth remembering between runs (e.g. the install records' signature).
-  `CREATE TABLE meta (
-     key TEXT PRIMARY KEY,
-     value TEXT NOT NULL
-   );`,
-];
-
-export interface InstalledRow {
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  eggName: string;
-  sha256: string | null;
-  repository: string | null;
-  marked: boolean;
-  installedAt: string;
-  depends: string[];
-}
-
-export type RevisionKind = 'transaction' | 'external' | 'import' | 'revert' | 'self-update';
-
-export interface Revision {
-  id: number;
-  time: string;
-  command: string;
-  user: string;
-  kind: RevisionKind;
-  txnId: string | null;
-  changes: Change[];
-  /** Egg file names of the whole installed set after this revision, sorted. */
-  installed: string[];
-}
-
-export interface PackageWrite extends Omit<InstalledRow, 'installedAt'> {
-  files: FileRecord[];
-}
-
-export interface CommitInput {
-  kind: RevisionKind;
-  command: string;
-  user: string;
-  txnId?: string;
-  /** When it happened (default now). */
-  time?: string;
-  changes: Change[];
-  /** Packages installed or replaced, with their files. */
-  put: PackageWrite[];
-  /** Keys removed. */
-  remove: string[];
-  /** Keys whose marked flag changes, without other change. */
-  mark?: { key: string; marked: boolean }[];
-  /** For imported history: the installed set as that history says, not as the packages table has it. */
-  installed?: string[];
-}
-
-interface Row {
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  egg_name: string;
-  sha256: string | null;
-  repository: string | null;
-  marked: number;
-  installed_at: string;
-  depends: string;
-}
-
-const BACKUP_HINT = (path: string): string =>
-  `restore ${path} from a backup (a state.db.bak-* beside it, if there is one), or move it aside and run enpkg again: ` +
-  'it then records the prefix as it finds it, with a new history';
-
-/** A row that does not read back as what enpkg wrote. */
-function corruptRow(path: string, table: string, subject: string, why: string): PkgError {
-  return new PkgError(EnpkgErrorCodes.STATE_CORRUPT, `the state database ${path} is damaged: table ${table}, ${subject}: ${why}`, {
-    hint: BACKUP_HINT(path),
-    details: { path, table, subject },
-  });
-}
-
-const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
-const isChanges = (v: unknown): v is Change[] =>
-  Array.isArray(v) && v.every((c) => c !== null && typeof c === 'object' && typeof (c as Change).kind === 'string');
-
-/** A JSON column, parsed and checked; anything else is STATE_CORRUPT naming the row. */
-function jsonColumn<T>(
-  path: string,
-  where: { table: string; subject: string; column: string },
-  text: unknown,
-  ok: (v: unknown) => v is T,
-): T {
-  let v: unknown;
-  try {
-    if (typeof text !== 'string') throw new Error(`it holds ${text === null ? 'NULL' : typeof text}, not JSON text`);
-    v = JSON.parse(text);
-  } catch (e) {
-    throw corruptRow(path, where.table, where.subject, `column ${where.column} is not valid JSON (${(e as Error).message})`);
-  }
-  if (!ok(v)) throw corruptRow(path, where.table, where.subject, `column ${where.column} does not hold what enpkg writes there`);
-  return v;
-}
-
-function toInstalled(path: string, r: Row): InstalledRow {
-  return {
-    key: r.key,
-    name: r.name,
-    version: r.version,
-    build: r.build,
-    eggName: r.egg_name,
-    sha256: r.sha256,
-    repository: r.repository,
-    marked: r.marked === 1,
-    installedAt: r.installed_at,
-    depends: jsonColumn(path, { table: 'packages', subject: `package ${r.key}`, column: 'depends' }, r.depends, isStrings),
-  };
-}
-
-const SQLITE_HINTS = {
-  readonly: (path: string): string =>
-    `enpkg must be able to write ${dirname(path)} and the files in it (state.db, state.db-wal, state.db-shm): ` +
-    'check their owner and permissions (or the file system), or run enpkg as the user who owns the prefix',
-  busy: 'another program (a sqlite3 shell, a backup tool) holds the database: let it finish, then run the command again',
-};
-
-/**
- * Any failure of the state database as a PkgError naming the file: read-only (STATE_READONLY), locked
- * (STATE_BUSY), full (NO_SPACE), damaged (STATE_CORRUPT), not openable (STATE_UNREADABLE), else IO.
- */
-export function stateError(e: unknown, path: string, doing: string): PkgError {
-  if (e instanceof PkgError) return e;
-  const code = String((e as { code?: unknown } | null)?.code ?? '');
-  const message = e instanceof Error ? e.message : String(e);
-  const details = { path, code };
-  const fail = (c: string, text: string, hint: string): PkgError => new PkgError(c, text, { hint, cause: e, details });
-  if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || ['EACCES', 'EPERM', 'EROFS'].includes(code))
-    return fail(
-      EnpkgErrorCodes.STATE_READONLY,
-      `cannot write the state database ${path} while ${doing}: ${message}`,
-      SQLITE_HINTS.readonly(path),
-    );
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
-    return fail(EnpkgErrorCodes.STATE_BUSY, `the state database ${path} is locked by another program (${message})`, SQLITE_HINTS.busy);
-  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT')
-    return fail(
-      ErrorCodes.NO_SPACE,
-      `no space left on device for the state database ${path} while ${doing}`,
-      'free some space and run the command again',
-    );
-  if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
-    return fail(EnpkgErrorCodes.STATE_CORRUPT, `the state database ${path} is damaged (${message})`, BACKUP_HINT(path));
-  if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR')
-    return fail(
-      EnpkgErrorCodes.STATE_UNREADABLE,
-      `cannot open the state database ${path}: ${message}`,
-      `check that ${dirname(path)} is a directory enpkg can read and write; if the file is damaged, ${BACKUP_HINT(path)}`,
-    );
-  return fail(
-    ErrorCodes.IO,
-    `the state database ${path} failed while ${doing}: ${code ? `${code}: ` : ''}${message}`,
-    'run the command again; if it persists, check the disk',
-  );
-}
-
-/** A write to the state database held open (its lock taken) from `beginWrite` until `commit`. */
-export interface StateWrite {
-  /** Make everything recorded since `beginWrite` durable, as one SQLite transaction. */
-  commit(): void;
-  /** Undo everything recorded since `beginWrite` and let go of the lock; after `commit`, nothing. For `finally`. */
-  release(): void;
-}
 
 export class StateDb {
   /** The database file. */
@@ -277,7 +61,8 @@ export class StateDb {
       serial: db.prepare<[string], { serial: number }>('SELECT serial FROM serials WHERE repository = ?'),
       putEgg: db.prepare(
         `INSERT INTO eggs (egg_name, key, name, version, build, sha256, repository, depends) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (egg_name) DO UPDATE SET sha256 = COALESCE(excluded.sha256, eggs.sha256), repository = COALESCE(excluded.repository, eggs.repository)`,
+         ON CONFLICT (egg_name) DO UPDATE SET sha256 = COALESCE(excluded.sha256, eggs.sha256),
+           repository = COALESCE(excluded.repository, eggs.repository)`,
       ),
       egg: db.prepare<[string], EggRow>('SELECT * FROM eggs WHERE egg_name = ?'),
       setMarked: db.prepare<[number, string]>('UPDATE packages SET marked = ? WHERE key = ?'),
@@ -353,18 +138,7 @@ export class StateDb {
   egg(eggName: string): EggRecord | undefined {
     return this.guard('reading the eggs of earlier revisions', () => {
       const r = this.q.egg.get(eggName);
-      return (
-        r && {
-          eggName: r.egg_name,
-          key: r.key,
-          name: r.name,
-          version: r.version,
-          build: r.build,
-          sha256: r.sha256,
-          repository: r.repository,
-          depends: jsonColumn(this.path, { table: 'eggs', subject: `egg ${r.egg_name}`, column: 'depends' }, r.depends, isStrings),
-        }
-      );
+      return r ? toEgg(this.path, r) : undefined;
     });
   }
 
@@ -462,53 +236,6 @@ export class StateDb {
   close(): void {
     this.guard('closing', () => this.db.close());
   }
-}
-
-export interface EggRecord {
-  eggName: string;
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  sha256: string | null;
-  repository: string | null;
-  depends: string[];
-}
-
-interface EggRow {
-  egg_name: string;
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  sha256: string | null;
-  repository: string | null;
-  depends: string;
-}
-
-interface RevisionRow {
-  id: number;
-  time: string;
-  command: string;
-  user: string;
-  kind: string;
-  txn_id: string | null;
-  changes: string;
-  installed: string;
-}
-
-function toRevision(path: string, r: RevisionRow): Revision {
-  const where = (column: string) => ({ table: 'revisions', subject: `revision ${r.id}`, column });
-  return {
-    id: r.id,
-    time: r.time,
-    command: r.command,
-    user: r.user,
-    kind: r.kind as RevisionKind,
-    txnId: r.txn_id,
-    changes: jsonColumn(path, where('changes'), r.changes, isChanges),
-    installed: jsonColumn(path, where('installed'), r.installed, isStrings),
-  };
 }
 
 let binding: string | undefined;
