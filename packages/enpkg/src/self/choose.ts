@@ -5,6 +5,7 @@
  */
 import semver from 'semver';
 import { EnpkgErrorCodes, PkgError } from '../errors.js';
+import { fitsEnvironment } from '../platform.js';
 import type { IndexEntry } from '../repo/types.js';
 import type { Environment } from '../types.js';
 import { versionId } from './pointer.js';
@@ -18,11 +19,11 @@ export function compareSelf(a: SelfVersion, b: SelfVersion): number {
   return semver.compare(a.version, b.version) || a.build - b.build;
 }
 
-/** The repositories' eggs of enpkg that can run here (semver versions, this platform and arch). */
+/** The repositories' eggs of enpkg that can run in `env` (semver versions; fitsEnvironment). */
 export function selfCandidates(entries: readonly IndexEntry[], env: Environment): IndexEntry[] {
   return entries
     .filter((e) => e.key === 'enpkg' && semver.valid(e.version) !== null)
-    .filter((e) => (!e.platform || !env.platform || e.platform === env.platform) && (!e.arch || !env.arch || e.arch === env.arch))
+    .filter((e) => fitsEnvironment(e, env))
     .sort((a, b) => compareSelf(b, a));
 }
 
