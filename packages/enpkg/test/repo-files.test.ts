@@ -6,9 +6,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Warning } from 'egginst';
 import { DEFAULT_NETWORK, loadConfig, loadRepositories, openIndexCache, PkgError, publishIndex, type EnpkgConfig } from 'enpkg';
 import { FetchErrorCodes, fetchEggs, type FetchOptions } from '../src/fetch/index.js';
@@ -19,15 +18,8 @@ import { openTo, runUnprivileged } from './unprivileged.js';
 const ENPKG = new URL('../src/index.js', import.meta.url).href;
 const FETCH = new URL('../src/fetch/index.js', import.meta.url).href;
 
-function fixtureEggs(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'fixtures', 'build', 'eggs'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('fixtures/build/eggs not found: run "npm run fixtures" first');
-    dir = parent;
-  }
-  return join(dir, 'fixtures', 'build', 'eggs');
-}
+/** fixtures/build/eggs (this file is packages/enpkg/dist/test/repo-files.test.js); `npm run fixtures` builds it. */
+const FIXTURE_EGGS = join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'build', 'eggs');
 const EGG = 'data-1.0-1.egg';
 
 function mkfifo(path: string): void {
@@ -48,7 +40,7 @@ async function world(t: { after(fn: () => unknown): void }): Promise<World> {
   const dir = tmp(t, 'enpkg-files-');
   const repo = join(dir, 'repo');
   mkdirSync(repo);
-  copyFileSync(join(fixtureEggs(), EGG), join(repo, EGG));
+  copyFileSync(join(FIXTURE_EGGS, EGG), join(repo, EGG));
   await publishIndex(repo, { name: 'main' });
   const cache = join(dir, 'cache');
   const configFile = join(dir, 'config.yaml');
