@@ -48,7 +48,8 @@ const describe = (s: EggSubject): string => `${s.eggName} from repository ${s.re
 const facts = (s: EggSubject): Record<string, unknown> => ({ egg: s.eggName, repository: s.repository, location: s.shown });
 
 const TAMPERED_HINT =
-  'the repository\'s file does not match its index: it is damaged, was replaced without re-indexing ("enpkg repo index"), or was tampered with; tell the repository\'s publisher, or try again later';
+  'the repository\'s file does not match its index: it is damaged, was replaced without re-indexing ("enpkg repo index"), ' +
+  "or was tampered with; tell the repository's publisher, or try again later";
 
 export function sizeMismatch(s: EggSubject, expected: number, actual: number | string): PkgError {
   return new PkgError(
@@ -100,7 +101,8 @@ export function cacheWriteFailed(path: string, e: unknown, what = 'the egg cache
     hint:
       code === 'ENOSPC' || code === 'EDQUOT'
         ? 'free some disk space, or run "enpkg cache clean"'
-        : 'cache_dir in the configuration (default ~/.cache/enpkg) must be a directory you can write; fix its permissions or point it elsewhere',
+        : 'cache_dir in the configuration (default ~/.cache/enpkg) must be a directory you can write; ' +
+          'fix its permissions or point it elsewhere',
     cause: e,
     details: { path, code },
   });

@@ -77,7 +77,9 @@ function readPrevious(dir: string): RepoIndex | null {
   } catch (e) {
     if (!(e instanceof PkgError)) throw e;
     throw new PkgError(e.code, `the previous index cannot be read: ${e.message}`, {
-      hint: `move ${file} away to start again from serial 1 (clients that accepted a higher serial will then refuse the new index until it passes it)`,
+      hint:
+        `move ${file} away to start again from serial 1 ` +
+        '(clients that accepted a higher serial will then refuse the new index until it passes it)',
       cause: e,
       details: { file },
     });
