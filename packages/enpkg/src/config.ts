@@ -152,8 +152,9 @@ function secret(v: unknown, key: string, c: Checker): SecretSource {
   }
   const o = c.mapping(v, key);
   c.known(o, ['env', 'file'], key);
-  if ('env' in o === 'file' in o) c.fail(key, 'give exactly one of env or file', 'write {env: VARIABLE} or {file: PATH}');
-  if ('env' in o) return { env: c.string(o.env, `${key}.env`) };
+  if (Object.hasOwn(o, 'env') === Object.hasOwn(o, 'file'))
+    c.fail(key, 'give exactly one of env or file', 'write {env: VARIABLE} or {file: PATH}');
+  if (Object.hasOwn(o, 'env')) return { env: c.string(o.env, `${key}.env`) };
   return { file: c.string(o.file, `${key}.file`) };
 }
 
@@ -161,11 +162,12 @@ function auth(v: unknown, key: string, c: Checker, baseDir: string): AuthConfig 
   const o = c.mapping(v, key);
   c.known(o, ['token', 'user', 'password'], key);
   const withBase = (s: SecretSource): SecretSource => ('file' in s ? { file: resolve(baseDir, expandHome(s.file, c.home)) } : s);
-  if ('token' in o) {
-    if ('user' in o || 'password' in o) c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
+  if (Object.hasOwn(o, 'token')) {
+    if (Object.hasOwn(o, 'user') || Object.hasOwn(o, 'password'))
+      c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
     return { kind: 'token', token: withBase(secret(o.token, `${key}.token`, c)) };
   }
-  if (!('user' in o) || !('password' in o))
+  if (!Object.hasOwn(o, 'user') || !Object.hasOwn(o, 'password'))
     c.fail(key, 'expected token, or user and password', 'write {token: {env: VAR}} or {user: NAME, password: {env: VAR}}');
   const user = typeof o.user === 'string' ? c.string(o.user, `${key}.user`) : withBase(secret(o.user, `${key}.user`, c));
   return { kind: 'basic', user, password: withBase(secret(o.password, `${key}.password`, c)) };
@@ -180,10 +182,10 @@ function repository(v: unknown, index: number, c: Checker, baseDir: string): Rep
   }
   const o = c.mapping(v, key);
   c.known(o, REPO_KEYS, key);
-  if ('url' in o === 'path' in o)
+  if (Object.hasOwn(o, 'url') === Object.hasOwn(o, 'path'))
     c.fail(key, 'give exactly one of url or path', 'e.g. url: https://eggs.example.com/main/ or path: /srv/eggs');
   const insecure = o.insecure === undefined ? false : c.bool(o.insecure, `${key}.insecure`);
-  const locKey = 'url' in o ? 'url' : 'path';
+  const locKey = Object.hasOwn(o, 'url') ? 'url' : 'path';
   const location = parseLocation(c.string(o[locKey], `${key}.${locKey}`), {
     baseDir,
     where: `${origin}.${locKey}`,
