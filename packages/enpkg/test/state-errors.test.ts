@@ -148,7 +148,7 @@ test('a state.db that is not a database is STATE_CORRUPT naming it, left as it w
   assert.equal(fileHash(statePath(prefix)), before);
 });
 
-test('acceptSerial on a read-only state.db is STATE_READONLY naming the file, which is unchanged', async (t) => {
+test('acceptSerial and beginWrite on a read-only state.db are STATE_READONLY naming the file, which is unchanged', async (t) => {
   const { dir, prefix } = await recordedPrefix(t);
   const path = statePath(prefix);
   openTo(dir, join(prefix, '.enpkg'));
@@ -165,6 +165,15 @@ test('acceptSerial on a read-only state.db is STATE_READONLY naming the file, wh
   assert.equal(r.code, EnpkgErrorCodes.STATE_READONLY, r.message);
   assert.ok(r.message!.includes(path), r.message);
   assert.ok(r.hint?.includes('permissions'), r.hint);
+  // beginWrite finds it before the caller moves anything (BEGIN IMMEDIATE alone would succeed).
+  const w = runUnprivileged(
+    `const { openState } = await import(args[0]);
+     const state = openState(args[1]);
+     try { state.beginWrite().release(); } finally { state.close(); }`,
+    [DB_MODULE, prefix],
+  );
+  assert.equal(w.code, EnpkgErrorCodes.STATE_READONLY, w.message);
+  assert.ok(w.message!.includes(path), w.message);
   assert.equal(fileHash(path), before);
 });
 

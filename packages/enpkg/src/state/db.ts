@@ -18,6 +18,9 @@ import { MIGRATIONS, type EggRow, type RevisionRow, type Row, toEgg, toInstalled
 import type { CommitInput, EggRecord, InstalledRow, Revision, RevisionKind, StateWrite } from './types.js';
 
 export type * from './types.js';
+
+/** The meta key beginWrite writes at once (when enpkg last began a write). */
+const LAST_WRITE = 'last_write_began';
 export { stateError } from './errors.js';
 
 export const STATE_DIR = '.enpkg';
@@ -168,14 +171,23 @@ export class StateDb {
   }
 
   /**
-   * Take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy timeout), before the
-   * caller changes anything else: a database another program holds is STATE_BUSY here, while nothing
-   * has moved yet. Everything recorded until `commit()` (commit, setMeta, acceptSerial...) joins this one
+   * Take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy timeout, and one small
+   * write), before the caller changes anything else: a database another program holds is STATE_BUSY
+   * here, a read-only one STATE_READONLY, while nothing has moved yet. Everything recorded until `commit()` (commit, setMeta, acceptSerial...) joins this one
    * SQLite transaction, so a revision and its state change still land together or not at all.
    */
   beginWrite(): StateWrite {
     if (this.db.inTransaction) throw new PkgError(EnpkgErrorCodes.INTERNAL, `a write to the state database ${this.path} is already open`);
-    this.guard('taking its write lock', () => this.db.exec('BEGIN IMMEDIATE'));
+    this.guard('taking its write lock', () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        // A write now, so that a read-only file is found before the caller moves anything (BEGIN alone succeeds).
+        this.q.putMeta.run(LAST_WRITE, new Date().toISOString());
+      } catch (e) {
+        this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
     let open = true;
     return {
       commit: () => {
