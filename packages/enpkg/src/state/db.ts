@@ -173,8 +173,9 @@ export class StateDb {
   /**
    * Take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy timeout, and one small
    * write), before the caller changes anything else: a database another program holds is STATE_BUSY
-   * here, a read-only one STATE_READONLY, while nothing has moved yet. Everything recorded until `commit()` (commit, setMeta, acceptSerial...) joins this one
-   * SQLite transaction, so a revision and its state change still land together or not at all.
+   * here, a read-only one STATE_READONLY, while nothing has moved yet. Everything recorded until
+   * `commit()` (commit, setMeta, acceptSerial...) joins this one SQLite transaction, so a revision and
+   * its state change still land together or not at all.
    */
   beginWrite(): StateWrite {
     if (this.db.inTransaction) throw new PkgError(EnpkgErrorCodes.INTERNAL, `a write to the state database ${this.path} is already open`);
