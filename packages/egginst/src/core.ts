@@ -12,3 +12,4 @@ export { committedPayloads, acknowledgeCommitted, type Journal, type Transaction
 export { recoverPrefix, type RecoveryOptions, type RecoveryOutcome } from './recover.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { crashPoints } from './crash.js';
+export { writeFileDurably, fsyncDir, type WriteDurablyOptions } from './durable.js';

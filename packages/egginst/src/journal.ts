@@ -7,7 +7,7 @@ import * as nodeFs from 'node:fs';
 import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
-import { flushFilesystem } from './durable.js';
+import { flushFilesystem, fsyncDir } from './durable.js';
 import { ErrorCodes, PkgError, isPkgError } from './errors.js';
 import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
@@ -81,18 +81,6 @@ function exists(fs: TransactionFs, p: string): boolean {
 function isMissing(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-export function fsyncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    // Some filesystems refuse fsync on directories; durability there is best effort.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 /** Write the journal atomically (temp file, fsync, rename, fsync of the directory). */

@@ -12,9 +12,12 @@
  * update reads as "no cache", never as a wrong index. The serial lives here until the installed
  * state moves to SQLite; `SerialStore` is the seam for that.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from 'egginst/core';
+import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
+import { NOT_REGULAR, readRegularFileSync } from './readfile.js';
 import { locationKey } from './repo/location.js';
 import type { RepositoryConfig, SerialStore } from './repo/types.js';
 
@@ -58,32 +61,39 @@ export function repoCacheId(repo: RepositoryConfig): string {
   return `${slug}-${sha256Hex(Buffer.from(key)).slice(0, 16)}`;
 }
 
-/** Write a file by rename, so that readers see the old content or the new, never a mix. */
-export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w', 0o644);
+/** Files are replaced whole (rename), so a reader sees the old content or the new; failures name the file. */
+function replaceFile(path: string, data: Uint8Array | string): void {
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data) : data;
-    let off = 0;
-    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, path);
+    writeFileDurably(path, data);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
+    throw cacheWriteFailed(path, e, 'the index cache');
   }
 }
 
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw cacheWriteFailed(dir, e, 'the index cache');
+  }
+}
+
+function removeFile(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (e) {
+    throw cacheWriteFailed(path, e, 'the index cache');
+  }
+}
+
+/** A cached file's bytes; null when it is absent, or not a regular file (read as damaged: refetched). */
 function readOrNull(path: string): Buffer | null {
   try {
-    return readFileSync(path);
+    return readRegularFileSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === NOT_REGULAR) return null;
+    throw cacheReadFailed(path, e);
   }
 }
 
@@ -138,8 +148,8 @@ export function openIndexCache(cacheDir: string): IndexCache {
     },
     accept(repoId, serial, repository) {
       const dir = dirOfId(repoId);
-      mkdirSync(dir, { recursive: true });
-      writeFileAtomic(join(dir, 'serial.json'), `${JSON.stringify({ serial, repository, acceptedAt: new Date().toISOString() })}\n`);
+      makeDir(dir);
+      replaceFile(join(dir, 'serial.json'), `${JSON.stringify({ serial, repository, acceptedAt: new Date().toISOString() })}\n`);
     },
   };
 
@@ -161,15 +171,15 @@ export function openIndexCache(cacheDir: string): IndexCache {
     },
     write(repo, entry) {
       const dir = dirOf(repo);
-      mkdirSync(dir, { recursive: true });
+      makeDir(dir);
       const file = join(dir, FILES[entry.meta.format]);
-      writeFileAtomic(file, entry.bytes);
-      if (entry.signature !== null) writeFileAtomic(`${file}.sig`, entry.signature);
-      else rmSync(`${file}.sig`, { force: true });
-      writeFileAtomic(join(dir, 'meta.json'), `${JSON.stringify(entry.meta, null, 2)}\n`);
+      replaceFile(file, entry.bytes);
+      if (entry.signature !== null) replaceFile(`${file}.sig`, entry.signature);
+      else removeFile(`${file}.sig`);
+      replaceFile(join(dir, 'meta.json'), `${JSON.stringify(entry.meta, null, 2)}\n`);
       const other = join(dir, FILES[entry.meta.format === 'zst' ? 'legacy' : 'zst']);
-      rmSync(other, { force: true });
-      rmSync(`${other}.sig`, { force: true });
+      removeFile(other);
+      removeFile(`${other}.sig`);
     },
   };
 }

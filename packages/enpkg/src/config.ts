@@ -9,14 +9,15 @@
  * configured repositories: one that names a configured repository (by name or location) keeps its
  * settings (keys, auth, mirrors).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { parseDocument as ParseDocument } from 'yaml';
 import { PkgError } from './errors.js';
+import { readFailure, readRegularFileSync } from './readfile.js';
 import { RepoErrorCodes } from './repo/errors.js';
-import { describeLocation, expandHome, locationKey, parseLocation } from './repo/location.js';
+import { describeLocation, expandHome, locationKey, parseLocation, redactLocationText } from './repo/location.js';
 import type { AuthConfig, EnpkgConfig, NetworkSettings, RepoLocation, RepositoryConfig, SecretSource } from './repo/types.js';
 
 /** yaml is loaded only when there is a file to parse: it is many modules, and most runs have no file. */
@@ -114,7 +115,7 @@ function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  const text = JSON.stringify(v);
+  const text = JSON.stringify(typeof v === 'string' ? redactLocationText(v) : v);
   return `${typeof v} ${text.length > 40 ? `${text.slice(0, 40)}...` : text}`;
 }
 
@@ -151,8 +152,9 @@ function secret(v: unknown, key: string, c: Checker): SecretSource {
   }
   const o = c.mapping(v, key);
   c.known(o, ['env', 'file'], key);
-  if ('env' in o === 'file' in o) c.fail(key, 'give exactly one of env or file', 'write {env: VARIABLE} or {file: PATH}');
-  if ('env' in o) return { env: c.string(o.env, `${key}.env`) };
+  if (Object.hasOwn(o, 'env') === Object.hasOwn(o, 'file'))
+    c.fail(key, 'give exactly one of env or file', 'write {env: VARIABLE} or {file: PATH}');
+  if (Object.hasOwn(o, 'env')) return { env: c.string(o.env, `${key}.env`) };
   return { file: c.string(o.file, `${key}.file`) };
 }
 
@@ -160,11 +162,12 @@ function auth(v: unknown, key: string, c: Checker, baseDir: string): AuthConfig 
   const o = c.mapping(v, key);
   c.known(o, ['token', 'user', 'password'], key);
   const withBase = (s: SecretSource): SecretSource => ('file' in s ? { file: resolve(baseDir, expandHome(s.file, c.home)) } : s);
-  if ('token' in o) {
-    if ('user' in o || 'password' in o) c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
+  if (Object.hasOwn(o, 'token')) {
+    if (Object.hasOwn(o, 'user') || Object.hasOwn(o, 'password'))
+      c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
     return { kind: 'token', token: withBase(secret(o.token, `${key}.token`, c)) };
   }
-  if (!('user' in o) || !('password' in o))
+  if (!Object.hasOwn(o, 'user') || !Object.hasOwn(o, 'password'))
     c.fail(key, 'expected token, or user and password', 'write {token: {env: VAR}} or {user: NAME, password: {env: VAR}}');
   const user = typeof o.user === 'string' ? c.string(o.user, `${key}.user`) : withBase(secret(o.user, `${key}.user`, c));
   return { kind: 'basic', user, password: withBase(secret(o.password, `${key}.password`, c)) };
@@ -179,10 +182,10 @@ function repository(v: unknown, index: number, c: Checker, baseDir: string): Rep
   }
   const o = c.mapping(v, key);
   c.known(o, REPO_KEYS, key);
-  if ('url' in o === 'path' in o)
+  if (Object.hasOwn(o, 'url') === Object.hasOwn(o, 'path'))
     c.fail(key, 'give exactly one of url or path', 'e.g. url: https://eggs.example.com/main/ or path: /srv/eggs');
   const insecure = o.insecure === undefined ? false : c.bool(o.insecure, `${key}.insecure`);
-  const locKey = 'url' in o ? 'url' : 'path';
+  const locKey = Object.hasOwn(o, 'url') ? 'url' : 'path';
   const location = parseLocation(c.string(o[locKey], `${key}.${locKey}`), {
     baseDir,
     where: `${origin}.${locKey}`,
@@ -219,15 +222,36 @@ function network(v: unknown, c: Checker, baseDir: string): NetworkSettings {
   };
 }
 
+/** Aliases a configuration may expand: plenty for a real file, far too few for a "billion laughs" bomb. */
+const MAX_ALIAS_COUNT = 100;
+
+function yamlError(file: string, e: unknown): PkgError {
+  const err = e as { message?: unknown; linePos?: { line: number; col: number }[] };
+  const pos = err.linePos?.[0];
+  // The library's own text, as it is (the CLI escapes it when it prints), without its own position.
+  const why = String(err.message ?? e)
+    .split('\n')[0]!
+    .replace(/ at line \d+, column \d+:?$/, '');
+  return new PkgError(
+    RepoErrorCodes.CONFIG_INVALID,
+    `${file}${pos ? ` line ${pos.line}, column ${pos.col}` : ''}: not valid YAML: ${why}`,
+    {
+      hint: 'fix the YAML syntax at the line named',
+      cause: e,
+      details: { file, ...(pos ? { line: pos.line, column: pos.col } : {}) },
+    },
+  );
+}
+
 function readConfigFile(file: string): { data: Obj; text: string } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file).toString('utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new PkgError(
       code === 'ENOENT' ? RepoErrorCodes.CONFIG_NOT_FOUND : RepoErrorCodes.CONFIG_INVALID,
-      `cannot read configuration ${file}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      `cannot read configuration ${file}: ${code === 'ENOENT' ? 'no such file' : readFailure(e)}`,
       {
         hint: 'check the path given by --config or ENPKG_CONFIG',
         cause: e,
@@ -235,15 +259,22 @@ function readConfigFile(file: string): { data: Obj; text: string } {
       },
     );
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const err = doc.errors[0]!;
-    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: not valid YAML: ${err.message.split('\n')[0]}`, {
-      hint: 'fix the YAML syntax at the line named',
-      details: { file },
-    });
+  let doc: ReturnType<typeof parseDocument>;
+  let data: unknown;
+  try {
+    doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) throw doc.errors[0];
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    if (e instanceof ReferenceError && /alias/i.test(e.message)) {
+      throw new PkgError(
+        RepoErrorCodes.CONFIG_INVALID,
+        `${file}: not valid YAML: its aliases expand to more than ${MAX_ALIAS_COUNT} copies (${e.message})`,
+        { hint: 'write the values out instead of repeating aliases (&name / *name)', cause: e, details: { file } },
+      );
+    }
+    throw yamlError(file, e);
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
   if (data === null || data === undefined) return { data: {}, text };
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: expected a mapping of keys at the top level`, {
@@ -288,7 +319,8 @@ function commandLineRepos(
   return texts.map((text) => {
     const byName = configured.find((r) => r.name === text);
     if (byName) return byName;
-    const where = `--repo ${JSON.stringify(text)}`;
+    // The text may carry a password (https://user:password@host/): never show it as typed.
+    const where = `--repo ${JSON.stringify(redactLocationText(text))}`;
     // A configured insecure repository may be named by its http URL; otherwise http is refused below.
     const insecureMatch = configured.find((r) => r.insecure && r.location.kind === 'http' && r.location.url === withSlash(text));
     const location = parseLocation(text, { baseDir: cwd, where, insecure: insecureMatch !== undefined, home });

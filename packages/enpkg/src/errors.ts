@@ -16,25 +16,33 @@ export const EnpkgErrorCodes = {
   REQUEST_INVALID: 'REQUEST_INVALID',
   // scenarios (enpkg solve)
   SCENARIO_INVALID: 'SCENARIO_INVALID',
-  // the prefix, its state and its history
-  NO_PREFIX: 'NO_PREFIX',
+  // installed state: <prefix>/.enpkg/state.db, Enstaller's enpkg.hist
   STATE_UNREADABLE: 'STATE_UNREADABLE',
+  STATE_TOO_NEW: 'STATE_TOO_NEW',
   HISTORY_INVALID: 'HISTORY_INVALID',
+  /** A row or the file itself does not read back as what enpkg wrote (damaged, or edited by hand). */
+  STATE_CORRUPT: 'STATE_CORRUPT',
+  /** The database (or its directory) cannot be written: permissions, a read-only file system. */
+  STATE_READONLY: 'STATE_READONLY',
+  /** Another program holds the database's write lock. */
+  STATE_BUSY: 'STATE_BUSY',
+  // enpkg itself: its eggs, the pointer, self-update
+  SELF_EGG_INVALID: 'SELF_EGG_INVALID',
+  SELF_EGG_INCOMPATIBLE: 'SELF_EGG_INCOMPATIBLE',
+  SELF_POINTER_INVALID: 'SELF_POINTER_INVALID',
+  SELF_VERSION_NOT_FOUND: 'SELF_VERSION_NOT_FOUND',
+  SELF_SMOKE_FAILED: 'SELF_SMOKE_FAILED',
+  // the prefix and history
+  NO_PREFIX: 'NO_PREFIX',
   NO_SUCH_REVISION: 'NO_SUCH_REVISION',
   // operations
   EGG_UNAVAILABLE: 'EGG_UNAVAILABLE',
   SELF_NOT_A_PACKAGE: 'SELF_NOT_A_PACKAGE',
-  // enpkg's own installation
   SELF_NOT_BOOTSTRAPPED: 'SELF_NOT_BOOTSTRAPPED',
   SELF_ALREADY_BOOTSTRAPPED: 'SELF_ALREADY_BOOTSTRAPPED',
-  SELF_VERSION_NOT_FOUND: 'SELF_VERSION_NOT_FOUND',
   SELF_NO_PREVIOUS: 'SELF_NO_PREVIOUS',
-  SELF_EGG_INVALID: 'SELF_EGG_INVALID',
-  SELF_EGG_INCOMPATIBLE: 'SELF_EGG_INCOMPATIBLE',
-  SELF_SMOKE_FAILED: 'SELF_SMOKE_FAILED',
-  SELF_POINTER_INVALID: 'SELF_POINTER_INVALID',
   SELF_LAUNCHER_CONFLICT: 'SELF_LAUNCHER_CONFLICT',
-  // a bug: never expected
+  // a bug of enpkg, not of its input
   INTERNAL: 'INTERNAL',
 } as const;
 

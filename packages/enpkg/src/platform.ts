@@ -1,27 +1,49 @@
-/** This machine in the terms eggs use (`platform = 'linux2'`, `arch = 'amd64'` in spec/depend). */
-import type { Environment, PackageInfo } from './types.js';
+/**
+ * This machine in the terms eggs use (`platform = 'linux2'`, `arch = 'amd64'` in spec/depend), and the
+ * one rule for whether a package suits an environment: the resolver, search and info, the choice of
+ * enpkg's own egg and the CLI all ask `fitsEnvironment` (or `environmentMismatch`, for the reason).
+ */
+import type { Environment } from './types.js';
 
-const PLATFORMS: Record<string, string> = { linux: 'linux2', darwin: 'darwin', win32: 'win32' };
-const ARCHES: Record<string, string> = { x64: 'amd64', ia32: 'x86' };
+const PLATFORMS: ReadonlyMap<string, string> = new Map([
+  ['linux', 'linux2'],
+  ['darwin', 'darwin'],
+  ['win32', 'win32'],
+]);
+const ARCHES: ReadonlyMap<string, string> = new Map([
+  ['x64', 'amd64'],
+  ['ia32', 'x86'],
+]);
 
 export function eggPlatform(): { platform: string; arch: string } {
-  return { platform: PLATFORMS[process.platform] ?? process.platform, arch: ARCHES[process.arch] ?? process.arch };
+  return { platform: PLATFORMS.get(process.platform) ?? process.platform, arch: ARCHES.get(process.arch) ?? process.arch };
 }
 
-/** What the resolver filters candidates by. */
+/** This machine, with this Python (`X.Y`; null: any). */
 export function environment(python: string | null): Environment {
   return { python, ...eggPlatform() };
 }
 
-/** Why a package does not suit the environment (`is for python 2.7 (not 3.11)`), or null when it does. */
-export function environmentMismatch(p: PackageInfo, env: Environment): string | null {
-  if (env.python && p.python && p.python !== env.python) return `is for python ${p.python} (not ${env.python})`;
-  if (env.platform && p.platform && p.platform !== env.platform) return `is for platform ${p.platform} (not ${env.platform})`;
-  if (env.arch && p.arch && p.arch !== env.arch) return `is for arch ${p.arch} (not ${env.arch})`;
+/** What a package says it needs: an index entry, a resolver package, an installed row all have these. */
+export interface EnvironmentTags {
+  readonly python?: string | null;
+  readonly platform?: string | null;
+  readonly arch?: string | null;
+}
+
+/**
+ * Why a package does not suit the environment, or null when it does. Python, platform and arch are
+ * each compared exactly; a tag left unset (null, absent or empty) by the package or by the environment
+ * matches anything.
+ */
+export function environmentMismatch(pkg: EnvironmentTags, env: Environment): string | null {
+  if (env.python && pkg.python && pkg.python !== env.python) return `is for python ${pkg.python} (not ${env.python})`;
+  if (env.platform && pkg.platform && pkg.platform !== env.platform) return `is for platform ${pkg.platform} (not ${env.platform})`;
+  if (env.arch && pkg.arch && pkg.arch !== env.arch) return `is for arch ${pkg.arch} (not ${env.arch})`;
   return null;
 }
 
-/** Whether a package suits the environment: python, platform and arch each absent or equal. */
-export function fitsEnvironment(p: PackageInfo, env: Environment): boolean {
-  return environmentMismatch(p, env) === null;
+/** Whether a package suits the environment (python, platform and arch): environmentMismatch finds nothing. */
+export function fitsEnvironment(pkg: EnvironmentTags, env: Environment): boolean {
+  return environmentMismatch(pkg, env) === null;
 }

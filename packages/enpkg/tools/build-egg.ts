@@ -31,6 +31,7 @@ import esbuild from 'esbuild';
 import semver from 'semver';
 import yazl from 'yazl';
 import { eggPlatform } from '../src/platform.js';
+import { enpkgVersion, sourcePackageJson } from '../src/self/manifest.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** packages/enpkg (this file is packages/enpkg/dist/tools/build-egg.js). */
@@ -131,9 +132,7 @@ export interface SelfEggOptions {
   patch?: Record<string, (data: Buffer) => Buffer>;
 }
 
-export function enpkgVersion(): string {
-  return (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
-}
+export { enpkgVersion };
 
 /** Write `enpkg-<version>-<build>.egg` from a bundle; returns its path. */
 export async function writeSelfEgg(opts: SelfEggOptions): Promise<string> {
@@ -145,8 +144,7 @@ export async function writeSelfEgg(opts: SelfEggOptions): Promise<string> {
     );
   }
   if (!Number.isInteger(build) || build < 0) throw new Error(`build ${build} must be a whole number`);
-  const engines =
-    (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node ?? '>=20';
+  const engines = sourcePackageJson()?.engines?.node ?? '>=20';
   const manifest = {
     name: 'enpkg',
     version,

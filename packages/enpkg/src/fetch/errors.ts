@@ -20,6 +20,8 @@ export const FetchErrorCodes = {
   EGG_READ_FAILED: 'EGG_READ_FAILED',
   /** The cache directory cannot be written (permissions, a full disk). */
   CACHE_WRITE_FAILED: 'CACHE_WRITE_FAILED',
+  /** A file in the cache directory exists but cannot be read (permissions). */
+  CACHE_READ_FAILED: 'CACHE_READ_FAILED',
 } as const;
 
 export type FetchErrorCode = (typeof FetchErrorCodes)[keyof typeof FetchErrorCodes];
@@ -30,7 +32,7 @@ export const FetchWarningCodes = {
   EGG_MD5_ONLY: 'EGG_MD5_ONLY',
   /** A cached copy failed its re-verification: removed and fetched again. */
   CACHE_EGG_CORRUPT: 'CACHE_EGG_CORRUPT',
-  /** A location failed; the next mirror is tried. */
+  /** A location failed; the next mirror is tried (the same code as RepoWarningCodes.MIRROR_FAILOVER). */
   MIRROR_FAILOVER: 'MIRROR_FAILOVER',
 } as const;
 
@@ -46,7 +48,8 @@ const describe = (s: EggSubject): string => `${s.eggName} from repository ${s.re
 const facts = (s: EggSubject): Record<string, unknown> => ({ egg: s.eggName, repository: s.repository, location: s.shown });
 
 const TAMPERED_HINT =
-  'the repository\'s file does not match its index: it is damaged, was replaced without re-indexing ("enpkg repo index"), or was tampered with; tell the repository\'s publisher, or try again later';
+  'the repository\'s file does not match its index: it is damaged, was replaced without re-indexing ("enpkg repo index"), ' +
+  "or was tampered with; tell the repository's publisher, or try again later";
 
 export function sizeMismatch(s: EggSubject, expected: number, actual: number | string): PkgError {
   return new PkgError(
@@ -73,11 +76,43 @@ export function notFound(s: EggSubject): PkgError {
   });
 }
 
-export function cacheWriteFailed(path: string, e: unknown): PkgError {
+const WHY: ReadonlyMap<string, string> = new Map([
+  ['EACCES', 'permission denied'],
+  ['EPERM', 'operation not permitted'],
+  ['EROFS', 'read-only file system'],
+  ['ENOSPC', 'no space left on device'],
+  ['EDQUOT', 'disk quota exceeded'],
+  ['ENOTDIR', 'a part of the path is a file, not a directory'],
+  ['EEXIST', 'a part of the path is a file, not a directory'],
+  ['EISDIR', 'it is a directory'],
+  ['EFTYPE', 'not a regular file'],
+]);
+
+function why(e: unknown): { code: string | undefined; text: string } {
   const code = (e as NodeJS.ErrnoException).code;
-  return new PkgError(FetchErrorCodes.CACHE_WRITE_FAILED, `cannot write the egg cache at ${path}: ${code ?? (e as Error).message}`, {
+  const known = code === undefined ? undefined : WHY.get(code);
+  return { code, text: known ? `${known} (${code})` : (code ?? (e as Error).message) };
+}
+
+/** The cache (`what`: the egg cache, the index cache) cannot be written at `path`. */
+export function cacheWriteFailed(path: string, e: unknown, what = 'the egg cache'): PkgError {
+  const { code, text } = why(e);
+  return new PkgError(FetchErrorCodes.CACHE_WRITE_FAILED, `cannot write ${what} at ${path}: ${text}`, {
     hint:
-      code === 'ENOSPC' ? 'free some disk space, or run "enpkg cache clean"' : 'check cache_dir in the configuration and its permissions',
+      code === 'ENOSPC' || code === 'EDQUOT'
+        ? 'free some disk space, or run "enpkg cache clean"'
+        : 'cache_dir in the configuration (default ~/.cache/enpkg) must be a directory you can write; ' +
+          'fix its permissions or point it elsewhere',
+    cause: e,
+    details: { path, code },
+  });
+}
+
+/** A file of the cache exists but cannot be read. */
+export function cacheReadFailed(path: string, e: unknown, what = 'the index cache'): PkgError {
+  const { code, text } = why(e);
+  return new PkgError(FetchErrorCodes.CACHE_READ_FAILED, `cannot read ${what} at ${path}: ${text}`, {
+    hint: 'fix the permissions of cache_dir (default ~/.cache/enpkg), or empty it with "enpkg cache clean"',
     cause: e,
     details: { path, code },
   });

@@ -66,7 +66,8 @@ function plan(requests: readonly FetchRequest[], opts: FetchOptions): { jobs: Jo
     if (job && job.expected.size !== expected.size) {
       throw invalid(
         entry,
-        `the same ${address.algorithm} as ${job.eggName} in repository ${job.repository}, with another size (${expected.size}, not ${job.expected.size})`,
+        `the same ${address.algorithm} as ${job.eggName} in repository ${job.repository}, ` +
+          `with another size (${expected.size}, not ${job.expected.size})`,
       );
     }
     if (!job) {
@@ -91,7 +92,8 @@ function notCached(missing: readonly Job[], cacheDir: string): PkgError {
   const names = missing.map((j) => j.eggName);
   return new PkgError(
     FetchErrorCodes.EGG_NOT_CACHED,
-    `${names.length === 1 ? `${names[0]} is` : `${names.length} eggs are`} not in the egg cache (${cacheDir}), and --offline forbids downloading ${names.length === 1 ? 'it' : `them: ${names.join(', ')}`}`,
+    `${names.length === 1 ? `${names[0]} is` : `${names.length} eggs are`} not in the egg cache (${cacheDir}), ` +
+      `and --offline forbids downloading ${names.length === 1 ? 'it' : `them: ${names.join(', ')}`}`,
     {
       hint: 'run again without --offline',
       details: { eggs: names },
@@ -155,7 +157,9 @@ export async function fetchEggs(requests: readonly FetchRequest[], opts: FetchOp
     if (job.expected.sha256 === null) {
       opts.reporter?.warn?.({
         code: FetchWarningCodes.EGG_MD5_ONLY,
-        message: `${job.eggName} in repository ${job.repository} has no sha256 in its index (Enstaller's legacy index.json): verified by md5 only, which cannot protect it against tampering`,
+        message:
+          `${job.eggName} in repository ${job.repository} has no sha256 in its index (Enstaller's legacy index.json): ` +
+          'verified by md5 only, which cannot protect it against tampering',
         subject: job.eggName,
       });
     }

@@ -5,15 +5,18 @@
  * renamed into place only when it matches. A size or hash mismatch is final: another mirror is not
  * tried for an egg that a location served wrong.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PkgError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
 import { authorizationHeader } from '../repo/auth.js';
 import { isTransportError } from '../repo/fetch.js';
-import { describeLocation, redactUrl } from '../repo/location.js';
+import { fromFirstLocation } from '../repo/failover.js';
+import { redactUrl } from '../repo/location.js';
+import { NOT_REGULAR, openRegular, readFailure } from '../readfile.js';
 import type { IndexEntry, RepoLocation, RepositoryConfig } from '../repo/types.js';
-import { FetchErrorCodes, FetchWarningCodes, notFound, sizeMismatch, type EggSubject } from './errors.js';
+import { FetchErrorCodes, notFound, sizeMismatch, type EggSubject } from './errors.js';
 import { openPartial, type Expected, type Stored } from './store.js';
 import type { FetchReporter } from './types.js';
 
@@ -60,23 +63,25 @@ async function copyLocal(dir: string, job: SourceJob, ctx: SourceContext): Promi
   const readFailed = (e: unknown): PkgError =>
     new PkgError(
       FetchErrorCodes.EGG_READ_FAILED,
-      `${job.entry.eggName} from repository ${job.repository.name}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      `${job.entry.eggName} from repository ${job.repository.name}: cannot read ${file} (${readFailure(e)})`,
       {
-        hint: 'check the repository directory and its permissions',
+        hint:
+          (e as NodeJS.ErrnoException).code === NOT_REGULAR
+            ? 'a repository directory holds its eggs as regular files; replace that one'
+            : 'check the repository directory and its permissions',
         cause: e,
         details: { egg: job.entry.eggName, repository: job.repository.name, location: file },
       },
     );
   let fh: FileHandle;
+  let st: Stats;
   try {
-    fh = await open(file, 'r');
+    ({ fh, stats: st } = await openRegular(file));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(subject);
     throw readFailed(e);
   }
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw readFailed(Object.assign(new Error('not a regular file'), { code: 'EISDIR' }));
     // The size is known before a byte is copied: a wrong one leaves nothing behind.
     if (st.size !== job.expected.size) throw sizeMismatch(subject, job.expected.size, st.size);
     job.restart();
@@ -126,28 +131,17 @@ async function download(base: string, job: SourceJob, ctx: SourceContext, author
 /** The egg from the first location that has it, verified and renamed into the cache. */
 export async function fetchFromRepository(job: SourceJob, ctx: SourceContext): Promise<Stored> {
   const repo = job.repository;
-  const locations = locationsOf(repo, ctx.offline);
   let authorization: string | null | undefined;
-  let lastError: PkgError | undefined;
-  for (const [i, loc] of locations.entries()) {
-    try {
-      if (loc.kind === 'dir') return await copyLocal(loc.path, job, ctx);
+  return fromFirstLocation({
+    locations: locationsOf(repo, ctx.offline),
+    attempt: (loc) => {
+      if (loc.kind === 'dir') return copyLocal(loc.path, job, ctx);
       authorization ??= authorizationHeader(repo, ctx.env);
-      return await download(loc.url, job, ctx, authorization);
-    } catch (e) {
-      if (!failsOver(e) || ctx.signal.aborted) throw e;
-      lastError = e;
-      const next = locations[i + 1];
-      if (next) {
-        ctx.reporter?.warn?.({
-          code: FetchWarningCodes.MIRROR_FAILOVER,
-          message: `${e.message}; trying ${i === 0 ? 'mirror' : 'next mirror'} ${describeLocation(next)}`,
-          subject: job.entry.eggName,
-        });
-      }
-    }
-  }
-  if (lastError === undefined) throw new Error(`unreachable: no location to fetch ${job.entry.eggName} from`);
-  if (locations.length > 1) lastError.details.triedLocations = locations.length;
-  throw lastError;
+      return download(loc.url, job, ctx, authorization);
+    },
+    failsOver,
+    subject: job.entry.eggName,
+    warn: ctx.reporter?.warn?.bind(ctx.reporter),
+    signal: ctx.signal,
+  });
 }

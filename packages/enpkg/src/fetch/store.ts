@@ -18,11 +18,13 @@
  * installs it (structure, CRC-32 of every entry).
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, type BigIntStats } from 'node:fs';
-import { lstat, mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, lstatSync, readSync, rmSync, type BigIntStats } from 'node:fs';
+import { lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { writeFileDurably } from 'egginst/core';
 import type { DownloadSink } from '../http/client.js';
-import { cacheWriteFailed, hashMismatch, sizeMismatch, type EggSubject } from './errors.js';
+import { NOT_REGULAR, openRegular, openRegularSync, readRegularFileSync } from '../readfile.js';
+import { cacheReadFailed, cacheWriteFailed, hashMismatch, sizeMismatch, type EggSubject } from './errors.js';
 
 export const EGGS_DIR = 'eggs';
 export const STAMP_SUFFIX = '.verified';
@@ -82,13 +84,39 @@ function lstatOrNull(path: string): BigIntStats | null {
     return lstatSync(path, { bigint: true });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
-    throw e;
+    throw cacheReadFailed(path, e, 'the egg cache');
   }
+}
+
+/** Remove a cached egg and its stamp (one that is damaged or does not match). */
+function dropSync(path: string): void {
+  try {
+    rmSync(path, { recursive: true, force: true });
+    rmSync(path + STAMP_SUFFIX, { force: true });
+  } catch (e) {
+    throw cacheWriteFailed(path, e);
+  }
+}
+
+/** The same, from async code. */
+async function drop(path: string): Promise<void> {
+  try {
+    await rm(path, { force: true });
+    await rm(path + STAMP_SUFFIX, { force: true });
+  } catch (e) {
+    throw cacheWriteFailed(path, e);
+  }
+}
+
+/** Write a stamp. No fsync: a torn or lost stamp only costs one more hash of the egg. */
+function putStamp(path: string, stamp: Stamp): void {
+  const tmp = `${path}${STAMP_SUFFIX}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  writeFileDurably(path + STAMP_SUFFIX, JSON.stringify(stamp), { durable: false, tmp });
 }
 
 function readStamp(path: string): Stamp | null {
   try {
-    const s = JSON.parse(readFileSync(path + STAMP_SUFFIX, 'utf8')) as Stamp;
+    const s = JSON.parse(readRegularFileSync(path + STAMP_SUFFIX).toString('utf8')) as Stamp;
     return s && s.v === 1 && typeof s.sha256 === 'string' ? s : null;
   } catch {
     return null;
@@ -108,13 +136,12 @@ export function probe(cacheDir: string, a: Address, size: number | null): Probe 
   const path = eggPath(cacheDir, a);
   const st = lstatOrNull(path);
   if (st === null) return { kind: 'miss', path, removed: null };
-  const drop = (why: string): Probe => {
-    rmSync(path, { recursive: true, force: true });
-    rmSync(path + STAMP_SUFFIX, { force: true });
+  const dropped = (why: string): Probe => {
+    dropSync(path);
     return { kind: 'miss', path, removed: why };
   };
-  if (!st.isFile()) return drop('it was not a regular file');
-  if (size !== null && Number(st.size) !== size) return drop(`it had ${st.size} bytes instead of ${size}`);
+  if (!st.isFile()) return dropped('it was not a regular file');
+  if (size !== null && Number(st.size) !== size) return dropped(`it had ${st.size} bytes instead of ${size}`);
   const stamp = readStamp(path);
   const id = identity(st);
   if (
@@ -133,11 +160,7 @@ export function probe(cacheDir: string, a: Address, size: number | null): Probe 
 /** Record that `path` (just renamed into place, or just re-hashed) holds these bytes. */
 async function writeStamp(path: string, digests: { sha256: string; md5: string | null }): Promise<void> {
   const st = await lstat(path, { bigint: true });
-  const stamp: Stamp = { v: 1, sha256: digests.sha256, md5: digests.md5, ...identity(st) };
-  // No fsync: a torn or lost stamp only costs one more hash of the egg.
-  const tmp = `${path}${STAMP_SUFFIX}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, JSON.stringify(stamp));
-  await rename(tmp, path + STAMP_SUFFIX);
+  putStamp(path, { v: 1, sha256: digests.sha256, md5: digests.md5, ...identity(st) });
 }
 
 class Digests {
@@ -179,16 +202,25 @@ export async function reverify(
   const d = new Digests(expected.sha256 === null);
   let fh: FileHandle;
   try {
-    fh = await open(path, 'r');
+    fh = (await openRegular(path)).fh;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code === NOT_REGULAR) {
+      await drop(path);
+      return null;
+    }
+    throw cacheReadFailed(path, e, 'the egg cache');
   }
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
       signal?.throwIfAborted();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      let bytesRead: number;
+      try {
+        bytesRead = (await fh.read(buf, 0, buf.length, null)).bytesRead;
+      } catch (e) {
+        throw cacheReadFailed(path, e, 'the egg cache');
+      }
       if (bytesRead === 0) break;
       d.update(buf.subarray(0, bytesRead));
       onBytes(bytesRead);
@@ -198,8 +230,7 @@ export async function reverify(
   }
   const digests = d.digest();
   if (check({ eggName: '', repository: '', shown: path }, expected, d.size, digests) !== null) {
-    await rm(path, { force: true });
-    await rm(path + STAMP_SUFFIX, { force: true });
+    await drop(path);
     return null;
   }
   await writeStamp(path, digests);
@@ -209,7 +240,14 @@ export async function reverify(
 /** The same, synchronously, for a caller that has only a sha256 (`cachedEgg`). */
 function reverifySync(path: string, sha256: string): boolean {
   const d = new Digests(false);
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openRegularSync(path).fd;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === NOT_REGULAR) return false;
+    throw cacheReadFailed(path, e, 'the egg cache');
+  }
   try {
     const buf = Buffer.allocUnsafe(1 << 20);
     for (;;) {
@@ -217,17 +255,16 @@ function reverifySync(path: string, sha256: string): boolean {
       if (n === 0) break;
       d.update(buf.subarray(0, n));
     }
+  } catch (e) {
+    throw cacheReadFailed(path, e, 'the egg cache');
   } finally {
     closeSync(fd);
   }
   if (d.digest().sha256 !== sha256) return false;
-  const stamp: Stamp = { v: 1, sha256, md5: null, ...identity(lstatSync(path, { bigint: true })) };
-  const tmp = `${path}${STAMP_SUFFIX}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify(stamp));
-    renameSync(tmp, path + STAMP_SUFFIX);
+    putStamp(path, { v: 1, sha256, md5: null, ...identity(lstatSync(path, { bigint: true })) });
   } catch {
-    rmSync(tmp, { force: true });
+    // Without a stamp the egg is hashed again next time.
   }
   return true;
 }
@@ -242,8 +279,7 @@ export function cachedEgg(cacheDir: string, sha256: string, size: number | null 
   if (p.kind === 'hit') return p.stored.path;
   if (p.kind === 'miss') return null;
   if (reverifySync(p.path, sha256)) return p.path;
-  rmSync(p.path, { force: true });
-  rmSync(p.path + STAMP_SUFFIX, { force: true });
+  dropSync(p.path);
   return null;
 }
 
@@ -264,9 +300,13 @@ export interface PartialOptions {
 export async function openPartial(opts: PartialOptions): Promise<DownloadSink<Stored>> {
   const { path, expected, subject } = opts;
   const partial = `${path}.${process.pid}-${randomBytes(6).toString('hex')}${PARTIAL_SUFFIX}`;
-  let fh: FileHandle;
   try {
     await mkdir(dirname(path), { recursive: true });
+  } catch (e) {
+    throw cacheWriteFailed(dirname(path), e);
+  }
+  let fh: FileHandle;
+  try {
     fh = await open(partial, 'wx', 0o644);
   } catch (e) {
     throw cacheWriteFailed(partial, e);

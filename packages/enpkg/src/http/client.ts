@@ -9,7 +9,6 @@
  * egg) into a sink the caller opens per attempt (a `.partial` file, hashed as it is written).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
@@ -18,6 +17,7 @@ import { RepoErrorCodes } from '../repo/errors.js';
 import { redactUrl } from '../repo/location.js';
 import type { NetworkSettings, RepoReporter } from '../repo/types.js';
 import { classifyNetworkError, httpStatusError } from './errors.js';
+import { readFailure, readRegularFileSync } from '../readfile.js';
 
 export const MAX_REDIRECTS = 5;
 
@@ -92,16 +92,12 @@ function caList(settings: NetworkSettings, env: NodeJS.ProcessEnv, rootCertifica
   if (!settings.caFile) return undefined;
   const read = (file: string, key: string): string => {
     try {
-      return readFileSync(file, 'utf8');
+      return readRegularFileSync(file).toString('utf8');
     } catch (e) {
-      throw new PkgError(
-        RepoErrorCodes.CONFIG_INVALID,
-        `cannot read the CA certificates in ${file} (${key}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-        {
-          hint: 'give a readable PEM file',
-          details: { file },
-        },
-      );
+      throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `cannot read the CA certificates in ${file} (${key}): ${readFailure(e)}`, {
+        hint: 'give a readable PEM file',
+        details: { file },
+      });
     }
   };
   const list = [...rootCertificates, read(settings.caFile, 'network.ca_file')];

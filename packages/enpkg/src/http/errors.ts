@@ -51,21 +51,20 @@ export function classifyNetworkError(e: unknown, url: URL, what: string, setting
   }
   if (code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) {
     return new PkgError(RepoErrorCodes.REPO_TLS_FAILED, `${what}: ${shown}: the TLS connection failed (${code})`, {
-      hint: "the server's certificate is not trusted or not valid for this host; a private CA can be trusted with network.ca_file or NODE_EXTRA_CA_CERTS",
+      hint:
+        "the server's certificate is not trusted or not valid for this host; " +
+        'a private CA can be trusted with network.ca_file or NODE_EXTRA_CA_CERTS',
       cause: e,
       details: { url: shown, code, retryable: false },
     });
   }
   const message = e instanceof Error ? e.message : String(e);
-  return new PkgError(
-    RepoErrorCodes.REPO_UNREACHABLE,
-    `${what}: ${shown}: ${code ?? 'connection failed'}${message && !message.includes(code ?? '\0') ? ` (${message.replaceAll(url.toString(), shown)})` : ''}`,
-    {
-      hint: 'check the URL, the network and any proxy (HTTPS_PROXY, NO_PROXY); --offline uses the cached index',
-      cause: e,
-      details: { url: shown, code, retryable: true },
-    },
-  );
+  const detail = message && !message.includes(code ?? '\0') ? ` (${message.replaceAll(url.toString(), shown)})` : '';
+  return new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: ${shown}: ${code ?? 'connection failed'}${detail}`, {
+    hint: 'check the URL, the network and any proxy (HTTPS_PROXY, NO_PROXY); --offline uses the cached index',
+    cause: e,
+    details: { url: shown, code, retryable: true },
+  });
 }
 
 export function httpStatusError(status: number, url: URL, what: string, sentCredentials: boolean): PkgError {
@@ -73,7 +72,8 @@ export function httpStatusError(status: number, url: URL, what: string, sentCred
   if (status === 401 || status === 403) {
     return new PkgError(
       RepoErrorCodes.REPO_AUTH_FAILED,
-      `${what}: ${shown}: ${status === 401 ? '401 Unauthorized' : '403 Forbidden'}${sentCredentials ? ' (the credentials were refused)' : ' (no credentials were sent)'}`,
+      `${what}: ${shown}: ${status === 401 ? '401 Unauthorized' : '403 Forbidden'}` +
+        (sentCredentials ? ' (the credentials were refused)' : ' (no credentials were sent)'),
       {
         hint: sentCredentials
           ? "check the token or user/password the repository's auth names"

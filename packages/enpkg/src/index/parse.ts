@@ -102,7 +102,9 @@ class EntryChecker {
 
   fail(fileName: string, why: string, field?: string): never {
     throw new PkgError(RepoErrorCodes.INDEX_ENTRY_INVALID, `${this.opts.source}: entry ${shown(fileName)}: ${why}`, {
-      hint: 'the index is malformed or hostile and was refused as a whole; the publisher should fix the egg and run "enpkg repo index" again',
+      hint:
+        'the index is malformed or hostile and was refused as a whole; ' +
+        'the publisher should fix the egg and run "enpkg repo index" again',
       details: { source: this.opts.source, entry: fileName.slice(0, 200), ...(field ? { field } : {}) },
     });
   }
@@ -145,7 +147,8 @@ class EntryChecker {
     if (id === null)
       this.fail(
         fileName,
-        'not an egg file name of the form <name>-<version>-<build>.egg (a name starts with a letter, digit or "_"; no "/", "..", "-" or spaces)',
+        'not an egg file name of the form <name>-<version>-<build>.egg ' +
+          '(a name starts with a letter, digit or "_"; no "/", "..", "-" or spaces)',
       );
     const lower = fileName.toLowerCase();
     if (lower !== fileName) {

@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inspectEgg, parseEggName, PkgError } from 'egginst';
+import { ErrorCodes, inspectEgg, parseEggName, PkgError } from 'egginst';
+import { EnpkgErrorCodes } from '../errors.js';
+import { readFailure } from '../readfile.js';
+import { RepoErrorCodes } from '../repo/errors.js';
 import { parseRequirement } from '../requirement.js';
 import type { IndexEntry, RepoReporter } from '../repo/types.js';
 
@@ -59,7 +62,7 @@ async function readEgg(path: string, fileName: string, size: number, mtime: numb
   const meta = await inspectEgg(path, { eggName: fileName });
   const { id, spec } = meta;
   if (spec.name !== undefined && spec.name.toLowerCase() !== id.key) {
-    throw refusal(fileName, 'METADATA_MISMATCH', `its metadata names the package ${spec.name}, but the file name says ${id.name}`);
+    throw refusal(fileName, ErrorCodes.METADATA_MISMATCH, `its metadata names the package ${spec.name}, but the file name says ${id.name}`);
   }
   for (const r of spec.packages) {
     try {
@@ -67,7 +70,7 @@ async function readEgg(path: string, fileName: string, size: number, mtime: numb
     } catch (e) {
       throw refusal(
         fileName,
-        (e as PkgError).code ?? 'REQUIREMENT_INVALID',
+        (e as PkgError).code ?? EnpkgErrorCodes.REQUIREMENT_INVALID,
         `its requirement list (EGG-INFO/spec/depend "packages"): ${(e as Error).message}`,
       );
     }
@@ -75,7 +78,7 @@ async function readEgg(path: string, fileName: string, size: number, mtime: numb
   const tags = { python: spec.python ?? null, platform: spec.platform ?? null, arch: spec.arch ?? null };
   for (const [k, v] of Object.entries(tags)) {
     if (v !== null && !TAG.test(v))
-      throw refusal(fileName, 'METADATA_INVALID', `its metadata's ${k} ${JSON.stringify(v)} is not a short word`);
+      throw refusal(fileName, ErrorCodes.METADATA_INVALID, `its metadata's ${k} ${JSON.stringify(v)} is not a short word`);
   }
   const { sha256, md5 } = await hashFile(path);
   return {
@@ -96,7 +99,22 @@ async function readEgg(path: string, fileName: string, size: number, mtime: numb
 }
 
 export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResult> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.egg')).sort();
+  let all: string[];
+  try {
+    all = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PkgError(
+      code === 'ENOENT' ? ErrorCodes.FILE_NOT_FOUND : ErrorCodes.IO,
+      `cannot read the directory ${dir}: ${readFailure(e)}`,
+      {
+        hint: 'give the directory that holds the eggs',
+        cause: e,
+        details: { dir },
+      },
+    );
+  }
+  const names = all.filter((n) => n.endsWith('.egg')).sort();
   const entries: IndexEntry[] = [];
   const refused: Refusal[] = [];
   let read = 0;
@@ -110,13 +128,14 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
       if (parseEggName(fileName) === null) {
         throw refusal(
           fileName,
-          'EGG_NAME_INVALID',
+          ErrorCodes.EGG_NAME_INVALID,
           'not an egg file name of the form <name>-<version>-<build>.egg (a repository holds only such names)',
         );
       }
       // Synchronous: for thousands of unchanged eggs a promise round trip per stat costs more than the stat.
+      // A FIFO or device is refused here, before anything opens it (an open would block or read forever).
       const st = statSync(path);
-      if (!st.isFile()) throw refusal(fileName, 'NOT_A_FILE', 'not a regular file');
+      if (!st.isFile()) throw refusal(fileName, RepoErrorCodes.NOT_A_FILE, 'not a regular file');
       const mtime = st.mtimeMs / 1000;
       const prev = opts.previous.get(fileName);
       if (prev && prev.size === st.size && prev.mtime === mtime && prev.sha256 !== null) {
@@ -129,8 +148,7 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
       entries.push(await readEgg(path, fileName, st.size, mtime, opts.repository));
     } catch (e) {
       if (!(e instanceof PkgError)) {
-        const code = (e as NodeJS.ErrnoException).code;
-        refused.push({ file: fileName, code: 'IO', message: `${code ?? (e as Error).message}` });
+        refused.push({ file: fileName, code: ErrorCodes.IO, message: readFailure(e) });
         return;
       }
       // egginst's messages start with the file name already.

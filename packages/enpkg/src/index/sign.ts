@@ -6,9 +6,10 @@
  * under a repository's `keys` in the configuration. `index.json.zst.sig` is the base64 signature.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { PkgError } from '../errors.js';
 import { RepoErrorCodes } from '../repo/errors.js';
+import { readFailure, readRegularFileSync } from '../readfile.js';
 
 export interface KeyPairFiles {
   readonly privateKeyFile: string;
@@ -43,17 +44,13 @@ export function writeKeyPair(privateKeyFile: string, opts: { force?: boolean } =
 export function readPrivateKey(file: string): KeyObject {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file).toString('utf8');
   } catch (e) {
-    throw new PkgError(
-      RepoErrorCodes.KEY_INVALID,
-      `cannot read the signing key ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-      {
-        hint: 'create one with "enpkg repo keygen KEYFILE"',
-        cause: e,
-        details: { file },
-      },
-    );
+    throw new PkgError(RepoErrorCodes.KEY_INVALID, `cannot read the signing key ${file}: ${readFailure(e)}`, {
+      hint: 'create one with "enpkg repo keygen KEYFILE"',
+      cause: e,
+      details: { file },
+    });
   }
   let key: KeyObject;
   try {

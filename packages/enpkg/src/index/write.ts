@@ -3,12 +3,13 @@
  * previous index's), optionally signed (`index.json.zst.sig`) and with Enstaller's `index.json`
  * beside it. Files are replaced by rename (the index first, then its signature).
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { writeFileAtomic } from '../cache.js';
+import { asPkgError, writeFileDurably } from 'egginst/core';
 import { PkgError } from '../errors.js';
-import { RepoErrorCodes } from '../repo/errors.js';
+import { readFailure, readRegularFileSync } from '../readfile.js';
+import { RepoErrorCodes, RepoWarningCodes } from '../repo/errors.js';
 import { INDEX_FILE, LEGACY_INDEX_FILE, SIGNATURE_FILE } from '../repo/fetch.js';
 import type { IndexEntry, RepoIndex, RepoReporter } from '../repo/types.js';
 import { decodeIndex } from './decode.js';
@@ -49,15 +50,36 @@ export interface PublishResult {
 
 const MAX_PREVIOUS_SIZE = 2 ** 31 - 1;
 
+/** Replace a file of the repository whole (rename), durably; a failure names the file. */
+function publishFile(path: string, data: Uint8Array | string): void {
+  try {
+    writeFileDurably(path, data);
+  } catch (e) {
+    throw asPkgError(e, `writing ${path}`);
+  }
+}
+
 function readPrevious(dir: string): RepoIndex | null {
   const file = join(dir, INDEX_FILE);
-  if (!existsSync(file)) return null;
+  let bytes: Buffer;
   try {
-    return decodeIndex(readFileSync(file), { format: 'zst', source: file, repository: '', maxSize: MAX_PREVIOUS_SIZE });
+    bytes = readRegularFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new PkgError(RepoErrorCodes.INDEX_INVALID, `the previous index ${file} cannot be read: ${readFailure(e)}`, {
+      hint: `replace or remove ${file}: it must be the regular file "enpkg repo index" wrote`,
+      cause: e,
+      details: { file },
+    });
+  }
+  try {
+    return decodeIndex(bytes, { format: 'zst', source: file, repository: '', maxSize: MAX_PREVIOUS_SIZE });
   } catch (e) {
     if (!(e instanceof PkgError)) throw e;
     throw new PkgError(e.code, `the previous index cannot be read: ${e.message}`, {
-      hint: `move ${file} away to start again from serial 1 (clients that accepted a higher serial will then refuse the new index until it passes it)`,
+      hint:
+        `move ${file} away to start again from serial 1 ` +
+        '(clients that accepted a higher serial will then refuse the new index until it passes it)',
       cause: e,
       details: { file },
     });
@@ -70,14 +92,13 @@ function isoSeconds(d: Date): string {
 
 /** The index document of `entries` (sorted by file name), serialized compactly. */
 export function serializeIndex(doc: Omit<IndexDocument, 'packages'>, entries: readonly IndexEntry[]): string {
-  const packages: Record<string, IndexEntryJson> = {};
-  for (const e of entries) packages[e.eggName] = entryToJson(e);
+  const packages: Record<string, IndexEntryJson> = Object.fromEntries(entries.map((e) => [e.eggName, entryToJson(e)]));
   return JSON.stringify({ ...doc, packages });
 }
 
 /** Enstaller's index.json: the packages mapping at the top level, lower-case names, md5. */
 export function serializeLegacyIndex(entries: readonly IndexEntry[]): string {
-  const packages: Record<string, unknown> = {};
+  const packages: Record<string, unknown> = Object.create(null);
   for (const e of entries) {
     packages[e.eggName] = {
       available: true,
@@ -123,23 +144,23 @@ export async function publishIndex(dirArg: string, opts: PublishOptions = {}): P
 
   const indexFile = join(dir, INDEX_FILE);
   const sigFile = join(dir, SIGNATURE_FILE);
-  writeFileAtomic(indexFile, bytes);
+  publishFile(indexFile, bytes);
   if (key) {
-    writeFileAtomic(sigFile, signIndex(bytes, key));
+    publishFile(sigFile, signIndex(bytes, key));
   } else if (existsSync(sigFile)) {
     rmSync(sigFile, { force: true });
     opts.reporter?.warn?.({
-      code: 'SIGNATURE_REMOVED',
+      code: RepoWarningCodes.SIGNATURE_REMOVED,
       message: `${sigFile} removed: it signed the previous index (give --sign KEYFILE to sign this one)`,
       subject: dir,
     });
   }
   const legacyFile = join(dir, LEGACY_INDEX_FILE);
   if (opts.legacyJson) {
-    writeFileAtomic(legacyFile, serializeLegacyIndex(scan.entries));
+    publishFile(legacyFile, serializeLegacyIndex(scan.entries));
   } else if (existsSync(legacyFile)) {
     opts.reporter?.warn?.({
-      code: 'LEGACY_INDEX_STALE',
+      code: RepoWarningCodes.LEGACY_INDEX_STALE,
       message: `${legacyFile} was not updated and is now out of date (give --legacy-json to keep it current)`,
       subject: dir,
     });

@@ -2,10 +2,10 @@
  * A repository's credentials, read from the environment or a file when they are needed, turned into
  * an `Authorization` header value. Errors name the variable or file, never the secret.
  */
-import { readFileSync } from 'node:fs';
 import { PkgError } from '../errors.js';
 import { RepoErrorCodes } from './errors.js';
 import type { AuthConfig, RepositoryConfig, SecretSource } from './types.js';
+import { readFailure, readRegularFileSync } from '../readfile.js';
 
 function readSecret(s: SecretSource, what: string, repo: RepositoryConfig, env: NodeJS.ProcessEnv): string {
   if ('env' in s) {
@@ -24,11 +24,11 @@ function readSecret(s: SecretSource, what: string, repo: RepositoryConfig, env: 
   }
   let text: string;
   try {
-    text = readFileSync(s.file, 'utf8');
+    text = readRegularFileSync(s.file).toString('utf8');
   } catch (e) {
     throw new PkgError(
       RepoErrorCodes.REPO_AUTH_MISSING,
-      `the ${what} of repository ${repo.name} comes from ${s.file}, which cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      `the ${what} of repository ${repo.name} comes from ${s.file}, which cannot be read (${readFailure(e)})`,
       {
         hint: `create the file (readable only by you), or change auth in ${repo.origin}`,
         details: { repository: repo.name, file: s.file },

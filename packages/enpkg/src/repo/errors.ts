@@ -36,8 +36,24 @@ export const RepoErrorCodes = {
   INDEX_EGGS_REFUSED: 'INDEX_EGGS_REFUSED',
   KEY_INVALID: 'KEY_INVALID',
   KEY_EXISTS: 'KEY_EXISTS',
+  /** `repo index`: a DIR/*.egg that is not a regular file (a directory, a FIFO). */
+  NOT_A_FILE: 'NOT_A_FILE',
   // queries
   SEARCH_PATTERN_INVALID: 'SEARCH_PATTERN_INVALID',
 } as const;
 
 export type RepoErrorCode = (typeof RepoErrorCodes)[keyof typeof RepoErrorCodes];
+
+/** Warning codes (reporter.warn) of loading and publishing indexes. Never renumber or reuse one. */
+export const RepoWarningCodes = {
+  /** A location failed; the next mirror is tried (indexes and eggs alike). */
+  MIRROR_FAILOVER: 'MIRROR_FAILOVER',
+  /** Every location is down: the cached index is used. */
+  INDEX_FROM_CACHE: 'INDEX_FROM_CACHE',
+  /** Enstaller's legacy index.json: unsigned, md5 only. */
+  INDEX_LEGACY_MD5: 'INDEX_LEGACY_MD5',
+  /** `repo index` without --sign removed the previous index's signature. */
+  SIGNATURE_REMOVED: 'SIGNATURE_REMOVED',
+  /** `repo index` without --legacy-json left an index.json that is now out of date. */
+  LEGACY_INDEX_STALE: 'LEGACY_INDEX_STALE',
+} as const;

@@ -4,15 +4,16 @@
  * (ETag / Last-Modified), so an unchanged index costs a 304. `index.json.zst` first; Enstaller's
  * legacy `index.json` only when there is no `index.json.zst`.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CachedIndexMeta } from '../cache.js';
 import { PkgError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
 import { authorizationHeader } from './auth.js';
+import { NOT_REGULAR, readFailure, readRegularFileSync } from '../readfile.js';
 import { RepoErrorCodes } from './errors.js';
+import { fromFirstLocation } from './failover.js';
 import { describeLocation } from './location.js';
-import type { RepoLocation, RepoReporter, RepositoryConfig } from './types.js';
+import type { RepoReporter, RepositoryConfig } from './types.js';
 
 export const INDEX_FILE = 'index.json.zst';
 export const SIGNATURE_FILE = 'index.json.zst.sig';
@@ -72,43 +73,27 @@ export function isOutage(e: unknown): e is PkgError {
   );
 }
 
-/** Read a local file under a size cap; null when it does not exist. */
+/** Read a local file under a size cap; null when it does not exist. A FIFO or device is refused unread. */
 function readCapped(path: string, max: number, what: string): Buffer | null {
-  let fd: number;
   try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: cannot read ${path} (${code ?? (e as Error).message})`, {
-      hint: 'check the repository directory and its permissions',
-      cause: e,
-      details: { file: path },
-    });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile())
-      throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: ${path} is not a regular file`, {
-        hint: 'check the repository directory',
-        details: { file: path },
-      });
-    if (st.size > max) {
-      throw new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${what}: ${path} is ${st.size} bytes, more than the ${max} allowed`, {
+    return readRegularFileSync(path, max, (size) => {
+      throw new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${what}: ${path} is ${size} bytes, more than the ${max} allowed`, {
         hint: 'raise network.max_index_size in the configuration if the repository really is that large',
         details: { file: path, limit: max },
       });
-    }
-    const buf = Buffer.allocUnsafe(st.size);
-    let off = 0;
-    while (off < st.size) {
-      const n = readSync(fd, buf, off, st.size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
+    });
+  } catch (e) {
+    if (e instanceof PkgError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw new PkgError(RepoErrorCodes.REPO_UNREACHABLE, `${what}: cannot read ${path} (${readFailure(e)})`, {
+      hint:
+        code === NOT_REGULAR
+          ? 'a repository directory holds its index and eggs as regular files; replace that one'
+          : 'check the repository directory and its permissions',
+      cause: e,
+      details: { file: path },
+    });
   }
 }
 
@@ -188,28 +173,17 @@ async function fetchFromUrl(
 
 /** The index from the first location (the repository's, then its mirrors) that answers. */
 export async function fetchIndex(repo: RepositoryConfig, opts: FetchIndexOptions): Promise<FetchOutcome> {
-  const locations: RepoLocation[] = [repo.location, ...repo.mirrors];
   const what = `the index of ${repo.name}`;
   let authorization: string | null | undefined;
-  let lastError: PkgError | undefined;
-  for (const [i, loc] of locations.entries()) {
-    try {
+  return fromFirstLocation({
+    locations: [repo.location, ...repo.mirrors],
+    attempt: async (loc) => {
       if (loc.kind === 'dir') return fetchFromDir(loc.path, opts, what);
       authorization ??= authorizationHeader(repo, opts.env);
-      return await fetchFromUrl(loc.url, repo, authorization, opts, what);
-    } catch (e) {
-      if (!isTransportError(e)) throw e;
-      lastError = e;
-      const next = locations[i + 1];
-      if (next) {
-        opts.reporter?.warn?.({
-          code: 'MIRROR_FAILOVER',
-          message: `${e.message}; trying ${i === 0 ? 'mirror' : 'next mirror'} ${describeLocation(next)}`,
-          subject: repo.name,
-        });
-      }
-    }
-  }
-  if (locations.length > 1) lastError!.details.triedLocations = locations.length;
-  throw lastError!;
+      return fetchFromUrl(loc.url, repo, authorization, opts, what);
+    },
+    failsOver: isTransportError,
+    subject: repo.name,
+    warn: opts.reporter?.warn?.bind(opts.reporter),
+  });
 }

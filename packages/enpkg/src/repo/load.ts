@@ -13,7 +13,7 @@ import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIn
 import { PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { decodeIndex } from '../index/decode.js';
-import { RepoErrorCodes } from './errors.js';
+import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fetchIndex, isOutage, type FetchOutcome } from './fetch.js';
 import { locationKey } from './location.js';
 import type { EnpkgConfig, IndexOrigin, LoadedRepository, RepoIndex, RepoReporter, RepositoryConfig, SerialStore } from './types.js';
@@ -83,7 +83,7 @@ async function obtain(
     const cached = meta && isOutage(e) ? cache.read(repo) : null;
     if (!cached) throw e;
     opts.reporter?.warn?.({
-      code: 'INDEX_FROM_CACHE',
+      code: RepoWarningCodes.INDEX_FROM_CACHE,
       message: `${(e as Error).message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`,
       subject: repo.name,
     });
@@ -135,7 +135,7 @@ export async function loadRepository(
   });
   if (candidate.format === 'legacy') {
     opts.reporter?.warn?.({
-      code: 'INDEX_LEGACY_MD5',
+      code: RepoWarningCodes.INDEX_LEGACY_MD5,
       message: `${source}: Enstaller's legacy index.json (unsigned, md5 only: md5 is weak and cannot protect the eggs against tampering)`,
       subject: repo.name,
     });

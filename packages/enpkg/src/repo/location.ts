@@ -28,6 +28,23 @@ export function redactUrl(url: string | URL): string {
   return query ? `${text}?***` : text;
 }
 
+/**
+ * A location as typed (a path, or a URL that may not even parse) as it may be shown: a URL loses its
+ * credentials and query, a path is shown as it is.
+ */
+export function redactLocationText(text: string): string {
+  if (!URL_SCHEME.test(text) || DRIVE_PATH.test(text)) return text;
+  // `user:password@host/path` (scp style) parses as a URL without credentials: cut before the "@".
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:(?!\/\/)[^/]*@/.test(text)) return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:)[^/]*@/, '$1***@');
+  const shown = redactUrl(text);
+  if (shown !== '<invalid URL>') return shown;
+  // Not a URL the parser takes: cut whatever could be credentials (before the last "@" of the authority) and the query.
+  return text.replace(/^([^:]*:\/\/)[^/?#]*@/, '$1***@').replace(/[?#][\s\S]*$/, '?***');
+}
+
+const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const DRIVE_PATH = /^[A-Za-z]:[\\/]/;
+
 export function expandHome(path: string, home = homedir()): string {
   if (path === '~') return home;
   if (path.startsWith('~/')) return home + path.slice(1);
@@ -37,7 +54,7 @@ export function expandHome(path: string, home = homedir()): string {
 function locationError(text: string, where: string, why: string, hint: string): PkgError {
   return new PkgError(RepoErrorCodes.REPO_URL_INVALID, `${where}: ${why}`, {
     hint,
-    details: { location: redactUrl(text) === '<invalid URL>' ? '<not shown>' : redactUrl(text) },
+    details: { location: redactLocationText(text) },
   });
 }
 
@@ -65,16 +82,17 @@ export function parseLocation(text: string, opts: ParseLocationOptions): RepoLoc
     try {
       path = fileURLToPath(text);
     } catch (_e) {
-      throw locationError(text, opts.where, `${text} is not a local file URL`, 'write file:///absolute/path (no host)');
+      throw locationError(text, opts.where, `${redactLocationText(text)} is not a local file URL`, 'write file:///absolute/path (no host)');
     }
-    if (!isAbsolute(path)) throw locationError(text, opts.where, `${text} is not absolute`, 'write file:///absolute/path');
+    if (!isAbsolute(path))
+      throw locationError(text, opts.where, `${redactLocationText(text)} is not absolute`, 'write file:///absolute/path');
     return { kind: 'dir', path };
   }
   if (scheme !== 'https' && scheme !== 'http') {
     throw locationError(
       text,
       opts.where,
-      `unsupported scheme "${scheme}:" in ${redactUrl(text)}`,
+      `unsupported scheme "${scheme}:" in ${redactLocationText(text)}`,
       'use a directory, a file:// URL or an https:// URL',
     );
   }
@@ -82,7 +100,7 @@ export function parseLocation(text: string, opts: ParseLocationOptions): RepoLoc
   try {
     url = new URL(text);
   } catch {
-    throw locationError(text, opts.where, `${redactUrl(text)} is not a valid URL`, 'write https://host/path/');
+    throw locationError(text, opts.where, `${redactLocationText(text)} is not a valid URL`, 'write https://host/path/');
   }
   if (url.username !== '' || url.password !== '') {
     throw locationError(

@@ -5,7 +5,8 @@
  */
 import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import { compareVersions, versionOf } from '../version.js';
-import type { EggVersion } from '../types.js';
+import { environment, fitsEnvironment } from '../platform.js';
+import type { EggVersion, Environment } from '../types.js';
 import { RepoErrorCodes } from './errors.js';
 import type { IndexEntry, LoadedRepository } from './types.js';
 
@@ -33,23 +34,24 @@ export interface SearchRow {
 }
 
 export interface QueryOptions {
-  /** Only entries for this Python (`X.Y`) or for no particular Python are offered; null: all. */
+  /** Only entries that fit this environment are offered (fitsEnvironment). Default: this machine. */
+  readonly environment?: Environment;
+  /** This machine with this Python (`X.Y`; null: any Python): when no `environment` is given. */
   readonly python?: string | null;
 }
 
-function offered(e: IndexEntry, python: string | null | undefined): boolean {
-  return !python || e.python === null || e.python === undefined || e.python === python;
-}
+const environmentOf = (opts: QueryOptions): Environment => opts.environment ?? environment(opts.python ?? null);
 
 type Versioned = { entry: IndexEntry; version: EggVersion; order: number };
 
 function groupByKey(repos: readonly LoadedRepository[], opts: QueryOptions, filter?: (key: string) => boolean): Map<string, Versioned[]> {
   const byKey = new Map<string, Versioned[]>();
+  const env = environmentOf(opts);
   let order = 0;
   for (const r of repos) {
     for (const e of r.index.entries) {
       order++;
-      if ((filter && !filter(e.key)) || !offered(e, opts.python)) continue;
+      if ((filter && !filter(e.key)) || !fitsEnvironment(e, env)) continue;
       const list = byKey.get(e.key);
       const v: Versioned = { entry: e, version: versionOf(e.version, e.build), order };
       if (list) list.push(v);
@@ -139,9 +141,12 @@ export function packageInfo(
   const list = groupByKey(repos, opts, (k) => k === key).get(key) ?? [];
   const inst = installed.find((p) => p.key === key) ?? null;
   if (list.length === 0 && inst === null) {
+    const env = environmentOf(opts);
+    const fit = [env.python && `Python ${env.python}`, env.platform, env.arch].filter(Boolean).join(', ');
+    const where = repos.map((r) => r.config.name).join(', ') || 'any repository';
     throw new PkgError(
       EnpkgErrorCodes.PACKAGE_NOT_FOUND,
-      `no package named ${JSON.stringify(name)} in ${repos.map((r) => r.config.name).join(', ') || 'any repository'}${opts.python ? ` (for Python ${opts.python})` : ''}`,
+      `no package named ${JSON.stringify(name)} in ${where}${fit ? ` (for ${fit})` : ''}`,
       {
         hint: 'search for it: "enpkg search PATTERN"',
         details: { name },

@@ -52,7 +52,8 @@ export function checkLegacyAllowed(repo: RepositoryConfig, acceptedSerial: numbe
   if (acceptedSerial !== null && acceptedSerial > 0) {
     throw new PkgError(
       RepoErrorCodes.INDEX_LEGACY_REFUSED,
-      `${source}: only a legacy index.json was found, but serial ${acceptedSerial} of index.json.zst was accepted from repository ${repo.name} before (a downgrade)`,
+      `${source}: only a legacy index.json was found, ` +
+        `but serial ${acceptedSerial} of index.json.zst was accepted from repository ${repo.name} before (a downgrade)`,
       {
         hint: 'the publisher should restore index.json.zst',
         details: { source, repository: repo.name, accepted: acceptedSerial },
@@ -75,7 +76,8 @@ export function checkFreshness(index: RepoIndex, opts: FreshnessOptions): void {
   if (opts.acceptedSerial !== null && index.serial < opts.acceptedSerial) {
     throw new PkgError(
       RepoErrorCodes.INDEX_ROLLBACK,
-      `${opts.source}: serial ${index.serial} is lower than serial ${opts.acceptedSerial} already accepted from repository ${opts.repo.name} (an old index replayed: rollback)`,
+      `${opts.source}: serial ${index.serial} is lower than serial ${opts.acceptedSerial} ` +
+        `already accepted from repository ${opts.repo.name} (an old index replayed: rollback)`,
       {
         hint: `a mirror may be out of date; if the repository was really reset, delete ${opts.serialFile}; the cached index was kept`,
         details: { source: opts.source, repository: opts.repo.name, serial: index.serial, accepted: opts.acceptedSerial },

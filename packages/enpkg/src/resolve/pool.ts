@@ -5,6 +5,7 @@
  * explanations speak of "pandas >= 0.15.0-1" rather than of each version).
  */
 import { PkgError } from '../errors.js';
+import { environmentMismatch } from '../platform.js';
 import { combineRequirements, satisfies } from '../requirement.js';
 import type { EggVersion, Environment, PackageInfo, Requirement } from '../types.js';
 import { compareVersions, parseUpstream } from '../version.js';
@@ -82,14 +83,6 @@ export function createPool(repo: Repository, installed: readonly PackageInfo[], 
     updateAll: false,
     upstreams: new Map(),
   };
-}
-
-/** Why package p does not fit the environment, or null when it does. */
-export function environmentMismatch(p: PackageInfo, env: Environment): string | null {
-  if (env.python && p.python && p.python !== env.python) return `is for python ${p.python} (not ${env.python})`;
-  if (env.platform && p.platform && p.platform !== env.platform) return `is for platform ${p.platform} (not ${env.platform})`;
-  if (env.arch && p.arch && p.arch !== env.arch) return `is for arch ${p.arch} (not ${env.arch})`;
-  return null;
 }
 
 /** The index of a package name's state, created on first use. */

@@ -4,7 +4,8 @@
  * build. Never a downgrade unless a version is named.
  */
 import semver from 'semver';
-import { PkgError } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
+import { fitsEnvironment } from '../platform.js';
 import type { IndexEntry } from '../repo/types.js';
 import type { Environment } from '../types.js';
 import { versionId } from './pointer.js';
@@ -18,11 +19,11 @@ export function compareSelf(a: SelfVersion, b: SelfVersion): number {
   return semver.compare(a.version, b.version) || a.build - b.build;
 }
 
-/** The repositories' eggs of enpkg that can run here (semver versions, this platform and arch). */
+/** The repositories' eggs of enpkg that can run in `env` (semver versions; fitsEnvironment). */
 export function selfCandidates(entries: readonly IndexEntry[], env: Environment): IndexEntry[] {
   return entries
     .filter((e) => e.key === 'enpkg' && semver.valid(e.version) !== null)
-    .filter((e) => (!e.platform || !env.platform || e.platform === env.platform) && (!e.arch || !env.arch || e.arch === env.arch))
+    .filter((e) => fitsEnvironment(e, env))
     .sort((a, b) => compareSelf(b, a));
 }
 
@@ -53,7 +54,7 @@ export function chooseSelf(
     if (!named) {
       const have = [...new Set(candidates.map(id))].slice(0, 10);
       throw new PkgError(
-        'SELF_VERSION_NOT_FOUND',
+        EnpkgErrorCodes.SELF_VERSION_NOT_FOUND,
         `no repository has enpkg ${want.version} for this machine${have.length ? ` (there is ${have.join(', ')})` : ''}`,
         {
           hint: have.length ? 'name one of those with --version' : 'add the repository that publishes enpkg',

@@ -13,10 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import semver from 'semver';
-import { flushFilesystem, openArchive, PkgError, requireEggName, unpackTree, type Archive } from 'egginst';
+import { flushFilesystem, openArchive, requireEggName, unpackTree, type Archive } from 'egginst';
+import { fsyncDir } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import { crashPoint } from '../crash.js';
 import { parseManifest, type Manifest } from './manifest.js';
-import { fsyncDir, POINTER_FILE, selfDir, STARTED_FILE, versionDir, versionId } from './pointer.js';
+import { POINTER_FILE, selfDir, STARTED_FILE, versionDir, versionId } from './pointer.js';
 
 export interface CheckedEgg {
   archive: Archive;
@@ -33,32 +35,38 @@ export async function checkEgg(path: string, eggName = basename(path)): Promise<
   try {
     const name = requireEggName(eggName);
     if (name.key !== 'enpkg') {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} is not an egg of enpkg`, {
+      throw new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `${eggName} is not an egg of enpkg`, {
         hint: 'give an enpkg-<version>-<build>.egg built by npm run build:egg',
       });
     }
     const text = archive.readText('enpkg/manifest.json');
     if (text === undefined)
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} has no enpkg/manifest.json`, { hint: 'build the egg with npm run build:egg' });
+      throw new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `${eggName} has no enpkg/manifest.json`, {
+        hint: 'build the egg with npm run build:egg',
+      });
     if (archive.byName.has(`enpkg/${STARTED_FILE}`)) {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg/${STARTED_FILE}, which only a first start may create`, {
+      throw new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `${eggName} holds enpkg/${STARTED_FILE}, which only a first start may create`, {
         hint: 'build the egg with npm run build:egg',
       });
     }
     const manifest = parseManifest(text, `${eggName}:enpkg/manifest.json`);
     if (manifest.version !== name.version || manifest.build !== name.build) {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName} holds enpkg ${manifest.version}-${manifest.build}, not what its name says`, {
-        hint: 'build the egg again',
-      });
+      throw new PkgError(
+        EnpkgErrorCodes.SELF_EGG_INVALID,
+        `${eggName} holds enpkg ${manifest.version}-${manifest.build}, not what its name says`,
+        {
+          hint: 'build the egg again',
+        },
+      );
     }
     if (!semver.valid(manifest.version)) {
-      throw new PkgError('SELF_EGG_INVALID', `${eggName}: ${manifest.version} is not a semver version`, {
+      throw new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `${eggName}: ${manifest.version} is not a semver version`, {
         hint: 'enpkg versions are package.json versions (semver)',
       });
     }
     if (manifest.platform !== process.platform || manifest.arch !== process.arch) {
       throw new PkgError(
-        'SELF_EGG_INCOMPATIBLE',
+        EnpkgErrorCodes.SELF_EGG_INCOMPATIBLE,
         `${eggName} was built for ${manifest.platform}-${manifest.arch}, this machine is ${process.platform}-${process.arch}`,
         {
           hint: 'use the egg built for this platform',
@@ -66,13 +74,13 @@ export async function checkEgg(path: string, eggName = basename(path)): Promise<
       );
     }
     if (!semver.satisfies(process.version, manifest.node)) {
-      throw new PkgError('SELF_EGG_INCOMPATIBLE', `${eggName} needs Node ${manifest.node}; this is Node ${process.version}`, {
+      throw new PkgError(EnpkgErrorCodes.SELF_EGG_INCOMPATIBLE, `${eggName} needs Node ${manifest.node}; this is Node ${process.version}`, {
         hint: 'update Node, or use an older enpkg',
       });
     }
     if (manifest.modules !== process.versions.modules) {
       throw new PkgError(
-        'SELF_EGG_INCOMPATIBLE',
+        EnpkgErrorCodes.SELF_EGG_INCOMPATIBLE,
         `${eggName}'s native addons were compiled for Node ABI ${manifest.modules}; this Node is ABI ${process.versions.modules}`,
         {
           hint: `use an egg built with Node ${process.versions.node.split('.')[0]}`,
@@ -91,7 +99,7 @@ export async function checkEgg(path: string, eggName = basename(path)): Promise<
  * from before, or left by a crash after its rename) is replaced; the running version never is.
  */
 export async function placeVersion(home: string, egg: CheckedEgg, running: string | null): Promise<string> {
-  if (egg.id === running) throw new PkgError('INTERNAL', `enpkg ${egg.id} is the running version`);
+  if (egg.id === running) throw new PkgError(EnpkgErrorCodes.INTERNAL, `enpkg ${egg.id} is the running version`);
   const base = selfDir(home);
   mkdirSync(base, { recursive: true });
   const partial = join(base, `.partial-${egg.id}`);
@@ -133,7 +141,7 @@ export function smokeRun(home: string, dir: string, manifest: Manifest): void {
         : `it said it is ${JSON.stringify(out.slice(0, 80))}`;
   const stderr = tail(r.stderr ?? '');
   throw new PkgError(
-    'SELF_SMOKE_FAILED',
+    EnpkgErrorCodes.SELF_SMOKE_FAILED,
     `enpkg ${manifest.version}-${manifest.build} failed its smoke run (${why})${stderr ? `:\n${stderr}` : ''}`,
     {
       hint: 'the running enpkg is unchanged; report the failure to whoever publishes enpkg',

@@ -4,7 +4,7 @@
  * before it is put beside the running one.
  */
 import { readFileSync } from 'node:fs';
-import { PkgError } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 
 export interface Manifest {
   name: 'enpkg';
@@ -39,7 +39,7 @@ export function parseManifest(text: string, source: string): Manifest {
 }
 
 function bad(source: string, why: string): PkgError {
-  return new PkgError('SELF_EGG_INVALID', `${source} is not a valid enpkg manifest: ${why}`, {
+  return new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `${source} is not a valid enpkg manifest: ${why}`, {
     hint: 'build the egg again with npm run build:egg',
   });
 }
@@ -58,7 +58,34 @@ export function runningManifest(): Manifest | null {
   return running;
 }
 
-/** The running version as `enpkg --version` prints it. */
-export function runningVersion(fallback: () => string): string {
-  return runningManifest()?.version ?? fallback();
+/** What enpkg reads of its own package.json. */
+export interface PackageJson {
+  version?: string;
+  engines?: { node?: string };
+}
+
+let packageJson: PackageJson | null | undefined;
+
+/**
+ * enpkg's package.json in a source checkout (packages/enpkg/package.json, three levels above this
+ * module in dist/src/self/); null where there is none (a bundle carries manifest.json instead).
+ */
+export function sourcePackageJson(): PackageJson | null {
+  if (packageJson !== undefined) return packageJson;
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as unknown;
+    packageJson = pkg !== null && typeof pkg === 'object' ? (pkg as PackageJson) : null;
+  } catch {
+    packageJson = null;
+  }
+  return packageJson;
+}
+
+/**
+ * The running enpkg's version, the one lookup (`enpkg --version`, the egg builder, self-update):
+ * the bundle's manifest.json, else the source checkout's package.json, else "unknown".
+ */
+export function enpkgVersion(): string {
+  const v = runningManifest()?.version ?? sourcePackageJson()?.version;
+  return typeof v === 'string' && v !== '' ? v : 'unknown';
 }

@@ -14,9 +14,10 @@
  *                       `<version>-<build>/started` (the new version never writes the pointer)
  *   failed=1.2.0-1      versions that failed their first start (self-update skips them)
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PkgError } from 'egginst/core';
+import { writeFileDurably } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 
 export const SELF_DIR = join('.enpkg', 'self');
 export const POINTER_FILE = 'current';
@@ -86,7 +87,7 @@ export function parsePointer(text: string, source: string): Pointer {
 }
 
 function invalid(source: string, why: string): PkgError {
-  return new PkgError('SELF_POINTER_INVALID', `${source} is damaged: ${why}`, {
+  return new PkgError(EnpkgErrorCodes.SELF_POINTER_INVALID, `${source} is damaged: ${why}`, {
     hint: 'run `enpkg bootstrap --prefix PREFIX` again to repair it',
   });
 }
@@ -110,33 +111,16 @@ export function readPointer(home: string): Pointer | null {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new PkgError('SELF_POINTER_INVALID', `cannot read ${path}: ${(e as Error).message}`, { hint: 'check its permissions' });
+    throw new PkgError(EnpkgErrorCodes.SELF_POINTER_INVALID, `cannot read ${path}: ${(e as Error).message}`, {
+      hint: 'check its permissions',
+    });
   }
   return parsePointer(text, path);
 }
 
 /** Write a file whole and durably, then rename it over `path`: readers see the old or the new one. */
 export function writeAtomically(path: string, text: string, mode = 0o644, beforeRename?: () => void): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  beforeRename?.();
-  renameSync(tmp, path);
-  fsyncDir(join(path, '..'));
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileDurably(path, text, { mode, ...(beforeRename ? { beforeRename } : {}) });
 }
 
 /** The one atomic step of a switch: the launchers run `to` from now on (on trial until it starts). */

@@ -1,156 +1,41 @@
 /**
- * Installed state and history: `<prefix>/.enpkg/state.db`. The only module that speaks SQL.
+ * Installed state and history: `<prefix>/.enpkg/state.db`. Only state/ speaks SQL (the schema: schema.ts).
  * WAL, synchronous=FULL, a busy timeout, foreign keys; migrations by PRAGMA user_version with a backup
  * taken first; every state change and its history row in one SQLite transaction.
+ *
+ * Every failure leaves here as a PkgError naming the file (stateError: read-only, locked, full,
+ * damaged), and a row that does not read back as what enpkg wrote is STATE_CORRUPT naming its table
+ * and its package or revision. `beginWrite` takes the write lock before a caller changes the prefix.
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { PkgError } from 'egginst/core';
-import type { Change, FileRecord } from 'egginst/core';
+import type { FileRecord } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
+import { stateError } from './errors.js';
+import { MIGRATIONS, type EggRow, type RevisionRow, type Row, toEgg, toInstalled, toRevision } from './schema.js';
+import type { CommitInput, EggRecord, InstalledRow, Revision, RevisionKind, StateWrite } from './types.js';
+
+export type * from './types.js';
+
+/** The meta key beginWrite writes at once (when enpkg last began a write). */
+const LAST_WRITE = 'last_write_began';
+export { stateError } from './errors.js';
 
 export const STATE_DIR = '.enpkg';
 export const STATE_FILE = 'state.db';
 
-/** Migrations, in order; the index + 1 is the user_version they lead to. Never edit a released one. */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE packages (
-     key TEXT PRIMARY KEY,
-     name TEXT NOT NULL,
-     version TEXT NOT NULL,
-     build INTEGER NOT NULL,
-     egg_name TEXT NOT NULL,
-     sha256 TEXT,
-     repository TEXT,
-     marked INTEGER NOT NULL DEFAULT 0,
-     installed_at TEXT NOT NULL,
-     depends TEXT NOT NULL DEFAULT '[]'
-   );
-   CREATE TABLE files (
-     key TEXT NOT NULL REFERENCES packages(key) ON DELETE CASCADE,
-     path TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     sha256 TEXT,
-     size INTEGER,
-     mode INTEGER,
-     target TEXT,
-     PRIMARY KEY (key, path)
-   );
-   CREATE TABLE revisions (
-     id INTEGER PRIMARY KEY,
-     time TEXT NOT NULL,
-     command TEXT NOT NULL,
-     user TEXT NOT NULL,
-     kind TEXT NOT NULL,
-     txn_id TEXT UNIQUE,
-     changes TEXT NOT NULL,
-     installed TEXT NOT NULL
-   );
-   CREATE TABLE serials (
-     repository TEXT PRIMARY KEY,
-     serial INTEGER NOT NULL,
-     accepted_at TEXT NOT NULL
-   );
-   CREATE TABLE eggs (
-     egg_name TEXT PRIMARY KEY,
-     key TEXT NOT NULL,
-     name TEXT NOT NULL,
-     version TEXT NOT NULL,
-     build INTEGER NOT NULL,
-     sha256 TEXT,
-     repository TEXT,
-     depends TEXT NOT NULL DEFAULT '[]'
-   );`,
-  // Facts about the prefix worth remembering between runs (e.g. the install records' signature).
-  `CREATE TABLE meta (
-     key TEXT PRIMARY KEY,
-     value TEXT NOT NULL
-   );`,
-];
-
-export interface InstalledRow {
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  eggName: string;
-  sha256: string | null;
-  repository: string | null;
-  marked: boolean;
-  installedAt: string;
-  depends: string[];
-}
-
-export type RevisionKind = 'transaction' | 'external' | 'import' | 'revert' | 'self-update';
-
-export interface Revision {
-  id: number;
-  time: string;
-  command: string;
-  user: string;
-  kind: RevisionKind;
-  txnId: string | null;
-  changes: Change[];
-  /** Egg file names of the whole installed set after this revision, sorted. */
-  installed: string[];
-}
-
-export interface PackageWrite extends Omit<InstalledRow, 'installedAt'> {
-  files: FileRecord[];
-}
-
-export interface CommitInput {
-  kind: RevisionKind;
-  command: string;
-  user: string;
-  txnId?: string;
-  /** When it happened (default now). */
-  time?: string;
-  changes: Change[];
-  /** Packages installed or replaced, with their files. */
-  put: PackageWrite[];
-  /** Keys removed. */
-  remove: string[];
-  /** Keys whose marked flag changes, without other change. */
-  mark?: { key: string; marked: boolean }[];
-  /** For imported history: the installed set as that history says, not as the packages table has it. */
-  installed?: string[];
-}
-
-interface Row {
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  egg_name: string;
-  sha256: string | null;
-  repository: string | null;
-  marked: number;
-  installed_at: string;
-  depends: string;
-}
-
-const toInstalled = (r: Row): InstalledRow => ({
-  key: r.key,
-  name: r.name,
-  version: r.version,
-  build: r.build,
-  eggName: r.egg_name,
-  sha256: r.sha256,
-  repository: r.repository,
-  marked: r.marked === 1,
-  installedAt: r.installed_at,
-  depends: JSON.parse(r.depends) as string[],
-});
-
 export class StateDb {
+  /** The database file. */
+  readonly path: string;
   private readonly db: Database.Database;
   private readonly q;
 
   /** Use openState(). */
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, path: string) {
     this.db = db;
+    this.path = path;
     this.q = {
       installed: db.prepare<[], Row>('SELECT * FROM packages ORDER BY key'),
       get: db.prepare<[string], Row>('SELECT * FROM packages WHERE key = ?'),
@@ -179,7 +64,8 @@ export class StateDb {
       serial: db.prepare<[string], { serial: number }>('SELECT serial FROM serials WHERE repository = ?'),
       putEgg: db.prepare(
         `INSERT INTO eggs (egg_name, key, name, version, build, sha256, repository, depends) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (egg_name) DO UPDATE SET sha256 = COALESCE(excluded.sha256, eggs.sha256), repository = COALESCE(excluded.repository, eggs.repository)`,
+         ON CONFLICT (egg_name) DO UPDATE SET sha256 = COALESCE(excluded.sha256, eggs.sha256),
+           repository = COALESCE(excluded.repository, eggs.repository)`,
       ),
       egg: db.prepare<[string], EggRow>('SELECT * FROM eggs WHERE egg_name = ?'),
       setMarked: db.prepare<[number, string]>('UPDATE packages SET marked = ? WHERE key = ?'),
@@ -189,89 +75,133 @@ export class StateDb {
     };
   }
 
+  /** Run `fn` on the database; any failure becomes a PkgError naming the file (stateError). */
+  private guard<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw stateError(e, this.path, doing);
+    }
+  }
+
   installed(): InstalledRow[] {
-    return this.q.installed.all().map(toInstalled);
+    return this.guard('reading the installed packages', () => this.q.installed.all().map((r) => toInstalled(this.path, r)));
   }
 
   get(key: string): InstalledRow | undefined {
-    const r = this.q.get.get(key);
-    return r ? toInstalled(r) : undefined;
-  }
-
-  files(key: string): FileRecord[] {
-    return this.q.files.all(key).map((f) => {
-      const rec: FileRecord = { path: f.path, kind: f.kind as FileRecord['kind'] };
-      if (f.sha256 !== null) rec.sha256 = f.sha256;
-      if (f.size !== null) rec.size = f.size;
-      if (f.mode !== null) rec.mode = f.mode;
-      if (f.target !== null) rec.target = f.target;
-      return rec;
+    return this.guard('reading an installed package', () => {
+      const r = this.q.get.get(key);
+      return r ? toInstalled(this.path, r) : undefined;
     });
   }
 
+  files(key: string): FileRecord[] {
+    return this.guard('reading installed files', () =>
+      this.q.files.all(key).map((f) => {
+        const rec: FileRecord = { path: f.path, kind: f.kind as FileRecord['kind'] };
+        if (f.sha256 !== null) rec.sha256 = f.sha256;
+        if (f.size !== null) rec.size = f.size;
+        if (f.mode !== null) rec.mode = f.mode;
+        if (f.target !== null) rec.target = f.target;
+        return rec;
+      }),
+    );
+  }
+
   revisions(): Revision[] {
-    return this.q.revisions.all().map(toRevision);
+    return this.guard('reading the history', () => this.q.revisions.all().map((r) => toRevision(this.path, r)));
   }
 
   revision(id: number): Revision | undefined {
-    const r = this.q.revision.get(id);
-    return r ? toRevision(r) : undefined;
+    return this.guard('reading the history', () => {
+      const r = this.q.revision.get(id);
+      return r ? toRevision(this.path, r) : undefined;
+    });
   }
 
   /** The newest revision of one kind. */
   latestRevisionOfKind(kind: RevisionKind): Revision | undefined {
-    const r = this.q.latestOfKind.get(kind);
-    return r ? toRevision(r) : undefined;
+    return this.guard('reading the history', () => {
+      const r = this.q.latestOfKind.get(kind);
+      return r ? toRevision(this.path, r) : undefined;
+    });
   }
 
   /** The newest revision number; undefined before the first. */
   latestRevision(): number | undefined {
-    return this.q.latest.get()?.n ?? undefined;
+    return this.guard('reading the history', () => this.q.latest.get()?.n ?? undefined);
   }
 
   /** The revision a transaction of egginst was recorded as, if it was. */
   revisionOfTransaction(txnId: string): number | undefined {
-    return this.q.byTxn.get(txnId)?.id;
+    return this.guard('reading the history', () => this.q.byTxn.get(txnId)?.id);
   }
 
   /** An egg that was installed here at some revision: what revert needs to find it again. */
   egg(eggName: string): EggRecord | undefined {
-    const r = this.q.egg.get(eggName);
-    return (
-      r && {
-        eggName: r.egg_name,
-        key: r.key,
-        name: r.name,
-        version: r.version,
-        build: r.build,
-        sha256: r.sha256,
-        repository: r.repository,
-        depends: JSON.parse(r.depends) as string[],
-      }
-    );
+    return this.guard('reading the eggs of earlier revisions', () => {
+      const r = this.q.egg.get(eggName);
+      return r ? toEgg(this.path, r) : undefined;
+    });
   }
 
   /** Change whether packages count as asked for by the user (no files change, no revision). */
   setMarked(marks: readonly { key: string; marked: boolean }[]): void {
-    this.db.transaction(() => {
-      for (const m of marks) this.q.setMarked.run(m.marked ? 1 : 0, m.key);
-    })();
+    this.guard('marking packages', () =>
+      this.db.transaction(() => {
+        for (const m of marks) this.q.setMarked.run(m.marked ? 1 : 0, m.key);
+      })(),
+    );
   }
 
   meta(key: string): string | undefined {
-    return this.q.meta.get(key)?.value;
+    return this.guard('reading what it knows of the prefix', () => this.q.meta.get(key)?.value);
   }
 
   setMeta(key: string, value: string): void {
-    this.q.putMeta.run(key, value);
+    this.guard('recording what it knows of the prefix', () => this.q.putMeta.run(key, value));
   }
 
   acceptedSerial(repository: string): number | undefined {
-    return this.q.serial.get(repository)?.serial;
+    return this.guard('reading the accepted index serials', () => this.q.serial.get(repository)?.serial);
   }
 
   acceptSerial(repository: string, serial: number): void {
-    this.q.putSerial.run(repository, serial, new Date().toISOString());
+    this.guard('recording an accepted index serial', () => this.q.putSerial.run(repository, serial, new Date().toISOString()));
+  }
+
+  /**
+   * Take the database's write lock now (BEGIN IMMEDIATE, waiting up to the busy timeout, and one small
+   * write), before the caller changes anything else: a database another program holds is STATE_BUSY
+   * here, a read-only one STATE_READONLY, while nothing has moved yet. Everything recorded until
+   * `commit()` (commit, setMeta, acceptSerial...) joins this one SQLite transaction, so a revision and
+   * its state change still land together or not at all.
+   */
+  beginWrite(): StateWrite {
+    if (this.db.inTransaction) throw new PkgError(EnpkgErrorCodes.INTERNAL, `a write to the state database ${this.path} is already open`);
+    this.guard('taking its write lock', () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        // A write now, so that a read-only file is found before the caller moves anything (BEGIN alone succeeds).
+        this.q.putMeta.run(LAST_WRITE, new Date().toISOString());
+      } catch (e) {
+        this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+    let open = true;
+    return {
+      commit: () => {
+        if (!open) throw new PkgError(EnpkgErrorCodes.INTERNAL, `the write to the state database ${this.path} is no longer open`);
+        this.guard('committing', () => this.db.exec('COMMIT'));
+        open = false;
+      },
+      release: () => {
+        if (!open) return;
+        open = false;
+        if (this.db.inTransaction) this.guard('rolling back', () => this.db.exec('ROLLBACK'));
+      },
+    };
   }
 
   /** Record a state change and its revision in one SQLite transaction. Returns the revision number. */
@@ -312,57 +242,14 @@ export class StateDb {
       );
       return id;
     });
-    return run.immediate();
+    // Inside an open beginWrite, better-sqlite3 makes this a savepoint of that transaction.
+    return this.guard('recording a revision', () => run.immediate());
   }
 
   close(): void {
-    this.db.close();
+    this.guard('closing', () => this.db.close());
   }
 }
-
-export interface EggRecord {
-  eggName: string;
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  sha256: string | null;
-  repository: string | null;
-  depends: string[];
-}
-
-interface EggRow {
-  egg_name: string;
-  key: string;
-  name: string;
-  version: string;
-  build: number;
-  sha256: string | null;
-  repository: string | null;
-  depends: string;
-}
-
-interface RevisionRow {
-  id: number;
-  time: string;
-  command: string;
-  user: string;
-  kind: string;
-  txn_id: string | null;
-  changes: string;
-  installed: string;
-}
-
-const toRevision = (r: RevisionRow): Revision => ({
-  id: r.id,
-  time: r.time,
-  command: r.command,
-  user: r.user,
-  kind: r.kind as RevisionKind,
-  txnId: r.txn_id,
-  changes: JSON.parse(r.changes) as Change[],
-  installed: JSON.parse(r.installed) as string[],
-});
 
 let binding: string | undefined;
 
@@ -382,48 +269,53 @@ export function statePath(prefix: string): string {
   return join(prefix, STATE_DIR, STATE_FILE);
 }
 
+export interface OpenStateOptions {
+  /** How long a statement waits for another program's lock before STATE_BUSY (default 10 s). */
+  readonly busyTimeoutMs?: number;
+}
+
 /**
  * Open (creating on first use) the state database of a prefix, migrating it to the current schema.
  * A database from a newer enpkg is refused rather than guessed at.
  */
-export function openState(prefix: string): StateDb {
+export function openState(prefix: string, opts: OpenStateOptions = {}): StateDb {
   const path = statePath(prefix);
-  mkdirSync(join(prefix, STATE_DIR), { recursive: true });
-  const fresh = !existsSync(path);
-  let db: Database.Database;
+  let db: Database.Database | undefined;
   try {
+    mkdirSync(join(prefix, STATE_DIR), { recursive: true });
+    const fresh = !existsSync(path);
     db = new Database(path, { nativeBinding: nativeBinding() });
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 10_000))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 10000');
     db.pragma('foreign_keys = ON');
-  } catch (e) {
-    throw new PkgError('STATE_UNREADABLE', `cannot open the state database ${path}: ${(e as Error).message}`, {
-      hint: 'check its permissions; if it is corrupt, restore it from a state.db.bak-* beside it',
-      cause: e,
-    });
-  }
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    db.close();
-    throw new PkgError(
-      'STATE_TOO_NEW',
-      `the state database ${path} was written by a newer enpkg (schema ${version}; this one knows ${MIGRATIONS.length})`,
-      {
-        hint: 'use the newer enpkg, or `enpkg self-update`',
-      },
-    );
-  }
-  if (version < MIGRATIONS.length) {
-    if (!fresh) {
-      // Fold the WAL into the main file first, so that the copy is the whole database.
-      db.pragma('wal_checkpoint(TRUNCATE)');
-      copyFileSync(path, `${path}.bak-v${version}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new PkgError(
+        EnpkgErrorCodes.STATE_TOO_NEW,
+        `the state database ${path} was written by a newer enpkg (schema ${version}; this one knows ${MIGRATIONS.length})`,
+        { hint: 'use the newer enpkg, or `enpkg self-update`', details: { path } },
+      );
     }
-    db.transaction(() => {
-      for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${MIGRATIONS.length}`);
-    }).immediate();
+    if (version < MIGRATIONS.length) {
+      if (!fresh) {
+        // Fold the WAL into the main file first, so that the copy is the whole database.
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        copyFileSync(path, `${path}.bak-v${version}`);
+      }
+      const d = db;
+      d.transaction(() => {
+        for (let v = version; v < MIGRATIONS.length; v++) d.exec(MIGRATIONS[v]!);
+        d.pragma(`user_version = ${MIGRATIONS.length}`);
+      }).immediate();
+    }
+    return new StateDb(db, path);
+  } catch (e) {
+    try {
+      db?.close();
+    } catch {
+      // the error that matters is the first one
+    }
+    throw stateError(e, path, 'opening it');
   }
-  return new StateDb(db);
 }

@@ -2,7 +2,8 @@
  * Enstaller's history file, `<prefix>/enpkg.hist`: a full snapshot, then one block of `-`/`+` diffs
  * per change, each under a `==> <time> <==` header. Read once, on enpkg's first run in a prefix.
  */
-import { parseEggName, PkgError, type Change } from 'egginst/core';
+import { parseEggName, type Change } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
 
 export interface HistRevision {
   /** The header's time, as written (Enstaller wrote local time with a zone name). */
@@ -15,7 +16,7 @@ export interface HistRevision {
 function changeOf(kind: 'install' | 'remove', eggName: string, source: string, line: number): Change {
   const id = parseEggName(eggName);
   if (!id)
-    throw new PkgError('HISTORY_INVALID', `${source} line ${line}: ${JSON.stringify(eggName)} is not an egg file name`, {
+    throw new PkgError(EnpkgErrorCodes.HISTORY_INVALID, `${source} line ${line}: ${JSON.stringify(eggName)} is not an egg file name`, {
       hint: 'fix or move the file aside; enpkg imports it only once',
     });
   return { kind, key: id.key, name: id.name, version: id.version, build: id.build, eggName };
@@ -37,7 +38,7 @@ export function parseHist(text: string, source = 'enpkg.hist'): HistRevision[] {
       return;
     }
     if (!block || !current)
-      throw new PkgError('HISTORY_INVALID', `${source} line ${i + 1}: expected a "==> time <==" header first`, {
+      throw new PkgError(EnpkgErrorCodes.HISTORY_INVALID, `${source} line ${i + 1}: expected a "==> time <==" header first`, {
         hint: 'fix or move the file aside',
       });
     const set: Set<string> = current;
@@ -52,9 +53,13 @@ export function parseHist(text: string, source = 'enpkg.hist'): HistRevision[] {
       b.changes.push(changeOf('remove', line.slice(1), source, i + 1));
       set.delete(line.slice(1));
     } else
-      throw new PkgError('HISTORY_INVALID', `${source} line ${i + 1}: expected "+egg" or "-egg", found ${JSON.stringify(line)}`, {
-        hint: 'fix or move the file aside',
-      });
+      throw new PkgError(
+        EnpkgErrorCodes.HISTORY_INVALID,
+        `${source} line ${i + 1}: expected "+egg" or "-egg", found ${JSON.stringify(line)}`,
+        {
+          hint: 'fix or move the file aside',
+        },
+      );
   });
   if (block) out.push({ ...(block as HistRevision), installed: [...current!].sort() });
   return out;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import {
   acknowledgeCommitted,
   committedPayloads,
+  ErrorCodes,
   listInstalled,
   PkgError,
   readRecord,
@@ -22,22 +23,74 @@ import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { reconcileSelf } from '../self/history.js';
 import { parseHist } from './hist.js';
 
+/** What enpkg records of a package a transaction installs or updates, beyond its egginst record. */
+export interface PackageMeta {
+  sha256: string | null;
+  repository: string | null;
+  depends: string[];
+  /** The user asked for it (not only a dependency). */
+  marked: boolean;
+}
+
 /** What enpkg stores in an egginst journal: enough to record the revision without anything else. */
 export interface TxnPayload {
   kind: RevisionKind;
   command: string;
   user: string;
-  /** For each package installed or updated: where it came from, and whether the user asked for it. */
-  packages: Record<string, { sha256: string | null; repository: string | null; depends: string[]; marked: boolean }>;
+  /**
+   * For each package installed or updated, by key. In the journal (JSON) this is an object keyed by
+   * package key: build it with `txnPayload` and read it with `payloadPackages`, never by indexing it.
+   */
+  packages: Record<string, PackageMeta>;
   /** Marked flags of packages the transaction keeps but re-marks. */
   marks?: { key: string; marked: boolean }[];
 }
 
+export interface TxnPayloadInput {
+  kind: RevisionKind;
+  command: string;
+  user: string;
+  packages: ReadonlyMap<string, PackageMeta>;
+  marks?: readonly { key: string; marked: boolean }[];
+}
+
+/** The payload for egginst's journal. Keys are own properties (a package may be named `__proto__`). */
+export function txnPayload(input: TxnPayloadInput): TxnPayload {
+  return {
+    kind: input.kind,
+    command: input.command,
+    user: input.user,
+    packages: Object.fromEntries(input.packages),
+    ...(input.marks?.length ? { marks: [...input.marks] } : {}),
+  };
+}
+
+const stringOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * The packages of a payload read back from a journal: own keys only, each value checked (the journal
+ * is a file in the prefix; a field that is not what enpkg wrote is left out, as if unknown).
+ */
+export function payloadPackages(payload: unknown): Map<string, Partial<PackageMeta>> {
+  const out = new Map<string, Partial<PackageMeta>>();
+  const packages = (payload as { packages?: unknown } | null)?.packages;
+  if (packages === null || typeof packages !== 'object' || Array.isArray(packages)) return out;
+  for (const [key, raw] of Object.entries(packages)) {
+    if (raw === null || typeof raw !== 'object') continue;
+    const m = raw as Record<string, unknown>;
+    const meta: Partial<PackageMeta> = { sha256: stringOrNull(m.sha256), repository: stringOrNull(m.repository) };
+    if (Array.isArray(m.depends) && m.depends.every((d) => typeof d === 'string')) meta.depends = m.depends as string[];
+    if (typeof m.marked === 'boolean') meta.marked = m.marked;
+    out.set(key, meta);
+  }
+  return out;
+}
+
 /** A package as its egginst record describes it (files included). */
-export function packageFromRecord(prefix: string, key: string, meta: Partial<TxnPayload['packages'][string]> = {}): PackageWrite {
+export function packageFromRecord(prefix: string, key: string, meta: Partial<PackageMeta> = {}): PackageWrite {
   const rec = readRecord(prefix, key);
   if (!rec) {
-    throw new PkgError('RECORD_INVALID', `the install record of ${key} (EGG-INFO/${key}/egginst.json) is missing`, {
+    throw new PkgError(ErrorCodes.RECORD_INVALID, `the install record of ${key} (EGG-INFO/${key}/egginst.json) is missing`, {
       hint: 'another process changed the prefix; run the command again',
     });
   }
@@ -61,11 +114,12 @@ export function recordTransaction(state: StateDb, prefix: string, j: Journal): n
   const done = state.revisionOfTransaction(j.id);
   if (done !== undefined) return done;
   const payload = j.payload as TxnPayload;
+  const packages = payloadPackages(payload);
   const put: PackageWrite[] = [];
   const remove: string[] = [];
   for (const c of j.changes) {
     if (c.kind === 'remove') remove.push(c.key);
-    else put.push(packageFromRecord(prefix, c.key, payload.packages[c.key]));
+    else put.push(packageFromRecord(prefix, c.key, packages.get(c.key)));
   }
   const input: CommitInput = {
     kind: payload.kind,
