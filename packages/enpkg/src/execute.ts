@@ -4,12 +4,23 @@
  * (state database) follows egginst's commit mark, and a crash in between is finished by the next
  * run's reconciliation from the payload the journal carries.
  */
-import { acknowledgeCommitted, committedPayloads, openTransaction, PkgError, type Change, type Job as EggJob, type Warning } from 'egginst';
+import {
+  acknowledgeCommitted,
+  committedPayloads,
+  openTransaction,
+  PkgError,
+  type Change,
+  type Job as EggJob,
+  type Journal,
+  type TransactionResult,
+  type Warning,
+} from 'egginst';
+import { EnpkgErrorCodes } from './errors.js';
 import type { Reporter } from './report.js';
 import { egginstReporter } from './report-adapt.js';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
-import { noteRecordsInSync, recordTransaction, type TxnPayload } from './state/sync.js';
+import { noteRecordsInSync, type PackageMeta, recordTransaction, txnPayload } from './state/sync.js';
 import type { Action } from './types.js';
 
 /** An egg ready to install: verified, in the cache. */
@@ -45,7 +56,7 @@ export interface ExecuteResult {
 export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
   const { session, actions } = input;
   const jobs: EggJob[] = [];
-  const packages: TxnPayload['packages'] = {};
+  const packages = new Map<string, PackageMeta>();
   for (const a of actions) {
     if (a.kind === 'remove') {
       jobs.push({ kind: 'remove', key: a.package.key });
@@ -53,50 +64,54 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     }
     const pkg = a.kind === 'install' ? a.package : a.to;
     const egg = input.eggs.get(pkg.key);
-    if (!egg) throw new PkgError('INTERNAL', `no egg was fetched for ${pkg.key}`);
+    if (!egg) throw new PkgError(EnpkgErrorCodes.INTERNAL, `no egg was fetched for ${pkg.key}`);
     jobs.push({ kind: 'install', eggPath: egg.path, eggName: egg.eggName });
-    packages[pkg.key] = { sha256: egg.sha256, repository: egg.repository, depends: [...pkg.depends], marked: input.marked.has(pkg.key) };
+    packages.set(pkg.key, { sha256: egg.sha256, repository: egg.repository, depends: [...pkg.depends], marked: input.marked.has(pkg.key) });
   }
+  const removed = new Set(actions.flatMap((a) => (a.kind === 'remove' ? [a.package.key] : [])));
   const marks = session.state
     .installed()
-    .filter(
-      (r) =>
-        !(r.key in packages) &&
-        r.marked !== input.marked.has(r.key) &&
-        !actions.some((a) => a.kind === 'remove' && a.package.key === r.key),
-    )
+    .filter((r) => !packages.has(r.key) && !removed.has(r.key) && r.marked !== input.marked.has(r.key))
     .map((r) => ({ key: r.key, marked: input.marked.has(r.key) }));
-  const payload: TxnPayload = {
-    kind: input.kind,
-    command: input.command,
-    user: session.user,
-    packages,
-    ...(marks.length ? { marks } : {}),
-  };
+  const payload = txnPayload({ kind: input.kind, command: input.command, user: session.user, packages, marks });
 
-  const tx = await openTransaction({
-    prefix: session.prefix,
-    lock: session.lock,
-    payload,
-    force: !!input.force,
-    noScripts: !!input.noScripts,
-    timeoutSeconds: session.config.scriptTimeoutSeconds,
-    ...(input.reporter ? { reporter: egginstReporter(input.reporter)! } : {}),
-    ...(input.signal ? { signal: input.signal } : {}),
-    command: input.command,
-  });
-  let result;
+  // The database's write lock first: a busy or read-only state.db is found before anything moves.
+  const write = session.state.beginWrite();
   try {
-    await tx.prepare(jobs);
-    await tx.apply();
-    result = tx.commit();
+    const tx = await openTransaction({
+      prefix: session.prefix,
+      lock: session.lock,
+      payload,
+      force: !!input.force,
+      noScripts: !!input.noScripts,
+      timeoutSeconds: session.config.scriptTimeoutSeconds,
+      ...(input.reporter ? { reporter: egginstReporter(input.reporter)! } : {}),
+      ...(input.signal ? { signal: input.signal } : {}),
+      command: input.command,
+    });
+    let result: TransactionResult;
+    try {
+      await tx.prepare(jobs);
+      await tx.apply();
+      result = tx.commit();
+    } finally {
+      await tx.close();
+    }
+    // The kept copy of the journal, or (when the cleanup after the commit could not write it) the same
+    // facts from memory: the revision is recorded either way, and once only (by transaction id).
+    const journal: Pick<Journal, 'id' | 'changes'> & { payload?: unknown } = committedPayloads(session.prefix).find(
+      (j) => j.id === result.id,
+    ) ?? {
+      id: result.id,
+      changes: result.changes,
+      payload,
+    };
+    const revision = recordTransaction(session.state, session.prefix, journal);
+    noteRecordsInSync(session.state, session.prefix);
+    write.commit();
+    acknowledgeCommitted(session.prefix, journal.id);
+    return { revision, changes: result.changes, warnings: result.warnings };
   } finally {
-    await tx.close();
+    write.release();
   }
-  const journal = committedPayloads(session.prefix).find((j) => j.id === result.id);
-  if (!journal) throw new PkgError('INTERNAL', `transaction ${result.id} committed but its journal is missing`);
-  const revision = recordTransaction(session.state, session.prefix, journal);
-  noteRecordsInSync(session.state, session.prefix);
-  acknowledgeCommitted(session.prefix, journal.id);
-  return { revision, changes: result.changes, warnings: result.warnings };
 }

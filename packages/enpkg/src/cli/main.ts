@@ -7,8 +7,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
-import { readFileSync } from 'node:fs';
-import { runningManifest } from '../self/manifest.js';
+import { enpkgVersion } from '../self/manifest.js';
 import { type CliContext, EXIT, exitStatus, internalError } from './common.js';
 import { type CliIO, errorText, output } from './render.js';
 
@@ -46,17 +45,6 @@ const processIO: CliIO = {
   stderr: (t) => process.stderr.write(t),
   interactive: process.stderr.isTTY === true && process.stdout.isTTY === true,
 };
-
-function enpkgVersion(): string {
-  const bundled = runningManifest();
-  if (bundled) return bundled.version;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 /** A reader that stops early (`enpkg search | head`) closes our stdout: stop writing, do not crash. */
 function ignoreClosedPipes(): void {

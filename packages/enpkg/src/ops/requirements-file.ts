@@ -1,32 +1,19 @@
 /** `install -r FILE`: the `name version-build` lines `enpkg freeze` prints, as exact requirements. */
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
-import { constants } from 'node:fs';
 import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
+import { readFailure, readRegularFileSync } from '../readfile.js';
 
 /** The file's text; a FIFO, a device or a directory is refused before it is read (it could block forever). */
 export function readRegularFile(path: string, what = '', hint = 'give the file written by enpkg freeze'): string {
-  const named = what ? `${what} ${path}` : path;
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return readRegularFileSync(path).toString('utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${named}: ${code === 'ENOENT' ? 'no such file' : (code ?? String(e))}`, {
+    const why = code === 'ENOENT' ? 'no such file' : readFailure(e);
+    throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${what ? `${what} ${path}` : path}: ${why}`, {
       hint,
       cause: e,
       details: { path },
     });
-  }
-  try {
-    if (!fstatSync(fd).isFile()) {
-      throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `cannot read ${named}: it is not a regular file`, {
-        hint,
-        details: { path },
-      });
-    }
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -110,7 +110,7 @@ export function packageFromRecord(prefix: string, key: string, meta: Partial<Pac
 }
 
 /** Record a committed egginst transaction as a revision (once: a second call finds it recorded). */
-export function recordTransaction(state: StateDb, prefix: string, j: Journal): number {
+export function recordTransaction(state: StateDb, prefix: string, j: Pick<Journal, 'id' | 'changes' | 'payload'>): number {
   const done = state.revisionOfTransaction(j.id);
   if (done !== undefined) return done;
   const payload = j.payload as TxnPayload;
