@@ -79,7 +79,13 @@ interface Run {
 async function fetchFrom(w: World, { repo, network }: Loaded, eggs: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   const warnings: Warning[] = [];
   const requests = eggs.map((n) => ({ entry: repo.index.entries.find((e) => e.eggName === n)!, repository: repo.config }));
-  const result = await fetchEggs(requests, { cacheDir: w.cache, parallel: 4, network, env, reporter: { warn: (x) => warnings.push(x) } });
+  const result = await fetchEggs(requests, {
+    cacheDir: w.cache,
+    parallel: 4,
+    network,
+    env,
+    reporter: { report: (e) => void (e.type === 'warning' && warnings.push(e.warning)) },
+  });
   return { warnings, result };
 }
 
@@ -271,7 +277,7 @@ test('a connection lost mid-body is retried from the start; an interrupt stops a
     parallel: 2,
     network: indexed.network,
     env: {},
-    reporter: { fetchProgress: (e) => events.push(e) },
+    reporter: { report: (e) => void (e.type === 'download' && events.push(e.progress)) },
   });
   assert.deepEqual(readFileSync(got!.path), body);
   assert.equal(flaky.requests(), 2);
@@ -297,7 +303,7 @@ test('a connection lost mid-body is retried from the start; an interrupt stops a
     network: { ...indexed.network, idleTimeoutMs: 60_000 },
     env: {},
     signal: controller.signal,
-    reporter: { fetchProgress: (e) => (e.egg.done > 0 ? controller.abort() : undefined) },
+    reporter: { report: (e) => void (e.type === 'download' && e.progress.egg.done > 0 && controller.abort()) },
   });
   await refused(pending, 'INTERRUPTED', /interrupted while fetching eggs/);
   assert.deepEqual(cacheEggFiles({ ...w, cache: other }), []);

@@ -16,6 +16,7 @@ import {
   committedPayloads,
   listInstalled,
   openTransaction,
+  NO_REPORTER,
   recoverPrefix,
   runTransaction,
   type Job,
@@ -180,7 +181,7 @@ test('a failing recovery is RECOVERY_FAILED with its cause, keeps the journal, a
   // The undo fails again during recovery.
   const undoFails = faultyFs(nth('renameSync', 1));
   assert.throws(
-    () => recoverPrefix(w.prefix, {}, { fs: undoFails }),
+    () => recoverPrefix(w.prefix, NO_REPORTER, { fs: undoFails }),
     (e: unknown) => {
       assert.ok(e instanceof PkgError && e.code === 'RECOVERY_FAILED', String(e));
       assert.match(e.message, /^cannot finish the unfinished transaction txn-\S+ in .*: cannot /);
@@ -201,7 +202,7 @@ test('a failing recovery is RECOVERY_FAILED with its cause, keeps the journal, a
   assert.ok(existsSync(join(journal, 'journal.json')));
   const listFails = faultyFs(once((c) => c.op === 'readdirSync'));
   assert.throws(
-    () => recoverPrefix(w.prefix, {}, { fs: listFails }),
+    () => recoverPrefix(w.prefix, NO_REPORTER, { fs: listFails }),
     (e: unknown) => e instanceof PkgError && e.code === 'RECOVERY_FAILED' && causes(e).includes(listFails.failed[0]!.error),
   );
 

@@ -13,3 +13,4 @@ export { recoverPrefix, type RecoveryOptions, type RecoveryOutcome } from './rec
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { crashPoints } from './crash.js';
 export { writeFileDurably, fsyncDir, type WriteDurablyOptions } from './durable.js';
+export { NO_REPORTER } from './reporter.js';

@@ -27,3 +27,4 @@ export { unpackTree, type UnpackResult } from './unpack.js';
 export { flushFilesystem } from './durable.js';
 export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
+export { NO_REPORTER } from './reporter.js';

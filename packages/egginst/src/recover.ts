@@ -17,6 +17,7 @@ import {
   type JournalContext,
   type TransactionFs,
 } from './journal.js';
+import { NO_REPORTER } from './reporter.js';
 import type { Reporter, Warning } from './types.js';
 
 export interface RecoveryOutcome {
@@ -35,7 +36,7 @@ export interface RecoveryOptions {
  * A rollback that cannot be finished is RECOVERY_FAILED (its cause the failure), and the journal
  * stays for the next try; a committed transaction whose cleanup fails is reported as a warning.
  */
-export function recoverPrefix(prefix: string, reporter: Reporter = {}, opts: RecoveryOptions = {}): RecoveryOutcome[] {
+export function recoverPrefix(prefix: string, reporter: Reporter = NO_REPORTER, opts: RecoveryOptions = {}): RecoveryOutcome[] {
   const ctx: JournalContext = { prefix, fs: opts.fs ?? defaultFs, durable: true };
   const out: RecoveryOutcome[] = [];
   let id = '';
@@ -48,7 +49,7 @@ export function recoverPrefix(prefix: string, reporter: Reporter = {}, opts: Rec
         out.push({ id, outcome: 'discarded', journal: null });
         continue;
       }
-      reporter.progress?.({ phase: 'recover', subject: id, done: 0, total: j.ops.length, unit: 'steps' });
+      reporter.report({ type: 'install', progress: { phase: 'recover', subject: id, done: 0, total: j.ops.length, unit: 'steps' } });
       if (j.state === 'committed') {
         try {
           cleanup(ctx, j);
@@ -67,8 +68,8 @@ export function recoverPrefix(prefix: string, reporter: Reporter = {}, opts: Rec
         }
         out.push({ id, outcome: 'rolled-back', journal: j });
       }
-      for (const w of warnings) reporter.warn?.(w);
-      reporter.info?.(`recovered unfinished transaction ${id}: ${out[out.length - 1]!.outcome}`);
+      for (const warning of warnings) reporter.report({ type: 'warning', warning });
+      reporter.report({ type: 'info', message: `recovered unfinished transaction ${id}: ${out[out.length - 1]!.outcome}` });
     }
   } catch (e) {
     throw recoveryFailed(ctx, id, e);

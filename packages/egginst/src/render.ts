@@ -103,17 +103,26 @@ export function createRenderer(o: RenderOptions): Renderer {
     }
   };
   const reporter: Reporter = {
-    progress,
-    warn: (w) => {
-      if (o.json) return;
-      stopBar();
-      err(`egginst: warning: ${w.message}`);
-    },
-    info: (m) => {
-      if (o.verbose && !o.json) err(m);
-    },
-    scriptOutput: (subject, line) => {
-      if (o.verbose && !o.json) err(`  ${subject}| ${line}`);
+    report(e) {
+      switch (e.type) {
+        case 'install':
+          progress(e.progress);
+          return;
+        case 'warning':
+          if (o.json) return;
+          stopBar();
+          err(`egginst: warning: ${e.warning.message}`);
+          return;
+        case 'info':
+          if (o.verbose && !o.json) err(e.message);
+          return;
+        case 'lock-wait':
+          if (!o.quiet && !o.json) err(`waiting for ${e.holder} to release ${e.prefix}`);
+          return;
+        case 'script-output':
+          if (o.verbose && !o.json) err(`  ${e.subject}| ${e.line}`);
+          return;
+      }
     },
   };
   return {

@@ -147,7 +147,7 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
     onBytes: (egg, n) => {
       const t = totals.get(egg)!;
       t.done += n;
-      reporter.progress?.({ phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' });
+      reporter.report({ type: 'install', progress: { phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' } });
     },
     ...(input.signal ? { signal: input.signal } : {}),
   });

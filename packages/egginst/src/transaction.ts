@@ -31,6 +31,7 @@ import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
 import { stagePlan } from './stage.js';
 import { runScript, type ScriptRun } from './scripts.js';
+import { NO_REPORTER } from './reporter.js';
 import type { Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
 
 export interface TransactionOptions extends ScriptOptions {
@@ -89,7 +90,7 @@ export class Transaction {
     private readonly ownsLock: boolean,
     private readonly createdPrefix: boolean,
   ) {
-    this.reporter = opts.reporter ?? {};
+    this.reporter = opts.reporter ?? NO_REPORTER;
     this.python = pythonFinder(opts.python);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.ctx = { prefix, fs: opts.fs ?? defaultFs, durable: opts.durable ?? true };
@@ -98,7 +99,7 @@ export class Transaction {
 
   private warn(w: Warning): void {
     this.warnings.push(w);
-    this.reporter.warn?.(w);
+    this.reporter.report({ type: 'warning', warning: w });
   }
 
   private checkInterrupted(): void {
@@ -185,7 +186,7 @@ export class Transaction {
       pkg: call.pkg,
       action,
       timeoutSeconds: this.opts.timeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT,
-      onLine: (line) => this.reporter.scriptOutput?.(call.pkg.name, line),
+      onLine: (line) => this.reporter.report({ type: 'script-output', subject: call.pkg.name, line }),
       ...(this.opts.signal ? { signal: this.opts.signal } : {}),
     };
   }
@@ -200,7 +201,10 @@ export class Transaction {
       if (!noScripts) {
         for (const call of plan.preUninstall) {
           this.checkInterrupted();
-          this.reporter.progress?.({ phase: 'scripts', subject: `${call.pkg.name} pre-uninstall`, done: 0, total: 1, unit: 'steps' });
+          this.reporter.report({
+            type: 'install',
+            progress: { phase: 'scripts', subject: `${call.pkg.name} pre-uninstall`, done: 0, total: 1, unit: 'steps' },
+          });
           try {
             await runScript(this.scriptRun(call, 'remove'));
           } catch (e) {
@@ -231,7 +235,7 @@ export class Transaction {
       this.step = 'moving files into place';
       applyOps(this.ctx, this.journal, (i) => {
         if (i % 256 === 0 || i === total - 1)
-          this.reporter.progress?.({ phase: 'apply', subject: this.id, done: i + 1, total, unit: 'files' });
+          this.reporter.report({ type: 'install', progress: { phase: 'apply', subject: this.id, done: i + 1, total, unit: 'files' } });
         this.checkInterrupted();
       });
       crashPoint('applied');
@@ -239,7 +243,10 @@ export class Transaction {
       if (!noScripts) {
         for (const call of plan.postInstall) {
           this.checkInterrupted();
-          this.reporter.progress?.({ phase: 'scripts', subject: `${call.pkg.name} post-install`, done: 0, total: 1, unit: 'steps' });
+          this.reporter.report({
+            type: 'install',
+            progress: { phase: 'scripts', subject: `${call.pkg.name} post-install`, done: 0, total: 1, unit: 'steps' },
+          });
           await runScript(this.scriptRun(call, 'install'));
         }
       }
@@ -268,7 +275,7 @@ export class Transaction {
     j.state = 'committed';
     crashPoint('committed');
     this.state = 'committed';
-    this.reporter.progress?.({ phase: 'cleanup', subject: this.id, done: 0, total: 1, unit: 'steps' });
+    this.reporter.report({ type: 'install', progress: { phase: 'cleanup', subject: this.id, done: 0, total: 1, unit: 'steps' } });
     try {
       cleanup(this.ctx, j);
     } catch (e) {
@@ -384,7 +391,7 @@ export async function openTransaction(opts: TransactionOptions): Promise<Transac
     (await lockPrefix(prefix, {
       wait: !!opts.wait,
       command: opts.command ?? 'egginst',
-      onWait: (h) => opts.reporter?.info?.(`waiting for ${h} to release ${prefix}`),
+      onWait: (holder) => opts.reporter?.report({ type: 'lock-wait', prefix, holder }),
     }));
   try {
     return new Transaction(prefix, opts, lock, !opts.lock, created);

@@ -106,14 +106,29 @@ export interface Warning {
   subject?: string;
 }
 
-/** Where library code sends everything a user might see. The CLI renders it; library code never prints. */
-export interface Reporter {
-  progress?(event: ProgressEvent): void;
-  warn?(warning: Warning): void;
+/**
+ * What egginst reports. Strings are raw (names from archives and records): a renderer escapes them
+ * for a terminal.
+ */
+export type EgginstEvent =
+  /** Something the user should know; the run goes on. */
+  | { readonly type: 'warning'; readonly warning: Warning }
   /** Detail for `-v`. */
-  info?(message: string): void;
-  /** A script's output, line by line, for `-v`. */
-  scriptOutput?(subject: string, line: string): void;
+  | { readonly type: 'info'; readonly message: string }
+  /** Another process holds the prefix and the run waits for it (`--wait`). */
+  | { readonly type: 'lock-wait'; readonly prefix: string; readonly holder: string }
+  /** A stage of a transaction (check, stage, apply, scripts, commit, cleanup) or of recovery. */
+  | { readonly type: 'install'; readonly progress: ProgressEvent }
+  /** A line a package script printed (shown with `-v`). */
+  | { readonly type: 'script-output'; readonly subject: string; readonly line: string };
+
+/**
+ * Where library code sends everything a user might see: one method, one discriminated union of
+ * events (enpkg's reporter takes a superset of egginst's). The CLI renders it; library code never
+ * prints. `report` must not throw.
+ */
+export interface Reporter<E extends { readonly type: string } = EgginstEvent> {
+  report(event: E): void;
 }
 
 export interface ScriptOptions {

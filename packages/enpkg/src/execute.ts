@@ -17,7 +17,6 @@ import {
 } from 'egginst';
 import { EnpkgErrorCodes } from './errors.js';
 import type { Reporter } from './report.js';
-import { egginstReporter } from './report-adapt.js';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
 import { noteRecordsInSync, type PackageMeta, recordTransaction, txnPayload } from './state/sync.js';
@@ -85,7 +84,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
       force: !!input.force,
       noScripts: !!input.noScripts,
       timeoutSeconds: session.config.scriptTimeoutSeconds,
-      ...(input.reporter ? { reporter: egginstReporter(input.reporter)! } : {}),
+      ...(input.reporter ? { reporter: input.reporter } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
       command: input.command,
     });

@@ -10,7 +10,6 @@ import { ErrorCodes, lockPrefix, PkgError, type PrefixLock } from 'egginst/core'
 import { openIndexCache } from './cache.js';
 import { EnpkgErrorCodes } from './errors.js';
 import type { Reporter } from './report.js';
-import { egginstReporter } from './report-adapt.js';
 import type { EnpkgConfig, SerialStore } from './repo/types.js';
 import { openState, type StateDb } from './state/db.js';
 import { reconcile, type ReconcileResult } from './state/sync.js';
@@ -85,7 +84,7 @@ export async function openSession(config: EnpkgConfig, opts: SessionOptions): Pr
   try {
     state = openState(prefix);
     const user = currentUser();
-    const reconciled = reconcile(state, prefix, { user, ...(opts.reporter ? { reporter: egginstReporter(opts.reporter)! } : {}) });
+    const reconciled = reconcile(state, prefix, { user, ...(opts.reporter ? { reporter: opts.reporter } : {}) });
     const db = state;
     const files = openIndexCache(config.cacheDir).serials;
     const serials: SerialStore = {

@@ -85,7 +85,12 @@ async function world(t: { after(fn: () => unknown): void }, eggs = EGGS, extraCo
       network: DEFAULT_NETWORK,
       env: {},
       fsync: false,
-      reporter: { warn: (x) => warnings.push(x), fetchProgress: (e) => events.push(e) },
+      reporter: {
+        report: (e) => {
+          if (e.type === 'warning') warnings.push(e.warning);
+          else if (e.type === 'download') events.push(e.progress);
+        },
+      },
       ...extra,
     }),
     requests: (...names) => names.map((n) => ({ entry: entries.get(n)!, repository: w.repository })),

@@ -68,7 +68,14 @@ async function rejects(p: Promise<unknown>, code: string, ...mentions: string[])
 }
 
 function fetchOpts(cache: string, warnings: Warning[] = []): FetchOptions {
-  return { cacheDir: cache, parallel: 2, network: DEFAULT_NETWORK, env: {}, fsync: false, reporter: { warn: (w) => warnings.push(w) } };
+  return {
+    cacheDir: cache,
+    parallel: 2,
+    network: DEFAULT_NETWORK,
+    env: {},
+    fsync: false,
+    reporter: { report: (e) => void (e.type === 'warning' && warnings.push(e.warning)) },
+  };
 }
 
 for (const file of ['index.json.zst', 'index.json.zst.sig']) {

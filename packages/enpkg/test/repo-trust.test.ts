@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compressIndex, loadConfig, loadRepositories, PkgError, type EnpkgConfig, type RepoReporter } from 'enpkg';
+import { compressIndex, loadConfig, loadRepositories, PkgError, type EnpkgConfig, type Reporter } from 'enpkg';
 import type { Warning } from 'egginst';
 import { DEFAULT_PACKAGES, entry, indexJson, makeKeys, snapshot, tmp, writeConfig, writeIndex, type Keys } from './repo-helpers.js';
 
@@ -27,9 +27,9 @@ function setup(t: { after(fn: () => unknown): void }, opts: { signed?: boolean }
   return { repo, cache, keys, config: loadConfig({ configFile: file, env: {} }) };
 }
 
-function collector(): RepoReporter & { warnings: Warning[] } {
+function collector(): Reporter & { warnings: Warning[] } {
   const warnings: Warning[] = [];
-  return { warnings, warn: (w) => warnings.push(w) };
+  return { warnings, report: (e) => void (e.type === 'warning' && warnings.push(e.warning)) };
 }
 
 async function refusedWith(config: EnpkgConfig, code: string, pattern?: RegExp, now?: Date): Promise<PkgError> {

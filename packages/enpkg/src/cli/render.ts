@@ -200,6 +200,8 @@ export async function cliReporter(io: CliIO, flags: OutputFlags): Promise<Report
         case 'script-output':
           if (flags.verbose && !flags.json) o.err(`  ${e.subject}: ${e.line}\n`);
           return;
+        case 'publish':
+          return;
       }
     },
   };

@@ -7,7 +7,6 @@ import { writeKeyPair } from '../index/sign.js';
 import { publishIndex, type PublishResult } from '../index/write.js';
 import { collecting } from '../ops/common.js';
 import { RepoErrorCodes } from '../repo/errors.js';
-import { repoReporter } from '../report-adapt.js';
 import { addOutputOptions, type CliContext, type ConfigOptions, run } from './common.js';
 
 interface IndexOptions extends ConfigOptions {
@@ -67,7 +66,7 @@ export function registerRepo(program: Command, ctx: CliContext): void {
         expiresDays: opts.expires,
         legacyJson: opts.legacyJson,
         name: opts.name,
-        reporter: repoReporter(reporter)!,
+        reporter: reporter,
       });
       const failed = r.refused.length > 0;
       if (opts.json) {

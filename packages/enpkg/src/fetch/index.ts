@@ -112,10 +112,13 @@ function interrupted(): PkgError {
 /** One egg: re-verify a cached copy that needs it, else fetch it. Returns whether it was cached. */
 async function runJob(job: Job, ctx: SourceContext, tracker: Tracker, opts: FetchOptions): Promise<{ stored: Stored; cached: boolean }> {
   const warnDropped = (why: string): void =>
-    opts.reporter?.warn?.({
-      code: FetchWarningCodes.CACHE_EGG_CORRUPT,
-      message: `the cached copy of ${job.eggName} (${job.probe.kind === 'hit' ? '' : job.probe.path}) ${why}: removed, fetching it again`,
-      subject: job.eggName,
+    opts.reporter?.report({
+      type: 'warning',
+      warning: {
+        code: FetchWarningCodes.CACHE_EGG_CORRUPT,
+        message: `the cached copy of ${job.eggName} (${job.probe.kind === 'hit' ? '' : job.probe.path}) ${why}: removed, fetching it again`,
+        subject: job.eggName,
+      },
     });
   if (job.probe.kind === 'unverified') {
     tracker.start(job, 'verifying');
@@ -142,7 +145,7 @@ async function runJob(job: Job, ctx: SourceContext, tracker: Tracker, opts: Fetc
     ctx,
   );
   tracker.end(job, 'done');
-  ctx.reporter?.info?.(`${job.eggName}: fetched and verified (${stored.path})`);
+  ctx.reporter?.report({ type: 'info', message: `${job.eggName}: fetched and verified (${stored.path})` });
   return { stored, cached: false };
 }
 
@@ -155,12 +158,15 @@ export async function fetchEggs(requests: readonly FetchRequest[], opts: FetchOp
   const { jobs, byRequest } = plan(requests, opts);
   for (const job of jobs) {
     if (job.expected.sha256 === null) {
-      opts.reporter?.warn?.({
-        code: FetchWarningCodes.EGG_MD5_ONLY,
-        message:
-          `${job.eggName} in repository ${job.repository} has no sha256 in its index (Enstaller's legacy index.json): ` +
-          'verified by md5 only, which cannot protect it against tampering',
-        subject: job.eggName,
+      opts.reporter?.report({
+        type: 'warning',
+        warning: {
+          code: FetchWarningCodes.EGG_MD5_ONLY,
+          message:
+            `${job.eggName} in repository ${job.repository} has no sha256 in its index (Enstaller's legacy index.json): ` +
+            'verified by md5 only, which cannot protect it against tampering',
+          subject: job.eggName,
+        },
       });
     }
   }
@@ -175,7 +181,7 @@ export async function fetchEggs(requests: readonly FetchRequest[], opts: FetchOp
     if (job.probe.kind === 'hit') {
       results.set(job, { stored: job.probe.stored, cached: true });
       tracker.cached(job);
-      opts.reporter?.info?.(`${job.eggName}: in the cache (${job.probe.stored.path})`);
+      opts.reporter?.report({ type: 'info', message: `${job.eggName}: in the cache (${job.probe.stored.path})` });
     } else {
       queue.push(job);
     }

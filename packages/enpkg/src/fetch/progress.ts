@@ -3,7 +3,8 @@
  * carrying both (see FetchProgress). Bytes are those fetched or re-verified; eggs found in the cache
  * count as done at once and add no bytes.
  */
-import type { EggFetchState, FetchProgress, FetchReporter } from './types.js';
+import type { Reporter } from '../report.js';
+import type { EggFetchState, FetchProgress } from './types.js';
 
 export interface TrackedEgg {
   readonly key: string;
@@ -25,8 +26,8 @@ export interface Tracker {
   totals(): FetchProgress['overall'];
 }
 
-export function createTracker(reporter: FetchReporter | undefined, eggsTotal: number): Tracker {
-  const emit = reporter?.fetchProgress?.bind(reporter);
+export function createTracker(reporter: Reporter | undefined, eggsTotal: number): Tracker {
+  const emit = reporter ? (progress: FetchProgress) => reporter.report({ type: 'download', progress }) : undefined;
   const done = new Map<TrackedEgg, number>();
   const overall = { bytesDone: 0, bytesTotal: 0, eggsDone: 0, eggsTotal, cached: 0, active: 0 };
   const state = new Map<TrackedEgg, EggFetchState>();

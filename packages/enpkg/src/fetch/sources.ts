@@ -18,7 +18,7 @@ import { NOT_REGULAR, openRegular, readFailure } from '../readfile.js';
 import type { IndexEntry, RepoLocation, RepositoryConfig } from '../repo/types.js';
 import { FetchErrorCodes, notFound, sizeMismatch, type EggSubject } from './errors.js';
 import { openPartial, type Expected, type Stored } from './store.js';
-import type { FetchReporter } from './types.js';
+import type { Reporter } from '../report.js';
 
 export interface SourceContext {
   /** The HTTP client, created on first use. */
@@ -27,7 +27,7 @@ export interface SourceContext {
   readonly offline: boolean;
   readonly fsync: boolean;
   readonly signal: AbortSignal;
-  readonly reporter?: FetchReporter;
+  readonly reporter?: Reporter | undefined;
 }
 
 export interface SourceJob {
@@ -141,7 +141,7 @@ export async function fetchFromRepository(job: SourceJob, ctx: SourceContext): P
     },
     failsOver,
     subject: job.entry.eggName,
-    warn: ctx.reporter?.warn?.bind(ctx.reporter),
+    warn: (warning) => ctx.reporter?.report({ type: 'warning', warning }),
     signal: ctx.signal,
   });
 }

@@ -2,7 +2,7 @@
  * Contract types of the fetch stage: what to fetch, what comes back, and the one progress stream.
  * Types only: this module imports no implementation.
  */
-import type { Warning } from 'egginst';
+import type { Reporter } from '../report.js';
 import type { HttpClient } from '../http/client.js';
 import type { IndexEntry, NetworkSettings, RepositoryConfig } from '../repo/types.js';
 
@@ -65,20 +65,13 @@ export interface FetchProgress {
   };
 }
 
-/** Where the fetch stage sends what a user might see. Compatible with a RepoReporter (warn, info). */
-export interface FetchReporter {
-  warn?(warning: Warning): void;
-  /** Detail for `-v`. */
-  info?(message: string): void;
-  fetchProgress?(event: FetchProgress): void;
-}
-
 export interface FetchOptions {
   readonly cacheDir: string;
   /** Eggs fetched at once (config `parallel_downloads`, default 4). */
   readonly parallel: number;
   readonly network: NetworkSettings;
-  readonly reporter?: FetchReporter;
+  /** Warnings, detail and `download` events. */
+  readonly reporter?: Reporter;
   /** Aborting it stops every fetch (partial files removed) with an INTERRUPTED error. */
   readonly signal?: AbortSignal;
   /** Nothing is downloaded: eggs must be in the cache or in a local-directory repository. */

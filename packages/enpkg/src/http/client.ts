@@ -15,7 +15,8 @@ import type { Dispatcher } from 'undici';
 import { ErrorCodes, PkgError } from '../errors.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import { redactUrl } from '../repo/location.js';
-import type { NetworkSettings, RepoReporter } from '../repo/types.js';
+import type { NetworkSettings } from '../repo/types.js';
+import type { Reporter } from '../report.js';
 import { classifyNetworkError, httpStatusError } from './errors.js';
 import { readFailure, readRegularFileSync } from '../readfile.js';
 
@@ -81,7 +82,7 @@ export interface HttpClient {
 
 export interface HttpClientOptions {
   readonly settings: NetworkSettings;
-  readonly reporter?: RepoReporter;
+  readonly reporter?: Reporter | undefined;
   readonly env?: NodeJS.ProcessEnv;
   /** Back-off sleeps (tests make them instant). */
   readonly sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
@@ -338,7 +339,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     for (let n = 1; ; n++) {
       if (req.signal?.aborted) throw interrupted(req);
       try {
-        opts.reporter?.info?.(`GET ${redactUrl(req.url)}${n > 1 ? ` (attempt ${n} of ${attempts})` : ''}`);
+        opts.reporter?.report({ type: 'info', message: `GET ${redactUrl(req.url)}${n > 1 ? ` (attempt ${n} of ${attempts})` : ''}` });
         return await once(await getDispatcher(), signal);
       } catch (e) {
         if (req.signal?.aborted) throw interrupted(req);
@@ -350,7 +351,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
           throw err;
         }
         const delay = Math.round(settings.retryDelayMs * 2 ** (n - 1) * (1 + Math.random() * 0.25));
-        opts.reporter?.info?.(`${err.message}; retrying in ${(delay / 1000).toFixed(1)} s`);
+        opts.reporter?.report({ type: 'info', message: `${err.message}; retrying in ${(delay / 1000).toFixed(1)} s` });
         try {
           await pause(delay, signal);
         } catch {

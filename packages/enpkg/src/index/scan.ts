@@ -13,7 +13,8 @@ import { EnpkgErrorCodes } from '../errors.js';
 import { readFailure } from '../readfile.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import { parseRequirement } from '../requirement.js';
-import type { IndexEntry, RepoReporter } from '../repo/types.js';
+import type { IndexEntry } from '../repo/types.js';
+import type { Reporter } from '../report.js';
 
 export interface Refusal {
   readonly file: string;
@@ -36,7 +37,7 @@ export interface ScanOptions {
   readonly previous: ReadonlyMap<string, IndexEntry>;
   /** The repository name written into the entries. */
   readonly repository: string;
-  readonly reporter?: RepoReporter;
+  readonly reporter?: Reporter | undefined;
   /** Eggs read at once (default 4). */
   readonly concurrency?: number;
 }
@@ -144,7 +145,7 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
         return;
       }
       read++;
-      opts.reporter?.info?.(`reading ${fileName}`);
+      opts.reporter?.report({ type: 'info', message: `reading ${fileName}` });
       entries.push(await readEgg(path, fileName, st.size, mtime, opts.repository));
     } catch (e) {
       if (!(e instanceof PkgError)) {
@@ -156,7 +157,7 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
       refused.push({ file: fileName, code: e.code, message });
     } finally {
       done++;
-      opts.reporter?.progress?.({ phase: 'index', subject: fileName, done, total: names.length, unit: 'files' });
+      opts.reporter?.report({ type: 'publish', file: fileName, done, total: names.length });
     }
   };
 

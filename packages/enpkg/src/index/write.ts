@@ -11,7 +11,8 @@ import { PkgError } from '../errors.js';
 import { readFailure, readRegularFileSync } from '../readfile.js';
 import { RepoErrorCodes, RepoWarningCodes } from '../repo/errors.js';
 import { INDEX_FILE, LEGACY_INDEX_FILE, SIGNATURE_FILE } from '../repo/fetch.js';
-import type { IndexEntry, RepoIndex, RepoReporter } from '../repo/types.js';
+import type { IndexEntry, RepoIndex } from '../repo/types.js';
+import type { Reporter } from '../report.js';
 import { decodeIndex } from './decode.js';
 import { entryToJson, INDEX_SCHEMA, type IndexDocument, type IndexEntryJson } from './parse.js';
 import { scanEggs, type Refusal } from './scan.js';
@@ -28,7 +29,7 @@ export interface PublishOptions {
   /** The index's `repository` field (default: the previous index's, else the directory's name). */
   readonly name?: string | undefined;
   readonly now?: Date;
-  readonly reporter?: RepoReporter;
+  readonly reporter?: Reporter | undefined;
 }
 
 export interface PublishResult {
@@ -149,20 +150,26 @@ export async function publishIndex(dirArg: string, opts: PublishOptions = {}): P
     publishFile(sigFile, signIndex(bytes, key));
   } else if (existsSync(sigFile)) {
     rmSync(sigFile, { force: true });
-    opts.reporter?.warn?.({
-      code: RepoWarningCodes.SIGNATURE_REMOVED,
-      message: `${sigFile} removed: it signed the previous index (give --sign KEYFILE to sign this one)`,
-      subject: dir,
+    opts.reporter?.report({
+      type: 'warning',
+      warning: {
+        code: RepoWarningCodes.SIGNATURE_REMOVED,
+        message: `${sigFile} removed: it signed the previous index (give --sign KEYFILE to sign this one)`,
+        subject: dir,
+      },
     });
   }
   const legacyFile = join(dir, LEGACY_INDEX_FILE);
   if (opts.legacyJson) {
     publishFile(legacyFile, serializeLegacyIndex(scan.entries));
   } else if (existsSync(legacyFile)) {
-    opts.reporter?.warn?.({
-      code: RepoWarningCodes.LEGACY_INDEX_STALE,
-      message: `${legacyFile} was not updated and is now out of date (give --legacy-json to keep it current)`,
-      subject: dir,
+    opts.reporter?.report({
+      type: 'warning',
+      warning: {
+        code: RepoWarningCodes.LEGACY_INDEX_STALE,
+        message: `${legacyFile} was not updated and is now out of date (give --legacy-json to keep it current)`,
+        subject: dir,
+      },
     });
   }
   const current = new Set(scan.entries.map((e) => e.eggName));

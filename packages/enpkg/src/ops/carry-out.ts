@@ -7,7 +7,6 @@ import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import type { ReadyEgg } from '../execute.js';
 import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/types.js';
 import type { Reporter } from '../report.js';
-import { fetchReporter } from '../report-adapt.js';
 import type { Session } from '../session.js';
 import type { RevisionKind } from '../state/db.js';
 import type { Action, Transaction } from '../types.js';
@@ -115,7 +114,7 @@ export async function fetchReadyEggs(input: FetchReadyInput): Promise<ReadyEgg[]
       network: config.network,
       offline: input.offline,
       ...(input.signal ? { signal: input.signal } : {}),
-      reporter: fetchReporter(input.reporter)!,
+      reporter: input.reporter,
     });
     return fetched.map((f, i) => ({
       key: f.key,

@@ -2,7 +2,6 @@
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { EnpkgConfig, LoadedRepository, SerialStore } from '../repo/types.js';
 import type { Reporter } from '../report.js';
-import { repoReporter } from '../report-adapt.js';
 import type { Session } from '../session.js';
 
 export interface LoadIndexesInput {
@@ -36,7 +35,7 @@ export async function loadIndexes(input: LoadIndexesInput): Promise<LoadedReposi
   input.reporter.report({ type: 'indexes', phase: 'start', repositories: input.config.repositories.length });
   const load = loadRepositories(input.config, {
     offline: input.offline === true,
-    reporter: repoReporter(input.reporter)!,
+    reporter: input.reporter,
     ...(input.serials ? { serials: input.serials } : {}),
     ...(input.clock ? { now: input.clock } : {}),
   });

@@ -13,7 +13,8 @@ import { NOT_REGULAR, readFailure, readRegularFileSync } from '../readfile.js';
 import { RepoErrorCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
 import { describeLocation } from './location.js';
-import type { RepoReporter, RepositoryConfig } from './types.js';
+import type { Reporter } from '../report.js';
+import type { RepositoryConfig } from './types.js';
 
 export const INDEX_FILE = 'index.json.zst';
 export const SIGNATURE_FILE = 'index.json.zst.sig';
@@ -41,7 +42,7 @@ export interface FetchIndexOptions {
   readonly cached: CachedIndexMeta | null;
   readonly maxSize: number;
   readonly env?: NodeJS.ProcessEnv;
-  readonly reporter?: RepoReporter;
+  readonly reporter?: Reporter | undefined;
 }
 
 /** Errors after which the next mirror is tried (transport, not trust: a bad index is final). */
@@ -184,6 +185,6 @@ export async function fetchIndex(repo: RepositoryConfig, opts: FetchIndexOptions
     },
     failsOver: isTransportError,
     subject: repo.name,
-    warn: opts.reporter?.warn?.bind(opts.reporter),
+    warn: (warning) => opts.reporter?.report({ type: 'warning', warning }),
   });
 }

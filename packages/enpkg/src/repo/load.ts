@@ -16,12 +16,13 @@ import { decodeIndex } from '../index/decode.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fetchIndex, isOutage, type FetchOutcome } from './fetch.js';
 import { locationKey } from './location.js';
-import type { EnpkgConfig, IndexOrigin, LoadedRepository, RepoIndex, RepoReporter, RepositoryConfig, SerialStore } from './types.js';
+import type { EnpkgConfig, IndexOrigin, LoadedRepository, RepoIndex, RepositoryConfig, SerialStore } from './types.js';
+import type { Reporter } from '../report.js';
 import { checkFreshness, checkLegacyAllowed, verifyIndexSignature } from './verify.js';
 
 export interface LoadRepositoriesOptions {
   readonly offline?: boolean;
-  readonly reporter?: RepoReporter;
+  readonly reporter?: Reporter | undefined;
   readonly env?: NodeJS.ProcessEnv;
   readonly now?: () => Date;
   /** Injected for tests; default: the HTTP client built from `config.network`. */
@@ -82,17 +83,20 @@ async function obtain(
   } catch (e) {
     const cached = meta && isOutage(e) ? cache.read(repo) : null;
     if (!cached) throw e;
-    opts.reporter?.warn?.({
-      code: RepoWarningCodes.INDEX_FROM_CACHE,
-      message: `${(e as Error).message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`,
-      subject: repo.name,
+    opts.reporter?.report({
+      type: 'warning',
+      warning: {
+        code: RepoWarningCodes.INDEX_FROM_CACHE,
+        message: `${(e as Error).message}; using the cached index (serial ${cached.meta.serial}, fetched ${cached.meta.fetchedAt})`,
+        subject: repo.name,
+      },
     });
     return fromCache(cached, 'cache', cacheSource);
   }
   if (outcome.kind === 'not-modified') {
     const cached = cache.read(repo);
     if (cached) {
-      opts.reporter?.info?.(`${outcome.shown}: not modified; using the cached copy`);
+      opts.reporter?.report({ type: 'info', message: `${outcome.shown}: not modified; using the cached copy` });
       return fromCache(cached, 'not-modified', outcome.shown);
     }
     // The cached bytes went missing or were damaged since their metadata was read: fetch it all.
@@ -134,10 +138,13 @@ export async function loadRepository(
     serialFile: cache.serialFile(repo),
   });
   if (candidate.format === 'legacy') {
-    opts.reporter?.warn?.({
-      code: RepoWarningCodes.INDEX_LEGACY_MD5,
-      message: `${source}: Enstaller's legacy index.json (unsigned, md5 only: md5 is weak and cannot protect the eggs against tampering)`,
-      subject: repo.name,
+    opts.reporter?.report({
+      type: 'warning',
+      warning: {
+        code: RepoWarningCodes.INDEX_LEGACY_MD5,
+        message: `${source}: Enstaller's legacy index.json (unsigned, md5 only: md5 is weak and cannot protect the eggs against tampering)`,
+        subject: repo.name,
+      },
     });
   }
 
@@ -174,9 +181,10 @@ export async function loadRepository(
     }
   }
   if (index.format === 'zst' && (accepted === null || index.serial > accepted)) opts.serials.accept(repoId, index.serial, index.repository);
-  opts.reporter?.info?.(
-    `${source}: ${index.entries.length} packages, serial ${index.serial}${signed ? ', signature verified' : ''} (${candidate.origin})`,
-  );
+  opts.reporter?.report({
+    type: 'info',
+    message: `${source}: ${index.entries.length} packages, serial ${index.serial}${signed ? ', signature verified' : ''} (${candidate.origin})`,
+  });
   return { config: repo, index, origin: candidate.origin, source: candidate.source, signed };
 }
 

@@ -111,22 +111,6 @@ export interface LoadedRepository {
   readonly signed: boolean;
 }
 
-export interface RepoProgress {
-  readonly phase: 'fetch' | 'index';
-  readonly subject: string;
-  readonly done: number;
-  readonly total: number;
-  readonly unit: 'bytes' | 'files';
-}
-
-/** Where library code sends what a user might see; the CLI renders it. */
-export interface RepoReporter {
-  warn?(warning: Warning): void;
-  /** Detail for `-v`. */
-  info?(message: string): void;
-  progress?(event: RepoProgress): void;
-}
-
 /**
  * Remembers the highest index serial accepted from each repository (rollback protection).
  * `accepted` must return what the last `accept` stored for that id, or null if none.
