@@ -9,7 +9,7 @@ import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
-import { ErrorCodes, PkgError } from './errors.js';
+import { type ErrorCode, ErrorCodes, PkgError } from './errors.js';
 import { inflateEntrySync } from './extract.js';
 import { assertSafeName, collisionKey } from './paths.js';
 import type { Limits } from './types.js';
@@ -69,7 +69,7 @@ function corrupt(file: string, msg: string, cause?: unknown): PkgError {
   });
 }
 
-function entryError(code: string, file: string, name: string, msg: string, extra: Record<string, unknown> = {}): PkgError {
+function entryError(code: ErrorCode, file: string, name: string, msg: string, extra: Record<string, unknown> = {}): PkgError {
   return new PkgError(code, `${file}: entry ${name} ${msg}`, {
     hint: 'the archive is broken or hostile; nothing was installed',
     details: { file, entry: name, ...extra },

@@ -1,54 +1,17 @@
 /**
- * The one error base class of the project (egginst and enpkg). Codes are stable: never renumber or
- * reuse one; add new ones at the end of their group. Only the CLIs turn errors into text.
+ * The one error base class of the project (egginst and enpkg), with a code from the closed set of
+ * codes.ts (egginst's, and those other packages register there). Only the CLIs turn errors into text.
  */
+import { type ErrorCode, ErrorCodes } from './codes.js';
 
-export const ErrorCodes = {
-  // usage and input files
-  USAGE: 'USAGE',
-  FILE_NOT_FOUND: 'FILE_NOT_FOUND',
-  EGG_NAME_INVALID: 'EGG_NAME_INVALID',
-  PREFIX_INVALID: 'PREFIX_INVALID',
-  // archive structure (all detected before the prefix is touched, except CRC/size during staging)
-  ARCHIVE_CORRUPT: 'ARCHIVE_CORRUPT',
-  ARCHIVE_EMPTY: 'ARCHIVE_EMPTY',
-  ARCHIVE_UNSAFE_PATH: 'ARCHIVE_UNSAFE_PATH',
-  ARCHIVE_DUPLICATE_NAME: 'ARCHIVE_DUPLICATE_NAME',
-  ARCHIVE_UNSUPPORTED: 'ARCHIVE_UNSUPPORTED',
-  ARCHIVE_SPECIAL_FILE: 'ARCHIVE_SPECIAL_FILE',
-  ARCHIVE_BAD_MODE: 'ARCHIVE_BAD_MODE',
-  ARCHIVE_LINK_OUTSIDE: 'ARCHIVE_LINK_OUTSIDE',
-  ARCHIVE_WRITE_THROUGH_LINK: 'ARCHIVE_WRITE_THROUGH_LINK',
-  ARCHIVE_HEADER_MISMATCH: 'ARCHIVE_HEADER_MISMATCH',
-  ARCHIVE_OVERLAP: 'ARCHIVE_OVERLAP',
-  ARCHIVE_SIZE_MISMATCH: 'ARCHIVE_SIZE_MISMATCH',
-  ARCHIVE_CRC_MISMATCH: 'ARCHIVE_CRC_MISMATCH',
-  ARCHIVE_LIMIT: 'ARCHIVE_LIMIT',
-  // metadata
-  METADATA_INVALID: 'METADATA_INVALID',
-  METADATA_MISMATCH: 'METADATA_MISMATCH',
-  // the prefix and its packages
-  NO_SPACE: 'NO_SPACE',
-  FILE_CONFLICT: 'FILE_CONFLICT',
-  NOT_INSTALLED: 'NOT_INSTALLED',
-  RECORD_INVALID: 'RECORD_INVALID',
-  PREFIX_LOCKED: 'PREFIX_LOCKED',
-  UNSAFE_PREFIX_PATH: 'UNSAFE_PREFIX_PATH',
-  // scripts
-  SCRIPT_FAILED: 'SCRIPT_FAILED',
-  SCRIPT_TIMEOUT: 'SCRIPT_TIMEOUT',
-  PYTHON_NOT_FOUND: 'PYTHON_NOT_FOUND',
-  // transactions
-  TRANSACTION_STATE: 'TRANSACTION_STATE',
-  RECOVERY_FAILED: 'RECOVERY_FAILED',
-  ROLLBACK_FAILED: 'ROLLBACK_FAILED',
-  IO: 'IO',
-  INTERRUPTED: 'INTERRUPTED',
-  // the program itself: a bug, never an expected failure
-  INTERNAL: 'INTERNAL',
-} as const;
-
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes] | (string & {});
+export {
+  type ErrorCode,
+  ErrorCodes,
+  WarningCodes,
+  type WarningCode,
+  type ErrorCodeExtensions,
+  type WarningCodeExtensions,
+} from './codes.js';
 
 export interface PkgErrorOptions {
   /** What the user can do about it. */

@@ -5,7 +5,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { PkgError } from './errors.js';
+import { type ErrorCode, ErrorCodes, PkgError } from './errors.js';
 import { extractLarge, extractSmallSync, isSmall, type DataRef, type Extracted } from './extract.js';
 
 export interface Task extends DataRef {
@@ -18,7 +18,7 @@ export interface Task extends DataRef {
 export type WorkerReply =
   | { type: 'progress'; egg: string; bytes: number }
   | { type: 'done'; results: Extracted[] }
-  | { type: 'error'; error: { code: string; message: string; hint?: string; details?: Record<string, unknown>; errno?: string } };
+  | { type: 'error'; error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown>; errno?: string } };
 
 export async function extractTasks(tasks: Task[], onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
   const fds = new Map<string, number>();
@@ -63,7 +63,7 @@ if (parentPort) {
         port.postMessage({ type: 'done', results } satisfies WorkerReply);
       },
       (e: unknown) => {
-        const err = e instanceof PkgError ? e : new PkgError('IO', (e as Error).message ?? String(e));
+        const err = e instanceof PkgError ? e : new PkgError(ErrorCodes.IO, (e as Error).message ?? String(e));
         const error: Extract<WorkerReply, { type: 'error' }>['error'] = { code: err.code, message: err.message, details: err.details };
         if (err.hint) error.hint = err.hint;
         // A system error (ENOSPC, say) keeps its errno, so that it is told the same way as in the main thread.

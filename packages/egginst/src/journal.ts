@@ -8,7 +8,7 @@ import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, rmdi
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
 import { flushFilesystem, fsyncDir } from './durable.js';
-import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
 import type { Op } from './plan.js';
@@ -186,7 +186,11 @@ export function undoOps(ctx: JournalContext, j: Journal, warnings: Warning[]): v
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (op.op === 'mkdir' && (code === 'ENOTEMPTY' || code === 'EEXIST')) {
-        warnings.push({ code: 'ROLLBACK_DIR_KEPT', message: `${op.path} was kept: something else was put in it`, subject: j.id });
+        warnings.push({
+          code: WarningCodes.ROLLBACK_DIR_KEPT,
+          message: `${op.path} was kept: something else was put in it`,
+          subject: j.id,
+        });
       } else {
         throw undoFailed(ctx, j, i, e);
       }

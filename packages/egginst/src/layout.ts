@@ -3,7 +3,7 @@
  * and zip symlink entries; the scripts written from entry points. FORMATS.md section 2. No I/O.
  */
 import type { ArchiveEntry } from './archive.js';
-import { ErrorCodes, PkgError } from './errors.js';
+import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
 import { RESERVED_DIRS, ancestors, collisionKey, unsafeNameReason } from './paths.js';
 import type { EggId, Warning } from './types.js';
 
@@ -135,7 +135,7 @@ export function computeLayout(input: LayoutInput): Layout {
     if (action === 'False') continue;
     if (action === 'PROXY' || /^[A-Za-z]:/.test(action) || action.includes('\\')) {
       warnings.push({
-        code: 'WINDOWS_ONLY',
+        code: WarningCodes.WINDOWS_ONLY,
         message: `${where}: ${line} is a Windows-only action and is ignored`,
         subject: eggName,
       });

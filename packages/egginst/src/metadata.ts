@@ -4,7 +4,7 @@
  */
 import type { Archive } from './archive.js';
 import { parseEggName, parseSetuptoolsEggName, requireEggName } from './eggname.js';
-import { ErrorCodes, PkgError } from './errors.js';
+import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
 import { mergeInfoJson, parsePkgInfo, parseSpecDepend } from './spec.js';
 import type { EggMetadata, EggSpec, Warning } from './types.js';
 
@@ -56,7 +56,7 @@ export function readMetadata(archive: Archive, eggName: string, warnings: Warnin
     }
   } else if (spec.name !== undefined) {
     warnings.push({
-      code: 'METADATA_NAME_DIFFERS',
+      code: WarningCodes.METADATA_NAME_DIFFERS,
       message: `${eggName}: its metadata names the package ${spec.name} ${spec.version ?? ''}; it is installed as ${id.name} ${id.version}-${id.build}, after its file name`,
       subject: eggName,
     });

@@ -6,7 +6,7 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Archive } from './archive.js';
-import { ErrorCodes, PkgError } from './errors.js';
+import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
 import type { Layout, LayoutItem, ScriptRef } from './layout.js';
 import { ancestors, launcherPaths, linkStaysInside } from './paths.js';
 import { describeRefused, ownedPaths } from './record.js';
@@ -78,7 +78,7 @@ export function planTransaction(input: PlanInput): Plan {
   for (const [key, rec] of installed) {
     const { paths, refused } = ownedPaths(rec, prefix);
     if (replacedKeys.has(key)) {
-      if (refused.length) warnings.push({ code: 'RECORD_OUTSIDE_PREFIX', message: describeRefused(key, refused), subject: key });
+      if (refused.length) warnings.push({ code: WarningCodes.RECORD_OUTSIDE_PREFIX, message: describeRefused(key, refused), subject: key });
       for (const p of paths) removedPaths.set(p, key);
     } else for (const p of paths) owners.set(p, key);
   }
@@ -116,7 +116,7 @@ export function planTransaction(input: PlanInput): Plan {
     const through = symlinkAncestor(stat, path);
     if (through !== null) {
       warnings.push({
-        code: 'RECORD_THROUGH_LINK',
+        code: WarningCodes.RECORD_THROUGH_LINK,
         message: `${path} of ${key} lies behind the symlink ${through} and was left alone`,
         subject: key,
       });
@@ -207,12 +207,16 @@ export function planTransaction(input: PlanInput): Plan {
       if (st) {
         if (owner === undefined && !removedPaths.has(dest))
           warnings.push({
-            code: 'REPLACING_UNOWNED',
+            code: WarningCodes.REPLACING_UNOWNED,
             message: `${dest} exists but belongs to no package; it is replaced`,
             subject: egg.meta.id.key,
           });
         if (owner !== undefined)
-          warnings.push({ code: 'OVERWRITING_OWNED', message: `${dest} of ${owner} is overwritten (--force)`, subject: egg.meta.id.key });
+          warnings.push({
+            code: WarningCodes.OVERWRITING_OWNED,
+            message: `${dest} of ${owner} is overwritten (--force)`,
+            subject: egg.meta.id.key,
+          });
         backup(dest);
       }
     }

@@ -2,7 +2,7 @@
  * Recovery: what a crashed (or failed, or killed) run left in the prefix is finished or rolled back
  * from its journal, before anything else happens to the prefix.
  */
-import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { isSystemError } from './failure.js';
 import {
   cleanup,
@@ -94,7 +94,7 @@ function recoveryFailed(ctx: JournalContext, id: string, e: unknown): unknown {
 /** The warning for a committed transaction whose cleanup failed: nothing is wrong with the prefix, only leftovers. */
 export function cleanupFailed(ctx: JournalContext, id: string, e: unknown): Warning {
   return {
-    code: 'CLEANUP_FAILED',
+    code: WarningCodes.CLEANUP_FAILED,
     message:
       `the transaction is committed, but cleaning up after it failed: ${(e as Error).message}; the next egginst or enpkg run on ` +
       `${ctx.prefix} finishes the cleanup (what is left is in ${txnDir(ctx.prefix, id)})`,
@@ -106,7 +106,7 @@ export function cleanupFailed(ctx: JournalContext, id: string, e: unknown): Warn
 export function leftover(ctx: JournalContext, id: string, e: unknown): Warning {
   const dir = txnDir(ctx.prefix, id);
   return {
-    code: 'ROLLBACK_LEFTOVER',
+    code: WarningCodes.ROLLBACK_LEFTOVER,
     message: `everything was rolled back, but ${dir} could not be removed: ${(e as Error).message}; the next run removes it`,
     subject: id,
   };

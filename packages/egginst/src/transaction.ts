@@ -9,7 +9,7 @@ import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync }
 import { basename, join } from 'node:path';
 import { DEFAULT_LIMITS } from './archive.js';
 import { crashPoint } from './crash.js';
-import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { checkSpace, describeFailure, freeBytes, isSystemError, rollbackFailed } from './failure.js';
 import {
   applyOps,
@@ -210,7 +210,7 @@ export class Transaction {
           } catch (e) {
             if (!this.opts.force) throw e;
             this.warn({
-              code: 'PRE_UNINSTALL_FAILED',
+              code: WarningCodes.PRE_UNINSTALL_FAILED,
               message: `${(e as Error).message.split('\n')[0]} (continuing: --force)`,
               subject: call.key,
             });

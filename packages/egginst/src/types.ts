@@ -1,6 +1,7 @@
 /**
  * Contract types of egginst. Types only: this module imports no implementation.
  */
+import type { WarningCode } from './codes.js';
 
 /** An egg's identity as its file name states it: `<name>-<version>-<build>.egg`. */
 export interface EggId {
@@ -101,7 +102,7 @@ export interface ProgressEvent {
 }
 
 export interface Warning {
-  code: string;
+  code: WarningCode;
   message: string;
   subject?: string;
 }

@@ -19,7 +19,7 @@ export { parseScenario, parsePackageString, type Scenario } from './scenario.js'
 
 // Configuration, repositories and the signed, compressed index.
 export type * from './repo/types.js';
-export { RepoErrorCodes } from './repo/errors.js';
+export * from './codes.js';
 export { loadConfig, findConfigFile, configToJson, DEFAULT_NETWORK, type LoadConfigOptions } from './config.js';
 export { loadRepositories, loadRepository, type LoadRepositoriesOptions } from './repo/load.js';
 export { searchPackages, packageInfo, type SearchRow, type InfoResult, type InstalledRef, type QueryOptions } from './repo/query.js';

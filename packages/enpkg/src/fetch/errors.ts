@@ -3,38 +3,10 @@
  * repository and the location (URL redacted) it came from. Never renumber or reuse a code; add new
  * ones at the end. An interrupted fetch is egginst's `INTERRUPTED`, like every other interrupt.
  */
+import { FetchErrorCodes } from '../codes.js';
 import { PkgError } from '../errors.js';
 
-export const FetchErrorCodes = {
-  /** The bytes do not have the index's size. */
-  EGG_SIZE_MISMATCH: 'EGG_SIZE_MISMATCH',
-  /** The bytes do not have the index's sha256 (or, for a legacy entry, md5). */
-  EGG_HASH_MISMATCH: 'EGG_HASH_MISMATCH',
-  /** No location of the repository (nor any mirror) has the egg. */
-  EGG_NOT_FOUND: 'EGG_NOT_FOUND',
-  /** `--offline`, and the egg is neither cached nor in a local-directory repository. */
-  EGG_NOT_CACHED: 'EGG_NOT_CACHED',
-  /** The index entry cannot be fetched safely (a file name or hash that is not what it must be). */
-  EGG_ENTRY_INVALID: 'EGG_ENTRY_INVALID',
-  /** A local repository's egg cannot be read. */
-  EGG_READ_FAILED: 'EGG_READ_FAILED',
-  /** The cache directory cannot be written (permissions, a full disk). */
-  CACHE_WRITE_FAILED: 'CACHE_WRITE_FAILED',
-  /** A file in the cache directory exists but cannot be read (permissions). */
-  CACHE_READ_FAILED: 'CACHE_READ_FAILED',
-} as const;
-
-export type FetchErrorCode = (typeof FetchErrorCodes)[keyof typeof FetchErrorCodes];
-
-/** Warning codes (reporter.warn). */
-export const FetchWarningCodes = {
-  /** The entry has no sha256 (Enstaller's legacy index): verified by md5 only. */
-  EGG_MD5_ONLY: 'EGG_MD5_ONLY',
-  /** A cached copy failed its re-verification: removed and fetched again. */
-  CACHE_EGG_CORRUPT: 'CACHE_EGG_CORRUPT',
-  /** A location failed; the next mirror is tried (the same code as RepoWarningCodes.MIRROR_FAILOVER). */
-  MIRROR_FAILOVER: 'MIRROR_FAILOVER',
-} as const;
+export { FetchErrorCodes, FetchWarningCodes, type FetchErrorCode } from '../codes.js';
 
 /** Which egg, from where: `app-1.0-1.egg from repository main (https://host/main/app-1.0-1.egg)`. */
 export interface EggSubject {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ErrorCodes, inspectEgg, parseEggName, PkgError } from 'egginst';
+import { type ErrorCode, ErrorCodes, inspectEgg, parseEggName, PkgError } from 'egginst';
 import { EnpkgErrorCodes } from '../errors.js';
 import { readFailure } from '../readfile.js';
 import { RepoErrorCodes } from '../repo/errors.js';
@@ -54,7 +54,7 @@ async function hashFile(path: string): Promise<{ sha256: string; md5: string }> 
   return { sha256: sha.digest('hex'), md5: md5.digest('hex') };
 }
 
-function refusal(file: string, code: string, message: string): PkgError {
+function refusal(file: string, code: ErrorCode, message: string): PkgError {
   return new PkgError(code, message, { details: { file } });
 }
 

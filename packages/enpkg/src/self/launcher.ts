@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PkgError } from 'egginst/core';
 import { writeAtomically } from './pointer.js';
+import { EnpkgErrorCodes } from '../errors.js';
 
 /** The first line after the shebang: how a launcher is told from a file that only has the same name. */
 export const LAUNCHER_MARK = '# enpkg launcher';
@@ -89,7 +90,7 @@ export function checkLauncherPaths(home: string): void {
   for (const l of LAUNCHERS) {
     const path = join(home, 'bin', l.name);
     if (!isLauncherOrAbsent(path)) {
-      throw new PkgError('SELF_LAUNCHER_CONFLICT', `${path} exists and is not an enpkg launcher`, {
+      throw new PkgError(EnpkgErrorCodes.SELF_LAUNCHER_CONFLICT, `${path} exists and is not an enpkg launcher`, {
         hint: 'remove it (or the package that installed it), or bootstrap into another prefix',
       });
     }

@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { PkgError } from 'egginst/core';
 import { runningManifest } from './manifest.js';
 import { STARTED_FILE } from './pointer.js';
+import { EnpkgErrorCodes } from '../errors.js';
 
 async function probeAddons(): Promise<void> {
   const [{ default: Database }, { compressIndex, decompressIndex }] = await Promise.all([
@@ -19,13 +20,13 @@ async function probeAddons(): Promise<void> {
   const db = new Database(':memory:');
   try {
     const row = db.prepare('SELECT 6 * 7 AS n').get() as { n: number };
-    if (row.n !== 42) throw new PkgError('SELF_SMOKE_FAILED', 'SQLite gave a wrong answer');
+    if (row.n !== 42) throw new PkgError(EnpkgErrorCodes.SELF_SMOKE_FAILED, 'SQLite gave a wrong answer');
   } finally {
     db.close();
   }
   const text = Buffer.from('enpkg smoke run '.repeat(64));
   if (!decompressIndex(compressIndex(text), { maxSize: 1 << 20, source: 'smoke run' }).equals(text))
-    throw new PkgError('SELF_SMOKE_FAILED', 'zstd did not round-trip');
+    throw new PkgError(EnpkgErrorCodes.SELF_SMOKE_FAILED, 'zstd did not round-trip');
 }
 
 export async function startChecks(env: NodeJS.ProcessEnv = process.env): Promise<void> {

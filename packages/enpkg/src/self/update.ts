@@ -18,6 +18,7 @@ import { checkEgg, cleanVersions, placeVersion, smokeRun } from './install.js';
 import { writeLaunchers } from './launcher.js';
 import { parseManifest, type Manifest } from './manifest.js';
 import { readPointer, switchPointer, versionDir, type Pointer } from './pointer.js';
+import { EnpkgErrorCodes } from '../errors.js';
 
 export interface SelfResult {
   from: string | null;
@@ -31,7 +32,7 @@ export interface SelfResult {
 export function requirePointer(home: string): Pointer {
   const p = readPointer(home);
   if (!p) {
-    throw new PkgError('SELF_NOT_BOOTSTRAPPED', `no enpkg is bootstrapped in ${home}`, {
+    throw new PkgError(EnpkgErrorCodes.SELF_NOT_BOOTSTRAPPED, `no enpkg is bootstrapped in ${home}`, {
       hint: `run enpkg bootstrap --prefix ${home} first (self-update works on an enpkg that lives in a prefix)`,
     });
   }
@@ -45,7 +46,8 @@ export async function installSelf(session: Session, egg: { path: string; eggName
   const checked = await checkEgg(egg.path, egg.eggName);
   let dir: string;
   try {
-    if (from && checked.id === from.current) throw new PkgError('INTERNAL', `enpkg ${checked.id} is already the current version`);
+    if (from && checked.id === from.current)
+      throw new PkgError(EnpkgErrorCodes.INTERNAL, `enpkg ${checked.id} is already the current version`);
     dir = await placeVersion(home, checked, from?.current ?? null);
   } finally {
     checked.archive.close();
@@ -63,7 +65,7 @@ export async function installSelf(session: Session, egg: { path: string; eggName
 /** The kept previous version to go back to, or an error saying there is none. */
 export function previousVersion(home: string, p: Pointer): string {
   if (!p.previous || !existsSync(versionDir(home, p.previous))) {
-    throw new PkgError('SELF_NO_PREVIOUS', `there is no previous version of enpkg to go back to in ${home}`, {
+    throw new PkgError(EnpkgErrorCodes.SELF_NO_PREVIOUS, `there is no previous version of enpkg to go back to in ${home}`, {
       hint: 'name a version with enpkg self-update --version V',
     });
   }
@@ -87,7 +89,7 @@ function readManifest(dir: string): Manifest {
     return parseManifest(readFileSync(path, 'utf8'), path);
   } catch (e) {
     if (e instanceof PkgError) throw e;
-    throw new PkgError('SELF_EGG_INVALID', `cannot read ${path}: ${(e as Error).message}`, {
+    throw new PkgError(EnpkgErrorCodes.SELF_EGG_INVALID, `cannot read ${path}: ${(e as Error).message}`, {
       hint: 'install that version again with enpkg self-update --version V',
     });
   }

@@ -3,7 +3,7 @@
  * and saying what to do.
  */
 import { dirname } from 'node:path';
-import { ErrorCodes } from 'egginst/core';
+import { type ErrorCode, ErrorCodes } from 'egginst/core';
 import { EnpkgErrorCodes, PkgError } from '../errors.js';
 
 export const BACKUP_HINT = (path: string): string =>
@@ -34,7 +34,7 @@ export function stateError(e: unknown, path: string, doing: string): PkgError {
   const code = String((e as { code?: unknown } | null)?.code ?? '');
   const message = e instanceof Error ? e.message : String(e);
   const details = { path, code };
-  const fail = (c: string, text: string, hint: string): PkgError => new PkgError(c, text, { hint, cause: e, details });
+  const fail = (c: ErrorCode, text: string, hint: string): PkgError => new PkgError(c, text, { hint, cause: e, details });
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || ['EACCES', 'EPERM', 'EROFS'].includes(code))
     return fail(
       EnpkgErrorCodes.STATE_READONLY,
