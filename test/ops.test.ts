@@ -51,7 +51,7 @@ test('install, update and revert through the library, with plain data back and e
   assert.equal(installed.outcome, 'done');
   assert.equal(installed.revision, 1);
   assert.deepEqual(
-    installed.transaction.actions.map((a) => a.kind),
+    installed.plan.actions.map((a) => a.kind),
     ['install', 'install', 'install'],
   );
   assert.ok(
@@ -89,7 +89,7 @@ test('the confirm callback sees the plan; a no changes nothing; a dry run plans 
     confirm: async (q) => {
       asked++;
       assert.equal(q.kind, 'transaction');
-      if (q.kind === 'transaction') assert.equal(q.transaction.actions.length, 3);
+      if (q.kind === 'transaction') assert.equal(q.plan.actions.length, 3);
       return false;
     },
   });
@@ -98,7 +98,7 @@ test('the confirm callback sees the plan; a no changes nothing; a dry run plans 
   assert.equal(declined.revision, null);
   const dry = await install({ ...w.base(), requirements: ['app'], dryRun: true });
   assert.equal(dry.outcome, 'dry-run');
-  assert.equal(dry.transaction.actions.length, 3);
+  assert.equal(dry.plan.actions.length, 3);
   assert.deepEqual((await listPackages(w.base())).packages, []);
   assert.equal(
     existsSync(join(w.cache, 'enpkg', 'eggs')) ? readdirSync(join(w.cache, 'enpkg', 'eggs')).length : 0,
@@ -124,12 +124,12 @@ test('reinstall and no-deps are planner inputs', async (t) => {
   await install({ ...w.base(), requirements: ['app 1.0.0'] });
   const again = await install({ ...w.base(), requirements: ['app 1.0.0'], reinstall: 'named', dryRun: true });
   assert.deepEqual(
-    again.transaction.actions.map((a) => (a.kind === 'update' ? `${a.kind} ${a.from.key} ${a.to.version}` : a.kind)),
+    again.plan.actions.map((a) => (a.kind === 'update' ? `${a.kind} ${a.from.key} ${a.to.version}` : a.kind)),
     ['update app 1.0.0'],
   );
   const alone = await update({ ...w.base(), names: ['app'], noDeps: true, dryRun: true });
   assert.deepEqual(
-    alone.transaction.actions.map((a) => (a.kind === 'update' ? `${a.from.key} -> ${a.to.version}` : a.kind)),
+    alone.plan.actions.map((a) => (a.kind === 'update' ? `${a.from.key} -> ${a.to.version}` : a.kind)),
     ['app -> 1.1.0'],
   );
 });

@@ -19,7 +19,7 @@ import {
   NO_REPORTER,
   recoverPrefix,
   runTransaction,
-  type Job,
+  type EggJob,
   type TransactionOptions,
   type TransactionResult,
 } from 'egginst';
@@ -28,13 +28,13 @@ import { fixturePath, tempDir, treeHash } from './helpers/index.js';
 
 process.env.SOURCE_DATE_EPOCH = '1700000000';
 
-const install = (name: string): Job => ({ kind: 'install', eggPath: fixturePath('eggs', `${name}.egg`) });
+const install = (name: string): EggJob => ({ kind: 'install', eggPath: fixturePath('eggs', `${name}.egg`) });
 /** With a payload, the cleanup also keeps a copy of the journal for the caller (as enpkg uses it). */
 const PAYLOAD = { revision: 1 };
 
 interface World {
   prefix: string;
-  jobs: Job[];
+  jobs: EggJob[];
   /** Tree hashes of the prefix before and after the transaction. */
   before: string;
   after: string;
@@ -43,7 +43,7 @@ interface World {
 }
 
 /** A prefix with `setup` installed (and a file of nobody's), and the tree hashes before and after `jobs`. */
-async function world(t: TestContext, setup: string[], jobs: Job[]): Promise<World> {
+async function world(t: TestContext, setup: string[], jobs: EggJob[]): Promise<World> {
   const root = await tempDir(t, 'rollback-');
   const prefix = join(root, 'prefix');
   const template = join(root, 'template');
@@ -114,7 +114,7 @@ function applyRenames(calls: FsCall[]): number[] {
  * An upgrade, installs (one with links, two sharing a new directory) and a removal: backups,
  * directories made, and renames into place.
  */
-const SCENARIO: [string[], Job[]] = [
+const SCENARIO: [string[], EggJob[]] = [
   ['upg-1.0-1', 'data-1.0-1'],
   [install('upg-2.0-1'), install('links-1.0-1'), install('libfoo-1.0.0-1'), install('libbar-2.0-1'), { kind: 'remove', key: 'data' }],
 ];

@@ -12,7 +12,7 @@ import { listInstalled } from './record.js';
 import { createRenderer, type Renderer } from './render.js';
 import { recoverPrefix, runTransaction } from './transaction.js';
 import { lockPrefix } from './lock.js';
-import type { Change, Job } from './types.js';
+import type { Change, EggJob } from './types.js';
 
 /** The exit statuses. */
 export const EXIT = {
@@ -174,7 +174,7 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
 
   if (args.length === 0)
     throw usage(opts.remove ? '--remove needs package names' : 'nothing to do: give egg files to install (see --help)');
-  const jobs: Job[] = opts.remove
+  const jobs: EggJob[] = opts.remove
     ? args.map((key) => ({ kind: 'remove', key }))
     : args.map((f) => ({ kind: 'install', eggPath: resolve(f) }));
   // An interrupt aborts the transaction, which then rolls back; more signals while it does so are

@@ -16,7 +16,7 @@ export {
   openTransaction,
   runTransaction,
   recoverPrefix,
-  Transaction,
+  EggTransaction,
   type TransactionOptions,
   type TransactionFs,
   type RecoveryOptions,

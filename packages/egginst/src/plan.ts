@@ -36,7 +36,7 @@ export interface ScriptCall {
   pkg: { name: string; version: string; build: number };
 }
 
-export interface Plan {
+export interface FilePlan {
   ops: Op[];
   stage: StageItem[];
   /** Staged names of each egg's install record (written after staging, when hashes are known). */
@@ -51,7 +51,7 @@ export interface Plan {
   warnings: Warning[];
 }
 
-export interface PlanInput {
+export interface FilePlanInput {
   prefix: string;
   installs: PreparedEgg[];
   removes: string[];
@@ -65,7 +65,7 @@ function isProtected(dir: string): boolean {
   return dir === '' || dir === 'bin' || dir === 'lib' || /(^|\/)site-packages$/.test(dir);
 }
 
-export function planTransaction(input: PlanInput): Plan {
+export function planFiles(input: FilePlanInput): FilePlan {
   const { prefix, installs, installed, force } = input;
   const warnings: Warning[] = [];
   const stat = statCache(prefix);
@@ -283,7 +283,7 @@ export function planTransaction(input: PlanInput): Plan {
   };
 }
 
-function describeChanges({ installs, removes, installed }: PlanInput): Change[] {
+function describeChanges({ installs, removes, installed }: FilePlanInput): Change[] {
   const changes: Change[] = [];
   for (const key of removes) {
     const rec = installed.get(key)!;

@@ -15,7 +15,7 @@ import type { DataRef, Extracted } from './extract.js';
 import { extractTasks, type Task, type WorkerReply } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
-import type { Plan, PreparedEgg } from './plan.js';
+import type { FilePlan, PreparedEgg } from './plan.js';
 import { serializeRecord } from './record.js';
 import type { FileRecord, InstallRecord, Reporter } from './types.js';
 
@@ -114,7 +114,7 @@ export interface StagePlanInput {
   prefix: string;
   /** The transaction's directory; staged paths in the plan are relative to it. */
   dir: string;
-  plan: Plan;
+  plan: FilePlan;
   eggs: PreparedEgg[];
   durable: boolean;
   /** For the links, generated files and records written here (files are extracted with node:fs). */

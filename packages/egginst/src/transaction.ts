@@ -25,14 +25,14 @@ import {
 } from './journal.js';
 import { cleanupFailed, leftover, recoverPrefix, type RecoveryOptions, type RecoveryOutcome } from './recover.js';
 import { lockPrefix, type PrefixLock } from './lock.js';
-import { planTransaction, type Plan, type PreparedEgg } from './plan.js';
+import { planFiles, type FilePlan, type PreparedEgg } from './plan.js';
 import { prepareEgg } from './prepare-egg.js';
 import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
 import { stagePlan } from './stage.js';
 import { runScript, type ScriptRun } from './scripts.js';
 import { NO_REPORTER } from './reporter.js';
-import type { Job, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
+import type { EggJob, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
 
 export interface TransactionOptions extends ScriptOptions {
   prefix: string;
@@ -66,12 +66,12 @@ type State = 'open' | 'prepared' | 'applied' | 'committed' | 'aborted';
 
 export { recoverPrefix, type RecoveryOptions, type RecoveryOutcome, type TransactionFs };
 
-export class Transaction {
+export class EggTransaction {
   readonly id = `txn-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
   readonly recovered: RecoveryOutcome[];
   private state: State = 'open';
   private eggs: PreparedEgg[] = [];
-  private plan: Plan | undefined;
+  private plan: FilePlan | undefined;
   private journal: Journal | undefined;
   private staged = false;
   private readonly warnings: Warning[] = [];
@@ -118,7 +118,7 @@ export class Transaction {
   }
 
   /** Validate every archive, plan every rename, check space, and stage. Nothing visible changes. */
-  async prepare(jobs: Job[]): Promise<{ changes: Plan['changes']; warnings: Warning[] }> {
+  async prepare(jobs: EggJob[]): Promise<{ changes: FilePlan['changes']; warnings: Warning[] }> {
     this.expect('open', 'prepare');
     try {
       const installed = readAllRecords(this.prefix);
@@ -153,7 +153,7 @@ export class Transaction {
           });
         seen.add(egg.meta.id.key);
       }
-      this.plan = planTransaction({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
+      this.plan = planFiles({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
       for (const w of this.plan.warnings) this.warn(w);
       checkSpace(this.ctx.fs, this.prefix, this.plan.bytesNeeded);
       this.step = 'staging';
@@ -177,7 +177,7 @@ export class Transaction {
     }
   }
 
-  private scriptRun(call: Plan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {
+  private scriptRun(call: FilePlan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {
     return {
       script: call.script,
       prefix: this.prefix,
@@ -366,7 +366,7 @@ export class Transaction {
 }
 
 /** Lock the prefix (unless the caller holds the lock), recover any unfinished transaction, and start a new one. */
-export async function openTransaction(opts: TransactionOptions): Promise<Transaction> {
+export async function openTransaction(opts: TransactionOptions): Promise<EggTransaction> {
   let created = false;
   if (!existsSync(opts.prefix)) {
     try {
@@ -394,7 +394,7 @@ export async function openTransaction(opts: TransactionOptions): Promise<Transac
       onWait: (holder) => opts.reporter?.report({ type: 'lock-wait', prefix, holder }),
     }));
   try {
-    return new Transaction(prefix, opts, lock, !opts.lock, created);
+    return new EggTransaction(prefix, opts, lock, !opts.lock, created);
   } catch (e) {
     if (!opts.lock) await lock.release();
     throw e;
@@ -402,7 +402,10 @@ export async function openTransaction(opts: TransactionOptions): Promise<Transac
 }
 
 /** Run jobs as one transaction: prepare, apply, commit. */
-export async function runTransaction(jobs: Job[], opts: TransactionOptions): Promise<TransactionResult & { recovered: RecoveryOutcome[] }> {
+export async function runTransaction(
+  jobs: EggJob[],
+  opts: TransactionOptions,
+): Promise<TransactionResult & { recovered: RecoveryOutcome[] }> {
   const tx = await openTransaction(opts);
   try {
     await tx.prepare(jobs);

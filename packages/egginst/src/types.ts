@@ -153,7 +153,7 @@ export interface Limits {
 }
 
 /** Something a transaction should do to the prefix. */
-export type Job =
+export type EggJob =
   | {
       kind: 'install';
       eggPath: string /** The file name to take the identity from, if eggPath is not named after the egg (a cache entry, say). */;

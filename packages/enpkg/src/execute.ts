@@ -10,7 +10,7 @@ import {
   openTransaction,
   PkgError,
   type Change,
-  type Job as EggJob,
+  type EggJob,
   type Journal,
   type TransactionResult,
   type Warning,

@@ -14,7 +14,7 @@ export type * from './types.js';
 export { parseVersion, parseUpstream, versionOf, compareVersions, compareUpstream, packageLabel } from './version.js';
 export { parseRequirement, satisfies, combineRequirements, type ParseRequirementOptions } from './requirement.js';
 export { resolve, createRepository, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
-export { planTransaction, transactionToJson, dependencyOrder, type PlanOptions } from './plan.js';
+export { planChanges, planToJson, dependencyOrder, type PlanOptions } from './plan.js';
 export { parseScenario, parsePackageString, type Scenario } from './scenario.js';
 
 // Configuration, repositories and the signed, compressed index.
@@ -24,13 +24,20 @@ export { loadConfig, findConfigFile, configToJson, DEFAULT_NETWORK, type LoadCon
 export { loadRepositories, loadRepository, type LoadRepositoriesOptions } from './repo/load.js';
 export { searchPackages, packageInfo, type SearchRow, type InfoResult, type InstalledRef, type QueryOptions } from './repo/query.js';
 export { redactUrl, parseLocation } from './repo/location.js';
-export { openIndexCache, repoCacheId, type IndexCache, type CachedIndexMeta } from './cache.js';
+export { openIndexCache, repoCacheId, type IndexCache, type CachedIndexMeta } from './index-cache.js';
 export { createHttpClient, type HttpClient, type GetRequest, type GetResult } from './http/client.js';
-export { publishIndex, serializeIndex, serializeLegacyIndex, type PublishOptions, type PublishResult } from './index/write.js';
-export { decodeIndex } from './index/decode.js';
-export { parseIndexText, parseIndexDocument, entryToJson, INDEX_SCHEMA, type IndexDocument, type IndexEntryJson } from './index/parse.js';
-export { compressIndex, decompressIndex } from './index/zstd.js';
-export { writeKeyPair, readPrivateKey, signIndex, parsePublicKey, parseSignature, verifySignature } from './index/sign.js';
+export { publishIndex, serializeIndex, serializeLegacyIndex, type PublishOptions, type PublishResult } from './repodata/write.js';
+export { decodeIndex } from './repodata/decode.js';
+export {
+  parseIndexText,
+  parseIndexDocument,
+  entryToJson,
+  INDEX_SCHEMA,
+  type IndexDocument,
+  type IndexEntryJson,
+} from './repodata/parse.js';
+export { compressIndex, decompressIndex } from './repodata/zstd.js';
+export { writeKeyPair, readPrivateKey, signIndex, parsePublicKey, parseSignature, verifySignature } from './repodata/sign.js';
 
 // enpkg's own installation: the pointer, the choice of version, crash points of self-update.
 export { SELF_CRASH_POINTS, type SelfCrashPoint } from './crash.js';

@@ -5,7 +5,7 @@
  */
 import { EnpkgErrorCodes, PkgError } from './errors.js';
 import { parseRequirement } from './requirement.js';
-import type { Action, ActionJson, PackageInfo, Solution, Transaction } from './types.js';
+import type { Action, ActionJson, PackageInfo, Solution, ChangePlan } from './types.js';
 import { packageLabel } from './version.js';
 
 /** Keys in dependencies-first order; ties and cycles resolved by key. */
@@ -75,7 +75,7 @@ export interface PlanOptions {
 }
 
 /** Ordered actions that take `installed` to the solution's package set. */
-export function planTransaction(installed: readonly PackageInfo[], solution: Solution, opts: PlanOptions = {}): Transaction {
+export function planChanges(installed: readonly PackageInfo[], solution: Solution, opts: PlanOptions = {}): ChangePlan {
   const before = new Map<string, PackageInfo>();
   for (const p of installed) before.set(p.key, p);
   const after = new Map<string, PackageInfo>();
@@ -114,7 +114,7 @@ function reinstallable(p: PackageInfo, available: readonly PackageInfo[]): Packa
 }
 
 /** The `--json` form: `{"actions": [...]}` in execution order. */
-export function transactionToJson(t: Transaction): { actions: ActionJson[] } {
+export function planToJson(t: ChangePlan): { actions: ActionJson[] } {
   return {
     actions: t.actions.map((a): ActionJson => {
       switch (a.kind) {

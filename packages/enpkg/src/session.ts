@@ -7,7 +7,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { resolve } from 'node:path';
 import { ErrorCodes, lockPrefix, PkgError, type PrefixLock } from 'egginst/core';
-import { openIndexCache } from './cache.js';
+import { openIndexCache } from './index-cache.js';
 import { EnpkgErrorCodes } from './errors.js';
 import type { Reporter } from './report.js';
 import type { EnpkgConfig, SerialStore } from './repo/types.js';

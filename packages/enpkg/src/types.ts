@@ -109,7 +109,7 @@ export type Action =
   | { readonly kind: 'remove'; readonly package: PackageInfo; readonly reason: RemoveReason };
 
 /** Ordered operations: dependents removed before their dependencies, dependencies installed first. */
-export interface Transaction {
+export interface ChangePlan {
   readonly actions: readonly Action[];
   /** Packages installed before and after, untouched (sorted by key). */
   readonly unchanged: readonly PackageInfo[];

@@ -203,7 +203,7 @@ test('a zstd bomb of unknown size is stopped as soon as it passes the cap', asyn
 });
 
 test('the fast path for requirement strings accepts only what parseRequirement accepts', async () => {
-  const { SIMPLE_REQUIREMENT } = await import('../src/index/parse.js');
+  const { SIMPLE_REQUIREMENT } = await import('../src/repodata/parse.js');
   const { parseRequirement } = await import('enpkg');
   const samples = [
     'numpy',

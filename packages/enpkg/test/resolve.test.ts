@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PkgError, planTransaction, resolve, transactionToJson, type ResolveRequest } from 'enpkg';
+import { PkgError, planChanges, resolve, planToJson, type ResolveRequest } from 'enpkg';
 import { install, labels, pkgs, remove, request, update, updateAll } from './helpers.js';
 
 const solve = (r: ResolveRequest): string[] => labels(resolve(r).packages);
-const actions = (r: ResolveRequest): unknown => transactionToJson(planTransaction(r.installed, resolve(r))).actions;
+const actions = (r: ResolveRequest): unknown => planToJson(planChanges(r.installed, resolve(r))).actions;
 
 const universe = pkgs(
   'MKL 10.3-1',

@@ -122,7 +122,7 @@ function questionText(q: Question): string {
 function questionPreamble(q: Question): string {
   switch (q.kind) {
     case 'transaction':
-      return `These changes will be made to ${q.prefix}:\n${planText(q.transaction)}`;
+      return `These changes will be made to ${q.prefix}:\n${planText(q.plan)}`;
     case 'self-update':
       return `${q.downgrade ? 'Downgrade' : 'Update'} enpkg ${q.from} -> ${q.to} (from ${q.repository})\n`;
     default:

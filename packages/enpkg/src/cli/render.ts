@@ -7,7 +7,7 @@
 import type { PkgError } from 'egginst/core';
 import type { FetchProgress } from '../fetch/types.js';
 import type { Reporter } from '../report.js';
-import type { Action, RemoveReason, Transaction } from '../types.js';
+import type { Action, RemoveReason, ChangePlan } from '../types.js';
 import { compareVersions, packageLabel, versionOf } from '../version.js';
 
 export interface CliIO {
@@ -96,7 +96,7 @@ export function actionLine(a: Action): string {
   }
 }
 
-export function planText(t: Transaction): string {
+export function planText(t: ChangePlan): string {
   return `${t.actions.map(actionLine).join('\n')}\n`;
 }
 

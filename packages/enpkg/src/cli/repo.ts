@@ -3,8 +3,8 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { PkgError } from '../errors.js';
-import { writeKeyPair } from '../index/sign.js';
-import { publishIndex, type PublishResult } from '../index/write.js';
+import { writeKeyPair } from '../repodata/sign.js';
+import { publishIndex, type PublishResult } from '../repodata/write.js';
 import { collecting } from '../ops/common.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import { addOutputOptions, type CliContext, type ConfigOptions, run } from './common.js';

@@ -4,8 +4,8 @@
  */
 import type { Command } from 'commander';
 import { solveScenario } from '../ops/solve-scenario.js';
-import { transactionToJson } from '../plan.js';
-import type { Transaction } from '../types.js';
+import { planToJson } from '../plan.js';
+import type { ChangePlan } from '../types.js';
 import { type CliContext, run } from './common.js';
 import { planText } from './render.js';
 
@@ -26,7 +26,7 @@ With --json: {"actions": [{"kind": "install", "package": "name version-build"},
   {"kind": "remove", "package": ...}, {"kind": "update", "from": ..., "to": ...}]} in execution
 order, or {"ok": false, "error": {"code", "message", "hint"}} and exit status 1.`;
 
-export function formatTransaction(t: Transaction): string {
+export function formatTransaction(t: ChangePlan): string {
   if (t.actions.length === 0) return 'Nothing to do: the installed packages already satisfy the request.\n';
   const n = t.actions.length;
   return `${n} action${n === 1 ? '' : 's'}, in order:\n${planText(t)}`;
@@ -42,7 +42,7 @@ export function registerSolve(program: Command, ctx: CliContext): void {
     .action(async (file: string, opts: { json?: boolean }) =>
       run(ctx, opts, () => {
         const transaction = solveScenario({ file });
-        if (opts.json) ctx.o.json(transactionToJson(transaction));
+        if (opts.json) ctx.o.json(planToJson(transaction));
         else ctx.o.out(formatTransaction(transaction));
       }),
     );

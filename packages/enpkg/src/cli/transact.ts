@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { ChangeOptions, ChangeResult } from '../ops/types.js';
-import { transactionToJson } from '../plan.js';
+import { planToJson } from '../plan.js';
 import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, configFrom, nonEmpty, type RunScope, run } from './common.js';
 import { planText } from './render.js';
 
@@ -33,10 +33,10 @@ function changeOptions(ctx: CliContext, scope: RunScope, opts: TransactOptions):
 
 /** What a changing operation returned, as text or JSON. */
 export function renderChange(ctx: CliContext, opts: TransactOptions, r: ChangeResult): void {
-  const actions = transactionToJson(r.transaction);
+  const actions = planToJson(r.plan);
   if (r.outcome === 'dry-run') {
     if (opts.json) ctx.o.json(actions);
-    else ctx.o.out(r.transaction.actions.length ? `Would change ${r.prefix}:\n${planText(r.transaction)}` : 'Nothing to do.\n');
+    else ctx.o.out(r.plan.actions.length ? `Would change ${r.prefix}:\n${planText(r.plan)}` : 'Nothing to do.\n');
     return;
   }
   if (r.outcome === 'declined') {

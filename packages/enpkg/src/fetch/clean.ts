@@ -8,7 +8,7 @@
  */
 import { readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EGGS_DIR, PARTIAL_SUFFIX, STAMP_SUFFIX } from './store.js';
+import { EGGS_DIR, PARTIAL_SUFFIX, STAMP_SUFFIX } from './egg-cache.js';
 
 export interface CleanOptions {
   /** Also the cached indexes. */

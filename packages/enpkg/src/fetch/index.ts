@@ -7,7 +7,7 @@
  *
  * Eggs with the same content (the same sha256 under several names or repositories) are fetched once.
  * The first failure stops the others (their partial files removed) and is thrown; eggs already
- * verified stay in the cache. The cache rule is in store.ts.
+ * verified stay in the cache. The cache rule is in egg-cache.ts.
  */
 import { ErrorCodes } from 'egginst/core';
 import { PkgError } from '../errors.js';
@@ -16,12 +16,12 @@ import type { IndexEntry } from '../repo/types.js';
 import { FetchErrorCodes, FetchWarningCodes } from './errors.js';
 import { createTracker, type TrackedEgg, type Tracker } from './progress.js';
 import { fetchFromRepository, locationsOf, type SourceContext } from './sources.js';
-import { addressOf, probe, reverify, type Address, type Expected, type Probe, type Stored } from './store.js';
+import { addressOf, probe, reverify, type Address, type Expected, type Probe, type Stored } from './egg-cache.js';
 import type { FetchedEgg, FetchOptions, FetchRequest } from './types.js';
 
 export type * from './types.js';
 export { FetchErrorCodes, FetchWarningCodes } from './errors.js';
-export { cachedEgg, eggPath, EGGS_DIR } from './store.js';
+export { cachedEgg, eggPath, EGGS_DIR } from './egg-cache.js';
 export { cleanCache, type CleanOptions, type CleanResult } from './clean.js';
 
 interface Job extends TrackedEgg {

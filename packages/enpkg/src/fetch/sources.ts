@@ -17,7 +17,7 @@ import { redactUrl } from '../repo/location.js';
 import { NOT_REGULAR, openRegular, readFailure } from '../readfile.js';
 import type { IndexEntry, RepoLocation, RepositoryConfig } from '../repo/types.js';
 import { FetchErrorCodes, notFound, sizeMismatch, type EggSubject } from './errors.js';
-import { openPartial, type Expected, type Stored } from './store.js';
+import { openPartial, type Expected, type Stored } from './egg-cache.js';
 import type { Reporter } from '../report.js';
 
 export interface SourceContext {

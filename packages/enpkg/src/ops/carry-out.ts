@@ -9,7 +9,7 @@ import type { IndexEntry, LoadedRepository, RepositoryConfig } from '../repo/typ
 import type { Reporter } from '../report.js';
 import type { Session } from '../session.js';
 import type { RevisionKind } from '../state/db.js';
-import type { Action, Transaction } from '../types.js';
+import type { Action, ChangePlan } from '../types.js';
 import { checkInterrupted } from './common.js';
 import type { ChangeOptions, ChangeResult } from './types.js';
 
@@ -19,7 +19,7 @@ export interface CarryOutInput {
   /** The operation's reporter (collecting warnings into `warnings`). */
   readonly reporter: Reporter;
   readonly warnings: Warning[];
-  readonly transaction: Transaction;
+  readonly plan: ChangePlan;
   /** Keys the user asked for, after the transaction. */
   readonly marked: ReadonlySet<string>;
   readonly kind: RevisionKind;
@@ -32,17 +32,17 @@ export interface CarryOutInput {
 const installs = (a: Action): IndexEntry | null => (a.kind === 'remove' ? null : ((a.kind === 'install' ? a.package : a.to) as IndexEntry));
 
 export async function carryOut(input: CarryOutInput): Promise<ChangeResult> {
-  const { session, opts, transaction } = input;
+  const { session, opts, plan } = input;
   const result = (outcome: ChangeResult['outcome'], revision: number | null = null): ChangeResult => ({
     prefix: session.prefix,
-    transaction,
+    plan,
     revision,
     outcome,
     satisfied: [],
     warnings: input.warnings,
   });
   if (opts.dryRun) return result('dry-run');
-  if (transaction.actions.length === 0) {
+  if (plan.actions.length === 0) {
     const marks = session.state
       .installed()
       .filter((r) => r.marked !== input.marked.has(r.key))
@@ -50,10 +50,10 @@ export async function carryOut(input: CarryOutInput): Promise<ChangeResult> {
     if (marks.length) session.state.setMarked(marks);
     return result('done');
   }
-  if (opts.confirm && !(await opts.confirm({ kind: 'transaction', prefix: session.prefix, transaction }))) return result('declined');
+  if (opts.confirm && !(await opts.confirm({ kind: 'transaction', prefix: session.prefix, plan }))) return result('declined');
   checkInterrupted(opts.signal);
   const eggs = new Map(input.eggs ?? []);
-  const wanted = transaction.actions.map(installs).filter((e): e is IndexEntry => e !== null && !eggs.has(e.key));
+  const wanted = plan.actions.map(installs).filter((e): e is IndexEntry => e !== null && !eggs.has(e.key));
   if (wanted.length) {
     const fetched = await fetchReadyEggs({
       session,
@@ -69,7 +69,7 @@ export async function carryOut(input: CarryOutInput): Promise<ChangeResult> {
   const { execute } = await import('../execute.js');
   const done = await execute({
     session,
-    actions: transaction.actions,
+    actions: plan.actions,
     eggs,
     marked: input.marked,
     kind: input.kind,

@@ -64,8 +64,8 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
   return withSession({ ...opts, reporter }, async (session) => {
     const satisfied = alreadyInstalled(session, opts, request);
     if (satisfied) {
-      const transaction = { actions: [], unchanged: installedPackages(session) };
-      return { prefix: session.prefix, transaction, revision: null, outcome: 'already-installed', satisfied, warnings };
+      const plan = { actions: [], unchanged: installedPackages(session) };
+      return { prefix: session.prefix, plan, revision: null, outcome: 'already-installed', satisfied, warnings };
     }
     const repositories = request.readsIndexes ? await sessionIndexes(session, opts, reporter) : [];
     const available = repositories.flatMap((r) => r.index.entries);
@@ -83,8 +83,8 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       noDeps: request.noDeps,
     });
     const named = new Set(request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])));
-    const { planTransaction } = await import('../plan.js');
-    const transaction = planTransaction(installed, solution, {
+    const { planChanges } = await import('../plan.js');
+    const plan = planChanges(installed, solution, {
       ...(request.reinstall ? { reinstall: { keys: request.reinstall === 'all' ? 'all' : named, available } } : {}),
     });
     return carryOut({
@@ -92,7 +92,7 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       opts,
       reporter,
       warnings,
-      transaction,
+      plan,
       marked: new Set(solution.marked),
       kind: 'transaction',
       repositories,

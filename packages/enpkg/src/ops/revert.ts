@@ -91,13 +91,13 @@ export function revert(opts: RevertOptions): Promise<ChangeResult> {
       // The revision keeps no marks: what comes back is taken as asked for, as it was installed then.
       targetMarked: new Set([...packages.keys()].filter((k) => !now.has(k))),
     });
-    const { planTransaction } = await import('../plan.js');
+    const { planChanges } = await import('../plan.js');
     return carryOut({
       session,
       opts,
       reporter,
       warnings,
-      transaction: planTransaction(installed, solution),
+      plan: planChanges(installed, solution),
       marked: new Set(solution.marked),
       kind: 'revert',
       repositories: repositories ?? [],

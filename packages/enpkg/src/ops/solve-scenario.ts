@@ -3,12 +3,12 @@
  * request (a scenario file), without touching any prefix.
  */
 import { parseScenario } from '../scenario.js';
-import { planTransaction } from '../plan.js';
+import { planChanges } from '../plan.js';
 import { resolve } from '../resolve/index.js';
-import type { Transaction } from '../types.js';
+import type { ChangePlan } from '../types.js';
 import { readRegularFile } from './requirements-file.js';
 
-export function solveScenario(opts: { readonly file: string }): Transaction {
+export function solveScenario(opts: { readonly file: string }): ChangePlan {
   const scenario = parseScenario(readRegularFile(opts.file, 'scenario', 'give the path of a scenario YAML file'), opts.file);
-  return planTransaction(scenario.request.installed, resolve(scenario.request));
+  return planChanges(scenario.request.installed, resolve(scenario.request));
 }

@@ -6,11 +6,11 @@ import type { Warning } from 'egginst';
 import type { EnpkgConfig } from '../repo/types.js';
 import type { Reporter } from '../report.js';
 import type { Session } from '../session.js';
-import type { Transaction } from '../types.js';
+import type { ChangePlan } from '../types.js';
 
 /** What an operation asks before it changes anything. */
 export type Question =
-  | { readonly kind: 'transaction'; readonly prefix: string; readonly transaction: Transaction }
+  | { readonly kind: 'transaction'; readonly prefix: string; readonly plan: ChangePlan }
   | { readonly kind: 'self-update'; readonly from: string; readonly to: string; readonly downgrade: boolean; readonly repository: string }
   | { readonly kind: 'self-rollback'; readonly from: string; readonly to: string }
   | { readonly kind: 'autoupdate'; readonly from: string; readonly to: string };
@@ -71,7 +71,7 @@ export interface RevertOptions extends ChangeOptions {
 /** What a changing operation did (or, with dryRun, would do). */
 export interface ChangeResult {
   readonly prefix: string;
-  readonly transaction: Transaction;
+  readonly plan: ChangePlan;
   /** The revision recorded, or null when nothing changed. */
   readonly revision: number | null;
   /**

@@ -5,7 +5,7 @@
  * legacy `index.json` only when there is no `index.json.zst`.
  */
 import { join } from 'node:path';
-import type { CachedIndexMeta } from '../cache.js';
+import type { CachedIndexMeta } from '../index-cache.js';
 import { PkgError } from '../errors.js';
 import type { HttpClient } from '../http/client.js';
 import { authorizationHeader } from './auth.js';

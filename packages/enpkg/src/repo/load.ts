@@ -9,10 +9,10 @@
  * timeouts, 5xx) and a cached index exists, it is used with a warning (its signature, serial and expiry are checked
  * again like a new one).
  */
-import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../cache.js';
+import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
 import { PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
-import { decodeIndex } from '../index/decode.js';
+import { decodeIndex } from '../repodata/decode.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fetchIndex, isOutage, type FetchOutcome } from './fetch.js';
 import { locationKey } from './location.js';

@@ -5,7 +5,7 @@
  * either.
  */
 import { PkgError } from '../errors.js';
-import { parsePublicKey, parseSignature, verifySignature } from '../index/sign.js';
+import { parsePublicKey, parseSignature, verifySignature } from '../repodata/sign.js';
 import { RepoErrorCodes } from './errors.js';
 import type { RepoIndex, RepositoryConfig } from './types.js';
 

@@ -15,7 +15,7 @@ import { EnpkgErrorCodes } from '../errors.js';
 async function probeAddons(): Promise<void> {
   const [{ default: Database }, { compressIndex, decompressIndex }] = await Promise.all([
     import('better-sqlite3'),
-    import('../index/zstd.js'),
+    import('../repodata/zstd.js'),
   ]);
   const db = new Database(':memory:');
   try {
