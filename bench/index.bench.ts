@@ -71,7 +71,8 @@ process.stdout.write(
 
 writeFileSync(
   join(WORK, 'config.yaml'),
-  `cache_dir: ${JSON.stringify(join(WORK, 'cache'))}\nrepositories:\n  - {path: ${JSON.stringify(join(WORK, 'repo'))}, name: bench, keys: ["${keys.publicKey}"]}\n`,
+  `cache_dir: ${JSON.stringify(join(WORK, 'cache'))}\n` +
+    `repositories:\n  - {path: ${JSON.stringify(join(WORK, 'repo'))}, name: bench, keys: ["${keys.publicKey}"]}\n`,
 );
 // Warm-up: page cache for both, and the pipeline's cache filled once.
 load('raw', file);
@@ -103,7 +104,8 @@ out(`  enpkg loadRepositories         ${fmt(whole)} s   ratio ${fmt(whole / base
 out(`  peak RSS (decode)              ${fmt(rss, 0)} MiB = ${fmt(rss / jsonMiB)}x the ${fmt(jsonMiB, 1)} MiB of JSON   (target <= 4.00x)`);
 out(`  peak RSS (loadRepositories)    ${fmt(fullRss, 0)} MiB = ${fmt(fullRss / jsonMiB)}x`);
 out(
-  `  RSS growth during the load      enpkg ${fmt(growth, 0)} MiB = ${fmt(growth / jsonMiB)}x   baseline ${fmt(rawGrowth, 0)} MiB = ${fmt(rawGrowth / jsonMiB)}x   (peak minus Node + modules before the load)`,
+  `  RSS growth during the load      enpkg ${fmt(growth, 0)} MiB = ${fmt(growth / jsonMiB)}x   ` +
+    `baseline ${fmt(rawGrowth, 0)} MiB = ${fmt(rawGrowth / jsonMiB)}x   (peak minus Node + modules before the load)`,
 );
 
 const EGGS = Number(process.env.BENCH_INDEX_EGGS ?? 10_000);
@@ -126,7 +128,8 @@ out(`  first index               ${fmt(full.seconds)} s   read ${full.read} eggs
 await writeSmallEgg(eggDir, 'newcomer', '1.0', 1, ['egg1 >= 1.0']);
 const inc = reindex();
 out(
-  `  after adding one egg      ${fmt(inc.seconds)} s   read ${inc.read}, kept ${inc.reused}   (${fmt(full.seconds / inc.seconds, 1)}x faster than the first)`,
+  `  after adding one egg      ${fmt(inc.seconds)} s   read ${inc.read}, kept ${inc.reused}   ` +
+    `(${fmt(full.seconds / inc.seconds, 1)}x faster than the first)`,
 );
 if (inc.read !== 1) throw new Error(`the incremental index read ${inc.read} eggs, expected 1`);
 if (!process.env.BENCH_KEEP) rmSync(WORK, { recursive: true, force: true });

@@ -36,7 +36,8 @@ const bytes = repo.packages.reduce((n, p) => n + statSync(join(repo.dir, p.eggNa
 const unpacked = repo.packages.reduce((n, p) => n + p.totalBytes, 0);
 const files = repo.packages.reduce((n, p) => n + p.files, 0);
 out(
-  `${repo.packages.length} packages to install (${repo.tops.length} asked for, the rest dependencies): ${fmt(bytes / 2 ** 20, 1)} MiB of eggs, ${files} files, ${fmt(unpacked / 2 ** 20, 1)} MiB unpacked`,
+  `${repo.packages.length} packages to install (${repo.tops.length} asked for, the rest dependencies): ` +
+    `${fmt(bytes / 2 ** 20, 1)} MiB of eggs, ${files} files, ${fmt(unpacked / 2 ** 20, 1)} MiB unpacked`,
 );
 
 const cleanups: Array<() => unknown> = [];
@@ -61,7 +62,8 @@ try {
   const config = join(run, 'config.yaml');
   writeFileSync(
     config,
-    `cache_dir: ${JSON.stringify(cache)}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\nrepositories:\n  - url: ${JSON.stringify(nginx.url('/eggs/'))}\n    name: bench\n`,
+    `cache_dir: ${JSON.stringify(cache)}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\n` +
+      `repositories:\n  - url: ${JSON.stringify(nginx.url('/eggs/'))}\n    name: bench\n`,
   );
   const env = {
     ...process.env,
@@ -110,7 +112,8 @@ try {
   out(`\ninstall of ${repo.packages.length} packages over HTTPS into an empty prefix (median of ${RUNS}, alternating, warm page cache):`);
   out(`  curl + unzip, one egg after another   ${fmt(b)} s   (baseline; runs: ${base.map((x) => fmt(x)).join(' ')})`);
   out(
-    `  enpkg install (empty cache)           ${fmt(e)} s   ratio ${fmt(e / b)}x   (target <= 1.00x; runs: ${ours.map((x) => fmt(x)).join(' ')})`,
+    `  enpkg install (empty cache)           ${fmt(e)} s   ratio ${fmt(e / b)}x   ` +
+      `(target <= 1.00x; runs: ${ours.map((x) => fmt(x)).join(' ')})`,
   );
 } finally {
   for (const fn of cleanups.reverse()) await fn();

@@ -123,7 +123,8 @@ function reportOurs(p: Problem): Ours {
   const o = ours(p.request);
   const result = o.ok ? `${o.packages} packages in the solution` : `no solution: ${o.message!.split('\n')[0]}`;
   process.stdout.write(
-    `\n${p.title}\n  ours: ${ms(o.median)} median of ${RUNS} (first in process ${ms(o.first)}; ${o.stats.decisions} decisions, ${o.stats.conflicts} conflicts; ${result})\n`,
+    `\n${p.title}\n  ours: ${ms(o.median)} median of ${RUNS} ` +
+      `(first in process ${ms(o.first)}; ${o.stats.decisions} decisions, ${o.stats.conflicts} conflicts; ${result})\n`,
   );
   process.stdout.write(`        + compiling the repository (once per index load): ${ms(o.compile)}\n`);
   if (p.targetMs !== undefined) process.stdout.write(`  target <= ${p.targetMs} ms: ${o.median * 1000 <= p.targetMs ? 'met' : 'MISSED'}\n`);
@@ -135,7 +136,9 @@ function reportLibsolv(p: Problem, o: Ours, u: LibsolvUniverse, file: string, ta
   const measurable = l.solve > 0.0005;
   const solving = measurable ? ms(l.solve) : 'below measurement noise (< 0.5 ms)';
   process.stdout.write(
-    `${p.title.split(':')[0]!.split(' (')[0]}\n  libsolv: ${solving} solving (testsolv ${ms(l.total)} in all, parsing the testcase included); ${l.solvable ? 'solvable' : 'no solution'}\n`,
+    `${p.title.split(':')[0]!.split(' (')[0]}\n` +
+      `  libsolv: ${solving} solving (testsolv ${ms(l.total)} in all, parsing the testcase included); ` +
+      `${l.solvable ? 'solvable' : 'no solution'}\n`,
   );
   const ratio = o.median / l.solve;
   const solvingRatio = measurable
@@ -158,7 +161,8 @@ process.stdout.write(
 let t0 = now();
 const packages = generateUniverse({ names: NAMES, versions: VERSIONS, seed: 42, lag: 0.01 });
 process.stdout.write(
-  `universe: ${NAMES} names x ${VERSIONS} versions = ${packages.length} packages, 1% of pins lagging one version (generated in ${ms(now() - t0)})\n`,
+  `universe: ${NAMES} names x ${VERSIONS} versions = ${packages.length} packages, ` +
+    `1% of pins lagging one version (generated in ${ms(now() - t0)})\n`,
 );
 
 const target = bigTarget(packages, VERSIONS);
@@ -216,11 +220,14 @@ const results = problems.map((p) => {
     else disagreements.push(seed);
   }
   process.stdout.write(
-    `\n4. ${RANDOM} random small problems (installed packages, marks, install/remove/update/update-all jobs): ${solvable} solvable; ours ${fmt((oursTime / RANDOM) * 1e6, 0)} us each`,
+    `\n4. ${RANDOM} random small problems (installed packages, marks, install/remove/update/update-all jobs): ` +
+      `${solvable} solvable; ours ${fmt((oursTime / RANDOM) * 1e6, 0)} us each`,
   );
   if (haveTestsolv) {
     process.stdout.write(
-      ` (testsolv ${ms(theirs / RANDOM)} each, process start included)\n  agreement with libsolv on whether a solution exists: ${agree}/${RANDOM}; disagreements: ${disagreements.length ? disagreements.join(', ') : 'none'}\n`,
+      ` (testsolv ${ms(theirs / RANDOM)} each, process start included)\n` +
+        `  agreement with libsolv on whether a solution exists: ${agree}/${RANDOM}; ` +
+        `disagreements: ${disagreements.length ? disagreements.join(', ') : 'none'}\n`,
     );
     if (disagreements.length) failures++;
   } else {

@@ -158,7 +158,7 @@ test('an internal error exits 70: "this is a bug", no stack trace unless -v or E
   assert.equal(await treeHash(prefix), before);
 });
 
-test('ENOSPC while extracting or writing the journal: exit 1, NO_SPACE saying how much is needed where, the prefix unchanged', async (t) => {
+test('ENOSPC while extracting or writing the journal: exit 1, NO_SPACE saying how much is needed where, prefix unchanged', async (t) => {
   const { prefix } = await prefixWithUpg(t);
   const before = await treeHash(prefix);
   for (const [step, fault] of [

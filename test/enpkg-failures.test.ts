@@ -175,7 +175,7 @@ test('hostile text from a requirements file and from a lock holder is escaped on
   }
 });
 
-test('snapshot: the human output (exit status, stdout, stderr) of install, update, remove, revert, list, history, a conflict', async (t) => {
+test('snapshot: human output (exit status, stdout, stderr) of install, update, remove, revert, list, history, a conflict', async (t) => {
   const w = await setup(t);
   const normal = (text: string): string =>
     text

@@ -64,7 +64,9 @@ async function load(w: World, nginx: Nginx, repository: string, env: NodeJS.Proc
   const file = join(w.dir, `config-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(
     file,
-    `cache_dir: ${JSON.stringify(w.cache)}\nnetwork:\n  connect_timeout: 2\n  idle_timeout: 2\n  timeout: 30\n  retries: 1\n  retry_delay: 0.01\n  ca_file: ${JSON.stringify(nginx.caFile)}\nrepositories:\n${repository}`,
+    `cache_dir: ${JSON.stringify(w.cache)}\n` +
+      'network:\n  connect_timeout: 2\n  idle_timeout: 2\n  timeout: 30\n  retries: 1\n  retry_delay: 0.01\n' +
+      `  ca_file: ${JSON.stringify(nginx.caFile)}\nrepositories:\n${repository}`,
   );
   const config = loadConfig({ configFile: file, env });
   const [repo] = await loadRepositories(config, { env });
@@ -169,7 +171,10 @@ test('an egg missing from the repository (404) is fetched from its mirror', asyn
   );
   assert.match(
     run.warnings[0]!.message,
-    /^app-1\.0\.0-1\.egg from repository main \(https:\/\/127\.0\.0\.1:\d+\/thin\/app-1\.0\.0-1\.egg\): not found; trying mirror https:\/\/127\.0\.0\.1:\d+\/main\/$/,
+    new RegExp(
+      /^app-1\.0\.0-1\.egg from repository main \(https:\/\/127\.0\.0\.1:\d+\/thin\/app-1\.0\.0-1\.egg\): /.source +
+        /not found; trying mirror https:\/\/127\.0\.0\.1:\d+\/main\/$/.source,
+    ),
   );
 });
 
@@ -209,7 +214,10 @@ test("credentials go to the repository's origin only, never across a redirect to
   const nginx = await startNginx(t, {
     root: w.root,
     server: `
-    location ~ ^/private/(.+\\.egg)$ { if ($http_authorization != "Bearer ${token}") { return 401; } return 302 https://127.0.0.1:@ALTPORT@/main/$1; }
+    location ~ ^/private/(.+\\.egg)$ {
+      if ($http_authorization != "Bearer ${token}") { return 401; }
+      return 302 https://127.0.0.1:@ALTPORT@/main/$1;
+    }
     location /private/ { if ($http_authorization != "Bearer ${token}") { return 401; } alias ${w.main}/; }`,
   });
   const env = { EGGS_TOKEN: token };

@@ -234,7 +234,10 @@ test('token auth from a file; the token is dropped when a redirect changes the o
     root: w.root,
     server: `
     location /token/ { if ($http_authorization != "Bearer ${token}") { return 401; } alias ${w.main}/; }
-    location /hop/ { if ($http_authorization != "Bearer ${token}") { return 401; } rewrite ^/hop/(.*)$ https://127.0.0.1:@ALTPORT@/main/$1 redirect; }`,
+    location /hop/ {
+      if ($http_authorization != "Bearer ${token}") { return 401; }
+      rewrite ^/hop/(.*)$ https://127.0.0.1:@ALTPORT@/main/$1 redirect;
+    }`,
   });
   const tokenFile = join(w.dir, 'token');
   writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
@@ -361,7 +364,8 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
   const down = config(
     w,
     nginx,
-    `  - url: "${nginx.url('/broken/')}"\n    name: main\n    keys: ["${w.publicKey}"]\n    mirrors: ["https://127.0.0.1:${stall.port}/main/"]\n`,
+    `  - url: "${nginx.url('/broken/')}"\n    name: main\n    keys: ["${w.publicKey}"]\n` +
+      `    mirrors: ["https://127.0.0.1:${stall.port}/main/"]\n`,
     'down.yaml',
   );
   const cached = okSearch(await search(w, down));
@@ -460,6 +464,9 @@ test('a hostile index over https is refused; the cached index is unchanged and s
   assert.equal(plain.code, 1);
   assert.match(
     plain.stderr,
-    /^enpkg: error: the index of main \(https:\/\/127\.0\.0\.1:\d+\/main\/index\.json\.zst\): the signature does not verify with any trusted key\n {2}hint: /,
+    new RegExp(
+      /^enpkg: error: the index of main \(https:\/\/127\.0\.0\.1:\d+\/main\/index\.json\.zst\): /.source +
+        /the signature does not verify with any trusted key\n {2}hint: /.source,
+    ),
   );
 });

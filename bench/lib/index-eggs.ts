@@ -9,7 +9,10 @@ const MTIME = new Date(2020, 0, 1, 12, 0, 0);
 export async function writeSmallEgg(dir: string, name: string, version: string, build: number, depends: string[]): Promise<string> {
   const file = join(dir, `${name}-${version}-${build}.egg`);
   const zip = new yazl.ZipFile();
-  const spec = `metadata_version = '1.1'\nname = '${name}'\nversion = '${version}'\nbuild = ${build}\n\narch = 'amd64'\nplatform = 'linux2'\nosdist = None\npython = '2.7'\npackages = [\n${depends.map((d) => `  '${d}',\n`).join('')}]\n`;
+  const spec =
+    `metadata_version = '1.1'\nname = '${name}'\nversion = '${version}'\nbuild = ${build}\n\n` +
+    `arch = 'amd64'\nplatform = 'linux2'\nosdist = None\npython = '2.7'\n` +
+    `packages = [\n${depends.map((d) => `  '${d}',\n`).join('')}]\n`;
   zip.addBuffer(Buffer.from(spec), 'EGG-INFO/spec/depend', { mtime: MTIME });
   zip.addBuffer(Buffer.from(`the ${name} package\n`), 'EGG-INFO/spec/summary', { mtime: MTIME });
   zip.addBuffer(Buffer.from(`# ${name}\n`), `${name}.py`, { mtime: MTIME });

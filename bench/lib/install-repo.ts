@@ -136,7 +136,8 @@ export async function ensureRepo(dir: string, count: number, seed: number, log: 
   if (idx.status !== 0) throw new Error(`enpkg repo index failed:\n${idx.stdout}${idx.stderr}`);
   writeFileSync(stamp, want);
   log(
-    `built ${jobs.length} eggs (${packages.length} packages, ${tops.length} of them top-level) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    `built ${jobs.length} eggs (${packages.length} packages, ${tops.length} of them top-level) ` +
+      `in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
   return { dir, packages, tops };
 }

@@ -7,7 +7,14 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateUniverse, packageName } from '../../bench/dist/lib/resolver-universe.js';
-import { parseRequirement, parseVersion, planTransaction, resolve, satisfies, transactionToJson } from '../../packages/enpkg/dist/src/index.js';
+import {
+  parseRequirement,
+  parseVersion,
+  planTransaction,
+  resolve,
+  satisfies,
+  transactionToJson,
+} from '../../packages/enpkg/dist/src/index.js';
 
 const VERSIONS = 8;
 const universe = generateUniverse({ names: 400, versions: VERSIONS, seed: 2026, lag: 0.01 });
@@ -73,4 +80,7 @@ const lines = [
 const out = fileURLToPath(new URL('large-universe.yaml', import.meta.url));
 writeFileSync(out, lines.join('\n'));
 const count = (k) => actions.filter((a) => a.kind === k).length;
-console.log(`${out}: ${universe.length} packages, ${installed.length} installed, ${actions.length} actions (${count('install')} install, ${count('update')} update, ${count('remove')} remove)`);
+console.log(
+  `${out}: ${universe.length} packages, ${installed.length} installed, ${actions.length} actions ` +
+    `(${count('install')} install, ${count('update')} update, ${count('remove')} remove)`,
+);

@@ -63,7 +63,8 @@ test('entry points become scripts with the template', () => {
   assert.ok(s0.kind === 'generated');
   assert.equal(
     s0.content,
-    "#!/usr/bin/python3\n# This script was created by egginst when installing: Foo-1.0-1.egg\nif __name__ == '__main__':\n    import sys\n    from foo.cli import main\n    sys.exit(main())\n",
+    '#!/usr/bin/python3\n# This script was created by egginst when installing: Foo-1.0-1.egg\n' +
+      "if __name__ == '__main__':\n    import sys\n    from foo.cli import main\n    sys.exit(main())\n",
   );
   assert.equal(s0.mode, 0o755);
   assert.throws(() => parseEntryPoints('[console_scripts]\n../x = a:b\n', 'e.egg'), /entry_points.txt line 2/);

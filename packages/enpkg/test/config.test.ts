@@ -180,7 +180,9 @@ test('--repo replaces the configured repositories; naming a configured one keeps
   const dir = tmp(t);
   const file = write(
     join(dir, 'c.yaml'),
-    'repositories:\n  - {url: "https://a.example/", name: a, keys: [HnXwJK4Ss5G1oBKlXB9FIircDX/64lHXxMS/MtF95Uo=]}\n  - {url: "https://b.example/", name: b}\n',
+    'repositories:\n' +
+      '  - {url: "https://a.example/", name: a, keys: [HnXwJK4Ss5G1oBKlXB9FIircDX/64lHXxMS/MtF95Uo=]}\n' +
+      '  - {url: "https://b.example/", name: b}\n',
   );
   const byName = loadConfig({ configFile: file, env: {}, repos: ['a'] });
   assert.deepEqual(
@@ -210,7 +212,9 @@ test('the effective configuration shows where secrets come from, never their val
   const dir = tmp(t);
   const file = write(
     join(dir, 'c.yaml'),
-    'repositories:\n  - {url: "https://a.example/", auth: {token: {env: TOKEN}}}\n  - {url: "https://b.example/", auth: {user: {env: U}, password: {file: /run/pw}}}\n',
+    'repositories:\n' +
+      '  - {url: "https://a.example/", auth: {token: {env: TOKEN}}}\n' +
+      '  - {url: "https://b.example/", auth: {user: {env: U}, password: {file: /run/pw}}}\n',
   );
   const shown = JSON.stringify(configToJson(loadConfig({ configFile: file, env: { TOKEN: 'tok-123-secret', U: 'alice' } })));
   assert.ok(!shown.includes('tok-123-secret'));

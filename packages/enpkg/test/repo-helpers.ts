@@ -106,7 +106,8 @@ export function writeConfig(dir: string, opts: { repo: string; keys?: string[]; 
   const keys = opts.keys?.length ? `\n    keys: [${opts.keys.map((k) => JSON.stringify(k)).join(', ')}]` : '';
   writeFileSync(
     file,
-    `cache_dir: ${JSON.stringify(opts.cacheDir)}\nrepositories:\n  - path: ${JSON.stringify(opts.repo)}\n    name: test${keys}\n${opts.extra ?? ''}`,
+    `cache_dir: ${JSON.stringify(opts.cacheDir)}\n` +
+      `repositories:\n  - path: ${JSON.stringify(opts.repo)}\n    name: test${keys}\n${opts.extra ?? ''}`,
   );
   return file;
 }

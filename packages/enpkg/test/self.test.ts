@@ -257,7 +257,9 @@ interface Seen {
 const fakeEnpkg = (label: string, opts: { confirm: boolean; exit: number }): string => `
 Promise.all([import('node:fs'), import('node:path')]).then(([fs, path]) => {
   const env = process.env;
-  console.log(JSON.stringify({ label: ${JSON.stringify(label)}, args: process.argv.slice(2), home: env.ENPKG_HOME ?? null, trial: env.ENPKG_TRIAL ?? null }));
+  console.log(JSON.stringify({
+    label: ${JSON.stringify(label)}, args: process.argv.slice(2), home: env.ENPKG_HOME ?? null, trial: env.ENPKG_TRIAL ?? null,
+  }));
   if (${opts.confirm} && env.ENPKG_TRIAL === '1') fs.writeFileSync(path.join(path.dirname(process.argv[1]), 'started'), '');
   process.exitCode = ${opts.exit};
 });

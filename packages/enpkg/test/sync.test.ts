@@ -87,7 +87,8 @@ test("Enstaller's enpkg.hist is imported on first use, then the prefix as found"
   await runTransaction([{ kind: 'install', eggPath: egg('upg-2.0-1') }], { prefix: p, durable: false });
   writeFileSync(
     join(p, 'enpkg.hist'),
-    '==> 2011-08-01 21:17:22 CDT <==\nappinst-2.1.0-1.egg\nbasemap-1.0.1-1.egg\n==> 2011-08-01 22:38:37 CDT <==\n-basemap-1.0.1-1.egg\n+basemap-1.0.2-1.egg\n+numpy-1.6.1-2.egg\n',
+    '==> 2011-08-01 21:17:22 CDT <==\nappinst-2.1.0-1.egg\nbasemap-1.0.1-1.egg\n' +
+      '==> 2011-08-01 22:38:37 CDT <==\n-basemap-1.0.1-1.egg\n+basemap-1.0.2-1.egg\n+numpy-1.6.1-2.egg\n',
   );
   const state = openState(p);
   try {
