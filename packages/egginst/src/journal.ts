@@ -4,7 +4,7 @@
  * the disk: undo and cleanup are idempotent and may be repeated after a crash at any point.
  */
 import * as nodeFs from 'node:fs';
-import { closeSync, fsyncSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
 import { flushFilesystem, fsyncDir } from './durable.js';

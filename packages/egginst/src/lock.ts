@@ -156,7 +156,12 @@ function writeHolder(fd: number, command: string | undefined): void {
   }
   const info = { pid: process.pid, ...(command ? { command: command.slice(0, COMMAND_CAP) } : {}) };
   ftruncateSync(fd, 0);
-  writeSync(fd, `${JSON.stringify(info)}\n`, 0);
+  try {
+    writeSync(fd, `${JSON.stringify(info)}\n`, 0);
+  } catch (e) {
+    // The lock is held either way; on a full disk a waiting process is told "another process".
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+  }
 }
 
 function releaser(prefix: string, path: string, fd: number, ino: number): () => Promise<void> {

@@ -47,7 +47,8 @@ export function readMetadata(archive: Archive, eggName: string, warnings: Warnin
     if (badVersion || badBuild) {
       throw new PkgError(
         ErrorCodes.METADATA_MISMATCH,
-        `${eggName}: its metadata (EGG-INFO/spec/depend) says ${spec.name} ${spec.version ?? id.version}-${spec.build ?? id.build}, but the file name says ${id.name} ${id.version}-${id.build}`,
+        `${eggName}: its metadata (EGG-INFO/spec/depend) says ${spec.name} ${spec.version ?? id.version}-${spec.build ?? id.build}, ` +
+          `but the file name says ${id.name} ${id.version}-${id.build}`,
         {
           hint: 'the egg is mislabelled; rebuild it or rename it after its metadata',
           details: { file: eggName, entry: 'EGG-INFO/spec/depend' },
@@ -57,7 +58,9 @@ export function readMetadata(archive: Archive, eggName: string, warnings: Warnin
   } else if (spec.name !== undefined) {
     warnings.push({
       code: WarningCodes.METADATA_NAME_DIFFERS,
-      message: `${eggName}: its metadata names the package ${spec.name} ${spec.version ?? ''}; it is installed as ${id.name} ${id.version}-${id.build}, after its file name`,
+      message:
+        `${eggName}: its metadata names the package ${spec.name} ${spec.version ?? ''}; ` +
+        `it is installed as ${id.name} ${id.version}-${id.build}, after its file name`,
       subject: eggName,
     });
   }

@@ -123,7 +123,9 @@ class LiteralParser {
 
   fail(msg: string, line = this.line): never {
     throw new PkgError(ErrorCodes.METADATA_INVALID, `${this.source} line ${line}: ${msg}`, {
-      hint: 'spec/depend may hold only assignments of literals (strings, integers, None, True, False, lists of strings); it is never executed',
+      hint:
+        'spec/depend may hold only assignments of literals (strings, integers, None, True, False, lists of strings); ' +
+        'it is never executed',
       details: { file: this.source, line },
     });
   }

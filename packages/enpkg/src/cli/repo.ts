@@ -34,7 +34,8 @@ With --json: {"ok", "dir", "indexFile", "signatureFile", "legacyFile", "reposito
 function printResult(ctx: CliContext, r: PublishResult, quiet: boolean | undefined): void {
   if (!quiet) {
     ctx.o.out(
-      `${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`,
+      `${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'}, ` +
+        `serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`,
     );
     ctx.o.out(`  read ${r.read} egg${r.read === 1 ? '' : 's'}, kept ${r.reused} unchanged, dropped ${r.removed}\n`);
     if (r.signatureFile) ctx.o.out(`  signed: ${r.signatureFile}\n`);

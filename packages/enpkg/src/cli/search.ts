@@ -24,7 +24,12 @@ function formatSearch(rows: readonly SearchRow[]): string {
       lines.push(`${pad(r.name, nameWidth)}${pad(r.installed ?? '', verWidth)}${pad('-', repoWidth)}installed (in no repository)`);
     r.versions.forEach((v, i) => {
       lines.push(
-        `${pad(i === 0 ? r.name : '', nameWidth)}${pad(`${v.version}-${v.build}`, verWidth)}${pad(v.repository, repoWidth)}${v.installed ? 'installed' : ''}`.trimEnd(),
+        (
+          pad(i === 0 ? r.name : '', nameWidth) +
+          pad(`${v.version}-${v.build}`, verWidth) +
+          pad(v.repository, repoWidth) +
+          (v.installed ? 'installed' : '')
+        ).trimEnd(),
       );
     });
   }

@@ -31,7 +31,8 @@ function renderSwitch(ctx: CliContext, opts: SelfOptions, r: SelfOpResult): void
   } else if (r.from === null) {
     const launcher = join(r.prefix, 'bin', 'enpkg');
     ctx.o.out(
-      `enpkg ${r.to} is bootstrapped into ${r.prefix} (revision ${r.revision}).\nRun it as ${launcher}; it manages ${r.prefix}, itself included.\n`,
+      `enpkg ${r.to} is bootstrapped into ${r.prefix} (revision ${r.revision}).\n` +
+        `Run it as ${launcher}; it manages ${r.prefix}, itself included.\n`,
     );
   } else {
     ctx.o.out(

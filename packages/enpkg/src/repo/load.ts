@@ -183,7 +183,9 @@ export async function loadRepository(
   if (index.format === 'zst' && (accepted === null || index.serial > accepted)) opts.serials.accept(repoId, index.serial, index.repository);
   opts.reporter?.report({
     type: 'info',
-    message: `${source}: ${index.entries.length} packages, serial ${index.serial}${signed ? ', signature verified' : ''} (${candidate.origin})`,
+    message:
+      `${source}: ${index.entries.length} packages, serial ${index.serial}` +
+      `${signed ? ', signature verified' : ''} (${candidate.origin})`,
   });
   return { config: repo, index, origin: candidate.origin, source: candidate.source, signed };
 }

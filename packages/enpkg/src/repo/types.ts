@@ -2,7 +2,6 @@
  * Contract types of configuration, repositories and the index. Types only: this module imports no
  * implementation.
  */
-import type { Warning } from 'egginst';
 import type { PackageInfo } from '../types.js';
 
 /** Where a secret comes from: an environment variable or a file (its content, trimmed). Never the config itself. */

@@ -66,7 +66,8 @@ export function launcherScript(home: string, nodePath: string, l: (typeof LAUNCH
       'read_pointer || exit "$status"',
       '{ [ "$current" = "$tried" ] && [ "$trial" = "$tried" ] && [ -n "$previous" ] && [ -d "$self/$previous" ]; } || exit "$status"',
       'tmp="$self/current.tmp-$$"',
-      `printf '%s\\ncurrent=%s\\nprevious=\\ntrial=\\nfailed=%s\\n' '# written by the enpkg launcher after a failed first start' "$previous" "\${failed:+$failed }$tried" >"$tmp" && mv -f "$tmp" "$self/current" || exit "$status"`,
+      `printf '%s\\ncurrent=%s\\nprevious=\\ntrial=\\nfailed=%s\\n' '# written by the enpkg launcher after a failed first start' \\`,
+      `  "$previous" "\${failed:+$failed }$tried" >"$tmp" && mv -f "$tmp" "$self/current" || exit "$status"`,
       'echo "enpkg: enpkg $tried failed to start (exit status $status); went back to enpkg $previous" >&2',
       `exec ${run('$previous')}`,
     );
