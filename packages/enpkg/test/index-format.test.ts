@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompressStream } from 'zstd-napi';
 import { compressIndex, decodeIndex, decompressIndex, entryToJson, parseIndexText, PkgError, type IndexEntry } from 'enpkg';
-import { DEFAULT_PACKAGES, entry, indexJson } from './repo-helpers.js';
+import { DEFAULT_PACKAGES, entry, indexJson, LEGACY_INDEX } from './repo-helpers.js';
 
 const opts = { format: 'zst' as const, source: 'the index of test', repository: 'test' };
 
@@ -130,20 +130,8 @@ test('"__proto__" and other odd keys are entries like any other, not prototype c
 });
 
 test("Enstaller's legacy index.json: the mapping at the top level, md5 required, sha256 optional", () => {
-  const legacy = JSON.stringify({
-    'nose-1.3.4-1.egg': {
-      available: true,
-      build: 1,
-      md5: '7fbd5a7c83ebbb14c42141ed734505ef',
-      mtime: 1409944509.0,
-      name: 'nose',
-      product: 'free',
-      python: null,
-      size: 334992,
-      type: 'egg',
-      version: '1.3.4',
-    },
-  });
+  const legacy = LEGACY_INDEX;
+
   const index = parseIndexText(legacy, { ...opts, format: 'legacy' });
   assert.equal(index.format, 'legacy');
   assert.equal(index.entries[0]!.sha256, null);

@@ -111,3 +111,19 @@ export function writeConfig(dir: string, opts: { repo: string; keys?: string[]; 
   );
   return file;
 }
+
+/** Enstaller's legacy index.json with one entry (md5 only). */
+export const LEGACY_INDEX = JSON.stringify({
+  'nose-1.3.4-1.egg': {
+    available: true,
+    build: 1,
+    md5: '7fbd5a7c83ebbb14c42141ed734505ef',
+    mtime: 1409944509.0,
+    name: 'nose',
+    product: 'free',
+    python: null,
+    size: 334992,
+    type: 'egg',
+    version: '1.3.4',
+  },
+});

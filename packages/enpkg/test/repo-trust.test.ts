@@ -9,7 +9,18 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compressIndex, loadConfig, loadRepositories, PkgError, type EnpkgConfig, type Reporter } from 'enpkg';
 import type { Warning } from 'egginst';
-import { DEFAULT_PACKAGES, entry, indexJson, makeKeys, snapshot, tmp, writeConfig, writeIndex, type Keys } from './repo-helpers.js';
+import {
+  DEFAULT_PACKAGES,
+  entry,
+  indexJson,
+  LEGACY_INDEX,
+  makeKeys,
+  snapshot,
+  tmp,
+  writeConfig,
+  writeIndex,
+  type Keys,
+} from './repo-helpers.js';
 
 interface Setup {
   repo: string;
@@ -216,26 +227,11 @@ test('a directory without an index is REPO_NOT_FOUND', async (t) => {
   );
 });
 
-const legacyIndex = JSON.stringify({
-  'nose-1.3.4-1.egg': {
-    available: true,
-    build: 1,
-    md5: '7fbd5a7c83ebbb14c42141ed734505ef',
-    mtime: 1409944509.0,
-    name: 'nose',
-    product: 'free',
-    python: null,
-    size: 334992,
-    type: 'egg',
-    version: '1.3.4',
-  },
-});
-
 test("Enstaller's legacy index.json is read, with a warning that md5 is weak", async (t) => {
   const s = setup(t, { signed: false });
   writeIndex(s.repo, { serial: 1 });
   rmSync(join(s.repo, 'index.json.zst'));
-  writeFileSync(join(s.repo, 'index.json'), legacyIndex);
+  writeFileSync(join(s.repo, 'index.json'), LEGACY_INDEX);
   const reporter = collector();
   const [loaded] = await loadRepositories(s.config, { reporter });
   assert.equal(loaded!.index.format, 'legacy');
@@ -251,7 +247,7 @@ test('a legacy index is refused when keys are configured, and after a signed ind
   writeIndex(s.repo, { serial: 1 }, s.keys);
   await loadRepositories(s.config);
   rmSync(join(s.repo, 'index.json.zst'));
-  writeFileSync(join(s.repo, 'index.json'), legacyIndex);
+  writeFileSync(join(s.repo, 'index.json'), LEGACY_INDEX);
   await refusedWith(s.config, 'INDEX_LEGACY_REFUSED', /has trusted keys configured/);
   const unsigned: EnpkgConfig = { ...s.config, repositories: s.config.repositories.map((r) => ({ ...r, keys: [] })) };
   await refusedWith(unsigned, 'INDEX_LEGACY_REFUSED', /serial 1 of index\.json\.zst was accepted .* before \(a downgrade\)/);
