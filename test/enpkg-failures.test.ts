@@ -4,7 +4,8 @@
  * outside reaches the terminal.
  */
 import assert from 'node:assert/strict';
-import { createReadStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -200,4 +201,115 @@ test('snapshot: human output (exit status, stdout, stderr) of install, update, r
     runs.push(`$ enpkg ${args.join(' ')}\nexit ${r.code}\n--- stdout\n${normal(r.stdout)}--- stderr\n${normal(r.stderr)}`);
   }
   matchSnapshot('cli-output.txt', `${runs.join('\n')}`);
+});
+
+const noStackTrace = (r: { stderr: string }): void => assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, 'no stack trace, no bug');
+
+test('another program holding state.db: STATE_BUSY before anything moves, exit 1', { timeout: 60_000 }, async (t) => {
+  const w = await setup(t);
+  assert.equal((await w.enpkg(['install', 'libbar', '-y'])).code, 0);
+  const before = await snapshot(w.prefix, w.env);
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(join(w.prefix, '.enpkg', 'state.db'));
+  db.exec('BEGIN EXCLUSIVE');
+  let r;
+  try {
+    r = await w.enpkg(['install', 'data', '-y']);
+  } finally {
+    db.exec('ROLLBACK');
+    db.close();
+  }
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^enpkg: error: .*state\.db/m);
+  noStackTrace(r);
+  assert.equal(await snapshot(w.prefix, w.env), before, 'nothing moved');
+  assert.equal((await w.enpkg(['install', 'data', '-y'])).code, 0, 'the same install works once the lock is gone');
+});
+
+test('a prefix the user cannot write: a clear error naming it, exit 1, nothing changed', async (t) => {
+  const w = await setup(t);
+  assert.equal((await w.enpkg(['install', 'libbar', '-y'])).code, 0);
+  const before = await snapshot(w.prefix, w.env);
+  // Another user (root ignores modes): a cache of its own, the prefix and repository as they are.
+  const cache = join(w.root, 'nobody-cache');
+  mkdirSync(cache, { mode: 0o777 });
+  chmodSync(w.root, 0o755);
+  const args = ['install', 'data', '-y', '--prefix', w.prefix, '--repo', w.repo];
+  const r = await runEnpkg(args, { env: { HOME: cache, XDG_CACHE_HOME: cache, XDG_CONFIG_HOME: cache }, uid: 65534, gid: 65534 });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, new RegExp(`^enpkg: error: .*${w.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+  noStackTrace(r);
+  assert.equal(await snapshot(w.prefix, w.env), before);
+});
+
+test('a YAML alias bomb and a YAML syntax error in the configuration: CONFIG_INVALID naming the file, exit 1', async (t) => {
+  const w = await setup(t);
+  const bomb = join(w.root, 'bomb.yaml');
+  const levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    levels.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
+  }
+  writeFileSync(bomb, `${levels.join('\n')}\n`);
+  const broken = join(w.root, 'broken.yaml');
+  writeFileSync(broken, 'repositories: [\x1b[31m\n  - : :\n');
+  for (const file of [bomb, broken]) {
+    const r = await runEnpkg(['list', '--prefix', w.prefix, '--config', file], { env: w.env });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`^enpkg: error: .*${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'));
+    assert.doesNotMatch(r.stderr, RAW_CONTROL);
+    noStackTrace(r);
+    const json = await runEnpkg(['list', '--prefix', w.prefix, '--config', file, '--json'], { env: w.env });
+    assert.equal((json.json as { error: { code: string } }).error.code, 'CONFIG_INVALID');
+  }
+});
+
+test('--repo with a password never shows it; a FIFO index is refused at once; cache_dir that is a file is named', async (t) => {
+  const w = await setup(t);
+  const secret = 'hunter2-s3cret';
+  const r = await runEnpkg(['install', 'app', '-y', '--prefix', w.prefix, '--repo', `https://alice:${secret}@127.0.0.1:9/eggs/`], {
+    env: { ...w.env },
+    timeoutMs: 60_000,
+  });
+  assert.equal(r.code, 1);
+  assert.ok(!r.stdout.includes(secret) && !r.stderr.includes(secret), r.stderr);
+  noStackTrace(r);
+
+  const fifoRepo = join(w.root, 'fifo-repo');
+  mkdirSync(fifoRepo);
+  execFileSync('mkfifo', [join(fifoRepo, 'index.json.zst')]);
+  const started = Date.now();
+  const f = await runEnpkg(['install', 'app', '-y', '--prefix', w.prefix, '--repo', fifoRepo], { env: w.env, timeoutMs: 30_000 });
+  assert.equal(f.timedOut, false, 'no hang');
+  assert.ok(Date.now() - started < 25_000);
+  assert.equal(f.code, 1, f.stderr);
+  assert.match(f.stderr, /index\.json\.zst.*not a regular file|not a regular file.*index\.json\.zst/);
+
+  const cacheFile = join(w.root, 'cache-file');
+  writeFileSync(cacheFile, 'not a directory\n');
+  const config = join(w.root, 'cache.yaml');
+  writeFileSync(config, `cache_dir: ${JSON.stringify(cacheFile)}\nrepositories: [${JSON.stringify(w.repo)}]\n`);
+  const c = await runEnpkg(['install', 'app', '-y', '--prefix', w.prefix, '--config', config], { env: w.env });
+  assert.equal(c.code, 1, c.stderr);
+  assert.match(c.stderr, new RegExp(cacheFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
+  noStackTrace(c);
+  assert.ok(!existsSync(join(w.prefix, 'EGG-INFO', 'app')), 'nothing was installed');
+});
+
+test('a package named __proto__ is recorded as any other: marked, with its sha256 and repository', async (t) => {
+  const w = await setup(t, []);
+  await buildBenchEgg(join(w.repo, '__proto__-1.0-1.egg'), { files: 2, totalBytes: 100, root: 'proto' });
+  assert.equal((await runEnpkg(['repo', 'index', w.repo], { env: w.env })).code, 0);
+  const r = await w.enpkg(['install', '__proto__', '-y']);
+  assert.equal(r.code, 0, r.stderr);
+  const list = (await w.enpkg(['list', '--json'])).json as { packages: { name: string; marked: boolean; repository: string | null }[] };
+  assert.deepEqual(
+    list.packages.map((p) => [p.name, p.marked, p.repository]),
+    [['__proto__', true, w.repo]],
+  );
+  const verify = await w.enpkg(['verify', '--json']);
+  assert.equal(verify.code, 0, verify.stdout);
 });

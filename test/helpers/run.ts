@@ -13,6 +13,9 @@ export interface RunOptions {
   input?: string;
   /** The child is killed (SIGKILL) after this long; default 120 s. */
   timeoutMs?: number;
+  /** Run the child as this user and group (tests run as root, which ignores file modes). */
+  uid?: number;
+  gid?: number;
   /** Called with the child once it is spawned (to signal it, say). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
@@ -60,6 +63,8 @@ export function runProgram(file: string, args: readonly string[], opts: RunOptio
       cwd: opts.cwd,
       env: childEnv(opts.env ?? {}),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+      ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
     });
     let stdout = '';
     let stderr = '';
