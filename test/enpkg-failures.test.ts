@@ -9,10 +9,10 @@ import { chmodSync, createReadStream, existsSync, mkdirSync, readdirSync, statSy
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { buildBenchEgg } from '#fixtures';
 import { lockPrefix } from 'egginst';
-import { matchSnapshot, runEnpkg, setup, tempDir, treeListing } from './helpers/index.js';
+import { matchSnapshot, runEnpkg, type Setup, setup, tempDir, treeListing } from './helpers/index.js';
 
 /**
  * Everything a failure must leave as it was: the prefix's files, and its state database as enpkg
@@ -29,30 +29,37 @@ async function snapshot(prefix: string, env: Record<string, string> = {}): Promi
 
 const RAW_CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
 
+/**
+ * An http repository (a configuration file naming it) serving `w.repo`, whose file `stall` sends
+ * its first bytes and then nothing, until the client gives up.
+ */
+async function stallingRepository(t: TestContext, w: Setup, stall: string): Promise<string> {
+  const server = createServer((req, res) => {
+    const file = join(w.repo, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404).end();
+      return;
+    }
+    if (!file.endsWith(stall)) {
+      createReadStream(file).pipe(res);
+      return;
+    }
+    res.writeHead(200, { 'content-length': statSync(file).size });
+    res.write(Buffer.alloc(16));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => server.closeAllConnections());
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  const config = join(w.root, 'config.yaml');
+  writeFileSync(config, `repositories:\n  - {url: "http://127.0.0.1:${port}/", insecure: true}\n`);
+  return config;
+}
+
 test('Ctrl-C or SIGTERM during a download: exit 130, no partial file, nothing changed', async (t) => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const w = await setup(t, ['libbar-2.0-1']);
-    // A repository whose egg download stalls after its first bytes, until the client gives up.
-    const eggName = 'libbar-2.0-1.egg';
-    const server = createServer((req, res) => {
-      const file = join(w.repo, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      if (!existsSync(file) || !statSync(file).isFile()) {
-        res.writeHead(404).end();
-        return;
-      }
-      if (!file.endsWith(eggName)) {
-        createReadStream(file).pipe(res);
-        return;
-      }
-      res.writeHead(200, { 'content-length': statSync(file).size });
-      res.write(Buffer.alloc(16));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    t.after(() => server.closeAllConnections());
-    t.after(() => server.close());
-    const port = (server.address() as AddressInfo).port;
-    const config = join(w.root, 'config.yaml');
-    writeFileSync(config, `repositories:\n  - {url: "http://127.0.0.1:${port}/", insecure: true}\n`);
+    const config = await stallingRepository(t, w, 'libbar-2.0-1.egg');
     mkdirSync(w.prefix, { recursive: true });
     await runEnpkg(['list', '--prefix', w.prefix], { env: w.env });
     const cache = join(w.env.XDG_CACHE_HOME!, 'enpkg', 'eggs');
@@ -85,6 +92,26 @@ test('Ctrl-C or SIGTERM during a download: exit 130, no partial file, nothing ch
     );
     assert.equal(await snapshot(w.prefix, w.env), before, 'the prefix and its state are unchanged');
   }
+});
+
+test('Ctrl-C while the repository index is coming: exit 130 at once, nothing cached or changed', async (t) => {
+  const w = await setup(t, ['libbar-2.0-1']);
+  const config = await stallingRepository(t, w, 'index.json.zst');
+  mkdirSync(w.prefix, { recursive: true });
+  await runEnpkg(['list', '--prefix', w.prefix], { env: w.env });
+  const before = await snapshot(w.prefix, w.env);
+  const index = join(w.env.XDG_CACHE_HOME!, 'enpkg', 'index');
+  const cachedBefore = existsSync(index) ? readdirSync(index, { recursive: true }).length : 0;
+  const r = await runEnpkg(['install', 'libbar', '--prefix', w.prefix, '--config', config, '-y'], {
+    env: w.env,
+    timeoutMs: 30_000,
+    onSpawn: (child) => void setTimeout(() => child.kill('SIGINT'), 1500),
+  });
+  assert.equal(r.timedOut, false);
+  assert.equal(r.code, 130, r.stderr);
+  assert.match(r.stderr, /^enpkg: error: the index of http:.*: interrupted/m);
+  assert.equal(existsSync(index) ? readdirSync(index, { recursive: true }).length : 0, cachedBefore, 'nothing new in the index cache');
+  assert.equal(await snapshot(w.prefix, w.env), before);
 });
 
 test('empty arguments are usage errors (exit 2) that name the option; nothing is changed', async (t) => {

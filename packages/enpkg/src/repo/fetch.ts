@@ -43,6 +43,7 @@ export interface FetchIndexOptions {
   readonly maxSize: number;
   readonly env?: NodeJS.ProcessEnv;
   readonly reporter?: Reporter | undefined;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Errors after which the next mirror is tried (transport, not trust: a bad index is final). */
@@ -123,7 +124,7 @@ async function fetchFromUrl(
   opts: FetchIndexOptions,
   what: string,
 ): Promise<FetchOutcome> {
-  const common = { authorization, allowHttp: repo.insecure, what };
+  const common = { authorization, allowHttp: repo.insecure, what, ...(opts.signal ? { signal: opts.signal } : {}) };
   const cached = opts.cached;
   // Without a stored signature the cached copy cannot satisfy configured keys: fetch it all again.
   const reusable = cached !== null && (repo.keys.length === 0 || cached.hasSignature);

@@ -10,7 +10,7 @@
  * again like a new one).
  */
 import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
-import { PkgError } from '../errors.js';
+import { ErrorCodes, PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { decodeIndex } from '../repodata/decode.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
@@ -29,6 +29,8 @@ export interface LoadRepositoriesOptions {
   readonly http?: HttpClient;
   /** Default: files beside the index cache. */
   readonly serials?: SerialStore;
+  /** Aborting it stops every fetch with INTERRUPTED; nothing is cached or accepted after that. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 interface Candidate {
@@ -76,6 +78,7 @@ async function obtain(
     maxSize: opts.maxSize,
     ...(opts.env ? { env: opts.env } : {}),
     ...(opts.reporter ? { reporter: opts.reporter } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   let outcome: FetchOutcome;
   try {
@@ -113,6 +116,12 @@ async function obtain(
   };
 }
 
+function interrupted(): PkgError {
+  return new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while reading the repository indexes; nothing was changed', {
+    hint: 'run the command again',
+  });
+}
+
 /** Load one repository's index through the whole pipeline. */
 export async function loadRepository(
   repo: RepositoryConfig,
@@ -121,6 +130,7 @@ export async function loadRepository(
 ): Promise<LoadedRepository> {
   const meta = cache.readMeta(repo);
   const candidate = await obtain(repo, cache, meta, opts);
+  if (opts.signal?.aborted) throw interrupted();
   const repoId = repoCacheId(repo);
   const accepted = opts.serials.accepted(repoId);
   const source = `the index of ${repo.name} (${candidate.source})`;
@@ -192,6 +202,7 @@ export async function loadRepository(
 
 /** Load every configured repository's index (in parallel), in configuration order. */
 export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
+  if (opts.signal?.aborted) throw interrupted();
   if (config.repositories.length === 0) {
     throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `no repositories configured${config.file ? ` in ${config.file}` : ''}`, {
       hint: 'add "repositories:" to the configuration, or give --repo URL|DIR',
