@@ -133,3 +133,12 @@ test('reinstall and no-deps are planner inputs', async (t) => {
     ['app -> 1.1.0'],
   );
 });
+
+test('an empty prefix or configuration path is refused by the library too, not taken as "unset"', () => {
+  for (const opts of [{ prefix: '' }, { prefix: '  ' }, { configFile: '' }]) {
+    assert.throws(
+      () => loadConfig({ ...opts, env: { ENPKG_PREFIX: '/somewhere/else' } }),
+      (e: unknown) => e instanceof PkgError && e.code === 'USAGE' && /cannot be empty/.test(e.message),
+    );
+  }
+});

@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { parseDocument as ParseDocument } from 'yaml';
-import { PkgError } from './errors.js';
+import { ErrorCodes, PkgError } from './errors.js';
 import { readFailure, readRegularFileSync } from './readfile.js';
 import { RepoErrorCodes } from './repo/errors.js';
 import { describeLocation, expandHome, locationKey, parseLocation, redactLocationText } from './repo/location.js';
@@ -344,6 +344,14 @@ function withSlash(text: string): string {
 
 /** The effective configuration. Errors name the file and the key. */
 export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
+  for (const [what, value] of [
+    ['--prefix', opts.prefix],
+    ['--config', opts.configFile],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new PkgError(ErrorCodes.USAGE, `${what} cannot be empty`, { hint: `give ${what} a path, or leave it out` });
+    }
+  }
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const home = opts.home ?? homedir();
