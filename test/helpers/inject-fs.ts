@@ -12,7 +12,7 @@ export interface FaultSpec {
   suffix?: string;
   fd?: boolean;
   /** Which of the matching calls fail (from 1; default the first). */
-  nth?: number[];
+  nth?: readonly number[];
   /** An errno code, or BUG for a TypeError (what a bug in egginst would throw). */
   code: 'EIO' | 'ENOSPC' | 'BUG';
 }
