@@ -127,3 +127,29 @@ test('--help and --version exit 0', async () => {
   assert.equal(version.code, 0);
   assert.match(version.out, /^\d+\.\d+\.\d+/);
 });
+
+test('a bug is exit 70 with a hint to report it and no stack trace (ENPKG_DEBUG=1 adds it); --json too', async () => {
+  const { run } = await import('../src/cli/common.js');
+  const { output } = await import('../src/cli/render.js');
+  for (const json of [false, true]) {
+    let out = '';
+    let err = '';
+    const io = { stdout: (t: string) => void (out += t), stderr: (t: string) => void (err += t) };
+    const ctx = { io, o: output(io), exitCode: 0 };
+    await run(ctx, { json }, () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'x')");
+    });
+    assert.equal(ctx.exitCode, 70);
+    if (json) {
+      const e = (JSON.parse(out) as { ok: boolean; error: { code: string; hint: string } }).error;
+      assert.equal(e.code, 'INTERNAL');
+      assert.match(e.hint, /this is a bug in enpkg: please report it/);
+    } else {
+      assert.match(
+        err,
+        /^enpkg: error: internal error: Cannot read properties of undefined \(reading 'x'\)\n {2}hint: this is a bug in enpkg/,
+      );
+      assert.doesNotMatch(err, /\n\s+at /);
+    }
+  }
+});
