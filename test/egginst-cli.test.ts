@@ -236,3 +236,25 @@ test('names from outside are escaped for the terminal and raw in --json (whose t
   assert.match(removed.stderr, /warning: the record of upg lists 1 path\(s\) outside the prefix, .*\/elsewhere\/upg\\u001b\]0;pwned/);
   assert.doesNotMatch(removed.stderr, unsafe);
 });
+
+test("Enstaller's habits: --noapp and --pkgs-dir are accepted; --remove takes a name, name-version-build(.egg) or a path", async (t) => {
+  const root = await tempDir(t, 'cli-habits-');
+  const prefix = join(root, 'prefix');
+  const installed = await runEgginst(['--prefix', prefix, '--noapp', '--pkgs-dir', join(root, 'pkgs'), '-v', egg('upg-1.0-1')], { env });
+  assert.equal(installed.code, 0, installed.stderr);
+  assert.match(installed.stderr, /desktop menu entries \(EGG-INFO\/inst\/appinst\.dat\) are not created on this platform/);
+  assert.ok(!existsSync(join(root, 'pkgs')), '--pkgs-dir is ignored');
+  for (const arg of ['upg-1.0-1.egg', egg('upg-1.0-1'), 'upg-1.0-1', 'UPG']) {
+    const r = await runEgginst(['--prefix', prefix, '--remove', arg, '--json'], { env });
+    assert.equal(r.code, 0, `${arg}: ${r.stdout}${r.stderr}`);
+    assert.deepEqual(
+      (r.json as { changes: { kind: string; key: string }[] }).changes.map((c) => `${c.kind} ${c.key}`),
+      ['remove upg'],
+      arg,
+    );
+    assert.equal((await runEgginst(['--prefix', prefix, '--no-fsync', egg('upg-1.0-1')], { env })).code, 0);
+  }
+  const missing = await runEgginst(['--prefix', prefix, '--remove', 'nosuch-1.0-1.egg'], { env });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /nosuch/);
+});

@@ -167,6 +167,14 @@ async function readCentralDirectory(fd: number, file: string, size: number, limi
   });
 }
 
+/** CP437 for the bytes 0x80-0xFF (yauzl's table); 0x00-0x7F are ASCII, as Info-ZIP and Python read them. */
+const CP437_HIGH = Array.from({ length: 128 }, (_, i) => yauzl.getFileNameLowLevel(0, Buffer.of(0x80 + i), [], true));
+
+/**
+ * An entry's name from its raw bytes: UTF-8 when the flag says so (or an Info-ZIP Unicode Path field
+ * gives it), else ASCII with CP437 above 0x7F. Control bytes stay control characters, so the name
+ * checks refuse them (yauzl's CP437 would turn 0x0A into a printable glyph).
+ */
 function decodeName(e: yauzl.Entry, file: string): string {
   const raw = e.fileNameRaw ?? (e.fileName as unknown as Buffer);
   if ((e.generalPurposeBitFlag & 0x800) !== 0) {
@@ -182,7 +190,10 @@ function decodeName(e: yauzl.Entry, file: string): string {
   } catch (err) {
     throw corrupt(file, `bad extra field: ${(err as Error).message}`, err);
   }
-  return yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, extra, true);
+  if (extra.some((f) => f.id === 0x7075)) return yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, extra, true);
+  let name = '';
+  for (const b of raw) name += b < 0x80 ? String.fromCharCode(b) : CP437_HIGH[b - 0x80]!;
+  return name;
 }
 
 interface ValidArchive extends Omit<Archive, 'path'> {}

@@ -3,10 +3,11 @@
  * module of egginst that prints. Exit statuses: see EXIT.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { ErrorCodes, PkgError, isPkgError } from './errors.js';
+import { parseEggName } from './eggname.js';
 import { describeFailure, isSystemError } from './failure.js';
 import { listInstalled } from './record.js';
 import { createRenderer, type Renderer } from './render.js';
@@ -39,6 +40,8 @@ interface Opts {
   verbose?: boolean;
   wait?: boolean;
   fsync: boolean;
+  noapp?: boolean;
+  pkgsDir?: string;
 }
 
 /** The version: from manifest.json beside the code in enpkg's bundle, else from package.json. */
@@ -75,6 +78,8 @@ function program(): Command {
       .option('-f, --force', 'overwrite files owned by other packages; remove despite a failing pre-uninstall script')
       .option('--wait', 'wait for another egginst or enpkg working on the prefix, instead of failing')
       .option('--no-fsync', 'skip fsync (faster; a power cut may then lose the install, a crash still cannot)')
+      .option('--noapp', "do not create desktop menu entries (Enstaller's flag; egginst never creates them here)")
+      .option('--pkgs-dir <dir>', "accepted for Enstaller's scripts and ignored, as the original did")
       .option('--json', 'print the result as JSON on stdout')
       .option('-q, --quiet', 'print only warnings and errors')
       .option('-v, --verbose', 'print every step and the output of scripts')
@@ -152,6 +157,18 @@ function report(out: Renderer, e: unknown, debug: boolean): number {
   return err.code === ErrorCodes.INTERRUPTED ? EXIT.INTERRUPTED : EXIT.FAILED;
 }
 
+const APPINST_NOTE = 'desktop menu entries (EGG-INFO/inst/appinst.dat) are not created on this platform';
+
+/**
+ * What `--remove` takes: a package name, or (as Enstaller's egginst did) `name-version-build`,
+ * `name-version-build.egg` or a path to such a file, which name the package.
+ */
+function removalKey(arg: string): string {
+  const base = basename(arg);
+  const id = parseEggName(base.endsWith('.egg') ? base : `${base}.egg`);
+  return (id && (base.endsWith('.egg') || /-\d+$/.test(base)) ? id.key : arg).toLowerCase();
+}
+
 async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
   const prefixArg = opts.prefix ?? process.env.EGGINST_PREFIX;
   const modes = [opts.remove, opts.list].filter(Boolean).length;
@@ -174,8 +191,9 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
 
   if (args.length === 0)
     throw usage(opts.remove ? '--remove needs package names' : 'nothing to do: give egg files to install (see --help)');
+  if (opts.noapp && opts.verbose && !opts.json) out.reporter.report({ type: 'info', message: APPINST_NOTE });
   const jobs: EggJob[] = opts.remove
-    ? args.map((key) => ({ kind: 'remove', key }))
+    ? args.map((arg) => ({ kind: 'remove', key: removalKey(arg) }))
     : args.map((f) => ({ kind: 'install', eggPath: resolve(f) }));
   // An interrupt aborts the transaction, which then rolls back; more signals while it does so are
   // ignored, so that a second Ctrl-C cannot cut the rollback short (SIGKILL still can; recovery then finishes it).
