@@ -258,3 +258,18 @@ test("Enstaller's habits: --noapp and --pkgs-dir are accepted; --remove takes a 
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nosuch/);
 });
+
+test("entry points and .py scripts use the prefix's own bin/python when it has one, else python3 on PATH", async (t) => {
+  for (const own of [true, false]) {
+    const root = await tempDir(t, 'cli-python-');
+    const prefix = join(root, 'prefix');
+    mkdirSync(join(prefix, 'bin'), { recursive: true });
+    const python = join(prefix, 'bin', 'python');
+    if (own) writeFileSync(python, '#!/bin/sh\nexec python3 "$@"\n', { mode: 0o755 });
+    const r = await runEgginst(['--prefix', prefix, '--no-fsync', egg('app-1.0.0-1')], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const first = readFileSync(join(prefix, 'bin', 'app'), 'utf8').split('\n')[0]!;
+    if (own) assert.equal(first, `#!${python}`);
+    else assert.match(first, /^#!\/.*python3$/);
+  }
+});

@@ -1,9 +1,10 @@
 /**
- * The configured Python: `--python PATH`, else `python3` on PATH. Looked up only when an egg needs
- * it (site-packages placement without a `python` key, entry points, .py scripts).
+ * The Python of a prefix: `--python PATH`; else the prefix's own `bin/python`, then `bin/python3`,
+ * when it has one; else `python3` on PATH. Looked up only when an egg needs it (site-packages
+ * placement without a `python` key, entry points, .py scripts).
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCodes, PkgError } from './errors.js';
 
@@ -26,12 +27,26 @@ export function findOnPath(cmd: string, pathEnv = process.env.PATH ?? ''): strin
   return null;
 }
 
-export function pythonFinder(configured?: string): Python {
+/** The prefix's own interpreter: `bin/python`, then `bin/python3`, if executable. */
+function prefixPython(prefix: string | undefined): string | null {
+  if (!prefix) return null;
+  for (const name of ['python', 'python3']) {
+    const p = join(prefix, 'bin', name);
+    if (isFile(p) && isExecutable(p)) return p;
+  }
+  return null;
+}
+
+export function pythonFinder(configured?: string, prefix?: string): Python {
   let path: string | undefined;
   let version: string | undefined;
   const getPath = (): string => {
     if (path) return path;
-    const found = configured ? (configured.includes('/') ? resolve(configured) : findOnPath(configured)) : findOnPath('python3');
+    const found = configured
+      ? configured.includes('/')
+        ? resolve(configured)
+        : findOnPath(configured)
+      : (prefixPython(prefix) ?? findOnPath('python3'));
     if (!found || (isAbsolute(found) && !isExecutable(found))) {
       throw new PkgError(
         ErrorCodes.PYTHON_NOT_FOUND,
@@ -64,6 +79,14 @@ export function pythonFinder(configured?: string): Python {
       return version;
     },
   };
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function isExecutable(p: string): boolean {

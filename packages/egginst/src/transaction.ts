@@ -91,7 +91,7 @@ export class EggTransaction {
     private readonly createdPrefix: boolean,
   ) {
     this.reporter = opts.reporter ?? NO_REPORTER;
-    this.python = pythonFinder(opts.python);
+    this.python = pythonFinder(opts.python, prefix);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.ctx = { prefix, fs: opts.fs ?? defaultFs, durable: opts.durable ?? true };
     this.recovered = recoverPrefix(prefix, this.reporter, { fs: this.ctx.fs });
