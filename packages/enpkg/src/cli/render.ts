@@ -4,7 +4,7 @@
  * holder can drive the terminal), JSON (raw values, JSON-escaped), action text, the progress
  * display, and errors.
  */
-import type { PkgError } from 'egginst/core';
+import { escapeLinesForTerminal, jsonForTerminal, type PkgError } from 'egginst/core';
 import type { FetchProgress } from '../fetch/types.js';
 import type { Reporter } from '../report.js';
 import type { Action, RemoveReason, ChangePlan } from '../types.js';
@@ -24,18 +24,12 @@ export interface OutputFlags {
   readonly verbose?: boolean;
 }
 
-const CONTROL = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const JSON_UNSAFE = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const hex = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** Terminal text: every control character (C0 but newline and tab, DEL, C1, bidi) escaped (egginst's rule). */
+export const terminalText = escapeLinesForTerminal;
 
-/** Terminal text: C0 (but newline), DEL, C1 and bidi controls shown as `\uXXXX`. */
-export function terminalText(text: string): string {
-  return text.replace(CONTROL, hex);
-}
-
-/** JSON for stdout: raw values; C1, DEL and bidi controls escaped too (JSON.stringify leaves them raw). */
+/** JSON for stdout: raw values, with what a terminal would act on written `\uXXXX` (egginst's rule). */
 export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2).replace(JSON_UNSAFE, hex)}\n`;
+  return `${jsonForTerminal(value, 2)}\n`;
 }
 
 /** Where a command writes: text is escaped here, so callers pass raw strings. */
