@@ -14,3 +14,4 @@ export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify
 export { crashPoints } from './crash.js';
 export { writeFileDurably, fsyncDir, type WriteDurablyOptions } from './durable.js';
 export { NO_REPORTER } from './reporter.js';
+export { parseLiteralAssignments, type LiteralFileOptions, type PythonLiteral } from './spec.js';

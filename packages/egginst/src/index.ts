@@ -6,7 +6,7 @@ export { escapeForTerminal, escapeLinesForTerminal, jsonForTerminal } from './es
 export type * from './types.js';
 export { openArchive, DEFAULT_LIMITS, type Archive, type ArchiveEntry } from './archive.js';
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
-export { parseSpecDepend } from './spec.js';
+export { parseLiteralAssignments, parseSpecDepend, type LiteralFileOptions, type PythonLiteral } from './spec.js';
 export { readMetadata } from './metadata.js';
 export { computeLayout, destinationOf, modeFor, parseEntryPoints, type Layout, type LayoutItem } from './layout.js';
 export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';

@@ -2,20 +2,34 @@
  * Egg metadata: `EGG-INFO/spec/depend` (Python literal assignments, never executed), the
  * `EGG-INFO/info.json` override, and setuptools' `PKG-INFO`.
  */
-import { ErrorCodes, PkgError } from './errors.js';
+import { type ErrorCode, ErrorCodes, PkgError } from './errors.js';
 import type { EggSpec } from './types.js';
-
-type Literal = string | number | boolean | null | string[];
 
 const KNOWN_KEYS = new Set(['metadata_version', 'name', 'version', 'build', 'arch', 'platform', 'osdist', 'python', 'packages']);
 
+/** A value of a Python literal assignment: string, integer, None, True, False, or a list of strings. */
+export type PythonLiteral = string | number | boolean | null | string[];
+
+export interface LiteralFileOptions {
+  /** The file, as errors name it. */
+  readonly source: string;
+  /** The error's code (default METADATA_INVALID) and hint (default: what spec/depend may hold). */
+  readonly code?: ErrorCode;
+  readonly hint?: string;
+}
+
+const SPEC_HINT =
+  'spec/depend may hold only assignments of literals (strings, integers, None, True, False, lists of strings); it is never executed';
+
 /**
- * Parse `spec/depend`: only `name = literal` lines, where a literal is a quoted string, an integer,
- * None/True/False, or a (possibly multi-line) list of strings. Anything else names its line.
+ * Parse a file of Python literal assignments (`spec/depend`, Enstaller's `.enstaller4rc`): only
+ * `name = literal` lines, where a literal is a quoted string, an integer, None/True/False, or a
+ * (possibly multi-line) list of strings; comments and blank lines anywhere. It is never executed:
+ * anything else (a call, an import, an expression) is an error naming its line.
  */
-export function parseSpecDepend(text: string, source = 'EGG-INFO/spec/depend'): EggSpec {
-  const values = new Map<string, Literal>();
-  const p = new LiteralParser(text, source);
+export function parseLiteralAssignments(text: string, opts: LiteralFileOptions): Map<string, PythonLiteral> {
+  const values = new Map<string, PythonLiteral>();
+  const p = new LiteralParser(text, opts.source, opts.code ?? ErrorCodes.METADATA_INVALID, opts.hint ?? SPEC_HINT);
   p.skipBlank();
   while (!p.atEnd()) {
     const line = p.line;
@@ -31,7 +45,12 @@ export function parseSpecDepend(text: string, source = 'EGG-INFO/spec/depend'): 
     values.set(key, value);
     p.skipBlank();
   }
-  return toSpec(Object.fromEntries(values), source);
+  return values;
+}
+
+/** Parse `spec/depend` (Python literal assignments, never executed). */
+export function parseSpecDepend(text: string, source = 'EGG-INFO/spec/depend'): EggSpec {
+  return toSpec(Object.fromEntries(parseLiteralAssignments(text, { source })), source);
 }
 
 /** Validate a spec object from either source (spec/depend or info.json). */
@@ -115,6 +134,8 @@ class LiteralParser {
   constructor(
     private readonly s: string,
     private readonly source: string,
+    private readonly code: ErrorCode,
+    private readonly hint: string,
   ) {}
 
   atEnd(): boolean {
@@ -122,10 +143,8 @@ class LiteralParser {
   }
 
   fail(msg: string, line = this.line): never {
-    throw new PkgError(ErrorCodes.METADATA_INVALID, `${this.source} line ${line}: ${msg}`, {
-      hint:
-        'spec/depend may hold only assignments of literals (strings, integers, None, True, False, lists of strings); ' +
-        'it is never executed',
+    throw new PkgError(this.code, `${this.source} line ${line}: ${msg}`, {
+      hint: this.hint,
       details: { file: this.source, line },
     });
   }
@@ -174,7 +193,7 @@ class LiteralParser {
     return m[0];
   }
 
-  literal(): Literal {
+  literal(): PythonLiteral {
     const c = this.s[this.pos];
     if (c === "'" || c === '"') return this.string();
     if (c === '[') return this.list();

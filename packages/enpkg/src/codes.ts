@@ -42,6 +42,10 @@ export const EnpkgErrorCodes = {
   SELF_ALREADY_BOOTSTRAPPED: 'SELF_ALREADY_BOOTSTRAPPED',
   SELF_NO_PREVIOUS: 'SELF_NO_PREVIOUS',
   SELF_LAUNCHER_CONFLICT: 'SELF_LAUNCHER_CONFLICT',
+  /** A removal would also take packages that were not named, and nobody could be asked (no terminal, no -y). */
+  REMOVE_NOT_CONFIRMED: 'REMOVE_NOT_CONFIRMED',
+  /** Removing the named packages alone (--no-deps) would leave packages that need them broken, without --force. */
+  REMOVE_BREAKS: 'REMOVE_BREAKS',
   // a bug of enpkg, not of its input
   INTERNAL: 'INTERNAL',
 } as const;
@@ -49,6 +53,8 @@ export const EnpkgErrorCodes = {
 /** Warnings of operations. */
 export const EnpkgWarningCodes = {
   SELF_UPDATE_FAILED: 'SELF_UPDATE_FAILED',
+  /** enpkg.hist (Enstaller's history file, kept beside the state database) could not be rewritten. */
+  HISTORY_FILE_NOT_WRITTEN: 'HISTORY_FILE_NOT_WRITTEN',
 } as const;
 
 /** Configuration, repository locations and transport, the index and its trust, publishing, queries. */
@@ -103,6 +109,12 @@ export const RepoWarningCodes = {
   SIGNATURE_REMOVED: 'SIGNATURE_REMOVED',
   /** `repo index` without --legacy-json left an index.json that is now out of date. */
   LEGACY_INDEX_STALE: 'LEGACY_INDEX_STALE',
+  /** A key of an Enstaller configuration (.enstaller4rc, its YAML) that has no meaning here: ignored. */
+  CONFIG_KEY_IGNORED: 'CONFIG_KEY_IGNORED',
+  /** TLS certificates are not verified (-k/--insecure, verify_ssl: false). */
+  TLS_VERIFY_OFF: 'TLS_VERIFY_OFF',
+  /** A repository could not be reached; the others were used. */
+  REPO_SKIPPED: 'REPO_SKIPPED',
 } as const;
 
 /** The fetch stage: downloads and the egg cache. An interrupted fetch is egginst's `INTERRUPTED`. */

@@ -18,7 +18,24 @@ import { ErrorCodes, PkgError } from './errors.js';
 import { readFailure, readRegularFileSync } from './readfile.js';
 import { RepoErrorCodes } from './repo/errors.js';
 import { describeLocation, expandHome, locationKey, parseLocation, redactLocationText } from './repo/location.js';
-import type { AuthConfig, EnpkgConfig, NetworkSettings, RepoLocation, RepositoryConfig, SecretSource } from './repo/types.js';
+import type {
+  AuthConfig,
+  ConfigWarning,
+  EnpkgConfig,
+  NetworkSettings,
+  ProxyConfig,
+  RepoLocation,
+  RepositoryConfig,
+  SecretSource,
+} from './repo/types.js';
+import { parseProxy } from './http/proxy.js';
+import {
+  isEnstallerYaml,
+  looksLikePythonAssignments,
+  type TranslatedConfig,
+  translateEnstaller4rc,
+  translateEnstallerYaml,
+} from './config-enstaller.js';
 
 /** yaml is loaded only when there is a file to parse: it is many modules, and most runs have no file. */
 let yamlParse: typeof ParseDocument | undefined;
@@ -34,6 +51,20 @@ export interface LoadConfigOptions {
   readonly prefix?: string | undefined;
   /** `--repo URL|DIR`, repeatable. */
   readonly repos?: readonly string[] | undefined;
+  /** `--proxy URL`: the proxy for http and https, over the file's and the environment's. */
+  readonly proxy?: string | undefined;
+  /** `-k/--insecure`: TLS certificates are not verified. */
+  readonly insecure?: boolean | undefined;
+  /** `--max-retries N`. */
+  readonly maxRetries?: number | undefined;
+  /** `--no-autoupdate`. */
+  readonly noAutoupdate?: boolean | undefined;
+  /** `--sys-config`: the prefix's configuration only, never the user's. */
+  readonly sysConfig?: boolean | undefined;
+  /** `--sys-prefix`: the prefix enpkg itself runs from (its launcher's). */
+  readonly sysPrefix?: boolean | undefined;
+  /** `--user`: the per-user prefix, `$XDG_DATA_HOME/enpkg/prefix` (default `~/.local/share/enpkg/prefix`). */
+  readonly user?: boolean | undefined;
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
   readonly home?: string;
@@ -48,9 +79,10 @@ export const CONFIG_KEYS = [
   'script_timeout',
   'autoupdate',
   'network',
+  'auth',
 ] as const;
 const REPO_KEYS = ['url', 'path', 'name', 'mirrors', 'keys', 'insecure', 'auth'];
-const NETWORK_KEYS = ['connect_timeout', 'idle_timeout', 'timeout', 'retries', 'retry_delay', 'ca_file', 'max_index_size'];
+const NETWORK_KEYS = ['connect_timeout', 'idle_timeout', 'timeout', 'retries', 'retry_delay', 'ca_file', 'max_index_size', 'proxy', 'verify_ssl'];
 
 export const DEFAULT_NETWORK: NetworkSettings = {
   connectTimeoutMs: 10_000,
@@ -60,6 +92,8 @@ export const DEFAULT_NETWORK: NetworkSettings = {
   retryDelayMs: 500,
   caFile: null,
   maxIndexSize: 256 * 2 ** 20,
+  proxy: null,
+  verifyTls: true,
 };
 
 type Obj = Record<string, unknown>;
@@ -69,6 +103,8 @@ class Checker {
   constructor(
     readonly file: string,
     readonly home: string,
+    /** An Enstaller file: its proxy may carry a password (read as written, shown as ***). */
+    readonly inlineSecrets = false,
   ) {}
 
   fail(key: string, why: string, hint: string): never {
@@ -160,8 +196,12 @@ function secret(v: unknown, key: string, c: Checker): SecretSource {
 
 function auth(v: unknown, key: string, c: Checker, baseDir: string): AuthConfig {
   const o = c.mapping(v, key);
-  c.known(o, ['token', 'user', 'password'], key);
+  c.known(o, ['token', 'user', 'password', 'credentials'], key);
   const withBase = (s: SecretSource): SecretSource => ('file' in s ? { file: resolve(baseDir, expandHome(s.file, c.home)) } : s);
+  if (Object.hasOwn(o, 'credentials')) {
+    if (Object.keys(o).length > 1) c.fail(key, 'give credentials alone', 'credentials is one secret holding user:password');
+    return { kind: 'credentials', credentials: withBase(secret(o.credentials, `${key}.credentials`, c)) };
+  }
   if (Object.hasOwn(o, 'token')) {
     if (Object.hasOwn(o, 'user') || Object.hasOwn(o, 'password'))
       c.fail(key, 'give either token or user and password, not both', 'keep one way to authenticate');
@@ -219,7 +259,29 @@ function network(v: unknown, c: Checker, baseDir: string): NetworkSettings {
         : Math.round(c.number(o.retry_delay, 'network.retry_delay', 0, 600, false) * 1000),
     caFile: o.ca_file === undefined ? null : resolve(baseDir, expandHome(c.string(o.ca_file, 'network.ca_file'), c.home)),
     maxIndexSize: o.max_index_size === undefined ? DEFAULT_NETWORK.maxIndexSize : parseSize(o.max_index_size, 'network.max_index_size', c),
+    proxy: o.proxy === undefined || o.proxy === null ? null : proxyKey(o.proxy, c, baseDir),
+    verifyTls: o.verify_ssl === undefined ? true : c.bool(o.verify_ssl, 'network.verify_ssl'),
   };
+}
+
+/** `network.proxy`: a URL without credentials, or {url, user, password} with the password from env or a file. */
+function proxyKey(v: unknown, c: Checker, baseDir: string): ProxyConfig {
+  const origin = `${c.file}: network.proxy`;
+  if (typeof v === 'string') {
+    const p = parseProxy(v, origin);
+    if (p.password !== null && !c.inlineSecrets)
+      c.fail('network.proxy', 'a password written in the configuration file', 'write {url: ..., user: NAME, password: {env: VARIABLE}}');
+    return p;
+  }
+  const o = c.mapping(v, 'network.proxy');
+  c.known(o, ['url', 'user', 'password'], 'network.proxy');
+  const p = parseProxy(c.string(o.url, 'network.proxy.url'), origin);
+  if (p.password !== null) c.fail('network.proxy.url', 'a password written in the URL', 'give it as password: {env: VARIABLE}');
+  const withBase = (s: SecretSource): SecretSource => ('file' in s ? { file: resolve(baseDir, expandHome(s.file, c.home)) } : s);
+  const user =
+    o.user === undefined ? p.user : typeof o.user === 'string' ? c.string(o.user, 'network.proxy.user') : secret(o.user, 'network.proxy.user', c);
+  const password = o.password === undefined ? null : withBase(secret(o.password, 'network.proxy.password', c));
+  return { ...p, user, password };
 }
 
 /** Aliases a configuration may expand: plenty for a real file, far too few for a "billion laughs" bomb. */
@@ -243,7 +305,28 @@ function yamlError(file: string, e: unknown): PkgError {
   );
 }
 
-function readConfigFile(file: string): { data: Obj; text: string } {
+/** A configuration file in whichever format it is, as our keys (plus what an Enstaller file adds). */
+interface ReadConfig {
+  readonly data: Obj;
+  readonly format: 'enpkg' | 'enstaller4rc' | 'enstaller-yaml';
+  readonly translated: TranslatedConfig | null;
+}
+
+function readConfigFile(file: string): ReadConfig {
+  const text = readConfigText(file);
+  if (looksLikePythonAssignments(text)) {
+    const translated = translateEnstaller4rc(text, file);
+    return { data: translated.data, format: 'enstaller4rc', translated };
+  }
+  const data = parseYamlConfig(text, file);
+  if (isEnstallerYaml(data)) {
+    const translated = translateEnstallerYaml(data, file);
+    return { data: translated.data, format: 'enstaller-yaml', translated };
+  }
+  return { data, format: 'enpkg', translated: null };
+}
+
+function readConfigText(file: string): string {
   let text: string;
   try {
     text = readRegularFileSync(file).toString('utf8');
@@ -259,6 +342,11 @@ function readConfigFile(file: string): { data: Obj; text: string } {
       },
     );
   }
+  return text;
+}
+
+/** Our YAML (or Enstaller's): a mapping at the top level. */
+export function parseYamlConfig(text: string, file: string): Obj {
   let doc: ReturnType<typeof parseDocument>;
   let data: unknown;
   try {
@@ -275,7 +363,7 @@ function readConfigFile(file: string): { data: Obj; text: string } {
     }
     throw yamlError(file, e);
   }
-  if (data === null || data === undefined) return { data: {}, text };
+  if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: expected a mapping of keys at the top level`, {
       hint: 'see "enpkg config --help" for the keys',
@@ -285,24 +373,73 @@ function readConfigFile(file: string): { data: Obj; text: string } {
   // `python: 3.10` is a number to YAML (3.1): keep the digits as written.
   const python = doc.get('python', true) as { source?: unknown } | undefined;
   if (typeof (data as Obj).python === 'number' && python && typeof python.source === 'string') (data as Obj).python = python.source;
-  return { data: data as Obj, text };
+  return data as Obj;
 }
 
-/** Which file to read, or null. */
+/** Enstaller's configuration file name, read from the prefix and then from home. */
+export const ENSTALLER4RC = '.enstaller4rc';
+
+/** The user's configuration file of ours: `$XDG_CONFIG_HOME/enpkg/config.yaml` (default `~/.config/...`). */
+export function userConfigFile(env: NodeJS.ProcessEnv, home: string): string {
+  const xdg = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(home, '.config');
+  return join(xdg, 'enpkg', 'config.yaml');
+}
+
+/** `--user`'s prefix: `$XDG_DATA_HOME/enpkg/prefix` (default `~/.local/share/enpkg/prefix`). */
+export function userPrefix(env: NodeJS.ProcessEnv, home: string): string {
+  const xdg = env.XDG_DATA_HOME && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(home, '.local', 'share');
+  return join(xdg, 'enpkg', 'prefix');
+}
+
+/** The prefix given on the command line or in the environment (not yet the file's), and where from. */
+function givenPrefix(opts: LoadConfigOptions): [string, string] | null {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const home = opts.home ?? homedir();
+  const chosen = [opts.prefix !== undefined && '--prefix', opts.user && '--user', opts.sysPrefix && '--sys-prefix'].filter(Boolean);
+  if (chosen.length > 1) {
+    throw new PkgError(ErrorCodes.USAGE, `give one of ${chosen.join(' and ')}: each names the prefix`, { hint: 'leave all but one out' });
+  }
+  if (opts.prefix) return [resolve(cwd, expandHome(opts.prefix, home)), '--prefix'];
+  if (opts.user) return [userPrefix(env, home), '--user'];
+  if (opts.sysPrefix) {
+    if (!env.ENPKG_HOME) {
+      throw new PkgError(ErrorCodes.USAGE, '--sys-prefix: enpkg is not running from a prefix (no bin/enpkg launcher started it)', {
+        hint: 'run the prefix\'s own bin/enpkg, or give --prefix DIR',
+      });
+    }
+    return [resolve(cwd, env.ENPKG_HOME), '--sys-prefix (the launcher, ENPKG_HOME)'];
+  }
+  if (env.ENPKG_PREFIX) return [resolve(cwd, expandHome(env.ENPKG_PREFIX, home)), 'ENPKG_PREFIX'];
+  if (env.ENPKG_HOME) return [resolve(cwd, env.ENPKG_HOME), 'the launcher (ENPKG_HOME)'];
+  return null;
+}
+
+/**
+ * Which file to read, or null: --config, $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, the user's
+ * config.yaml, <prefix>/.enstaller4rc, ~/.enstaller4rc. With --sys-config: the prefix's files only.
+ */
 export function findConfigFile(opts: LoadConfigOptions): string | null {
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
-  if (opts.configFile) return resolve(cwd, opts.configFile);
-  if (env.ENPKG_CONFIG) return resolve(cwd, env.ENPKG_CONFIG);
-  const prefix = opts.prefix ?? env.ENPKG_PREFIX ?? env.ENPKG_HOME;
-  if (prefix) {
-    const file = join(resolve(cwd, prefix), '.enpkg', 'config.yaml');
-    if (existsSync(file)) return file;
-  }
   const home = opts.home ?? homedir();
-  const xdg = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(home, '.config');
-  const user = join(xdg, 'enpkg', 'config.yaml');
-  return existsSync(user) ? user : null;
+  if (opts.configFile) return resolve(cwd, opts.configFile);
+  if (env.ENPKG_CONFIG && !opts.sysConfig) return resolve(cwd, env.ENPKG_CONFIG);
+  const prefix = givenPrefix(opts)?.[0];
+  if (opts.sysConfig && !prefix) {
+    throw new PkgError(ErrorCodes.USAGE, '--sys-config: no prefix is given, so there is no prefix configuration to read', {
+      hint: 'give --prefix DIR (or run the prefix\'s own bin/enpkg)',
+    });
+  }
+  const candidates = opts.sysConfig
+    ? [join(prefix!, '.enpkg', 'config.yaml'), join(prefix!, ENSTALLER4RC)]
+    : [
+        ...(prefix ? [join(prefix, '.enpkg', 'config.yaml')] : []),
+        userConfigFile(env, home),
+        ...(prefix ? [join(prefix, ENSTALLER4RC)] : []),
+        join(home, ENSTALLER4RC),
+      ];
+  return candidates.find((f) => existsSync(f)) ?? null;
 }
 
 function defaultCacheDir(env: NodeJS.ProcessEnv, home: string): string {
@@ -347,21 +484,25 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
   for (const [what, value] of [
     ['--prefix', opts.prefix],
     ['--config', opts.configFile],
+    ['--proxy', opts.proxy],
   ] as const) {
     if (value !== undefined && value.trim() === '') {
-      throw new PkgError(ErrorCodes.USAGE, `${what} cannot be empty`, { hint: `give ${what} a path, or leave it out` });
+      throw new PkgError(ErrorCodes.USAGE, `${what} cannot be empty`, { hint: `give ${what} a value, or leave it out` });
     }
   }
   const env = opts.env ?? process.env;
   const cwd = opts.cwd ?? process.cwd();
   const home = opts.home ?? homedir();
   const file = findConfigFile(opts);
-  const { data } = file ? readConfigFile(file) : { data: {} as Obj };
-  const c: Checker = new Checker(file ?? '<defaults>', home);
+  const read: ReadConfig = file ? readConfigFile(file) : { data: {}, format: 'enpkg', translated: null };
+  const { data, translated } = read;
+  const c: Checker = new Checker(file ?? '<defaults>', home, translated !== null);
   const baseDir = file ? dirname(file) : cwd;
   c.known(data, CONFIG_KEYS, '');
 
-  const repositories =
+  // The file's own auth for every http(s) repository without one (Enstaller's EPD_auth, our top-level auth).
+  const sharedAuth = translated?.auth ?? (data.auth === undefined ? null : auth(data.auth, 'auth', c, baseDir));
+  const configured =
     data.repositories === undefined
       ? []
       : (() => {
@@ -369,18 +510,15 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
             c.fail('repositories', `expected a list, got ${describe(data.repositories)}`, 'write one "- url: ..." item per repository');
           return (data.repositories as unknown[]).map((r, i) => repository(r, i, c, baseDir));
         })();
+  const repositories = configured.map((r) => (r.auth === null && sharedAuth && r.location.kind === 'http' ? { ...r, auth: sharedAuth } : r));
   const seen = new Set<string>();
   for (const [i, r] of repositories.entries()) {
     if (seen.has(r.name)) c.fail(`repositories[${i}].name`, `the name "${r.name}" is used twice`, 'give each repository its own name');
     seen.add(r.name);
   }
 
-  let prefix: string | null = null;
-  let prefixSource: string | null = null;
-  if (opts.prefix) [prefix, prefixSource] = [resolve(cwd, expandHome(opts.prefix, home)), '--prefix'];
-  else if (env.ENPKG_PREFIX) [prefix, prefixSource] = [resolve(cwd, expandHome(env.ENPKG_PREFIX, home)), 'ENPKG_PREFIX'];
-  else if (env.ENPKG_HOME) [prefix, prefixSource] = [resolve(cwd, env.ENPKG_HOME), 'the launcher (ENPKG_HOME)'];
-  else if (data.prefix !== undefined)
+  let [prefix, prefixSource]: [string | null, string | null] = givenPrefix(opts) ?? [null, null];
+  if (prefix === null && data.prefix !== undefined)
     [prefix, prefixSource] = [resolve(baseDir, expandHome(c.string(data.prefix, 'prefix'), home)), c.file];
 
   let python: string | null = null;
@@ -395,6 +533,19 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
     python = p;
   }
 
+  const fileNetwork = data.network === undefined ? DEFAULT_NETWORK : network(data.network, c, baseDir);
+  const fileProxy = translated?.proxy ? parseProxy(translated.proxy, `${c.file}: proxy`) : fileNetwork.proxy;
+  if (opts.maxRetries !== undefined && (!Number.isInteger(opts.maxRetries) || opts.maxRetries < 0 || opts.maxRetries > 20)) {
+    throw new PkgError(ErrorCodes.USAGE, `--max-retries: expected a whole number from 0 to 20, got ${String(opts.maxRetries)}`);
+  }
+  const networkSettings: NetworkSettings = {
+    ...fileNetwork,
+    proxy: opts.proxy !== undefined ? parseProxy(opts.proxy, '--proxy') : fileProxy,
+    verifyTls: opts.insecure ? false : fileNetwork.verifyTls,
+    retries: opts.maxRetries ?? fileNetwork.retries,
+  };
+  const warnings: ConfigWarning[] = (translated?.warnings ?? []).map((w) => ({ key: w.key, message: `${c.file}: ${w.message}` }));
+
   return {
     file,
     prefix,
@@ -404,20 +555,33 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
       data.cache_dir === undefined ? defaultCacheDir(env, home) : resolve(baseDir, expandHome(c.string(data.cache_dir, 'cache_dir'), home)),
     parallelDownloads: data.parallel_downloads === undefined ? 4 : c.number(data.parallel_downloads, 'parallel_downloads', 1, 64, true),
     scriptTimeoutSeconds: data.script_timeout === undefined ? 300 : c.number(data.script_timeout, 'script_timeout', 1, 86_400, false),
-    autoupdate: data.autoupdate === undefined ? false : c.bool(data.autoupdate, 'autoupdate'),
-    network: data.network === undefined ? DEFAULT_NETWORK : network(data.network, c, baseDir),
+    autoupdate: opts.noAutoupdate ? false : data.autoupdate === undefined ? false : c.bool(data.autoupdate, 'autoupdate'),
+    network: networkSettings,
     repositories: opts.repos && opts.repos.length > 0 ? commandLineRepos(opts.repos, repositories, cwd, home) : repositories,
+    format: file ? read.format : null,
+    warnings,
   };
 }
 
-function showSecret(s: SecretSource): string {
+/** A secret as `enpkg config` shows it: never its value, only where it comes from. */
+export function showSecret(s: SecretSource): string {
+  if ('value' in s) return `*** (written in ${s.from})`;
   return 'env' in s ? `*** (from $${s.env})` : `*** (from ${s.file})`;
+}
+
+function authToJson(a: AuthConfig | null): Record<string, string> | null {
+  if (a === null) return null;
+  if (a.kind === 'token') return { token: showSecret(a.token) };
+  if (a.kind === 'credentials') return { credentials: showSecret(a.credentials) };
+  return { user: typeof a.user === 'string' ? a.user : showSecret(a.user), password: showSecret(a.password) };
 }
 
 /** The effective configuration as plain data, secrets masked (for `enpkg config`). */
 export function configToJson(cfg: EnpkgConfig): Record<string, unknown> {
+  const proxy = cfg.network.proxy;
   return {
     file: cfg.file,
+    format: cfg.format,
     prefix: cfg.prefix,
     prefix_source: cfg.prefixSource,
     python: cfg.python,
@@ -433,6 +597,16 @@ export function configToJson(cfg: EnpkgConfig): Record<string, unknown> {
       retry_delay: cfg.network.retryDelayMs / 1000,
       ca_file: cfg.network.caFile,
       max_index_size: cfg.network.maxIndexSize,
+      proxy:
+        proxy === null
+          ? null
+          : {
+              url: proxy.url,
+              user: proxy.user === null || typeof proxy.user === 'string' ? proxy.user : showSecret(proxy.user),
+              password: proxy.password === null ? null : showSecret(proxy.password),
+              origin: proxy.origin,
+            },
+      verify_ssl: cfg.network.verifyTls,
     },
     repositories: cfg.repositories.map((r) => ({
       name: r.name,
@@ -440,12 +614,7 @@ export function configToJson(cfg: EnpkgConfig): Record<string, unknown> {
       mirrors: r.mirrors.map(describeLocation),
       keys: r.keys,
       insecure: r.insecure,
-      auth:
-        r.auth === null
-          ? null
-          : r.auth.kind === 'token'
-            ? { token: showSecret(r.auth.token) }
-            : { user: typeof r.auth.user === 'string' ? r.auth.user : showSecret(r.auth.user), password: showSecret(r.auth.password) },
+      auth: authToJson(r.auth),
       origin: r.origin,
     })),
   };

@@ -47,3 +47,15 @@ export function environmentMismatch(pkg: EnvironmentTags, env: Environment): str
 export function fitsEnvironment(pkg: EnvironmentTags, env: Environment): boolean {
   return environmentMismatch(pkg, env) === null;
 }
+
+/**
+ * The values Enstaller substituted in repository URLs, for this machine: `{ARCH}` (`amd64`, `x86`),
+ * `{SUBDIR}` (`rh5-64`, `osx-64`, `win-32`: its EPD platform directory) and `{PLATFORM}` (`rh5_x86_64`,
+ * `osx_x86_64`, `win_x86`). Other architectures keep Node's name (`rh5_arm64`).
+ */
+export function enstallerPlatform(): { ARCH: string; SUBDIR: string; PLATFORM: string } {
+  const os = process.platform === 'darwin' ? 'osx' : process.platform === 'win32' ? 'win' : 'rh5';
+  const bits = process.arch === 'x64' ? '64' : process.arch === 'ia32' ? '32' : process.arch;
+  const machine = process.arch === 'x64' ? 'x86_64' : process.arch === 'ia32' ? 'x86' : process.arch;
+  return { ARCH: eggPlatform().arch, SUBDIR: `${os}-${bits}`, PLATFORM: `${os}_${machine}` };
+}

@@ -5,10 +5,12 @@
  * COMMANDS. Exit statuses: 0 success, 1 failure (nothing changed), 2 usage (also under --json, which
  * then prints the JSON error), 130 interrupted (after the rollback), 70 a bug.
  */
+import { statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
 import { enpkgVersion } from '../self/manifest.js';
 import { type CliContext, EXIT, exitStatus, internalError } from './common.js';
+import { dropOptionsNotTaken, rewriteEnstallerArgv } from './enstaller-argv.js';
 import { type CliIO, errorText, output } from './render.js';
 
 export type { CliContext } from './common.js';
@@ -55,32 +57,20 @@ function ignoreClosedPipes(): void {
   }
 }
 
-/** Enstaller's spellings (`enpkg --list`, `enpkg -s numpy`, `enpkg --revert 3`...) as the commands they mean. */
-const ALIASES = new Map<string, readonly string[]>([
-  ['-s', ['search']],
-  ['--search', ['search']],
-  ['-l', ['list']],
-  ['--list', ['list']],
-  ['-i', ['info']],
-  ['--info', ['info']],
-  ['--remove', ['remove']],
-  ['--revert', ['revert']],
-  ['--log', ['history']],
-  ['--freeze', ['freeze']],
-  ['--update-all', ['update', '--all']],
-]);
-
-export function enstallerAliases(argv: readonly string[]): readonly string[] {
-  const i = argv.findIndex((a) => ALIASES.has(a));
-  if (i === -1 || argv.slice(0, i).some((a) => !a.startsWith('-'))) return argv;
-  return [...ALIASES.get(argv[i]!)!, ...argv.slice(0, i), ...argv.slice(i + 1)];
-}
-
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
   if (io === processIO) ignoreClosedPipes();
   const ctx: CliContext = { io, o: output(io), exitCode: EXIT.ok };
-  argv = enstallerAliases(argv);
   const json = argv.includes('--json');
+  const argvOptions = { isFile: (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true };
+  let enstaller = false;
+  try {
+    ({ argv, enstaller } = rewriteEnstallerArgv(argv, argvOptions));
+  } catch (e) {
+    if (!(e instanceof PkgError)) throw e;
+    if (json) ctx.o.json({ ok: false, error: e.toJSON() });
+    else ctx.o.err(errorText(e));
+    return EXIT.usage;
+  }
   let usage: string | null = null;
   const program = new Command('enpkg')
     .description('a package manager for .egg archives')
@@ -97,6 +87,11 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
     .showHelpAfterError('(run "enpkg --help" for usage)');
   try {
     await registerCommands(program, ctx, argv);
+    const command = enstaller ? program.commands.find((c) => c.name() === argv[0]) : undefined;
+    if (command) {
+      const takes = (flag: string): boolean => command.options.some((o) => o.short === flag || o.long === flag);
+      argv = dropOptionsNotTaken(argv, takes, argvOptions);
+    }
     await program.parseAsync([...argv], { from: 'user' });
     return ctx.exitCode;
   } catch (e) {

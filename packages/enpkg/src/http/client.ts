@@ -2,8 +2,8 @@
  * GET over HTTPS the careful way: conditional requests, redirects followed by hand (at most 5, never
  * to `file:` and never to plain http unless the repository is insecure, credentials dropped when the
  * origin changes), retries with exponential back-off on connection errors, timeouts and 5xx,
- * connect / idle / overall timeouts, a size cap, proxies from HTTPS_PROXY / NO_PROXY (undici's
- * EnvHttpProxyAgent: Node 20's fetch reads neither). URLs are redacted in every message.
+ * connect / idle / overall timeouts, a size cap, the proxy of the configuration or of HTTPS_PROXY /
+ * NO_PROXY (proxy.ts; undici's EnvHttpProxyAgent: Node 20's fetch reads neither). URLs are redacted in every message.
  *
  * `get` reads a small body (an index) into memory under a cap; `download` streams a large one (an
  * egg) into a sink the caller opens per attempt (a `.partial` file, hashed as it is written).
@@ -13,11 +13,12 @@ import type { SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { ErrorCodes, PkgError } from '../errors.js';
-import { RepoErrorCodes } from '../repo/errors.js';
+import { RepoErrorCodes, RepoWarningCodes } from '../repo/errors.js';
 import { redactUrl } from '../repo/location.js';
 import type { NetworkSettings } from '../repo/types.js';
 import type { Reporter } from '../report.js';
 import { classifyNetworkError, httpStatusError } from './errors.js';
+import { environmentProxies, proxyUrlWithCredentials } from './proxy.js';
 import { readFailure, readRegularFileSync } from '../readfile.js';
 
 export const MAX_REDIRECTS = 5;
@@ -293,6 +294,21 @@ function interrupted(req: RequestBase): PkgError {
   });
 }
 
+let tlsWarned = false;
+
+/** Certificates are not checked: said once per run (every run that connects with -k or verify_ssl: false). */
+function warnTlsOff(reporter: Reporter | undefined): void {
+  if (tlsWarned) return;
+  tlsWarned = true;
+  reporter?.report({
+    type: 'warning',
+    warning: {
+      code: RepoWarningCodes.TLS_VERIFY_OFF,
+      message: 'TLS certificates are not verified (-k/--insecure or verify_ssl: false): anyone on the network path can change what is fetched',
+    },
+  });
+}
+
 const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });
 
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
@@ -306,14 +322,20 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     // again for each new connection (tens of ms each, which parallel downloads multiply).
     const tls = ca ? { secureContext: secureContextFor(ca, createSecureContext) } : {};
     const { EnvHttpProxyAgent } = await loadUndici();
+    const verify = settings.verifyTls ? {} : { rejectUnauthorized: false };
+    if (!settings.verifyTls) warnTlsOff(opts.reporter);
+    const fromEnv = environmentProxies(env);
+    const https = settings.proxy ?? fromEnv.https;
+    const http = settings.proxy ?? fromEnv.http;
     return new EnvHttpProxyAgent({
-      connect: { timeout: settings.connectTimeoutMs, ...tls },
-      requestTls: { timeout: settings.connectTimeoutMs, ...tls },
+      connect: { timeout: settings.connectTimeoutMs, ...tls, ...verify },
+      requestTls: { timeout: settings.connectTimeoutMs, ...tls, ...verify },
+      proxyTls: { timeout: settings.connectTimeoutMs, ...verify },
       headersTimeout: settings.idleTimeoutMs,
       bodyTimeout: settings.idleTimeoutMs,
-      ...(env.HTTPS_PROXY || env.https_proxy ? { httpsProxy: env.HTTPS_PROXY ?? env.https_proxy } : {}),
-      ...(env.HTTP_PROXY || env.http_proxy ? { httpProxy: env.HTTP_PROXY ?? env.http_proxy } : {}),
-      ...(env.NO_PROXY || env.no_proxy ? { noProxy: env.NO_PROXY ?? env.no_proxy } : {}),
+      ...(https ? { httpsProxy: proxyUrlWithCredentials(https, env) } : {}),
+      ...(http ? { httpProxy: proxyUrlWithCredentials(http, env) } : {}),
+      ...(fromEnv.noProxy ? { noProxy: fromEnv.noProxy } : {}),
     });
   };
   // The promise is shared: requests that start together (parallel downloads, several repositories'

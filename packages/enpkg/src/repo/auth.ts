@@ -7,7 +7,9 @@ import { RepoErrorCodes } from './errors.js';
 import type { AuthConfig, RepositoryConfig, SecretSource } from './types.js';
 import { readFailure, readRegularFileSync } from '../readfile.js';
 
-function readSecret(s: SecretSource, what: string, repo: RepositoryConfig, env: NodeJS.ProcessEnv): string {
+/** The secret of a source (trimmed); a missing or empty one is an error naming the variable or file. */
+export function readSecret(s: SecretSource, what: string, repo: { name: string; origin: string }, env: NodeJS.ProcessEnv): string {
+  if ('value' in s) return s.value.trim();
   if ('env' in s) {
     const v = env[s.env];
     if (v === undefined || v === '') {
@@ -57,8 +59,20 @@ export function authorizationHeader(repo: RepositoryConfig, env: NodeJS.ProcessE
       });
     return `Bearer ${token}`;
   }
-  const user = typeof auth.user === 'string' ? auth.user : readSecret(auth.user, 'user name', repo, env);
-  const password = readSecret(auth.password, 'password', repo, env);
+  let user: string;
+  let password: string;
+  if (auth.kind === 'credentials') {
+    const both = readSecret(auth.credentials, 'user name and password', repo, env);
+    const colon = both.indexOf(':');
+    if (colon <= 0 || /[\r\n]/.test(both))
+      throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the credentials of repository ${repo.name} are not one "user:password" line`, {
+        hint: `write them as user:password (enpkg --userpass does), or change auth in ${repo.origin}`,
+      });
+    [user, password] = [both.slice(0, colon), both.slice(colon + 1)];
+  } else {
+    user = typeof auth.user === 'string' ? auth.user : readSecret(auth.user, 'user name', repo, env);
+    password = readSecret(auth.password, 'password', repo, env);
+  }
   if (user.includes(':'))
     throw new PkgError(RepoErrorCodes.REPO_AUTH_MISSING, `the user name of repository ${repo.name} contains ":"`, {
       hint: 'HTTP basic authentication cannot carry a user name with ":"',

@@ -4,14 +4,20 @@
  */
 import type { PackageInfo } from '../types.js';
 
-/** Where a secret comes from: an environment variable or a file (its content, trimmed). Never the config itself. */
-export type SecretSource = { readonly env: string } | { readonly file: string };
+/**
+ * Where a secret comes from: an environment variable or a file (its content, trimmed); never our own
+ * configuration file. `value` is a secret written in an Enstaller configuration (`EPD_auth`,
+ * `api_token`), which is read as it is; `from` names that file (it is shown instead of the secret).
+ */
+export type SecretSource = { readonly env: string } | { readonly file: string } | { readonly value: string; readonly from: string };
 
 export type AuthConfig =
   /** `Authorization: Bearer <token>`. */
   | { readonly kind: 'token'; readonly token: SecretSource }
   /** HTTP basic authentication; the user name may be written in the config, the password may not. */
-  | { readonly kind: 'basic'; readonly user: string | SecretSource; readonly password: SecretSource };
+  | { readonly kind: 'basic'; readonly user: string | SecretSource; readonly password: SecretSource }
+  /** HTTP basic authentication from one secret holding `user:password` (a credentials file, Enstaller's EPD_auth). */
+  | { readonly kind: 'credentials'; readonly credentials: SecretSource };
 
 /** A repository's location: a local directory or an http(s) base URL (ending in `/`). */
 export type RepoLocation = { readonly kind: 'dir'; readonly path: string } | { readonly kind: 'http'; readonly url: string };
@@ -45,6 +51,19 @@ export interface NetworkSettings {
   readonly caFile: string | null;
   /** Largest index accepted, compressed or not (bytes). */
   readonly maxIndexSize: number;
+  /** The proxy for http and https (`--proxy`, `network.proxy`); null: HTTPS_PROXY / HTTP_PROXY / NO_PROXY. */
+  readonly proxy: ProxyConfig | null;
+  /** False with -k/--insecure or `verify_ssl: false`: certificates are not checked (a warning on every run). */
+  readonly verifyTls: boolean;
+}
+
+export interface ProxyConfig {
+  /** `http://host:port/` or `https://...`, without credentials. */
+  readonly url: string;
+  /** Where it was given, for messages: `--proxy`, `<file>: network.proxy`. */
+  readonly origin: string;
+  readonly user: string | SecretSource | null;
+  readonly password: SecretSource | null;
 }
 
 export interface EnpkgConfig {
@@ -61,6 +80,15 @@ export interface EnpkgConfig {
   readonly autoupdate: boolean;
   readonly network: NetworkSettings;
   readonly repositories: readonly RepositoryConfig[];
+  /** The file's format: ours (YAML), Enstaller's `.enstaller4rc` (Python literals) or Enstaller's YAML; null: no file. */
+  readonly format: 'enpkg' | 'enstaller4rc' | 'enstaller-yaml' | null;
+  /** What reading it found worth saying (keys without meaning here), each once. */
+  readonly warnings: readonly ConfigWarning[];
+}
+
+export interface ConfigWarning {
+  readonly key: string;
+  readonly message: string;
 }
 
 /** One package of an index: what the resolver needs (PackageInfo) plus what fetching needs. */
