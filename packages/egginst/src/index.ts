@@ -23,6 +23,7 @@ export {
   type RecoveryOutcome,
 } from './transaction.js';
 export { inspectEgg } from './inspect.js';
+export { pythonFinder, type Python } from './python.js';
 export { unpackTree, type UnpackResult } from './unpack.js';
 export { flushFilesystem } from './durable.js';
 export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';

@@ -109,7 +109,7 @@ function common(key: string, v: unknown, file: string, out: Obj, w: ConfigWarnin
       network(out).verify_ssl = bool(v, file, key);
       return true;
     case 'noapp':
-      w.push(ignored(key, 'enpkg creates no application menu entries'));
+      if (bool(v, file, key) === false) w.push(ignored(key, 'enpkg creates no application menu entries (as if noapp = True)'));
       return true;
     case 'use_webservice':
       if (v === true) w.push(ignored(key, 'the repositories are read from their URLs (IndexedRepos, repositories)'));

@@ -326,6 +326,13 @@ function readConfigFile(file: string): ReadConfig {
   return { data, format: 'enpkg', translated: null };
 }
 
+/** An Enstaller file's content in our keys, with its secrets (for config --import-enstaller). */
+export function readTranslatedConfig(file: string): TranslatedConfig {
+  const read = readConfigFile(file);
+  if (read.translated === null) throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file} is not an Enstaller configuration`);
+  return read.translated;
+}
+
 function readConfigText(file: string): string {
   let text: string;
   try {

@@ -6,7 +6,8 @@
 import { createInterface } from 'node:readline/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
-import { loadConfig } from '../config.js';
+import { RepoWarningCodes } from '../repo/errors.js';
+import { type LoadConfigOptions, loadConfig } from '../config.js';
 import type { Confirm, OperationOptions, Question } from '../ops/types.js';
 import type { EnpkgConfig } from '../repo/types.js';
 import type { Reporter } from '../report.js';
@@ -40,10 +41,19 @@ export function internalError(e: unknown): PkgError {
 
 export interface ConfigOptions extends OutputFlags {
   config?: string;
+  configPath?: string;
   prefix?: string;
   repo?: string[];
   offline?: boolean;
   wait?: boolean;
+  proxy?: string;
+  insecure?: boolean;
+  maxRetries?: number;
+  /** False with --no-autoupdate. */
+  autoupdate?: boolean;
+  sysConfig?: boolean;
+  sysPrefix?: boolean;
+  user?: boolean;
 }
 
 /** An option value that must not be empty (`--prefix ""` from an unset variable means a mistake). */
@@ -58,14 +68,31 @@ const collectNonEmpty =
   (what: string) =>
   (value: string, previous: string[] = []): string[] => [...previous, nonEmpty(what)(value)];
 
-/** --config, --prefix, --repo (repeatable); --offline for commands that read indexes. */
+function retries(value: string): number {
+  if (!/^\d{1,2}$/.test(value) || Number(value) > 20) throw new InvalidArgumentError('expected a whole number from 0 to 20');
+  return Number(value);
+}
+
+/**
+ * --config (-c, --config-path), --prefix (--user, --sys-prefix), --repo (repeatable), Enstaller's
+ * network and configuration options; --offline for commands that read indexes.
+ */
 export function addConfigOptions(cmd: Command, { offline }: { offline: boolean }): Command {
   cmd
     .option(
       '--config <file>',
-      'the configuration file (default: $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, ~/.config/enpkg/config.yaml)',
+      'the configuration file (default: $ENPKG_CONFIG, <prefix>/.enpkg/config.yaml, ~/.config/enpkg/config.yaml, ' +
+        '<prefix>/.enstaller4rc, ~/.enstaller4rc); "enpkg --config" alone shows the configuration',
       nonEmpty('--config'),
     )
+    .option('-c, --config-path <file>', 'the same as --config FILE (Enstaller\'s spelling)', nonEmpty('--config-path'))
+    .option('--user', 'use the per-user prefix ($XDG_DATA_HOME/enpkg/prefix)')
+    .option('--sys-prefix', 'use the prefix enpkg itself runs from (its bin/enpkg launcher)')
+    .option('--sys-config', "read the prefix's configuration only, not the user's")
+    .option('--proxy <url>', 'the proxy for http and https (http://[user:password@]host:port)', nonEmpty('--proxy'))
+    .option('-k, --insecure', 'do not verify TLS certificates (warned about on every run)')
+    .option('--max-retries <n>', 'retries after a connection error, a timeout or a 5xx (0 to 20)', retries)
+    .option('--no-autoupdate', 'do not update enpkg itself first, whatever the configuration says')
     .option(
       '-p, --prefix <dir>',
       "the prefix (default: $ENPKG_PREFIX, the prefix of the launcher bin/enpkg, then the configuration's prefix)",
@@ -88,7 +115,26 @@ export function addOutputOptions(cmd: Command): Command {
 }
 
 export function configFrom(opts: ConfigOptions): EnpkgConfig {
-  return loadConfig({ configFile: opts.config, prefix: opts.prefix, repos: opts.repo });
+  return loadConfig(configLoadOptions(opts));
+}
+
+/** What loadConfig takes, from the command's flags. */
+export function configLoadOptions(opts: ConfigOptions): LoadConfigOptions {
+  if (opts.config !== undefined && opts.configPath !== undefined && opts.config !== opts.configPath) {
+    throw new PkgError(ErrorCodes.USAGE, 'give --config FILE or -c/--config-path FILE, not both', { hint: 'they mean the same' });
+  }
+  return {
+    configFile: opts.config ?? opts.configPath,
+    prefix: opts.prefix,
+    repos: opts.repo,
+    proxy: opts.proxy,
+    insecure: opts.insecure,
+    maxRetries: opts.maxRetries,
+    noAutoupdate: opts.autoupdate === false,
+    sysConfig: opts.sysConfig,
+    sysPrefix: opts.sysPrefix,
+    user: opts.user,
+  };
 }
 
 /** The command line as history records it. */
@@ -102,6 +148,54 @@ async function ask(ctx: CliContext, flags: { yes?: boolean; json?: boolean }, qu
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
   } finally {
     rl.close();
+  }
+}
+
+/**
+ * Ask for one line on the terminal (`--userpass`): echoed, or not at all for a password. Without a
+ * terminal it is a usage error, never a read of a pipe.
+ */
+export async function promptLine(ctx: CliContext, prompt: string, hidden: boolean): Promise<string> {
+  const stdin = process.stdin;
+  if (!stdin.isTTY) {
+    throw new PkgError(ErrorCodes.USAGE, 'this asks on a terminal, and there is none (stdin is not a terminal)', {
+      hint: 'run it in a terminal; or write auth: {credentials: {file: PATH}} in the configuration (see docs/enstaller.md)',
+    });
+  }
+  if (!hidden) {
+    const rl = createInterface({ input: stdin, output: process.stderr, terminal: true });
+    try {
+      return (await rl.question(prompt)).trim();
+    } finally {
+      rl.close();
+    }
+  }
+  ctx.o.err(prompt);
+  stdin.setRawMode(true);
+  stdin.resume();
+  try {
+    return await new Promise<string>((done, fail) => {
+      let line = '';
+      const onData = (chunk: Buffer): void => {
+        for (const ch of chunk.toString('utf8')) {
+          if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+            stdin.off('data', onData);
+            return done(line);
+          }
+          if (ch === '\u0003') {
+            stdin.off('data', onData);
+            return fail(new PkgError(ErrorCodes.INTERRUPTED, 'interrupted: nothing was changed', { hint: 'run the command again' }));
+          }
+          if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
+          else line += ch;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    ctx.o.err('\n');
   }
 }
 
@@ -144,6 +238,8 @@ export function confirmer(ctx: CliContext, flags: { yes?: boolean; json?: boolea
 export interface RunScope {
   readonly reporter: Reporter;
   readonly signal: AbortSignal;
+  /** The configuration from the command's flags, read once; what reading it warned of is reported once. */
+  config(): EnpkgConfig;
   /** config, command, reporter, signal, wait, offline: the common part of an operation's options. */
   operation(config: EnpkgConfig, extra?: { confirm?: Confirm }): OperationOptions;
 }
@@ -165,9 +261,18 @@ export async function run(ctx: CliContext, flags: ConfigOptions, body: (scope: R
   process.on('SIGTERM', onSignal);
   try {
     const reporter = await cliReporter(ctx.io, flags);
+    let config: EnpkgConfig | undefined;
     await body({
       reporter,
       signal: controller.signal,
+      config: () => {
+        if (config) return config;
+        config = configFrom(flags);
+        for (const w of config.warnings) {
+          reporter.report({ type: 'warning', warning: { code: RepoWarningCodes.CONFIG_KEY_IGNORED, message: w.message, subject: w.key } });
+        }
+        return config;
+      },
       operation: (config, extra = {}) => ({
         config,
         command: commandLine(),

@@ -5,7 +5,8 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { configToJson } from '../config.js';
-import { addConfigOptions, type CliContext, type ConfigOptions, configFrom, run } from './common.js';
+import { ErrorCodes, PkgError } from '../errors.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, configLoadOptions, nonEmpty, promptLine, run } from './common.js';
 
 export const CONFIG_HELP = `
 Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
@@ -38,13 +39,44 @@ Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
 
 With --json: {"ok": true, "config": {...the keys above..., "file", "prefix_source"}}.`;
 
+interface ConfigCmdOptions extends ConfigOptions {
+  addUrl?: string;
+  userpass?: boolean;
+  importEnstaller?: boolean;
+}
+
 export function registerConfig(program: Command, ctx: CliContext): void {
-  const cmd = program.command('config').description('show the effective configuration (secrets masked)').addHelpText('after', CONFIG_HELP);
-  addConfigOptions(cmd, { offline: false }).action(async (opts: ConfigOptions) => {
-    await run(ctx, opts, () => {
-      const shown = configToJson(configFrom(opts));
-      if (opts.json) ctx.o.json({ ok: true, config: shown });
-      else ctx.o.out(stringify(shown, { lineWidth: 0 }));
+  const cmd = program
+    .command('config')
+    .description('show the effective configuration (secrets masked), or change it (--add-url, --userpass, --import-enstaller)')
+    .option('--add-url <url>', 'append a repository to the configuration file in use (created when there is none)', nonEmpty('--add-url'))
+    .option('--userpass', 'ask for a user name and password; store them in a mode-0600 credentials file the configuration names')
+    .option('--import-enstaller', "write the Enstaller configuration in use (.enstaller4rc, Enstaller's YAML) as ours")
+    .addHelpText('after', CONFIG_HELP);
+  addConfigOptions(cmd, { offline: false }).action(async (opts: ConfigCmdOptions) => {
+    await run(ctx, opts, async (scope) => {
+      const chosen = [opts.addUrl !== undefined, opts.userpass, opts.importEnstaller].filter(Boolean).length;
+      if (chosen > 1) throw new PkgError(ErrorCodes.USAGE, 'give one of --add-url, --userpass and --import-enstaller');
+      if (chosen === 0) {
+        const shown = configToJson(scope.config());
+        if (opts.json) ctx.o.json({ ok: true, config: shown });
+        else ctx.o.out(stringify(shown, { lineWidth: 0 }));
+        return;
+      }
+      const edit = await import('../config-write.js');
+      const load = configLoadOptions(opts);
+      let r: Awaited<ReturnType<typeof edit.addRepositoryUrl>>;
+      if (opts.addUrl !== undefined) r = edit.addRepositoryUrl(opts.addUrl, load);
+      else if (opts.importEnstaller) r = edit.importEnstallerConfig(load);
+      else {
+        const user = await promptLine(ctx, 'User name: ', false);
+        const password = await promptLine(ctx, 'Password: ', true);
+        r = edit.storeCredentials(user, password, load);
+      }
+      if (opts.json) ctx.o.json({ ok: true, file: r.file, created: r.created, secretFiles: r.secretFiles });
+      else if (!opts.quiet) {
+        ctx.o.out(`${r.created ? 'Created' : 'Updated'} ${r.file}\n${r.secretFiles.map((f) => `Wrote ${f} (mode 0600)\n`).join('')}`);
+      }
     });
   });
 }

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { VerifyResult } from 'egginst/core';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { Revision } from '../state/db.js';
-import { addConfigOptions, type CliContext, type ConfigOptions, configFrom, run } from './common.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, run } from './common.js';
 
 function sessionOptions(cmd: Command): Command {
   return addConfigOptions(cmd, { offline: false }).option('--wait', 'wait for another enpkg or egginst working on the prefix');
@@ -48,10 +48,18 @@ function formatVerify(results: readonly VerifyResult[]): string {
 }
 
 export function registerInstalled(program: Command, ctx: CliContext): void {
-  sessionOptions(program.command('list').description('list the installed packages')).action(async (opts: ConfigOptions) =>
+  sessionOptions(
+    program
+      .command('list')
+      .description('list the installed packages (those whose names match PATTERN)')
+      .argument('[pattern]', 'a case-insensitive regular expression'),
+  ).action(async (pattern: string | undefined, opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
       const { listPackages } = await import('../ops/installed.js');
-      const { prefix, packages: rows } = await listPackages(scope.operation(configFrom(opts)));
+      const { prefix, packages: rows } = await listPackages({
+        ...scope.operation(scope.config()),
+        ...(pattern !== undefined ? { pattern } : {}),
+      });
       if (opts.json) {
         const packages = rows.map((r) => ({
           name: r.name,
@@ -67,7 +75,7 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
         return;
       }
       if (rows.length === 0) {
-        ctx.o.out(`No packages installed in ${prefix}.\n`);
+        ctx.o.out(pattern === undefined ? `No packages installed in ${prefix}.\n` : `No installed package matches ${pattern}.\n`);
         return;
       }
       const w = Math.max(4, ...rows.map((r) => r.name.length)) + 2;
@@ -82,7 +90,7 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
   ).action(async (opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
       const { listPackages } = await import('../ops/installed.js');
-      const rows = (await listPackages(scope.operation(configFrom(opts)))).packages;
+      const rows = (await listPackages(scope.operation(scope.config()))).packages;
       if (opts.json) ctx.o.json({ ok: true, packages: rows.map((r) => `${r.name} ${r.version}-${r.build}`) });
       else ctx.o.out(rows.map((r) => `${r.name} ${r.version}-${r.build}\n`).join(''));
     }),
@@ -91,7 +99,7 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
     async (opts: ConfigOptions) =>
       run(ctx, opts, async (scope) => {
         const { history } = await import('../ops/installed.js');
-        const { revisions } = await history(scope.operation(configFrom(opts)));
+        const { revisions } = await history(scope.operation(scope.config()));
         if (opts.json) ctx.o.json({ ok: true, revisions });
         else ctx.o.out(formatHistory(revisions));
       }),
@@ -101,7 +109,7 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
   ).action(async (names: string[], opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
       const { verify } = await import('../ops/installed.js');
-      const { results } = await verify({ ...scope.operation(configFrom(opts)), names });
+      const { results } = await verify({ ...scope.operation(scope.config()), names });
       const bad = results.some((r) => r.problems.length > 0);
       if (opts.json) ctx.o.json({ ok: !bad, packages: results });
       else ctx.o.out(formatVerify(results));
@@ -119,7 +127,7 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
     run(ctx, opts, async (scope) => {
       if (!!opts.auto === !!opts.manual) throw new PkgError(ErrorCodes.USAGE, 'give exactly one of --auto and --manual');
       const { mark } = await import('../ops/installed.js');
-      const { marked } = await mark({ ...scope.operation(configFrom(opts)), names, manual: opts.manual === true });
+      const { marked } = await mark({ ...scope.operation(scope.config()), names, manual: opts.manual === true });
       if (opts.json) ctx.o.json({ ok: true, marked });
       else ctx.o.out(marked.map((m) => `${m.key}: ${m.marked ? 'manual' : 'auto'}\n`).join(''));
     }),

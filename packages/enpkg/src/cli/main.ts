@@ -32,6 +32,7 @@ const COMMANDS: readonly { names: readonly string[]; load: () => Promise<Registe
   },
   { names: ['cache'], load: async () => (await import('./cache.js')).registerCache },
   { names: ['bootstrap', 'self-update'], load: async () => (await import('./self.js')).registerSelf },
+  { names: ['whats-new', 'env', 'imports'], load: async () => (await import('./prefix-info.js')).registerPrefixInfo },
 ];
 
 async function registerCommands(program: Command, ctx: CliContext, argv: readonly string[]): Promise<void> {

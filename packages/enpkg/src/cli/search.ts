@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import type { InfoResult, SearchRow } from '../repo/query.js';
-import { addConfigOptions, type CliContext, type ConfigOptions, configFrom, run } from './common.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, run } from './common.js';
 import { formatSize } from './render.js';
 
 function pad(s: string, n: number): string {
@@ -77,7 +77,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
   addConfigOptions(search, { offline: true }).action(async (pattern: string | undefined, opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
       const { search: find } = await import('../ops/query.js');
-      const r = await find({ ...scope.operation(configFrom(opts)), ...(pattern !== undefined ? { pattern } : {}) });
+      const r = await find({ ...scope.operation(scope.config()), ...(pattern !== undefined ? { pattern } : {}) });
       if (opts.json) ctx.o.json({ ok: true, packages: r.packages, repositories: r.repositories, warnings: r.warnings });
       else ctx.o.out(formatSearch(r.packages));
     }),
@@ -91,7 +91,7 @@ export function registerSearch(program: Command, ctx: CliContext): void {
   addConfigOptions(info, { offline: true }).action(async (name: string, opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
       const { info: describe } = await import('../ops/query.js');
-      const r = await describe({ ...scope.operation(configFrom(opts)), name });
+      const r = await describe({ ...scope.operation(scope.config()), name });
       if (opts.json) ctx.o.json({ ok: true, ...r.info, repositories: r.repositories, warnings: r.warnings });
       else ctx.o.out(formatInfo(r.info));
     }),

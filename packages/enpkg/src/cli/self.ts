@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { SelfOpResult } from '../ops/self.js';
-import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, configFrom, nonEmpty, run } from './common.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, nonEmpty, run } from './common.js';
 
 interface SelfOptions extends ConfigOptions {
   check?: boolean;
@@ -88,7 +88,7 @@ export function registerSelf(program: Command, ctx: CliContext): void {
     .action(async (egg: string | undefined, opts: SelfOptions) =>
       run(ctx, opts, async (scope) => {
         const { bootstrap } = await import('../ops/self.js');
-        renderSwitch(ctx, opts, await bootstrap({ ...scope.operation(configFrom(opts)), ...(egg !== undefined ? { egg } : {}) }));
+        renderSwitch(ctx, opts, await bootstrap({ ...scope.operation(scope.config()), ...(egg !== undefined ? { egg } : {}) }));
       }),
     );
   addConfigOptions(
@@ -106,7 +106,7 @@ export function registerSelf(program: Command, ctx: CliContext): void {
       run(ctx, opts, async (scope) => {
         const { selfUpdate } = await import('../ops/self.js');
         const r = await selfUpdate({
-          ...scope.operation(configFrom(opts), { confirm: confirmer(ctx, opts) }),
+          ...scope.operation(scope.config(), { confirm: confirmer(ctx, opts) }),
           check: opts.check === true,
           rollback: opts.rollback === true,
           ...(opts.version ? { version: opts.version } : {}),

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { ChangeOptions, ChangeResult } from '../ops/types.js';
 import { planToJson } from '../plan.js';
-import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, configFrom, nonEmpty, type RunScope, run } from './common.js';
+import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, nonEmpty, type RunScope, run } from './common.js';
 import { planText } from './render.js';
 
 export interface TransactOptions extends ConfigOptions {
@@ -25,7 +25,7 @@ export interface TransactOptions extends ConfigOptions {
 /** The options of a changing operation, from the command's flags. */
 function changeOptions(ctx: CliContext, scope: RunScope, opts: TransactOptions): ChangeOptions {
   return {
-    ...scope.operation(configFrom(opts), { confirm: confirmer(ctx, opts) }),
+    ...scope.operation(scope.config(), { confirm: confirmer(ctx, opts) }),
     dryRun: opts.dryRun === true,
     noScripts: opts.scripts === false || process.env.EGGINST_NO_SCRIPTS === '1',
   };
@@ -64,7 +64,7 @@ export function renderChange(ctx: CliContext, opts: TransactOptions, r: ChangeRe
 async function maybeAutoupdate(ctx: CliContext, scope: RunScope, opts: TransactOptions): Promise<boolean> {
   const home = process.env.ENPKG_HOME;
   if (!home || process.env.ENPKG_AUTOUPDATED === '1' || opts.dryRun) return false;
-  const config = configFrom(opts);
+  const config = scope.config();
   if (!config.autoupdate) return false;
   const { autoupdate } = await import('../ops/self.js');
   const r = await autoupdate({ ...scope.operation(config, { confirm: confirmer(ctx, opts) }), home });

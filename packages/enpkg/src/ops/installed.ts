@@ -5,6 +5,7 @@
 import { verifyInstalled, type VerifyResult } from 'egginst/core';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { InstalledRow, Revision } from '../state/db.js';
+import { compilePattern } from '../repo/query.js';
 import { withSession } from './common.js';
 import type { OperationOptions } from './types.js';
 
@@ -13,8 +14,10 @@ export interface Installed {
   readonly packages: readonly InstalledRow[];
 }
 
-export function listPackages(opts: OperationOptions): Promise<Installed> {
-  return withSession(opts, (s) => ({ prefix: s.prefix, packages: s.state.installed() }));
+/** The installed packages; with `pattern` (a case-insensitive regular expression), those whose names match. */
+export function listPackages(opts: OperationOptions & { readonly pattern?: string }): Promise<Installed> {
+  const re = compilePattern(opts.pattern);
+  return withSession(opts, (s) => ({ prefix: s.prefix, packages: s.state.installed().filter((r) => re === null || re.test(r.name)) }));
 }
 
 export function history(opts: OperationOptions): Promise<{ readonly prefix: string; readonly revisions: readonly Revision[] }> {

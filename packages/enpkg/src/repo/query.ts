@@ -62,7 +62,7 @@ function groupByKey(repos: readonly LoadedRepository[], opts: QueryOptions, filt
   return byKey;
 }
 
-function compilePattern(pattern: string | undefined): RegExp | null {
+export function compilePattern(pattern: string | undefined): RegExp | null {
   if (pattern === undefined || pattern === '') return null;
   try {
     return new RegExp(pattern, 'i');
