@@ -86,8 +86,8 @@ export interface ResolveRequest {
 }
 
 export type RemoveReason =
-  /** A remove job named it. */
-  | { readonly kind: 'requested' }
+  /** A remove job named it; with `--no-deps --force`, `breaks` names the packages left without it. */
+  | { readonly kind: 'requested'; readonly breaks?: readonly string[] }
   /** It depends (directly or not) on `on`, which is being removed. */
   | { readonly kind: 'dependent'; readonly on: string }
   /** It was installed as a dependency and nothing that stays needs it any more. */

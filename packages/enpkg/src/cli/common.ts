@@ -142,7 +142,7 @@ export const commandLine = (): string => `enpkg ${process.argv.slice(2).join(' '
 
 /** Ask on a terminal; yes with -y or --json, and when nobody can answer. */
 async function ask(ctx: CliContext, flags: { yes?: boolean; json?: boolean }, question: string): Promise<boolean> {
-  if (flags.yes || flags.json || ctx.io.interactive !== true || !process.stdin.isTTY) return true;
+  if (flags.yes || !canAsk(ctx, flags)) return true;
   const rl = createInterface({ input: process.stdin, output: process.stdout });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
@@ -224,8 +224,25 @@ function questionPreamble(q: Question): string {
   }
 }
 
+/** Whether a question can be put to a person: a terminal on both sides, and not --json. */
+function canAsk(ctx: CliContext, flags: { json?: boolean }): boolean {
+  return !flags.json && ctx.io.interactive === true && process.stdin.isTTY === true;
+}
+
 export function confirmer(ctx: CliContext, flags: { yes?: boolean; json?: boolean; quiet?: boolean }): Confirm {
   return async (q) => {
+    // A removal that takes more than was named is never answered for a user who cannot be asked.
+    if (q.kind === 'transaction' && q.unnamedRemovals?.length && !flags.yes && !canAsk(ctx, flags)) {
+      const n = q.unnamedRemovals.length;
+      throw new PkgError(
+        EnpkgErrorCodes.REMOVE_NOT_CONFIRMED,
+        `this removal would also remove ${n} package${n === 1 ? '' : 's'} you did not name: ${q.unnamedRemovals.join(', ')}; nothing was changed`,
+        {
+          hint: 'add -y to remove them too, or -N/--no-deps to remove only the named packages (--force if that leaves others broken)',
+          details: { packages: [...q.unnamedRemovals] },
+        },
+      );
+    }
     if (!flags.json && !flags.quiet) ctx.o.out(questionPreamble(q));
     const yes = await ask(ctx, flags, questionText(q));
     if (yes && q.kind === 'autoupdate' && !flags.json && !flags.quiet)

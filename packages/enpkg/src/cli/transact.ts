@@ -128,13 +128,18 @@ export function registerTransact(program: Command, ctx: CliContext): void {
   addTransactOptions(
     program
       .command('remove')
-      .description('remove packages, the packages that depend on them, and dependencies nothing needs any more')
+      .description(
+        'remove packages, the packages that depend on them, and dependencies nothing needs any more ' +
+          '(asked first; off a terminal that takes -y)',
+      )
       .argument('<name...>')
-      .option('-N, --no-deps', 'remove the named packages only'),
+      .option('-N, --no-deps', 'remove the named packages only')
+      .option('-f, --force', 'with -N: remove them even when that leaves packages that need them broken'),
   ).action(async (names: string[], opts: TransactOptions) =>
     run(ctx, opts, async (scope) => {
       const { remove } = await import('../ops/change.js');
-      renderChange(ctx, opts, await remove({ ...changeOptions(ctx, scope, opts), names, noDeps: opts.deps === false }));
+      const r = await remove({ ...changeOptions(ctx, scope, opts), names, noDeps: opts.deps === false, force: opts.force === true });
+      renderChange(ctx, opts, r);
     }),
   );
   addTransactOptions(

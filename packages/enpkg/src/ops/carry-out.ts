@@ -27,6 +27,8 @@ export interface CarryOutInput {
   readonly repositories: readonly LoadedRepository[];
   /** Eggs the caller already has (revert, from the cache), by key. */
   readonly eggs?: ReadonlyMap<string, ReadyEgg>;
+  /** A removal's packages that were not named, for the question. */
+  readonly unnamedRemovals?: readonly string[];
 }
 
 const installs = (a: Action): IndexEntry | null => (a.kind === 'remove' ? null : ((a.kind === 'install' ? a.package : a.to) as IndexEntry));
@@ -50,7 +52,8 @@ export async function carryOut(input: CarryOutInput): Promise<ChangeResult> {
     if (marks.length) session.state.setMarked(marks);
     return result('done');
   }
-  if (opts.confirm && !(await opts.confirm({ kind: 'transaction', prefix: session.prefix, plan }))) return result('declined');
+  const unnamed = input.unnamedRemovals?.length ? { unnamedRemovals: input.unnamedRemovals } : {};
+  if (opts.confirm && !(await opts.confirm({ kind: 'transaction', prefix: session.prefix, plan, ...unnamed }))) return result('declined');
   checkInterrupted(opts.signal);
   const eggs = new Map(input.eggs ?? []);
   const wanted = plan.actions.map(installs).filter((e): e is IndexEntry => e !== null && !eggs.has(e.key));

@@ -6,7 +6,7 @@ import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
 import { environment } from '../platform.js';
 import { parseRequirement, satisfies } from '../requirement.js';
 import type { Session } from '../session.js';
-import type { Job, PackageInfo } from '../types.js';
+import type { Job, PackageInfo, Solution } from '../types.js';
 import { versionOf } from '../version.js';
 import { carryOut } from './carry-out.js';
 import { collecting, withSession } from './common.js';
@@ -35,6 +35,8 @@ export function installedPackages(session: Session): PackageInfo[] {
 interface Request {
   readonly jobs: readonly Job[];
   readonly noDeps: boolean;
+  /** A removal with noDeps may leave packages that need the removed ones broken. */
+  readonly force?: boolean;
   readonly reinstall: 'named' | 'all' | null;
   readonly readsIndexes: boolean;
 }
@@ -71,7 +73,7 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
     const available = repositories.flatMap((r) => r.index.entries);
     const installed = installedPackages(session);
     const { solve } = await import('./solution.js');
-    const solution = solve({
+    const solved = solve({
       available,
       installed,
       marked: session.state
@@ -82,6 +84,7 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       environment: environment(session.config.python),
       noDeps: request.noDeps,
     });
+    const solution = request.jobs.some((j) => j.kind === 'remove') ? checkBreaks(installed, solved, request.force === true) : solved;
     const named = new Set(request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])));
     const { planChanges } = await import('../plan.js');
     const plan = planChanges(installed, solution, {
@@ -96,8 +99,46 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       marked: new Set(solution.marked),
       kind: 'transaction',
       repositories,
+      unnamedRemovals: plan.actions.flatMap((a) =>
+        a.kind === 'remove' && a.reason.kind !== 'requested' ? [`${a.package.name} ${a.package.version}-${a.package.build}`] : [],
+      ),
     });
   });
+}
+
+function requirementKey(text: string): string | null {
+  try {
+    return parseRequirement(text).key;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A removal that leaves packages needing the removed ones (`--no-deps`): refused, or with `force`
+ * done, each removal's reason naming what it breaks.
+ */
+function checkBreaks(installed: readonly PackageInfo[], solution: Solution, force: boolean): Solution {
+  const after = new Set(solution.packages.map((p) => p.key));
+  const removed = new Map(installed.filter((p) => !after.has(p.key)).map((p) => [p.key, p]));
+  const breaks = new Map<string, string[]>();
+  for (const p of solution.packages) {
+    for (const dep of p.depends) {
+      const key = requirementKey(dep);
+      if (key !== null && removed.has(key)) breaks.set(key, [...(breaks.get(key) ?? []), p.name]);
+    }
+  }
+  if (breaks.size === 0) return solution;
+  const said = [...breaks].map(([key, by]) => `${by.join(', ')} ${by.length === 1 ? 'needs' : 'need'} ${removed.get(key)!.name}`);
+  if (!force) {
+    throw new PkgError(EnpkgErrorCodes.REMOVE_BREAKS, `removing only the named packages would leave others broken: ${said.join('; ')}`, {
+      hint: 'leave out -N/--no-deps to remove those too, or add --force to leave them broken',
+      details: { breaks: Object.fromEntries(breaks) },
+    });
+  }
+  const removeReasons = new Map(solution.removeReasons);
+  for (const [key, by] of breaks) removeReasons.set(key, { kind: 'requested', breaks: by });
+  return { ...solution, removeReasons };
 }
 
 export function install(opts: InstallOptions): Promise<ChangeResult> {
@@ -111,7 +152,7 @@ export function install(opts: InstallOptions): Promise<ChangeResult> {
 export function remove(opts: RemoveOptions): Promise<ChangeResult> {
   if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name the packages to remove'));
   const jobs = parseJobs('remove', opts.names);
-  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: null, readsIndexes: false });
+  return change(opts, { jobs, noDeps: opts.noDeps === true, force: opts.force === true, reinstall: null, readsIndexes: false });
 }
 
 export function update(opts: UpdateOptions): Promise<ChangeResult> {

@@ -10,7 +10,16 @@ import type { ChangePlan } from '../types.js';
 
 /** What an operation asks before it changes anything. */
 export type Question =
-  | { readonly kind: 'transaction'; readonly prefix: string; readonly plan: ChangePlan }
+  | {
+      readonly kind: 'transaction';
+      readonly prefix: string;
+      readonly plan: ChangePlan;
+      /**
+       * A removal's packages that were not named (dependents, dependencies left unneeded), as
+       * `name version-build`: a caller that cannot ask should refuse rather than answer yes.
+       */
+      readonly unnamedRemovals?: readonly string[];
+    }
   | { readonly kind: 'self-update'; readonly from: string; readonly to: string; readonly downgrade: boolean; readonly repository: string }
   | { readonly kind: 'self-rollback'; readonly from: string; readonly to: string }
   | { readonly kind: 'autoupdate'; readonly from: string; readonly to: string };
@@ -56,6 +65,8 @@ export interface RemoveOptions extends ChangeOptions {
   readonly names: readonly string[];
   /** The named packages only: what depends on them and what becomes unneeded stays. */
   readonly noDeps?: boolean;
+  /** With noDeps: remove them even when packages that stay need them (the plan names what breaks). */
+  readonly force?: boolean;
 }
 
 export type UpdateOptions = ChangeOptions & { readonly noDeps?: boolean; readonly reinstall?: 'named' | 'all' } & (
