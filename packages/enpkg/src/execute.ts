@@ -19,6 +19,7 @@ import { EnpkgErrorCodes } from './errors.js';
 import type { Reporter } from './report.js';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
+import { syncHistFile } from './state/hist.js';
 import { noteRecordsInSync, type PackageMeta, recordTransaction, txnPayload } from './state/sync.js';
 import type { Action } from './types.js';
 
@@ -109,6 +110,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     noteRecordsInSync(session.state, session.prefix);
     write.commit();
     acknowledgeCommitted(session.prefix, journal.id);
+    syncHistFile(session.prefix, () => session.state.revisions(), input.reporter);
     return { revision, changes: result.changes, warnings: result.warnings };
   } finally {
     write.release();

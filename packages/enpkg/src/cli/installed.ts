@@ -2,7 +2,8 @@
  * Commands about what is installed: list, freeze, history, verify, mark.
  */
 import type { Command } from 'commander';
-import type { VerifyResult } from 'egginst/core';
+import { parseEggName, type VerifyResult } from 'egginst/core';
+import { histTime } from '../state/hist.js';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { Revision } from '../state/db.js';
 import { addConfigOptions, type CliContext, type ConfigOptions, run } from './common.js';
@@ -11,29 +12,61 @@ function sessionOptions(cmd: Command): Command {
   return addConfigOptions(cmd, { offline: false }).option('--wait', 'wait for another enpkg or egginst working on the prefix');
 }
 
-/** Enstaller's --log shape: a header per revision, then the full set (revision 0) or +/- lines. */
+/**
+ * Enstaller's `--log`, exactly: `<time>  (rev N)`, then, indented by four spaces, revision 0's egg
+ * names, or a change's ` name  (old -> new)`, `-name-version` and `+name-version` lines (names in
+ * lower case, sorted; the updates first, then removals, then installs).
+ */
 export function formatHistory(revisions: readonly Revision[]): string {
   const out: string[] = [];
-  let previous: string[] = [];
+  let previous: readonly string[] | null = null;
   for (const r of revisions) {
-    const time = r.time.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC');
-    out.push(`==> ${time} <== revision ${r.id} (${r.user}): ${r.command}`);
-    if (r.id === 0) out.push(...r.installed);
-    else if (r.kind === 'self-update') {
-      // enpkg itself: not one of the installed packages, so its change is shown as recorded.
-      for (const c of r.changes) {
-        if (c.kind === 'update') out.push(`-${c.from.eggName}`, `+${c.to.eggName}`);
-        else out.push(`${c.kind === 'install' ? '+' : '-'}${c.eggName}`);
-      }
-    } else {
+    out.push(`${histTime(r.time)}  (rev ${r.id})`);
+    if (previous === null) out.push(...[...r.installed].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).map((e) => `    ${e}`));
+    else {
       const before = new Set(previous);
       const after = new Set(r.installed);
-      for (const e of previous) if (!after.has(e)) out.push(`-${e}`);
-      for (const e of r.installed) if (!before.has(e)) out.push(`+${e}`);
+      const lines = prettyDiff(
+        previous.filter((e) => !after.has(e)),
+        r.installed.filter((e) => !before.has(e)),
+      );
+      // enpkg itself is not one of the installed set: a self-update shows its change as recorded.
+      if (r.kind === 'self-update') {
+        for (const c of r.changes) {
+          if (c.kind === 'update') lines.push(` ${c.key}  (${versionText(c.from)} -> ${versionText(c.to)})`);
+          else lines.push(`${c.kind === 'install' ? '+' : '-'}${c.key}-${versionText(c)}`);
+        }
+      }
+      out.push(...lines.map((l) => `    ${l}`));
     }
     previous = r.installed;
   }
   return out.length ? `${out.join('\n')}\n` : '';
+}
+
+const versionText = (v: { version: string; build: number }): string => `${v.version}-${v.build}`;
+
+/** Enstaller's pretty_diff: an egg both removed and added is a change of version. */
+function prettyDiff(removedEggs: readonly string[], addedEggs: readonly string[]): string[] {
+  const byName = (eggs: readonly string[]): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const e of eggs) {
+      const id = parseEggName(e);
+      if (id) m.set(id.key, `${id.version}-${id.build}`);
+      else m.set(e.replace(/\.egg$/, ''), '');
+    }
+    return m;
+  };
+  const removed = byName(removedEggs);
+  const added = byName(addedEggs);
+  const sorted = (keys: Iterable<string>): string[] => [...keys].sort();
+  const dash = (name: string, v: string): string => (v ? `${name}-${v}` : name);
+  const changed = sorted([...removed.keys()].filter((k) => added.has(k)));
+  return [
+    ...changed.map((k) => ` ${k}  (${removed.get(k)} -> ${added.get(k)})`),
+    ...sorted([...removed.keys()].filter((k) => !added.has(k))).map((k) => `-${dash(k, removed.get(k)!)}`),
+    ...sorted([...added.keys()].filter((k) => !removed.has(k))).map((k) => `+${dash(k, added.get(k)!)}`),
+  ];
 }
 
 function formatVerify(results: readonly VerifyResult[]): string {

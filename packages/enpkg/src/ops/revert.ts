@@ -84,12 +84,14 @@ export function revert(opts: RevertOptions): Promise<ChangeResult> {
     }
     const installed = installedPackages(session);
     const now = new Set(current.map((r) => r.key));
+    // The marks as they were at that revision; where the revision does not know them (imported
+    // history), what stays keeps its mark and what comes back is taken as asked for.
+    const known = target.marked;
     const solution = revertSolution({
       installed,
-      marked: current.filter((r) => r.marked).map((r) => r.key),
+      marked: known ?? current.filter((r) => r.marked).map((r) => r.key),
       target: [...packages.values()],
-      // The revision keeps no marks: what comes back is taken as asked for, as it was installed then.
-      targetMarked: new Set([...packages.keys()].filter((k) => !now.has(k))),
+      targetMarked: new Set(known ?? [...packages.keys()].filter((k) => !now.has(k))),
     });
     const { planChanges } = await import('../plan.js');
     return carryOut({

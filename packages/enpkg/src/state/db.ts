@@ -55,8 +55,9 @@ export class StateDb {
       nextRevision: db.prepare<[], { n: number }>('SELECT COALESCE(MAX(id) + 1, 0) AS n FROM revisions'),
       latest: db.prepare<[], { n: number | null }>('SELECT MAX(id) AS n FROM revisions'),
       addRevision: db.prepare(
-        'INSERT INTO revisions (id, time, command, user, kind, txn_id, changes, installed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO revisions (id, time, command, user, kind, txn_id, changes, installed, marked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      markedKeys: db.prepare<[], { key: string }>('SELECT key FROM packages WHERE marked = 1 ORDER BY key'),
       revisions: db.prepare<[], RevisionRow>('SELECT * FROM revisions ORDER BY id'),
       revision: db.prepare<[number], RevisionRow>('SELECT * FROM revisions WHERE id = ?'),
       latestOfKind: db.prepare<[string], RevisionRow>('SELECT * FROM revisions WHERE kind = ? ORDER BY id DESC LIMIT 1'),
@@ -230,6 +231,8 @@ export class StateDb {
       for (const m of input.mark ?? []) this.q.mark.run(m.marked ? 1 : 0, m.key);
       const id = this.q.nextRevision.get()!.n;
       const installed = input.installed ?? this.q.eggNames.all().map((r) => r.egg_name);
+      // Imported history says nothing of marks; otherwise they are the packages table's, now.
+      const marked = input.installed ? null : JSON.stringify(this.q.markedKeys.all().map((r) => r.key));
       this.q.addRevision.run(
         id,
         time,
@@ -239,6 +242,7 @@ export class StateDb {
         input.txnId ?? null,
         JSON.stringify(input.changes),
         JSON.stringify(installed),
+        marked,
       );
       return id;
     });

@@ -1,9 +1,64 @@
 /**
  * Enstaller's history file, `<prefix>/enpkg.hist`: a full snapshot, then one block of `-`/`+` diffs
- * per change, each under a `==> <time> <==` header. Read once, on enpkg's first run in a prefix.
+ * per change, each under a `==> <time> <==` header. Read once, on enpkg's first run in a prefix; when
+ * the prefix has one, it is written again from the state database after every revision, one block
+ * per revision, so that block N is revision N for Enstaller's tools too.
  */
-import { parseEggName, type Change } from 'egginst/core';
-import { EnpkgErrorCodes, PkgError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEggName, type Change, type Reporter, writeFileDurably } from 'egginst/core';
+import { EnpkgErrorCodes, EnpkgWarningCodes, PkgError } from '../errors.js';
+import type { Revision } from './types.js';
+
+export const HIST_FILE = 'enpkg.hist';
+
+/**
+ * A revision's time as Enstaller wrote it (`2011-08-01 21:17:22 CDT`): ours are ISO times in UTC
+ * (`...T...Z`), shown as `YYYY-MM-DD HH:MM:SS UTC`; an imported one is kept as it was written.
+ */
+export function histTime(time: string): string {
+  const iso = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(time);
+  return iso ? `${iso[1]} ${iso[2]} UTC` : time;
+}
+
+/** The file's text: revision 0's full set, then each revision's `-`/`+` lines against the one before. */
+export function formatHistFile(revisions: readonly Revision[]): string {
+  const out: string[] = [];
+  let previous: readonly string[] | null = null;
+  for (const r of revisions) {
+    out.push(`==> ${histTime(r.time)} <==`);
+    if (previous === null) out.push(...r.installed);
+    else {
+      const before = new Set(previous);
+      const after = new Set(r.installed);
+      for (const e of previous) if (!after.has(e)) out.push(`-${e}`);
+      for (const e of r.installed) if (!before.has(e)) out.push(`+${e}`);
+    }
+    previous = r.installed;
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/**
+ * Keep `<prefix>/enpkg.hist` up to date, when the prefix has one (Enstaller's tools read it). After
+ * the state database committed: a failure here is a warning, never a reason to undo anything.
+ */
+export function syncHistFile(prefix: string, revisions: () => readonly Revision[], reporter?: Reporter): void {
+  const file = join(prefix, HIST_FILE);
+  if (!existsSync(file)) return;
+  try {
+    writeFileDurably(file, formatHistFile(revisions()));
+  } catch (e) {
+    reporter?.report({
+      type: 'warning',
+      warning: {
+        code: EnpkgWarningCodes.HISTORY_FILE_NOT_WRITTEN,
+        message: `${file} could not be brought up to date (${(e as NodeJS.ErrnoException).code ?? String(e)}); the state database has the history`,
+        subject: file,
+      },
+    });
+  }
+}
 
 export interface HistRevision {
   /** The header's time, as written (Enstaller wrote local time with a zone name). */

@@ -57,6 +57,8 @@ export const MIGRATIONS: readonly string[] = [
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL
    );`,
+  // The keys marked (asked for) after each revision, as JSON; NULL where not known (imported, older).
+  'ALTER TABLE revisions ADD COLUMN marked TEXT;',
 ];
 
 export interface Row {
@@ -92,6 +94,7 @@ export interface RevisionRow {
   txn_id: string | null;
   changes: string;
   installed: string;
+  marked: string | null;
 }
 
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -142,6 +145,7 @@ export function toRevision(path: string, r: RevisionRow): Revision {
     txnId: r.txn_id,
     changes: jsonColumn(path, where('changes'), r.changes, isChanges),
     installed: jsonColumn(path, where('installed'), r.installed, isStrings),
+    marked: r.marked === null || r.marked === undefined ? null : jsonColumn(path, where('marked'), r.marked, isStrings),
   };
 }
 

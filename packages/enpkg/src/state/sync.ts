@@ -21,7 +21,7 @@ import {
 import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { reconcileSelf } from '../self/history.js';
-import { parseHist } from './hist.js';
+import { HIST_FILE, parseHist, syncHistFile } from './hist.js';
 
 /** What enpkg records of a package a transaction installs or updates, beyond its egginst record. */
 export interface PackageMeta {
@@ -161,7 +161,7 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
   }
   if (state.latestRevision() === undefined) {
     // Enstaller's history comes first, if the prefix has one; then the prefix as enpkg found it.
-    const histFile = join(prefix, 'enpkg.hist');
+    const histFile = join(prefix, HIST_FILE);
     if (existsSync(histFile)) {
       for (const h of parseHist(readFileSync(histFile, 'utf8'), histFile)) {
         state.commit({
@@ -187,7 +187,9 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
       eggName: p.eggName,
     }));
     state.commit({ kind: 'import', command: '(state when enpkg first ran here)', user: opts.user, changes, put, remove: [] });
-    return { recovered, recorded, drift: null, self: reconcileSelf(state, prefix, opts.user) };
+    const self = reconcileSelf(state, prefix, opts.user);
+    syncHistFile(prefix, () => state.revisions(), opts.reporter);
+    return { recovered, recorded, drift: null, self };
   }
   // Reading every record is most of a no-op run's time: skipped while their signature is unchanged.
   const signature = recordsSignature(prefix);
@@ -196,7 +198,9 @@ export function reconcile(state: StateDb, prefix: string, opts: { user: string; 
     drift = recordDrift(state, prefix, opts.user);
     state.setMeta(RECORDS_SIGNATURE, signature);
   }
-  return { recovered, recorded, drift, self: reconcileSelf(state, prefix, opts.user) };
+  const self = reconcileSelf(state, prefix, opts.user);
+  if (recorded.length || drift !== null || self !== null) syncHistFile(prefix, () => state.revisions(), opts.reporter);
+  return { recovered, recorded, drift, self };
 }
 
 /** Compare the disk with the database; record any difference as an external revision. */

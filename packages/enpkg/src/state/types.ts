@@ -26,6 +26,8 @@ export interface Revision {
   changes: Change[];
   /** Egg file names of the whole installed set after this revision, sorted. */
   installed: string[];
+  /** Keys of the packages marked as asked for after this revision; null where not known (imported history). */
+  marked: string[] | null;
 }
 
 export interface PackageWrite extends Omit<InstalledRow, 'installedAt'> {
