@@ -112,7 +112,8 @@ function checkReadsBack(file: string, text: string, opts: LoadConfigOptions, ok:
   write(probe, text);
   try {
     const cfg = loadConfig({ ...opts, configFile: probe, repos: [] });
-    if (!ok(cfg)) throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: the change did not read back as intended; nothing was written`);
+    if (!ok(cfg))
+      throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${file}: the change did not read back as intended; nothing was written`);
   } finally {
     rmSync(probe, { force: true });
   }
@@ -127,10 +128,14 @@ export function storeCredentials(user: string, password: string, opts: LoadConfi
   }
   const cfg = loadConfig(opts);
   if (cfg.format === 'enstaller4rc' || cfg.format === 'enstaller-yaml') {
-    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `${cfg.file} is Enstaller's configuration, which could only hold the password itself`, {
-      hint: 'run "enpkg config --import-enstaller" to write ours, then enpkg --userpass again',
-      details: { file: cfg.file },
-    });
+    throw new PkgError(
+      RepoErrorCodes.CONFIG_INVALID,
+      `${cfg.file} is Enstaller's configuration, which could only hold the password itself`,
+      {
+        hint: 'run "enpkg config --import-enstaller" to write ours, then enpkg --userpass again',
+        details: { file: cfg.file },
+      },
+    );
   }
   const { file, exists } = fileToEdit(cfg, opts);
   const secretFile = join(dirname(file), CREDENTIALS_FILE);

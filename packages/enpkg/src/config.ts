@@ -82,7 +82,17 @@ export const CONFIG_KEYS = [
   'auth',
 ] as const;
 const REPO_KEYS = ['url', 'path', 'name', 'mirrors', 'keys', 'insecure', 'auth'];
-const NETWORK_KEYS = ['connect_timeout', 'idle_timeout', 'timeout', 'retries', 'retry_delay', 'ca_file', 'max_index_size', 'proxy', 'verify_ssl'];
+const NETWORK_KEYS = [
+  'connect_timeout',
+  'idle_timeout',
+  'timeout',
+  'retries',
+  'retry_delay',
+  'ca_file',
+  'max_index_size',
+  'proxy',
+  'verify_ssl',
+];
 
 export const DEFAULT_NETWORK: NetworkSettings = {
   connectTimeoutMs: 10_000,
@@ -279,7 +289,11 @@ function proxyKey(v: unknown, c: Checker, baseDir: string): ProxyConfig {
   if (p.password !== null) c.fail('network.proxy.url', 'a password written in the URL', 'give it as password: {env: VARIABLE}');
   const withBase = (s: SecretSource): SecretSource => ('file' in s ? { file: resolve(baseDir, expandHome(s.file, c.home)) } : s);
   const user =
-    o.user === undefined ? p.user : typeof o.user === 'string' ? c.string(o.user, 'network.proxy.user') : secret(o.user, 'network.proxy.user', c);
+    o.user === undefined
+      ? p.user
+      : typeof o.user === 'string'
+        ? c.string(o.user, 'network.proxy.user')
+        : secret(o.user, 'network.proxy.user', c);
   const password = o.password === undefined ? null : withBase(secret(o.password, 'network.proxy.password', c));
   return { ...p, user, password };
 }
@@ -412,7 +426,7 @@ function givenPrefix(opts: LoadConfigOptions): [string, string] | null {
   if (opts.sysPrefix) {
     if (!env.ENPKG_HOME) {
       throw new PkgError(ErrorCodes.USAGE, '--sys-prefix: enpkg is not running from a prefix (no bin/enpkg launcher started it)', {
-        hint: 'run the prefix\'s own bin/enpkg, or give --prefix DIR',
+        hint: "run the prefix's own bin/enpkg, or give --prefix DIR",
       });
     }
     return [resolve(cwd, env.ENPKG_HOME), '--sys-prefix (the launcher, ENPKG_HOME)'];
@@ -435,7 +449,7 @@ export function findConfigFile(opts: LoadConfigOptions): string | null {
   const prefix = givenPrefix(opts)?.[0];
   if (opts.sysConfig && !prefix) {
     throw new PkgError(ErrorCodes.USAGE, '--sys-config: no prefix is given, so there is no prefix configuration to read', {
-      hint: 'give --prefix DIR (or run the prefix\'s own bin/enpkg)',
+      hint: "give --prefix DIR (or run the prefix's own bin/enpkg)",
     });
   }
   const candidates = opts.sysConfig
@@ -517,7 +531,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
             c.fail('repositories', `expected a list, got ${describe(data.repositories)}`, 'write one "- url: ..." item per repository');
           return (data.repositories as unknown[]).map((r, i) => repository(r, i, c, baseDir));
         })();
-  const repositories = configured.map((r) => (r.auth === null && sharedAuth && r.location.kind === 'http' ? { ...r, auth: sharedAuth } : r));
+  const repositories = configured.map((r) =>
+    r.auth === null && sharedAuth && r.location.kind === 'http' ? { ...r, auth: sharedAuth } : r,
+  );
   const seen = new Set<string>();
   for (const [i, r] of repositories.entries()) {
     if (seen.has(r.name)) c.fail(`repositories[${i}].name`, `the name "${r.name}" is used twice`, 'give each repository its own name');

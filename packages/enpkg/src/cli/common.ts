@@ -85,7 +85,7 @@ export function addConfigOptions(cmd: Command, { offline }: { offline: boolean }
         '<prefix>/.enstaller4rc, ~/.enstaller4rc); "enpkg --config" alone shows the configuration',
       nonEmpty('--config'),
     )
-    .option('-c, --config-path <file>', 'the same as --config FILE (Enstaller\'s spelling)', nonEmpty('--config-path'))
+    .option('-c, --config-path <file>', "the same as --config FILE (Enstaller's spelling)", nonEmpty('--config-path'))
     .option('--user', 'use the per-user prefix ($XDG_DATA_HOME/enpkg/prefix)')
     .option('--sys-prefix', 'use the prefix enpkg itself runs from (its bin/enpkg launcher)')
     .option('--sys-config', "read the prefix's configuration only, not the user's")

@@ -179,7 +179,12 @@ export function rewriteEnstallerArgv(argv: readonly string[], opts: EnstallerArg
     throw usage(`${chosen.flag} takes one argument, got ${args.length}: ${JSON.stringify(args.join(' '))}`, 'quote a pattern with spaces');
   }
   return {
-    argv: [...chosen.spec.command, ...(chosen.value !== undefined ? [chosen.value] : []), ...options, ...(args.length ? ['--', ...args] : [])],
+    argv: [
+      ...chosen.spec.command,
+      ...(chosen.value !== undefined ? [chosen.value] : []),
+      ...options,
+      ...(args.length ? ['--', ...args] : []),
+    ],
     enstaller: true,
   };
 }

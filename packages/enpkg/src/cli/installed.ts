@@ -22,7 +22,8 @@ export function formatHistory(revisions: readonly Revision[]): string {
   let previous: readonly string[] | null = null;
   for (const r of revisions) {
     out.push(`${histTime(r.time)}  (rev ${r.id})`);
-    if (previous === null) out.push(...[...r.installed].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).map((e) => `    ${e}`));
+    if (previous === null)
+      out.push(...[...r.installed].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())).map((e) => `    ${e}`));
     else {
       const before = new Set(previous);
       const after = new Set(r.installed);

@@ -6,13 +6,15 @@ import type { Command } from 'commander';
 import { addConfigOptions, type CliContext, type ConfigOptions, run } from './common.js';
 
 const row = (cells: readonly string[], widths: readonly number[]): string =>
-  cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c)).join(' ').trimEnd();
+  cells
+    .map((c, i) => (i < widths.length ? c.padEnd(widths[i]!) : c))
+    .join(' ')
+    .trimEnd();
 
 export function registerPrefixInfo(program: Command, ctx: CliContext): void {
-  addConfigOptions(
-    program.command('whats-new').description('the installed packages that have a newer version in the repositories'),
-    { offline: true },
-  ).action(async (opts: ConfigOptions) =>
+  addConfigOptions(program.command('whats-new').description('the installed packages that have a newer version in the repositories'), {
+    offline: true,
+  }).action(async (opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
       const { whatsNew } = await import('../ops/prefix-info.js');
       const r = await whatsNew(scope.operation(scope.config()));
@@ -30,7 +32,7 @@ export function registerPrefixInfo(program: Command, ctx: CliContext): void {
     }),
   );
   addConfigOptions(
-    program.command('env').description("the prefix, its Python, the configuration file and the environment variables enpkg reads"),
+    program.command('env').description('the prefix, its Python, the configuration file and the environment variables enpkg reads'),
     { offline: false },
   ).action(async (opts: ConfigOptions) =>
     run(ctx, opts, async (scope) => {
@@ -61,7 +63,8 @@ export function registerPrefixInfo(program: Command, ctx: CliContext): void {
         return;
       }
       const lines = [row(['Name', 'Version', 'Location'], [25, 15]), '='.repeat(60)];
-      for (const p of r.packages) lines.push(row([p.name, p.version, p.location ?? (p.modules.length ? '-' : '(no Python modules)')], [25, 15]));
+      for (const p of r.packages)
+        lines.push(row([p.name, p.version, p.location ?? (p.modules.length ? '-' : '(no Python modules)')], [25, 15]));
       ctx.o.out(`${lines.join('\n')}\n`);
     }),
   );

@@ -64,7 +64,9 @@ export function formatSize(bytes: number): string {
 export function reasonText(r: RemoveReason): string {
   switch (r.kind) {
     case 'requested':
-      return r.breaks?.length ? `requested; leaves ${r.breaks.join(', ')} broken, which need${r.breaks.length === 1 ? 's' : ''} it` : 'requested';
+      return r.breaks?.length
+        ? `requested; leaves ${r.breaks.join(', ')} broken, which need${r.breaks.length === 1 ? 's' : ''} it`
+        : 'requested';
     case 'dependent':
       return `it depends on ${r.on}, which is removed`;
     case 'unneeded':

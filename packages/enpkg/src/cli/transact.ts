@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
+import { RepoWarningCodes } from '../repo/errors.js';
 import type { ChangeOptions, ChangeResult } from '../ops/types.js';
 import { planToJson } from '../plan.js';
 import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, nonEmpty, type RunScope, run } from './common.js';
@@ -34,9 +35,13 @@ function changeOptions(ctx: CliContext, scope: RunScope, opts: TransactOptions):
 /** What a changing operation returned, as text or JSON. */
 export function renderChange(ctx: CliContext, opts: TransactOptions, r: ChangeResult): void {
   const actions = planToJson(r.plan);
+  // Repositories left out because they could not be reached: the plan was made without them.
+  const skipped = r.warnings
+    .filter((w) => w.code === RepoWarningCodes.REPO_SKIPPED)
+    .map((w) => `  (planned without repository ${w.subject}: unreachable)\n`);
   if (r.outcome === 'dry-run') {
     if (opts.json) ctx.o.json(actions);
-    else ctx.o.out(r.plan.actions.length ? `Would change ${r.prefix}:\n${planText(r.plan)}` : 'Nothing to do.\n');
+    else ctx.o.out(r.plan.actions.length ? `Would change ${r.prefix}:\n${planText(r.plan)}${skipped.join('')}` : 'Nothing to do.\n');
     return;
   }
   if (r.outcome === 'declined') {
@@ -54,7 +59,7 @@ export function renderChange(ctx: CliContext, opts: TransactOptions, r: ChangeRe
     const are = r.satisfied.length === 1 ? 'is' : 'are';
     ctx.o.out(`Nothing to do: ${r.satisfied.join(', ')} ${are} already installed.\n`);
   } else if (r.revision === null) ctx.o.out('Nothing to do: everything asked for is already installed.\n');
-  else ctx.o.out(`Done: revision ${r.revision}.\n`);
+  else ctx.o.out(`${skipped.join('')}Done: revision ${r.revision}.\n`);
 }
 
 /**

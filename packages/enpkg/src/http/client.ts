@@ -304,7 +304,8 @@ function warnTlsOff(reporter: Reporter | undefined): void {
     type: 'warning',
     warning: {
       code: RepoWarningCodes.TLS_VERIFY_OFF,
-      message: 'TLS certificates are not verified (-k/--insecure or verify_ssl: false): anyone on the network path can change what is fetched',
+      message:
+        'TLS certificates are not verified (-k/--insecure or verify_ssl: false): anyone on the network path can change what is fetched',
     },
   });
 }

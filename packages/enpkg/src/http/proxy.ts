@@ -41,7 +41,11 @@ export function parseProxy(text: string, origin: string): ProxyConfig {
 }
 
 /** The proxy of the environment (HTTPS_PROXY, HTTP_PROXY; lower case too), each checked. */
-export function environmentProxies(env: NodeJS.ProcessEnv): { https: ProxyConfig | null; http: ProxyConfig | null; noProxy: string | null } {
+export function environmentProxies(env: NodeJS.ProcessEnv): {
+  https: ProxyConfig | null;
+  http: ProxyConfig | null;
+  noProxy: string | null;
+} {
   const pick = (names: readonly string[]): ProxyConfig | null => {
     for (const name of names) {
       const v = env[name];

@@ -10,7 +10,7 @@ import type { Job, PackageInfo, Solution } from '../types.js';
 import { versionOf } from '../version.js';
 import { carryOut } from './carry-out.js';
 import { collecting, withSession } from './common.js';
-import { sessionIndexes } from './indexes.js';
+import { sessionIndexes, unreachableNote } from './indexes.js';
 import type { ChangeOptions, ChangeResult, InstallOptions, RemoveOptions, UpdateOptions } from './types.js';
 
 /** The jobs for requirement strings; enpkg itself is refused (it keeps itself: self-update). */
@@ -73,17 +73,22 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
     const available = repositories.flatMap((r) => r.index.entries);
     const installed = installedPackages(session);
     const { solve } = await import('./solution.js');
-    const solved = solve({
-      available,
-      installed,
-      marked: session.state
-        .installed()
-        .filter((r) => r.marked)
-        .map((r) => r.key),
-      jobs: request.jobs,
-      environment: environment(session.config.python),
-      noDeps: request.noDeps,
-    });
+    let solved: Solution;
+    try {
+      solved = solve({
+        available,
+        installed,
+        marked: session.state
+          .installed()
+          .filter((r) => r.marked)
+          .map((r) => r.key),
+        jobs: request.jobs,
+        environment: environment(session.config.python),
+        noDeps: request.noDeps,
+      });
+    } catch (e) {
+      throw unreachableNote(e, warnings);
+    }
     const solution = request.jobs.some((j) => j.kind === 'remove') ? checkBreaks(installed, solved, request.force === true) : solved;
     const named = new Set(request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])));
     const { planChanges } = await import('../plan.js');

@@ -1,4 +1,7 @@
 /** Every configured repository's index, in priority order, reported as one `indexes` step. */
+import type { Warning } from 'egginst/core';
+import { EnpkgErrorCodes, PkgError } from '../errors.js';
+import { RepoWarningCodes } from '../repo/errors.js';
 import type { EnpkgConfig, LoadedRepository, SerialStore } from '../repo/types.js';
 import type { Reporter } from '../report.js';
 import type { Session } from '../session.js';
@@ -14,18 +17,66 @@ export interface LoadIndexesInput {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A repository that cannot be reached (connection refused, timeout, 5xx; no cached copy either) is
+ * left out with a REPO_SKIPPED warning naming it, as long as another one loaded; any other failure,
+ * or every repository unreachable, is the error. The operations say which was skipped when what they
+ * were asked for cannot be found without it (`unreachableNote`).
+ */
 export async function loadIndexes(input: LoadIndexesInput): Promise<LoadedRepository[]> {
-  const { loadRepositories } = await import('../repo/load.js');
+  const [{ loadRepositories }, { isOutage }] = await Promise.all([import('../repo/load.js'), import('../repo/fetch.js')]);
   input.reporter.report({ type: 'indexes', phase: 'start', repositories: input.config.repositories.length });
-  const repos = await loadRepositories(input.config, {
+  const options = {
     offline: input.offline === true,
     reporter: input.reporter,
     ...(input.serials ? { serials: input.serials } : {}),
     ...(input.clock ? { now: input.clock } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
+  };
+  if (input.config.repositories.length < 2) {
+    const repos = await loadRepositories(input.config, options);
+    input.reporter.report({ type: 'indexes', phase: 'done', repositories: repos.length });
+    return repos;
+  }
+  const settled = await Promise.allSettled(
+    input.config.repositories.map((r) => loadRepositories({ ...input.config, repositories: [r] }, options)),
+  );
+  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+  const fatal = failed.find((e) => !isOutage(e));
+  if (fatal !== undefined || failed.length === settled.length) throw fatal ?? failed[0];
+  const repos: LoadedRepository[] = [];
+  settled.forEach((s, i) => {
+    if (s.status === 'fulfilled') repos.push(...s.value);
+    else {
+      const name = input.config.repositories[i]!.name;
+      input.reporter.report({
+        type: 'warning',
+        warning: {
+          code: RepoWarningCodes.REPO_SKIPPED,
+          message: `repository ${name} was left out: ${(s.reason as Error).message}`,
+          subject: name,
+        },
+      });
+    }
   });
   input.reporter.report({ type: 'indexes', phase: 'done', repositories: repos.length });
   return repos;
+}
+
+/**
+ * An error about what could not be found, when repositories were left out: it names them (they may
+ * have it). Other errors, and runs where nothing was left out, pass unchanged.
+ */
+export function unreachableNote(e: unknown, warnings: readonly Warning[]): unknown {
+  const skipped = warnings.filter((w) => w.code === RepoWarningCodes.REPO_SKIPPED).map((w) => w.subject ?? '?');
+  if (!(e instanceof PkgError) || skipped.length === 0) return e;
+  if (e.code !== EnpkgErrorCodes.PACKAGE_NOT_FOUND && e.code !== EnpkgErrorCodes.UNSATISFIABLE) return e;
+  const which = skipped.length === 1 ? `repository ${skipped[0]} was` : `repositories ${skipped.join(', ')} were`;
+  return new PkgError(e.code, `${e.message} (the ${which} not reachable, and may have it)`, {
+    hint: 'check the network (or the proxy) and run the command again; --offline uses cached indexes',
+    cause: e,
+    details: { ...e.details, unreachable: skipped },
+  });
 }
 
 /** The indexes as a session reads them: with the serials its prefix accepted. */

@@ -102,7 +102,11 @@ for name in sys.argv[1:]:
 export async function importable(opts: OperationOptions): Promise<{ readonly python: string; readonly packages: readonly ImportRow[] }> {
   const prefix = requirePrefix(opts.config);
   const python = await findPython(prefix);
-  const rows = listInstalled(prefix).map((p) => ({ name: p.name, version: `${p.version}-${p.build}`, modules: topLevelModules(prefix, p.key) }));
+  const rows = listInstalled(prefix).map((p) => ({
+    name: p.name,
+    version: `${p.version}-${p.build}`,
+    modules: topLevelModules(prefix, p.key),
+  }));
   const names = [...new Set(rows.flatMap((r) => r.modules))];
   const found = new Map<string, string>();
   if (names.length) {
@@ -115,10 +119,14 @@ export async function importable(opts: OperationOptions): Promise<{ readonly pyt
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/' },
       });
     } catch (e) {
-      throw new PkgError(ErrorCodes.PYTHON_NOT_FOUND, `${python.path} could not be asked what it imports: ${(e as Error).message.split('\n')[0]}`, {
-        hint: "check the prefix's Python",
-        cause: e,
-      });
+      throw new PkgError(
+        ErrorCodes.PYTHON_NOT_FOUND,
+        `${python.path} could not be asked what it imports: ${(e as Error).message.split('\n')[0]}`,
+        {
+          hint: "check the prefix's Python",
+          cause: e,
+        },
+      );
     }
     for (const line of out.split('\n')) {
       const [name, origin] = line.split('\t');
@@ -140,10 +148,17 @@ export interface WhatsNewRow {
 }
 
 /** Installed packages with a newer version in the repositories that suits this machine and Python. */
-export async function whatsNew(opts: OperationOptions): Promise<{ readonly packages: readonly WhatsNewRow[]; readonly warnings: readonly Warning[] }> {
+export async function whatsNew(
+  opts: OperationOptions,
+): Promise<{ readonly packages: readonly WhatsNewRow[]; readonly warnings: readonly Warning[] }> {
   const prefix = requirePrefix(opts.config);
   const { reporter, warnings } = collecting(opts.reporter);
-  const repos = await loadIndexes({ config: opts.config, reporter, offline: opts.offline === true, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const repos = await loadIndexes({
+    config: opts.config,
+    reporter,
+    offline: opts.offline === true,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const env = environment(opts.config.python);
   const entries = repos.flatMap((r) => r.index.entries).filter((e) => fitsEnvironment(e, env));
   const packages: WhatsNewRow[] = [];
