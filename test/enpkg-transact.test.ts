@@ -75,10 +75,10 @@ test('history, revert, verify', async (t) => {
   await ok(s, ['update', 'app']);
   const hist = await s.enpkg(['history']);
   assert.equal(hist.code, 0);
-  assert.match(hist.stdout, /^==> .* <== revision 0 /m);
-  assert.match(hist.stdout, /^\+app-1\.0\.0-1\.egg$/m);
-  assert.match(hist.stdout, /^-app-1\.0\.0-1\.egg$/m);
-  assert.match(hist.stdout, /^\+app-1\.1\.0-1\.egg$/m);
+  // Enstaller's --log shape: "<time>  (rev N)", then indented changes.
+  assert.match(hist.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC {2}\(rev 0\)$/m);
+  assert.match(hist.stdout, /^ {4}\+app-1\.0\.0-1$/m);
+  assert.match(hist.stdout, /^ {5}app {2}\(1\.0\.0-1 -> 1\.1\.0-1\)$/m);
 
   const back = await ok(s, ['revert', '1']);
   assert.equal(back.revision, 4, 'a revert is a new revision');
@@ -149,8 +149,9 @@ test('changes made with plain egginst are recorded; Enstaller spellings work', a
     ['data', 'upg'],
   );
   const log = await runEnpkg(['--log', '--prefix', s.prefix], { env: s.env });
-  assert.match(log.stdout, /revision 2 .*changed outside enpkg/);
-  assert.match(log.stdout, /^\+data-1\.0-1\.egg$/m);
+  assert.match(log.stdout, /\(rev 2\)\n {4}\+data-1\.0-1$/m);
+  const hist = await runEnpkg(['--log', '--json', '--prefix', s.prefix], { env: s.env });
+  assert.match((hist.json as { revisions: { command: string }[] }).revisions[2]!.command, /changed outside enpkg/);
   const mark = await s.enpkg(['mark', '--auto', 'data', '--json']);
   assert.equal(mark.code, 0);
   assert.deepEqual(await listed(s), ['data 1.0-1 (auto)', 'upg 1.0-1']);

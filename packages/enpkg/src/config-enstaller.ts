@@ -35,12 +35,16 @@ export function isEnstallerYaml(data: Obj): boolean {
   return ENSTALLER_YAML_MARKERS.some((k) => Object.hasOwn(data, k)) && !OUR_ONLY_KEYS.some((k) => Object.hasOwn(data, k));
 }
 
-/** Whether a file's text is Python assignments (`.enstaller4rc`): its first statement is `name = ...`. */
-export function looksLikePythonAssignments(text: string): boolean {
+/**
+ * Whether a file is Python (`.enstaller4rc`): it is named so, or its first statement is Python's
+ * (`name = ...`, `import x`, `f(...)`), which YAML's `key: value` never is.
+ */
+export function looksLikePython(file: string, text: string): boolean {
+  if (/enstaller4rc$/.test(file)) return true;
   for (const line of text.split(/\r?\n/)) {
     const t = line.trim();
     if (t === '' || t.startsWith('#')) continue;
-    return /^[A-Za-z_]\w*\s*=/.test(t);
+    return /^(?:[A-Za-z_][\w.]*\s*[=(]|(?:import|from)\s)/.test(t);
   }
   return false;
 }

@@ -61,21 +61,23 @@ function appendToIndexedRepos(text: string, url: string, file: string): string {
   let out: string;
   if (!start) out = `${text}${text.endsWith('\n') || text === '' ? '' : '\n'}IndexedRepos = [\n    '${url}',\n]\n`;
   else {
-    // The list's closing bracket: outside strings and comments.
+    // The list's closing bracket, and the last character before it that is not blank or a comment.
     let i = start.index + start[0].length;
+    let last = i - 1;
     let quote: string | null = null;
     for (; i < text.length; i++) {
       const ch = text[i]!;
       if (quote) {
         if (ch === '\\') i++;
         else if (ch === quote) quote = null;
-      } else if (ch === "'" || ch === '"') quote = ch;
+        last = i;
+      } else if (ch === "'" || ch === '"') [quote, last] = [ch, i];
       else if (ch === '#') while (i < text.length && text[i] !== '\n') i++;
       else if (ch === ']') break;
+      else if (!/\s/.test(ch)) last = i;
     }
-    const before = text.slice(0, i).replace(/\s*$/, '');
-    const sep = before.endsWith('[') || before.endsWith(',') ? '' : ',';
-    out = `${before}${sep}\n    '${url}',\n${text.slice(i)}`;
+    const sep = text[last] === '[' || text[last] === ',' ? '' : ',';
+    out = `${text.slice(0, last + 1)}${sep}${text.slice(last + 1, i).trimEnd()}\n    '${url}',\n${text.slice(i)}`;
   }
   return out;
 }

@@ -31,7 +31,7 @@ import type {
 import { parseProxy } from './http/proxy.js';
 import {
   isEnstallerYaml,
-  looksLikePythonAssignments,
+  looksLikePython,
   type TranslatedConfig,
   translateEnstaller4rc,
   translateEnstallerYaml,
@@ -328,7 +328,7 @@ interface ReadConfig {
 
 function readConfigFile(file: string): ReadConfig {
   const text = readConfigText(file);
-  if (looksLikePythonAssignments(text)) {
+  if (looksLikePython(file, text)) {
     const translated = translateEnstaller4rc(text, file);
     return { data: translated.data, format: 'enstaller4rc', translated };
   }

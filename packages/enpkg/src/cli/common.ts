@@ -170,8 +170,9 @@ export async function promptLine(ctx: CliContext, prompt: string, hidden: boolea
       rl.close();
     }
   }
-  ctx.o.err(prompt);
+  // Raw (no echo) before the prompt shows: whatever is typed after it is never echoed.
   stdin.setRawMode(true);
+  ctx.o.err(prompt);
   stdin.resume();
   try {
     return await new Promise<string>((done, fail) => {

@@ -43,6 +43,24 @@ async function registerCommands(program: Command, ctx: CliContext, argv: readonl
   for (const c of wanted.length ? wanted : COMMANDS) (await c.load())(program, ctx);
 }
 
+/** `enpkg --help`: Enstaller's spellings beside the subcommands (docs/enstaller.md has the rest). */
+const ENSTALLER_HELP = `
+Enstaller's command line works too, options in any position (docs/enstaller.md):
+  enpkg NAME [VERSION] ...         install   (enpkg numpy 1.8.0 = enpkg install "numpy 1.8.0")
+  enpkg -l, --list [PATTERN]       list      enpkg -s, --search [PATTERN]   search
+  enpkg -i, --info NAME            info      enpkg --remove NAME ...        remove
+  enpkg --revert REV               revert    enpkg --log                    history
+  enpkg --freeze                   freeze    enpkg --update-all             update --all
+  enpkg --whats-new                whats-new enpkg --env                    env
+  enpkg --imports                  imports   enpkg --config                 config (show it)
+  enpkg --add-url URL              config --add-url URL
+  enpkg --userpass                 config --userpass
+  -n dry run, -N no dependencies, -f force, --forceall, -y yes, -q quiet, -v verbose;
+  --prefix DIR, --user, --sys-prefix, -c/--config-path FILE, --sys-config, --proxy URL,
+  -k/--insecure, --max-retries N, --no-autoupdate, --repo, --json, --offline, --wait.
+  --config: alone it shows the configuration (Enstaller); followed by a file (an existing one, or a
+  path with "/" or a .yaml/.yml/rc name) it names the file to read, as -c FILE does.`;
+
 const processIO: CliIO = {
   stdout: (t) => process.stdout.write(t),
   stderr: (t) => process.stderr.write(t),
@@ -85,7 +103,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO): Prom
       writeErr: (t) => (json ? (usage ??= t) : ctx.o.err(t)),
       outputError: (t, write) => write(t),
     })
-    .showHelpAfterError('(run "enpkg --help" for usage)');
+    .showHelpAfterError('(run "enpkg --help" for usage)')
+    .addHelpText('after', ENSTALLER_HELP);
   try {
     await registerCommands(program, ctx, argv);
     const command = enstaller ? program.commands.find((c) => c.name() === argv[0]) : undefined;
