@@ -362,7 +362,7 @@ test('config --import-enstaller writes our YAML, its secrets in mode-0600 files;
   assert.ok(existsSync(join(none.prefix, 'share', 'data', 'table.csv')));
 });
 
-test('--userpass asks on a terminal (a pseudo-terminal here) and stores a mode-0600 credentials file; off a terminal it refuses', async (t) => {
+test('--userpass asks on a pseudo-terminal, stores a mode-0600 credentials file; off a terminal it refuses', async (t) => {
   const w = await world(t, { rc: false });
   const driver = `
 import os, pty, sys, time
@@ -510,7 +510,8 @@ test("--env shows the prefix, its Python and the variables; --imports what the p
   const python = join(w.prefix, 'bin', 'python');
   writeFileSync(
     python,
-    '#!/bin/sh\n[ "$1" = "-E" ] && shift\nP=$(cd "$(dirname "$0")/.." && pwd)\nfor d in "$P"/lib/python*/site-packages; do PYTHONPATH=$d; done\n' +
+    '#!/bin/sh\n[ "$1" = "-E" ] && shift\nP=$(cd "$(dirname "$0")/.." && pwd)\n' +
+      'for d in "$P"/lib/python*/site-packages; do PYTHONPATH=$d; done\n' +
       'export PYTHONPATH\nexec python3 "$@"\n',
   );
   chmodSync(python, 0o755);

@@ -128,7 +128,9 @@ export function translateEnstaller4rc(text: string, file: string): TranslatedCon
   const values = parseLiteralAssignments(text, {
     source: file,
     code: RepoErrorCodes.CONFIG_INVALID,
-    hint: '.enstaller4rc is read as Python literal assignments only (strings, integers, None, True, False, lists of strings); it is never run',
+    hint:
+      '.enstaller4rc is read as Python literal assignments only (strings, integers, None, True, False, lists of strings); ' +
+      'it is never run',
   });
   const out: Obj = {};
   const warnings: ConfigWarning[] = [];

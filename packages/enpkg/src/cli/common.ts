@@ -181,11 +181,13 @@ export async function promptLine(ctx: CliContext, prompt: string, hidden: boolea
         for (const ch of chunk.toString('utf8')) {
           if (ch === '\r' || ch === '\n' || ch === '\u0004') {
             stdin.off('data', onData);
-            return done(line);
+            done(line);
+            return;
           }
           if (ch === '\u0003') {
             stdin.off('data', onData);
-            return fail(new PkgError(ErrorCodes.INTERRUPTED, 'interrupted: nothing was changed', { hint: 'run the command again' }));
+            fail(new PkgError(ErrorCodes.INTERRUPTED, 'interrupted: nothing was changed', { hint: 'run the command again' }));
+            return;
           }
           if (ch === '\u007f' || ch === '\b') line = line.slice(0, -1);
           else line += ch;
@@ -237,7 +239,8 @@ export function confirmer(ctx: CliContext, flags: { yes?: boolean; json?: boolea
       const n = q.unnamedRemovals.length;
       throw new PkgError(
         EnpkgErrorCodes.REMOVE_NOT_CONFIRMED,
-        `this removal would also remove ${n} package${n === 1 ? '' : 's'} you did not name: ${q.unnamedRemovals.join(', ')}; nothing was changed`,
+        `this removal would also remove ${n} package${n === 1 ? '' : 's'} you did not name: ` +
+          `${q.unnamedRemovals.join(', ')}; nothing was changed`,
         {
           hint: 'add -y to remove them too, or -N/--no-deps to remove only the named packages (--force if that leaves others broken)',
           details: { packages: [...q.unnamedRemovals] },

@@ -26,6 +26,9 @@ Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
     retry_delay: 0.5           seconds before the first retry
     ca_file: /etc/acme-ca.pem  CA certificates trusted besides the system's
     max_index_size: 256 MiB    largest index accepted (compressed or not)
+    proxy: http://proxy:3128   or {url: ..., user: NAME, password: {env: VAR}} (default: $HTTPS_PROXY)
+    verify_ssl: true           false: certificates are not verified (as -k; warned about)
+  auth: {credentials: {file: credentials}}   for every http(s) repository without its own auth
   repositories:                tried for packages in this order
     - https://eggs.example.com/free/          a URL or a directory
     - url: https://eggs.example.com/acme/     or path: /srv/eggs (relative: to this file)
@@ -37,7 +40,10 @@ Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
         token: {env: ACME_TOKEN}              or {file: ~/.acme-token}
         # or: user: alice (or {env: ...}), password: {env: ACME_PASSWORD} (or {file: ...})
 
-With --json: {"ok": true, "config": {...the keys above..., "file", "prefix_source"}}.`;
+Enstaller's .enstaller4rc (<prefix>/.enstaller4rc, then ~/.enstaller4rc, read after the files above)
+and Enstaller's YAML are read too (docs/enstaller.md); --import-enstaller writes them as this format.
+
+With --json: {"ok": true, "config": {...the keys above..., "file", "format", "prefix_source"}}.`;
 
 interface ConfigCmdOptions extends ConfigOptions {
   addUrl?: string;

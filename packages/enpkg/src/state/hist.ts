@@ -53,7 +53,9 @@ export function syncHistFile(prefix: string, revisions: () => readonly Revision[
       type: 'warning',
       warning: {
         code: EnpkgWarningCodes.HISTORY_FILE_NOT_WRITTEN,
-        message: `${file} could not be brought up to date (${(e as NodeJS.ErrnoException).code ?? String(e)}); the state database has the history`,
+        message:
+          `${file} could not be brought up to date (${(e as NodeJS.ErrnoException).code ?? String(e)}); ` +
+          'the state database has the history',
         subject: file,
       },
     });
