@@ -230,10 +230,10 @@ test('enpkg config: the effective configuration; an unknown key names the key an
   assert.equal(shown.code, 0, shown.stderr);
   const c = (shown.json as { config: Record<string, unknown> }).config;
   assert.deepEqual([c.file, c.prefix, c.prefix_source, c.python], [cfg, join(dir, 'p'), 'ENPKG_PREFIX', '2.7']);
-  writeFileSync(cfg, 'repositories: []\nnetwork:\n  retries: 2\n  proxy: http://x\n');
+  writeFileSync(cfg, 'repositories: []\nnetwork:\n  retries: 2\n  proxi: http://x\n');
   const bad = await runEnpkg(['config'], { env: { ...env, ENPKG_CONFIG: cfg } });
   assert.equal(bad.code, 1);
-  assert.equal(bad.stderr.split('\n')[0], `enpkg: error: ${cfg}: network.proxy: unknown key`);
+  assert.equal(bad.stderr.split('\n')[0], `enpkg: error: ${cfg}: network.proxi: unknown key`);
   assert.match(bad.stderr, /hint: the keys allowed here are: connect_timeout, idle_timeout/);
   const none = await runEnpkg(['search'], { env });
   assert.equal(none.code, 1);

@@ -21,6 +21,8 @@ export { parseScenario, parsePackageString, type Scenario } from './scenario.js'
 export type * from './repo/types.js';
 export * from './codes.js';
 export { loadConfig, findConfigFile, configToJson, DEFAULT_NETWORK, type LoadConfigOptions } from './config.js';
+export { addRepositoryUrl, storeCredentials, importEnstallerConfig, type ConfigEditResult } from './config-write.js';
+export { parseProxy } from './http/proxy.js';
 export { loadRepositories, loadRepository, type LoadRepositoriesOptions } from './repo/load.js';
 export { searchPackages, packageInfo, type SearchRow, type InfoResult, type InstalledRef, type QueryOptions } from './repo/query.js';
 export { redactUrl, parseLocation } from './repo/location.js';

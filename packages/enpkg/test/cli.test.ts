@@ -115,7 +115,8 @@ test('a missing file is an error with a hint; usage errors exit 2', async () => 
   assert.equal(r.code, 1);
   assert.match(r.err, /^enpkg: error: cannot read scenario \/nonexistent\/scenario\.yaml: no such file\n {2}hint: /);
   assert.equal((await run('solve')).code, 2);
-  assert.equal((await run('frobnicate')).code, 2);
+  // A bare name is Enstaller's install (`enpkg frobnicate`); an unknown option is a usage error.
+  assert.equal((await run('--frobnicate')).code, 2);
   assert.equal((await run('solve', good, '--bogus')).code, 2);
 });
 

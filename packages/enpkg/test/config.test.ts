@@ -104,6 +104,8 @@ repositories:
     retryDelayMs: 100,
     caFile: join(dir, 'etc', 'ca.pem'),
     maxIndexSize: 64 * 2 ** 20,
+    proxy: null,
+    verifyTls: true,
   });
   const [free, acme, intranet, local] = cfg.repositories;
   assert.deepEqual(free!.location, { kind: 'http', url: 'https://eggs.example.com/free/' });
