@@ -142,10 +142,8 @@ export function rewriteEnstallerArgv(argv: readonly string[], opts: EnstallerArg
     if (first === 0) return { argv, enstaller: false };
     return { argv: [argv[first]!, ...argv.slice(0, first), ...argv.slice(first + 1)], enstaller: false };
   }
-  if (first === -1 && !actionBefore) {
-    // Options only (`enpkg --help`, `enpkg -V`, `enpkg --prefix P`): the program's own handling.
-    if (!argv.some((a, i) => ACTIONS.has(a) && !(a === '--config' && optionSpan(argv, i, opts) === 2))) return { argv, enstaller: false };
-  }
+  // Options only (`enpkg --help`, `enpkg -V`, `enpkg --prefix P`): the program's own handling.
+  if (first === -1 && !actionBefore) return { argv, enstaller: false };
 
   let action: { flag: string; spec: typeof INSTALL | NonNullable<ReturnType<typeof ACTIONS.get>>; value?: string } | null = null;
   const options: string[] = [];
