@@ -145,7 +145,14 @@ const umask = process.umask();
  * Extract a large entry to `dest` (created exclusively, with `mode`) by streaming it, checking size
  * and CRC, and return its sha256. Memory stays bounded whatever the entry's size.
  */
-export async function extractLarge(fd: number, file: string, e: DataRef, dest: string, mode: number, ctx?: RelocationContext): Promise<Extracted> {
+export async function extractLarge(
+  fd: number,
+  file: string,
+  e: DataRef,
+  dest: string,
+  mode: number,
+  ctx?: RelocationContext,
+): Promise<Extracted> {
   const out = await open(dest, 'wx', mode);
   let sha256: string;
   try {

@@ -275,7 +275,12 @@ export function planFiles(input: FilePlanInput): FilePlan {
   const postInstall: ScriptCall[] = [];
   for (const egg of installs)
     if (egg.layout.postInstall)
-      postInstall.push({ script: egg.layout.postInstall, key: egg.meta.id.key, pkg: scriptPkg(egg.meta), python: egg.meta.spec.python ?? null });
+      postInstall.push({
+        script: egg.layout.postInstall,
+        key: egg.meta.id.key,
+        pkg: scriptPkg(egg.meta),
+        python: egg.meta.spec.python ?? null,
+      });
   return {
     ops: allOps,
     stage,

@@ -109,7 +109,8 @@ function rpathFor(rest: string, ctx: RelocationContext): string {
   const colon = rest.indexOf(':');
   const head = colon < 0 ? rest : rest.slice(0, colon);
   const tail = colon < 0 ? '' : rest.slice(colon);
-  const dirs = head === '' ? ctx.targets.map((t) => `${ctx.prefix}/${t}`).join(':') : `${ctx.prefix}${head.startsWith('/') ? '' : '/'}${head}`;
+  const dirs =
+    head === '' ? ctx.targets.map((t) => `${ctx.prefix}/${t}`).join(':') : `${ctx.prefix}${head.startsWith('/') ? '' : '/'}${head}`;
   return dirs + tail;
 }
 
@@ -132,10 +133,14 @@ function libraryFor(rest: string, ctx: RelocationContext): string {
 }
 
 function lie(ctx: RelocationContext, format: string, why: string): PkgError {
-  return new PkgError(ErrorCodes.ARCHIVE_OBJECT_INVALID, `${ctx.eggName}: entry ${ctx.entry} is ${format} object code whose headers lie: ${why}`, {
-    hint: 'the archive is broken or hostile; nothing was installed',
-    details: { file: ctx.eggName, entry: ctx.entry },
-  });
+  return new PkgError(
+    ErrorCodes.ARCHIVE_OBJECT_INVALID,
+    `${ctx.eggName}: entry ${ctx.entry} is ${format} object code whose headers lie: ${why}`,
+    {
+      hint: 'the archive is broken or hostile; nothing was installed',
+      details: { file: ctx.eggName, entry: ctx.entry },
+    },
+  );
 }
 
 /** A bounds-checked view of the reader, whose errors say which header lied. */

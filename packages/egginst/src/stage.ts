@@ -150,14 +150,17 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
     if (mayBeObjectCode(entry.name)) task.reloc = order.get(s.egg)!;
     return task;
   });
-  const results = await extractAll({ tasks, relocations }, {
-    onBytes: (egg, n) => {
-      const t = totals.get(egg)!;
-      t.done += n;
-      reporter.report({ type: 'install', progress: { phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' } });
+  const results = await extractAll(
+    { tasks, relocations },
+    {
+      onBytes: (egg, n) => {
+        const t = totals.get(egg)!;
+        t.done += n;
+        reporter.report({ type: 'install', progress: { phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' } });
+      },
+      ...(input.signal ? { signal: input.signal } : {}),
     },
-    ...(input.signal ? { signal: input.signal } : {}),
-  });
+  );
   files.forEach((s, i) => {
     const item = s.item as FileItem;
     facts.set(s.staged, { path: item.dest, kind: 'file', sha256: results[i]!.sha256, size: results[i]!.size, mode: item.mode });

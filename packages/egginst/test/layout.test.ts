@@ -10,7 +10,10 @@ function entry(name: string, kind: ArchiveEntry['kind'] = 'file', extra: Partial
   return { index: n++, name, kind, mode: 0o644, method: 0, crc32: 0, compressedSize: 0, uncompressedSize: 0, dataStart: 0, ...extra };
 }
 const id = { name: 'Foo', key: 'foo', version: '1.0', build: 1 };
-const layout = (entries: ArchiveEntry[], more: { filesToInstall?: string; entryPoints?: string; targetsDat?: string; summary?: string } = {}) =>
+const layout = (
+  entries: ArchiveEntry[],
+  more: { filesToInstall?: string; entryPoints?: string; targetsDat?: string; summary?: string } = {},
+) =>
   computeLayout({ id, eggName: 'Foo-1.0-1.egg', entries, pythonVersion: py, pythonPath: () => '/usr/bin/python3', python: null, ...more });
 
 test('placement rules (FORMATS.md section 2), first match wins', () => {
@@ -74,16 +77,25 @@ test('setuptools metadata: EGG-INFO files but the Enstaller-only ones, PKG-INFO 
   assert.equal(generated.dest, `${SP}/Foo-1.0-1.egg-info/PKG-INFO`);
   assert.equal(generated.content, 'Metadata-Version: 1.1\nName: Foo\nVersion: 1.0\nSummary: the foo package\n');
   // An egg with its own *.egg-info keeps it; an egg that is not Python-specific gets none.
-  assert.deepEqual(layout([entry('foo.egg-info/PKG-INFO'), entry('EGG-INFO/PKG-INFO')]).items.map((i) => i.dest).sort(), [
-    'EGG-INFO/foo/PKG-INFO',
-    `${SP}/foo.egg-info/PKG-INFO`,
-  ]);
+  assert.deepEqual(
+    layout([entry('foo.egg-info/PKG-INFO'), entry('EGG-INFO/PKG-INFO')])
+      .items.map((i) => i.dest)
+      .sort(),
+    ['EGG-INFO/foo/PKG-INFO', `${SP}/foo.egg-info/PKG-INFO`],
+  );
   assert.equal(layout([entry('foo.egg-info/PKG-INFO')]).items.length, 1);
   assert.deepEqual(
     layout([entry('EGG-INFO/prefix/lib/libx.so'), entry('EGG-INFO/PKG-INFO')]).items.map((i) => i.dest),
     ['lib/libx.so', 'EGG-INFO/foo/PKG-INFO'],
   );
-  const py27 = computeLayout({ id, eggName: 'Foo-1.0-1.egg', entries: [entry('EGG-INFO/PKG-INFO')], pythonVersion: py, pythonPath: py, python: '2.7' });
+  const py27 = computeLayout({
+    id,
+    eggName: 'Foo-1.0-1.egg',
+    entries: [entry('EGG-INFO/PKG-INFO')],
+    pythonVersion: py,
+    pythonPath: py,
+    python: '2.7',
+  });
   assert.deepEqual(
     py27.items.map((i) => i.dest),
     ['EGG-INFO/foo/PKG-INFO', `${SP}/Foo-1.0-1.egg-info/PKG-INFO`],
