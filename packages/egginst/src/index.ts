@@ -28,3 +28,4 @@ export { flushFilesystem } from './durable.js';
 export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { NO_REPORTER } from './reporter.js';
+export { ownPython, pythonFinder, type Python } from './python.js';

@@ -30,7 +30,7 @@ export function findOnPath(cmd: string, pathEnv = process.env.PATH ?? ''): strin
 }
 
 /** The prefix's own interpreter: `bin/python`, then `bin/python3`, then `bin/python<X.Y>`, if executable. */
-function prefixPython(prefix: string | undefined, eggPython: string | null | undefined): string | null {
+export function ownPython(prefix: string | undefined, eggPython?: string | null): string | null {
   if (!prefix) return null;
   for (const name of ['python', 'python3', ...(eggPython && /^\d+\.\d+$/.test(eggPython) ? [`python${eggPython}`] : [])]) {
     const p = join(prefix, 'bin', name);
@@ -49,7 +49,7 @@ export function pythonFinder(configured?: string, prefix?: string): Python {
       ? configured.includes('/')
         ? resolve(configured)
         : findOnPath(configured)
-      : (prefixPython(prefix, eggPython) ?? findOnPath('python3'));
+      : (ownPython(prefix, eggPython) ?? findOnPath('python3'));
     if (!found || (isAbsolute(found) && !isExecutable(found))) {
       throw new PkgError(
         ErrorCodes.PYTHON_NOT_FOUND,
