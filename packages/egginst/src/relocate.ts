@@ -5,6 +5,7 @@
  * caller reads the file and writes the patches (see extract-worker.ts). docs/binary-eggs.md.
  */
 import { ErrorCodes, PkgError } from './errors.js';
+import { unsafeNameReason } from './paths.js';
 
 /** Extensions of files that are never object code: not even their first bytes are looked at. */
 export const NOT_OBJECT_CODE = ['.py', '.pyc', '.pyo', '.h', '.a', '.c', '.txt', '.html', '.xml', '.png', '.jpg', '.gif'];
@@ -117,7 +118,8 @@ function rpathFor(rest: string, ctx: RelocationContext): string {
 /** A library name: the first target directory that holds the library. */
 function libraryFor(rest: string, ctx: RelocationContext): string {
   const lib = rest.replace(/^\/+/, '');
-  const dir = lib === '' ? undefined : ctx.targets.find((t) => ctx.holds(`${t}/${lib}`));
+  // A name that climbs out of its directory (`../`) is never looked for.
+  const dir = lib === '' || unsafeNameReason(lib) ? undefined : ctx.targets.find((t) => ctx.holds(`${t}/${lib}`));
   if (dir === undefined) {
     throw new PkgError(
       ErrorCodes.RELOCATION_LIBRARY_NOT_FOUND,

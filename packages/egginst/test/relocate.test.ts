@@ -172,6 +172,8 @@ test('Mach-O whose headers lie is refused', () => {
 test('a library placeholder no target directory holds is an error naming the library', () => {
   const m = macho(false, true, [{ cmd: LC_LOAD_DYLIB, str: `${P20}/libmissing.1.dylib` }]);
   failsWith('RELOCATION_LIBRARY_NOT_FOUND', m.data, /libmissing\.1\.dylib.*lib\/foo, lib/);
+  const climbing = macho(false, true, [{ cmd: LC_LOAD_DYLIB, str: `${P20}/../lib/libbar.dylib` }]);
+  failsWith('RELOCATION_LIBRARY_NOT_FOUND', climbing.data, /\.\.\/lib\/libbar\.dylib/, { ...ctx, holds: () => true });
 });
 
 test('a replacement longer than its placeholder is an error naming the file and both lengths', () => {
