@@ -29,3 +29,12 @@ export { committedPayloads, acknowledgeCommitted, type Journal } from './journal
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { NO_REPORTER } from './reporter.js';
 export { ownPython, pythonFinder, type Python } from './python.js';
+export {
+  bufferReader,
+  mayBeObjectCode,
+  objectFormat,
+  relocationPatches,
+  type ObjectReader,
+  type Patch,
+  type RelocationContext,
+} from './relocate.js';
