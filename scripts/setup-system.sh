@@ -4,6 +4,8 @@
 #
 #   python3, g++, make   npm ci builds the native addons (better-sqlite3, zstd-napi, fs-ext) from
 #                        source with node-gyp; egg scripts run under python3
+#   gcc, python3-dev     the fixture eggs' object code (an extension module needs Python.h) is
+#                        compiled at fixture time
 #   nginx, openssl       the HTTPS repository tests serve files from a real nginx with a throwaway CA
 #   procps               kill(1), which the script tests use to see whether a process is alive
 #
@@ -20,6 +22,9 @@ need=()
 have python3 || need+=(python3)
 have g++ || need+=(g++)
 have make || need+=(make)
+have gcc || need+=(gcc)
+python_h() { python3 -c 'import os, sysconfig; raise SystemExit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; }
+have python3 && ! python_h && need+=(python3-dev)
 have openssl || need+=(openssl)
 have nginx || need+=(nginx)
 have kill || need+=(procps)

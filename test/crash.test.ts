@@ -1,6 +1,7 @@
 /**
  * Crash safety: for install, upgrade and remove, the process SIGKILLs itself at every named crash
- * point (and at every occurrence of the repeated ones); the next run recovers, and the prefix is
+ * point (and at every occurrence of the repeated ones; the install relocates object code before
+ * its own point); the next run recovers, and the prefix is
  * then exactly the before or the after tree. A second crash during recovery changes nothing.
  */
 import assert from 'node:assert/strict';
@@ -22,7 +23,7 @@ interface Scenario {
 }
 
 const scenarios: Scenario[] = [
-  { name: 'install', setup: [], op: [egg('data-1.0-1'), egg('upg-1.0-1'), egg('links-1.0-1')] },
+  { name: 'install', setup: [], op: [egg('data-1.0-1'), egg('upg-1.0-1'), egg('links-1.0-1'), egg('reloc-1.0-1')] },
   { name: 'upgrade', setup: [[egg('upg-1.0-1'), egg('links-1.0-1')]], op: [egg('upg-2.0-1'), egg('data-1.0-1')] },
   { name: 'remove', setup: [[egg('upg-1.0-1'), egg('data-1.0-1'), egg('links-1.0-1')]], op: ['--remove', 'upg', 'links'] },
 ];

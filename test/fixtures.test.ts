@@ -38,6 +38,9 @@ const EXPECTED_EGGS = [
   'libfoo-1.0.0-1.egg',
   'libfoo-1.1.0-1.egg',
   'links-1.0-1.egg',
+  'reloc-1.0-1.egg',
+  'relocpy-1.0-1.egg',
+  'relocshort-1.0-1.egg',
   'scripts-1.0-1.egg',
   'shadow-1.0-1.egg',
   'skips-1.0-1.egg',
@@ -73,6 +76,13 @@ const checks: Record<string, (entries: ZipListingEntry[], byName: Map<string, Zi
     assert.match(lines, /^EGG-INFO\/usr\/lib\/libz\.so +libz\.so\.1\.2\.8$/m);
     assert.match(lines, / False$/m);
     assert.match(lines, / PROXY$/m);
+  },
+  'reloc-1.0-1.egg': (_, e) => {
+    for (const program of ['EGG-INFO/usr/bin/reloc-rpath', 'EGG-INFO/usr/bin/reloc-runpath']) {
+      assert.equal(e.get(program)?.content.subarray(0, 4).toString('latin1'), '\x7fELF', `${program} is ELF object code`);
+      assert.ok(e.get(program)?.content.includes('/PLACEHOLD'.repeat(20)), `${program} has the legacy marker`);
+    }
+    assert.equal(e.get('EGG-INFO/inst/targets.dat')?.content.toString(), 'lib/reloc\n');
   },
   'data-1.0-1.egg': (entries, e) => {
     assert.match(e.get('EGG-INFO/spec/depend')?.content.toString() ?? '', /^python = None$/m);

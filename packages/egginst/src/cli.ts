@@ -69,7 +69,7 @@ function program(): Command {
       .option('-r, --remove', 'remove the named packages')
       .option('-l, --list', 'list the installed packages')
       .option('--no-scripts', 'do not run post-install or pre-uninstall scripts (also EGGINST_NO_SCRIPTS=1)')
-      .option('--python <path>', 'Python for .py scripts and entry points (default: python3 on PATH)')
+      .option('--python <path>', "Python for .py scripts, entry points and shebangs (default: the prefix's own, else python3 on PATH)")
       .addOption(
         new Option('--script-timeout <seconds>', 'kill a script (and its process group) after this long')
           .argParser(positiveNumber)

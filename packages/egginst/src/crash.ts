@@ -4,6 +4,7 @@
  * property lookup.
  */
 export const CRASH_POINTS = [
+  'relocated', // every archive file extracted to staging, object code and shebangs rewritten
   'staged', // every archive extracted to staging, nothing journaled
   'journaled', // journal written, no rename yet
   'apply', // after each rename of the apply phase (use :n)

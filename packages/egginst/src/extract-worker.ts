@@ -1,18 +1,37 @@
 /**
  * A worker thread that extracts a share of the staging work (see stage.ts). It opens the archives
- * itself, writes each entry to its staged path, and answers with the sha256 and size of each.
+ * itself, writes each entry to its staged path (object code relocated for the prefix), and answers
+ * with the sha256 and size of each.
  */
-import { closeSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, PkgError } from './errors.js';
 import { extractLarge, extractSmallSync, isSmall, type DataRef, type Extracted } from './extract.js';
+import type { RelocationContext } from './relocate.js';
 
 export interface Task extends DataRef {
   archive: string;
   eggName: string;
   dest: string;
   mode: number;
+  /** Index of the egg's relocation in the job's table, when the entry may hold object code. */
+  reloc?: number;
+}
+
+/** How one egg's object code is relocated (plain data: it travels to the worker threads). */
+export interface Relocation {
+  /** The prefix, absolute. */
+  prefix: string;
+  /** Prefix-relative directories in search order (targets.dat, then lib). */
+  targets: string[];
+  /** Prefix-relative paths the transaction installs under those directories. */
+  libraries: string[];
+}
+
+export interface Job {
+  tasks: Task[];
+  relocations: Relocation[];
 }
 
 export type WorkerReply =
@@ -20,10 +39,17 @@ export type WorkerReply =
   | { type: 'done'; results: Extracted[] }
   | { type: 'error'; error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown>; errno?: string } };
 
-export async function extractTasks(tasks: Task[], onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
+export async function extractTasks({ tasks, relocations }: Job, onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
   const fds = new Map<string, number>();
   const dirs = new Set<string>();
   const results: Extracted[] = [];
+  const libraries = relocations.map((r) => new Set(r.libraries));
+  const context = (t: Task): RelocationContext | undefined => {
+    if (t.reloc === undefined) return undefined;
+    const { prefix, targets } = relocations[t.reloc]!;
+    const libs = libraries[t.reloc]!;
+    return { prefix, targets, holds: (rel) => libs.has(rel) || existsSync(join(prefix, rel)), eggName: t.eggName, entry: t.name };
+  };
   try {
     for (const t of tasks) {
       let fd = fds.get(t.archive);
@@ -33,7 +59,10 @@ export async function extractTasks(tasks: Task[], onBytes: (egg: string, bytes: 
         mkdirSync(dir, { recursive: true, mode: 0o755 });
         dirs.add(dir);
       }
-      const r = isSmall(t) ? extractSmallSync(fd, t.eggName, t, t.dest, t.mode) : await extractLarge(fd, t.eggName, t, t.dest, t.mode);
+      const ctx = context(t);
+      const r = isSmall(t)
+        ? extractSmallSync(fd, t.eggName, t, t.dest, t.mode, ctx)
+        : await extractLarge(fd, t.eggName, t, t.dest, t.mode, ctx);
       results.push(r);
       onBytes(t.eggName, r.size);
     }
@@ -45,14 +74,14 @@ export async function extractTasks(tasks: Task[], onBytes: (egg: string, bytes: 
 
 if (parentPort) {
   const port = parentPort;
-  port.once('message', (tasks: Task[]) => {
+  port.once('message', (job: Job) => {
     let pending = 0;
     let last = '';
     const flush = (): void => {
       if (pending) port.postMessage({ type: 'progress', egg: last, bytes: pending } satisfies WorkerReply);
       pending = 0;
     };
-    extractTasks(tasks, (egg, bytes) => {
+    extractTasks(job, (egg, bytes) => {
       if (egg !== last) flush();
       last = egg;
       pending += bytes;

@@ -4,12 +4,13 @@
  * the way for the install record. Large entries stream with bounded memory.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, createReadStream, fchmodSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, fchmodSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { ErrorCodes, PkgError } from './errors.js';
+import { bufferReader, relocationPatches, type RelocationContext } from './relocate.js';
 
 /** The fields of an archive entry that extraction needs (see archive.ts). */
 export interface DataRef {
@@ -119,9 +120,10 @@ export function isSmall(e: DataRef): boolean {
  * Extract a small entry synchronously: for many small files, synchronous calls are about twice as
  * fast as the promise API (no thread-pool round trips). Only for entries that are `isSmall`.
  */
-export function extractSmallSync(fd: number, file: string, e: DataRef, dest: string, mode: number): Extracted {
+export function extractSmallSync(fd: number, file: string, e: DataRef, dest: string, mode: number, ctx?: RelocationContext): Extracted {
   // Compressed bytes go through one reused buffer: allocation churn is what makes memory grow.
   const data = inflateEntrySync(fd, file, e, Number.MAX_SAFE_INTEGER, (scratch ??= Buffer.allocUnsafe(WHOLE_LIMIT)));
+  if (ctx) for (const p of relocationPatches(bufferReader(data), ctx)) p.bytes.copy(data, p.offset);
   const sha256 = createHash('sha256').update(data).digest('hex');
   const out = openSync(dest, 'wx', mode);
   try {
@@ -143,15 +145,56 @@ const umask = process.umask();
  * Extract a large entry to `dest` (created exclusively, with `mode`) by streaming it, checking size
  * and CRC, and return its sha256. Memory stays bounded whatever the entry's size.
  */
-export async function extractLarge(fd: number, file: string, e: DataRef, dest: string, mode: number): Promise<Extracted> {
+export async function extractLarge(
+  fd: number,
+  file: string,
+  e: DataRef,
+  dest: string,
+  mode: number,
+  ctx?: RelocationContext,
+): Promise<Extracted> {
   const out = await open(dest, 'wx', mode);
+  let sha256: string;
   try {
     const hash = createHash('sha256');
     await streamInflate(fd, file, e, out, hash);
     if ((mode & ~umask) !== mode) await out.chmod(mode);
-    return { sha256: hash.digest('hex'), size: e.uncompressedSize };
+    sha256 = hash.digest('hex');
   } finally {
     await out.close();
+  }
+  return { sha256: (ctx && relocateFile(dest, ctx)) ?? sha256, size: e.uncompressedSize };
+}
+
+/** Relocate a file too large to hold in memory in place, by positional reads and writes: its new sha256, or null if unchanged. */
+function relocateFile(path: string, ctx: RelocationContext): string | null {
+  const fd = openSync(path, 'r+');
+  try {
+    const size = fstatSync(fd).size;
+    const read = (offset: number, length: number): Buffer => {
+      const b = Buffer.alloc(length);
+      let got = 0;
+      while (got < length) {
+        const n = readSync(fd, b, got, length - got, offset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      return b.subarray(0, got);
+    };
+    const patches = relocationPatches({ size, read }, ctx);
+    if (patches.length === 0) return null;
+    for (const p of patches) writeSync(fd, p.bytes, 0, p.bytes.length, p.offset);
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, chunk, 0, Math.min(CHUNK, size - at), at);
+      if (n === 0) break;
+      hash.update(chunk.subarray(0, n));
+      at += n;
+    }
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -23,9 +23,18 @@ export {
   type RecoveryOutcome,
 } from './transaction.js';
 export { inspectEgg } from './inspect.js';
-export { pythonFinder, type Python } from './python.js';
 export { unpackTree, type UnpackResult } from './unpack.js';
 export { flushFilesystem } from './durable.js';
 export { committedPayloads, acknowledgeCommitted, type Journal } from './journal.js';
 export { verifyInstalled, type VerifyResult, type VerifyProblem } from './verify.js';
 export { NO_REPORTER } from './reporter.js';
+export { ownPython, pythonFinder, type Python } from './python.js';
+export {
+  bufferReader,
+  mayBeObjectCode,
+  objectFormat,
+  relocationPatches,
+  type ObjectReader,
+  type Patch,
+  type RelocationContext,
+} from './relocate.js';

@@ -5,6 +5,7 @@
 import type { ArchiveEntry } from './archive.js';
 import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
 import { RESERVED_DIRS, ancestors, collisionKey, unsafeNameReason } from './paths.js';
+import { shebangLines } from './shebang.js';
 import type { EggId, Warning } from './types.js';
 
 export type LayoutItem =
@@ -28,6 +29,8 @@ export interface Layout {
   postInstall?: ScriptRef;
   preUninstall?: ScriptRef;
   entryPoints: string[];
+  /** Prefix-relative directories a `/PLACEHOLD` search path stands for: targets.dat's lines, then `lib`. */
+  targets: string[];
   warnings: Warning[];
 }
 
@@ -41,6 +44,11 @@ export interface LayoutInput {
   pythonPath: () => string;
   filesToInstall?: string;
   entryPoints?: string;
+  targetsDat?: string;
+  /** The `python` key of the egg's spec (null: not Python-specific). */
+  python: string | null;
+  /** For the PKG-INFO written when the egg has none. */
+  summary?: string;
 }
 
 export const RECORD_FILE = 'egginst.json';
@@ -65,6 +73,7 @@ export function modeFor(name: string, zipMode: number): number {
     name.startsWith('EGG-INFO/scripts/') ||
     name.endsWith('.so') ||
     name.endsWith('.dylib') ||
+    name.endsWith('.pyd') ||
     (name.startsWith('EGG-INFO/usr/lib/') && /^lib.*\.so/.test(base)) ||
     name === 'EGG-INFO/inst/post-install' ||
     name === 'EGG-INFO/inst/pre-uninstall' ||
@@ -149,7 +158,7 @@ export function computeLayout(input: LayoutInput): Layout {
     if (ftiLinks.has(e.name)) continue;
     const dot = e.name.lastIndexOf('.');
     const ext = dot > e.name.lastIndexOf('/') ? e.name.slice(dot) : '';
-    if ((ext === '.py' || ext === '.pyc') && names.has(`${e.name.slice(0, dot)}.so`)) continue;
+    if ((ext === '.py' || ext === '.pyc' || ext === '.pyo') && names.has(`${e.name.slice(0, dot)}.so`)) continue;
     const dest = destinationOf(e.name, key, input.pythonVersion);
     if (e.kind === 'link') add({ kind: 'link', dest, target: e.linkTarget!, origin: e.name }, e.name);
     else add({ kind: 'file', dest, mode: modeFor(e.name, e.mode), entry: e }, e.name);
@@ -158,13 +167,14 @@ export function computeLayout(input: LayoutInput): Layout {
     add({ kind: 'link', dest: destinationOf(arc, key, input.pythonVersion), target, origin: line }, line);
   }
 
+  for (const item of eggInfo(input)) add(item, item.kind === 'file' ? item.entry.name : item.origin);
+
   const entryPoints: string[] = [];
   for (const ep of parseEntryPoints(input.entryPoints ?? '', eggName)) {
     const dest = `bin/${ep.name}`;
     const call = ep.attr.includes('.') ? `_m.${ep.attr}` : ep.attr;
     const imp = ep.attr.includes('.') ? `import ${ep.module} as _m` : `from ${ep.module} import ${ep.attr}`;
-    const content = `#!${input.pythonPath()}
-# This script was created by egginst when installing: ${eggName}
+    const content = `${shebangLines(input.pythonPath())}# This script was created by egginst when installing: ${eggName}
 if __name__ == '__main__':
     import sys
     ${imp}
@@ -208,12 +218,57 @@ if __name__ == '__main__':
     if (pyItem && pyItem.kind === 'file') return { kind: 'python', path: pyItem.dest };
     return undefined;
   };
-  const layout: Layout = { metaDir, recordPath, items, entryPoints, warnings };
+  const layout: Layout = { metaDir, recordPath, items, entryPoints, targets: parseTargets(input.targetsDat ?? '', eggName), warnings };
   const post = script('post_egginst.py', 'inst/post-install');
   const pre = script('pre_egguninst.py', 'inst/pre-uninstall');
   if (post) layout.postInstall = post;
   if (pre) layout.preUninstall = pre;
   return layout;
+}
+
+/** EGG-INFO parts that are not setuptools metadata. */
+const NOT_EGG_INFO = /^EGG-INFO\/(usr|spec|prefix|inst|scripts)\/|^EGG-INFO\/(post_egginst|pre_egguninst)\.py$/;
+
+/**
+ * setuptools metadata, `<site-packages>/<name>-<version>-<build>.egg-info/`, for a Python egg (one
+ * that names a python or installs into site-packages) that carries no `*.egg-info` of its own: its
+ * EGG-INFO files but the Enstaller-only ones, and a PKG-INFO when it has none.
+ */
+function eggInfo(input: LayoutInput): LayoutItem[] {
+  const { id, entries } = input;
+  const inSitePackages = entries.filter((e) => e.kind !== 'dir' && !e.name.startsWith('EGG-INFO/') && !e.name.startsWith('.unused'));
+  if (input.python === null && inSitePackages.length === 0) return [];
+  if (inSitePackages.some((e) => /^[^/]+\.egg-info(\/|$)/.test(e.name))) return [];
+  const dir = `lib/python${input.pythonVersion()}/site-packages/${id.name}-${id.version}-${id.build}.egg-info`;
+  const items: LayoutItem[] = [];
+  for (const e of entries) {
+    if (e.kind !== 'file' || !e.name.startsWith('EGG-INFO/') || NOT_EGG_INFO.test(e.name)) continue;
+    items.push({ kind: 'file', dest: `${dir}/${e.name.slice('EGG-INFO/'.length)}`, mode: 0o644, entry: e });
+  }
+  if (!entries.some((e) => e.name === 'EGG-INFO/PKG-INFO')) {
+    const summary = input.summary ? `Summary: ${input.summary.replace(/[\r\n]+/g, ' ')}\n` : '';
+    const content = `Metadata-Version: 1.1\nName: ${id.name}\nVersion: ${id.version}\n${summary}`;
+    items.push({ kind: 'generated', dest: `${dir}/PKG-INFO`, mode: 0o644, content, origin: 'PKG-INFO written by egginst' });
+  }
+  return items;
+}
+
+/** targets.dat: one prefix-relative directory a line; `lib` is always searched last. */
+function parseTargets(text: string, eggName: string): string[] {
+  const targets: string[] = [];
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim().replace(/\/+$/, '');
+    if (line === '' || line.startsWith('#')) continue;
+    const why = unsafeNameReason(line);
+    if (why)
+      throw new PkgError(ErrorCodes.METADATA_INVALID, `${eggName}: EGG-INFO/inst/targets.dat line ${i + 1} is refused: ${why}`, {
+        hint: 'each line must be a directory relative to the prefix',
+        details: { file: eggName, entry: 'EGG-INFO/inst/targets.dat', line: i + 1 },
+      });
+    if (!targets.includes(line)) targets.push(line);
+  }
+  if (!targets.includes('lib')) targets.push('lib');
+  return targets;
 }
 
 function originOf(item: LayoutItem): string {

@@ -17,6 +17,8 @@ export interface PreparedEgg {
   archive: Archive;
   meta: EggMetadata;
   layout: Layout;
+  /** The interpreter for this egg's scripts and shebangs (looked up when first asked). */
+  python: () => string;
 }
 
 export type Op =
@@ -34,6 +36,8 @@ export interface ScriptCall {
   script: ScriptRef;
   key: string;
   pkg: { name: string; version: string; build: number };
+  /** The package's `python` key, for the choice of interpreter. */
+  python: string | null;
 }
 
 export interface FilePlan {
@@ -265,11 +269,18 @@ export function planFiles(input: FilePlanInput): FilePlan {
   for (const key of replacedKeys) {
     const rec = installed.get(key)!;
     const script = installedScript(rec, prefix, stat);
-    if (script) preUninstall.push({ script, key, pkg: { name: rec.name, version: rec.version, build: rec.build } });
+    if (script)
+      preUninstall.push({ script, key, pkg: { name: rec.name, version: rec.version, build: rec.build }, python: rec.spec?.python ?? null });
   }
   const postInstall: ScriptCall[] = [];
   for (const egg of installs)
-    if (egg.layout.postInstall) postInstall.push({ script: egg.layout.postInstall, key: egg.meta.id.key, pkg: scriptPkg(egg.meta) });
+    if (egg.layout.postInstall)
+      postInstall.push({
+        script: egg.layout.postInstall,
+        key: egg.meta.id.key,
+        pkg: scriptPkg(egg.meta),
+        python: egg.meta.spec.python ?? null,
+      });
   return {
     ops: allOps,
     stage,

@@ -26,17 +26,21 @@ export async function prepareEgg(input: PrepareEggInput): Promise<PreparedEgg> {
     const warnings: Warning[] = [];
     const meta = readMetadata(archive, eggName, warnings);
     const pyVersion = meta.spec.python ?? null;
+    const pythonPath = (): string => python.path(pyVersion);
     const layout = computeLayout({
       id: meta.id,
       eggName,
       entries: archive.entries,
       pythonVersion: () => pyVersion ?? python.version(),
-      pythonPath: () => python.path(),
+      pythonPath,
+      python: pyVersion,
+      ...optional('summary', meta.summary),
       ...optional('filesToInstall', archive.readText('EGG-INFO/inst/files_to_install.txt')),
       ...optional('entryPoints', archive.readText('EGG-INFO/entry_points.txt')),
+      ...optional('targetsDat', archive.readText('EGG-INFO/inst/targets.dat')),
     });
     for (const w of [...warnings, ...layout.warnings]) input.warn(w);
-    return { eggPath, archive, meta, layout };
+    return { eggPath, archive, meta, layout, python: pythonPath };
   } catch (e) {
     archive.close();
     throw e;

@@ -1,7 +1,7 @@
 /**
  * The Python of a prefix: `--python PATH`; else the prefix's own `bin/python`, then `bin/python3`,
- * when it has one; else `python3` on PATH. Looked up only when an egg needs it (site-packages
- * placement without a `python` key, entry points, .py scripts).
+ * then `bin/python<X.Y>` of the egg, when it has one; else `python3` on PATH. Looked up only when an
+ * egg needs it (site-packages placement without a `python` key, entry points, shebangs, .py scripts).
  */
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -9,7 +9,9 @@ import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { ErrorCodes, PkgError } from './errors.js';
 
 export interface Python {
-  path(): string;
+  /** The interpreter; `eggPython` (an egg's X.Y) lets the prefix's `bin/python<X.Y>` be found. */
+  path(eggPython?: string | null): string;
+  /** X.Y of `path()`. */
   version(): string;
 }
 
@@ -27,10 +29,10 @@ export function findOnPath(cmd: string, pathEnv = process.env.PATH ?? ''): strin
   return null;
 }
 
-/** The prefix's own interpreter: `bin/python`, then `bin/python3`, if executable. */
-function prefixPython(prefix: string | undefined): string | null {
+/** The prefix's own interpreter: `bin/python`, then `bin/python3`, then `bin/python<X.Y>`, if executable. */
+export function ownPython(prefix: string | undefined, eggPython?: string | null): string | null {
   if (!prefix) return null;
-  for (const name of ['python', 'python3']) {
+  for (const name of ['python', 'python3', ...(eggPython && /^\d+\.\d+$/.test(eggPython) ? [`python${eggPython}`] : [])]) {
     const p = join(prefix, 'bin', name);
     if (isFile(p) && isExecutable(p)) return p;
   }
@@ -38,15 +40,16 @@ function prefixPython(prefix: string | undefined): string | null {
 }
 
 export function pythonFinder(configured?: string, prefix?: string): Python {
-  let path: string | undefined;
+  const paths = new Map<string, string>();
   let version: string | undefined;
-  const getPath = (): string => {
-    if (path) return path;
+  const getPath = (eggPython?: string | null): string => {
+    const known = paths.get(eggPython ?? '');
+    if (known) return known;
     const found = configured
       ? configured.includes('/')
         ? resolve(configured)
         : findOnPath(configured)
-      : (prefixPython(prefix) ?? findOnPath('python3'));
+      : (ownPython(prefix, eggPython) ?? findOnPath('python3'));
     if (!found || (isAbsolute(found) && !isExecutable(found))) {
       throw new PkgError(
         ErrorCodes.PYTHON_NOT_FOUND,
@@ -56,7 +59,8 @@ export function pythonFinder(configured?: string, prefix?: string): Python {
         },
       );
     }
-    return (path = found);
+    paths.set(eggPython ?? '', found);
+    return found;
   };
   return {
     path: getPath,

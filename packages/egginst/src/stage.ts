@@ -5,18 +5,22 @@
  * thread, so each worker still reads its archive front to back.
  */
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveEntry } from './archive.js';
+import { crashPoint } from './crash.js';
 import { flushFilesystem } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import type { DataRef, Extracted } from './extract.js';
-import { extractTasks, type Task, type WorkerReply } from './extract-worker.js';
+import { extractTasks, type Job, type Relocation, type Task, type WorkerReply } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
 import type { FilePlan, PreparedEgg } from './plan.js';
 import { serializeRecord } from './record.js';
+import { mayBeObjectCode } from './relocate.js';
+import { rewriteShebang } from './shebang.js';
 import type { FileRecord, InstallRecord, Reporter } from './types.js';
 
 /** Below this much work, starting threads costs more than it saves. */
@@ -30,19 +34,19 @@ export interface StageOptions {
   signal?: AbortSignal;
 }
 
-export async function extractAll(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
+export async function extractAll({ tasks, relocations }: Job, opts: StageOptions): Promise<Extracted[]> {
   const bytes = tasks.reduce((n, t) => n + t.uncompressedSize, 0);
   const threads = threadCount();
   if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
-    return extractTasks(tasks, (egg, n) => {
+    return extractTasks({ tasks, relocations }, (egg, n) => {
       if (opts.signal?.aborted) throw interrupted();
       opts.onBytes(egg, n);
     });
   }
   // This thread takes the first share itself: it would only wait otherwise.
   const [own = [], ...rest] = split(tasks, threads);
-  const others = rest.map((share) => runWorker(share, opts));
-  const mine = extractTasks(own, (egg, n) => {
+  const others = rest.map((share) => runWorker({ tasks: share, relocations }, opts));
+  const mine = extractTasks({ tasks: own, relocations }, (egg, n) => {
     if (opts.signal?.aborted) throw interrupted();
     opts.onBytes(egg, n);
   });
@@ -75,7 +79,7 @@ function split(tasks: Task[], n: number): Task[][] {
   return shares.filter((s) => s.length > 0);
 }
 
-function runWorker(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
+function runWorker(job: Job, opts: StageOptions): Promise<Extracted[]> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     let settled = false;
@@ -106,7 +110,7 @@ function runWorker(tasks: Task[], opts: StageOptions): Promise<Extracted[]> {
     worker.on('exit', (code) =>
       finish(() => reject(new PkgError(ErrorCodes.IO, `an extraction thread stopped unexpectedly (exit ${code})`))),
     );
-    worker.postMessage(tasks);
+    worker.postMessage(job);
   });
 }
 
@@ -139,22 +143,38 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   files.sort(
     (a, b) => order.get(a.egg)! - order.get(b.egg)! || (a.item as FileItem).entry.dataStart - (b.item as FileItem).entry.dataStart,
   );
+  const relocations = input.eggs.map((e) => relocationOf(e, input));
   const tasks: Task[] = files.map((s) => {
     const { entry, mode } = s.item as FileItem;
-    return { ...dataRef(entry), archive: s.egg.archive.path, eggName: s.egg.meta.eggName, dest: join(dir, s.staged), mode };
+    const task: Task = { ...dataRef(entry), archive: s.egg.archive.path, eggName: s.egg.meta.eggName, dest: join(dir, s.staged), mode };
+    if (mayBeObjectCode(entry.name)) task.reloc = order.get(s.egg)!;
+    return task;
   });
-  const results = await extractAll(tasks, {
-    onBytes: (egg, n) => {
-      const t = totals.get(egg)!;
-      t.done += n;
-      reporter.report({ type: 'install', progress: { phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' } });
+  const results = await extractAll(
+    { tasks, relocations },
+    {
+      onBytes: (egg, n) => {
+        const t = totals.get(egg)!;
+        t.done += n;
+        reporter.report({ type: 'install', progress: { phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' } });
+      },
+      ...(input.signal ? { signal: input.signal } : {}),
     },
-    ...(input.signal ? { signal: input.signal } : {}),
-  });
+  );
   files.forEach((s, i) => {
     const item = s.item as FileItem;
     facts.set(s.staged, { path: item.dest, kind: 'file', sha256: results[i]!.sha256, size: results[i]!.size, mode: item.mode });
   });
+  for (const s of files) {
+    const { entry } = s.item as FileItem;
+    if (!isEggScript(entry.name)) continue;
+    const path = join(dir, s.staged);
+    const script = startsWithShebang(path) ? rewriteShebang(readFileSync(path), s.egg.python) : null;
+    if (!script) continue;
+    fs.writeFileSync(path, script, { flag: 'w' });
+    facts.set(s.staged, { ...facts.get(s.staged)!, sha256: createHash('sha256').update(script).digest('hex'), size: script.length });
+  }
+  crashPoint('relocated');
 
   const parent = (staged: string): void => void fs.mkdirSync(join(dir, dirname(staged)), { recursive: true, mode: 0o755 });
   for (const s of plan.stage) {
@@ -193,6 +213,28 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
 }
 
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
+
+/** An egg's own script, whose python shebang is rewritten (scripts egginst generates already have the right one). */
+const isEggScript = (name: string): boolean => name.startsWith('EGG-INFO/scripts/') || name.startsWith('EGG-INFO/usr/bin/');
+
+/** Whether a staged file starts with `#!` (read before a possibly large program is read whole). */
+function startsWithShebang(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b.toString('latin1') === '#!';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where an egg's placeholders point: its targets, and the libraries every egg of the transaction installs under them. */
+function relocationOf(egg: PreparedEgg, input: StagePlanInput): Relocation {
+  const targets = egg.layout.targets;
+  const under = (dest: string): boolean => targets.some((t) => dest.startsWith(`${t}/`));
+  const libraries = input.plan.stage.filter((s) => s.item.kind !== 'generated' && under(s.item.dest)).map((s) => s.item.dest);
+  return { prefix: input.prefix, targets, libraries };
+}
 
 function dataRef(e: ArchiveEntry): DataRef {
   return {

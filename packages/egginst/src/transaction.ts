@@ -182,7 +182,7 @@ export class EggTransaction {
       script: call.script,
       prefix: this.prefix,
       cwd: join(this.prefix, 'EGG-INFO', call.key),
-      python: () => this.python.path(),
+      python: () => this.python.path(call.python),
       pkg: call.pkg,
       action,
       timeoutSeconds: this.opts.timeoutSeconds ?? DEFAULT_SCRIPT_TIMEOUT,

@@ -135,7 +135,7 @@ export interface Reporter<E extends { readonly type: string } = EgginstEvent> {
 export interface ScriptOptions {
   /** Skip post-install and pre-uninstall scripts. */
   noScripts?: boolean;
-  /** The Python interpreter for `.py` scripts and entry-point shebangs (default: `python3` on PATH). */
+  /** The Python interpreter for `.py` scripts, entry points and shebangs (default: the prefix's own, else `python3` on PATH). */
   python?: string;
   /** Seconds before a script's whole process group is killed (default 300). */
   timeoutSeconds?: number;

@@ -74,6 +74,7 @@ export const CONFIG_KEYS = [
   'repositories',
   'prefix',
   'python',
+  'python_executable',
   'cache_dir',
   'parallel_downloads',
   'script_timeout',
@@ -574,6 +575,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
     prefix,
     prefixSource,
     python,
+    pythonExecutable:
+      data.python_executable === undefined || data.python_executable === null
+        ? null
+        : pythonExecutable(c.string(data.python_executable, 'python_executable'), baseDir, home),
     cacheDir:
       data.cache_dir === undefined ? defaultCacheDir(env, home) : resolve(baseDir, expandHome(c.string(data.cache_dir, 'cache_dir'), home)),
     parallelDownloads: data.parallel_downloads === undefined ? 4 : c.number(data.parallel_downloads, 'parallel_downloads', 1, 64, true),
@@ -584,6 +589,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
     format: file ? read.format : null,
     warnings,
   };
+}
+
+/** A path (relative to the file's directory, `~` expanded), or a bare name looked up on PATH when used. */
+function pythonExecutable(value: string, baseDir: string, home: string): string {
+  return value.includes('/') ? resolve(baseDir, expandHome(value, home)) : value;
 }
 
 /** A secret as `enpkg config` shows it: never its value, only where it comes from. */
@@ -608,6 +618,7 @@ export function configToJson(cfg: EnpkgConfig): Record<string, unknown> {
     prefix: cfg.prefix,
     prefix_source: cfg.prefixSource,
     python: cfg.python,
+    python_executable: cfg.pythonExecutable,
     cache_dir: cfg.cacheDir,
     parallel_downloads: cfg.parallelDownloads,
     script_timeout: cfg.scriptTimeoutSeconds,

@@ -85,6 +85,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
       force: !!input.force,
       noScripts: !!input.noScripts,
       timeoutSeconds: session.config.scriptTimeoutSeconds,
+      ...(session.config.pythonExecutable ? { python: session.config.pythonExecutable } : {}),
       ...(input.reporter ? { reporter: input.reporter } : {}),
       ...(input.signal ? { signal: input.signal } : {}),
       command: input.command,

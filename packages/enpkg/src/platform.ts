@@ -3,6 +3,7 @@
  * one rule for whether a package suits an environment: the resolver, search and info, the choice of
  * enpkg's own egg and the CLI all ask `fitsEnvironment` (or `environmentMismatch`, for the reason).
  */
+import { ownPython, pythonFinder } from 'egginst';
 import type { Environment } from './types.js';
 
 const PLATFORMS: ReadonlyMap<string, string> = new Map([
@@ -22,6 +23,16 @@ export function eggPlatform(): { platform: string; arch: string } {
 /** This machine, with this Python (`X.Y`; null: any). */
 export function environment(python: string | null): Environment {
   return { python, ...eggPlatform() };
+}
+
+/**
+ * X.Y of the interpreter a prefix runs, for the choice of packages when no `python:` is configured:
+ * `python_executable` (or `--python`) when set, else the prefix's own bin/python or bin/python3;
+ * null when it has neither (then packages for any Python are offered).
+ */
+export function prefixPythonVersion(prefix: string, executable: string | null): string | null {
+  if (!executable && !ownPython(prefix)) return null;
+  return pythonFinder(executable ?? undefined, prefix).version();
 }
 
 /** What a package says it needs: an index entry, a resolver package, an installed row all have these. */

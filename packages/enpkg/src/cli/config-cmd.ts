@@ -13,7 +13,9 @@ Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
 <prefix>/.enpkg/config.yaml, $XDG_CONFIG_HOME/enpkg/config.yaml (~/.config/enpkg/config.yaml).
 
   prefix: /opt/acme            where packages are installed (--prefix and $ENPKG_PREFIX win)
-  python: "3.11"               offer only packages for this Python (X.Y) or for none
+  python: "3.11"               offer only packages for this Python (X.Y) or for none (default:
+                               the X.Y of python_executable or of the prefix's own bin/python)
+  python_executable: /opt/acme/bin/python   the Python for scripts and shebangs (--python wins)
   cache_dir: ~/.cache/enpkg    index cache (default: $XDG_CACHE_HOME/enpkg)
   parallel_downloads: 4        1 to 64
   script_timeout: 300          seconds before a package script is killed

@@ -3,11 +3,12 @@
  * calls the operation and renders what it returns.
  */
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
 import { RepoWarningCodes } from '../repo/errors.js';
 import type { ChangeOptions, ChangeResult } from '../ops/types.js';
+import type { EnpkgConfig } from '../repo/types.js';
 import { planToJson } from '../plan.js';
 import { addConfigOptions, type CliContext, type ConfigOptions, confirmer, nonEmpty, type RunScope, run } from './common.js';
 import { planText } from './render.js';
@@ -21,16 +22,21 @@ export interface TransactOptions extends ConfigOptions {
   scripts?: boolean;
   requirements?: string;
   all?: boolean;
+  python?: string;
 }
 
 /** The options of a changing operation, from the command's flags. */
 function changeOptions(ctx: CliContext, scope: RunScope, opts: TransactOptions): ChangeOptions {
   return {
-    ...scope.operation(scope.config(), { confirm: confirmer(ctx, opts) }),
+    ...scope.operation(withPython(scope.config(), opts.python), { confirm: confirmer(ctx, opts) }),
     dryRun: opts.dryRun === true,
     noScripts: opts.scripts === false || process.env.EGGINST_NO_SCRIPTS === '1',
   };
 }
+
+/** `--python PATH` over the configuration's python_executable. */
+const withPython = (config: EnpkgConfig, python: string | undefined): EnpkgConfig =>
+  python === undefined ? config : { ...config, pythonExecutable: python.includes('/') ? resolve(python) : python };
 
 /** What a changing operation returned, as text or JSON. */
 export function renderChange(ctx: CliContext, opts: TransactOptions, r: ChangeResult): void {
@@ -89,6 +95,11 @@ export function addTransactOptions(cmd: Command): Command {
     .option('-n, --dry-run', 'show what would change, change nothing')
     .option('-y, --yes', 'do not ask before changing anything')
     .option('--no-scripts', 'do not run post-install / pre-uninstall scripts')
+    .option(
+      '--python <path>',
+      "the Python for scripts and shebangs, whose X.Y packages must fit (default: python_executable, else the prefix's own)",
+      nonEmpty('--python'),
+    )
     .option('--wait', 'wait for another enpkg or egginst working on the prefix');
 }
 

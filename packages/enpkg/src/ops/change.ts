@@ -3,7 +3,7 @@
  * packages alone) -> plan -> carry out (confirm, fetch, one egginst transaction, revision).
  */
 import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
-import { environment } from '../platform.js';
+import { environment, prefixPythonVersion } from '../platform.js';
 import { parseRequirement, satisfies } from '../requirement.js';
 import type { Session } from '../session.js';
 import type { Job, PackageInfo, Solution } from '../types.js';
@@ -83,7 +83,7 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
           .filter((r) => r.marked)
           .map((r) => r.key),
         jobs: request.jobs,
-        environment: environment(session.config.python),
+        environment: environment(session.config.python ?? prefixPythonVersion(session.prefix, session.config.pythonExecutable)),
         noDeps: request.noDeps,
       });
     } catch (e) {

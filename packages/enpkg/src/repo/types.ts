@@ -74,6 +74,8 @@ export interface EnpkgConfig {
   readonly prefixSource: string | null;
   /** The Python version (`X.Y`) whose packages are offered; null: any. */
   readonly python: string | null;
+  /** The interpreter egginst uses for scripts and shebangs (`python_executable`, `--python`); null: egginst's choice. */
+  readonly pythonExecutable: string | null;
   readonly cacheDir: string;
   readonly parallelDownloads: number;
   readonly scriptTimeoutSeconds: number;
