@@ -1,4 +1,8 @@
-/** Every configured repository's index, in priority order, reported as one `indexes` step. */
+/**
+ * Every configured repository's index, in priority order, reported as one `indexes` step. A sharded
+ * repository gives the packages `want` reaches (repo/sharded.ts); a monolithic one its whole index.
+ */
+import type { IndexWant } from '../repo/sharded.js';
 import type { EnpkgConfig, LoadedRepository, SerialStore } from '../repo/types.js';
 import type { Reporter } from '../report.js';
 import type { Session } from '../session.js';
@@ -12,13 +16,16 @@ export interface LoadIndexesInput {
   readonly serials?: SerialStore;
   /** Aborting it stops every fetch with INTERRUPTED. */
   readonly signal?: AbortSignal;
+  /** The packages the command needs (default: all). */
+  readonly want?: IndexWant;
 }
 
 export async function loadIndexes(input: LoadIndexesInput): Promise<LoadedRepository[]> {
-  const { loadRepositories } = await import('../repo/load.js');
+  const { loadIndexSet } = await import('../repo/sharded.js');
   input.reporter.report({ type: 'indexes', phase: 'start', repositories: input.config.repositories.length });
-  const repos = await loadRepositories(input.config, {
+  const repos = await loadIndexSet(input.config, {
     offline: input.offline === true,
+    ...(input.want ? { want: input.want } : {}),
     reporter: input.reporter,
     ...(input.serials ? { serials: input.serials } : {}),
     ...(input.clock ? { now: input.clock } : {}),
@@ -33,8 +40,10 @@ export function sessionIndexes(
   session: Session,
   opts: { readonly offline?: boolean; readonly clock?: () => Date; readonly signal?: AbortSignal },
   reporter: Reporter,
+  want?: IndexWant,
 ): Promise<LoadedRepository[]> {
   return loadIndexes({
+    ...(want ? { want } : {}),
     config: session.config,
     reporter,
     offline: opts.offline === true,

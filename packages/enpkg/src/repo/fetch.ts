@@ -76,7 +76,7 @@ export function isOutage(e: unknown): e is PkgError {
 }
 
 /** Read a local file under a size cap; null when it does not exist. A FIFO or device is refused unread. */
-function readCapped(path: string, max: number, what: string): Buffer | null {
+export function readCapped(path: string, max: number, what: string): Buffer | null {
   try {
     return readRegularFileSync(path, max, (size) => {
       throw new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${what}: ${path} is ${size} bytes, more than the ${max} allowed`, {

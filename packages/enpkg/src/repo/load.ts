@@ -44,7 +44,15 @@ interface Candidate {
 }
 
 function fromCache(cached: CachedIndex, origin: IndexOrigin, source: string): Candidate {
-  return { format: cached.meta.format, bytes: cached.bytes, signature: cached.signature, origin, source, fresh: null };
+  const format = cached.meta.format;
+  if (format === 'root') throw new Error('unreachable: a cached root read as an index');
+  return { format, bytes: cached.bytes, signature: cached.signature, origin, source, fresh: null };
+}
+
+/** The cached index of a repository (not the root of a sharded one: repo/sharded.ts reads that). */
+function readCachedIndex(cache: IndexCache, repo: RepositoryConfig): CachedIndex | null {
+  const cached = cache.read(repo);
+  return cached?.meta.format === 'root' ? null : cached;
 }
 
 /**
@@ -59,7 +67,7 @@ async function obtain(
 ): Promise<Candidate> {
   const cacheSource = `the cached index of ${repo.name}`;
   if (opts.offline) {
-    const cached = meta && cache.read(repo);
+    const cached = meta && readCachedIndex(cache, repo);
     if (!cached) {
       throw new PkgError(
         RepoErrorCodes.REPO_OFFLINE_NO_CACHE,
@@ -84,7 +92,7 @@ async function obtain(
   try {
     outcome = await fetchIndex(repo, fetchOpts(meta));
   } catch (e) {
-    const cached = meta && isOutage(e) ? cache.read(repo) : null;
+    const cached = meta && isOutage(e) ? readCachedIndex(cache, repo) : null;
     if (!cached) throw e;
     opts.reporter?.report({
       type: 'warning',
@@ -97,7 +105,7 @@ async function obtain(
     return fromCache(cached, 'cache', cacheSource);
   }
   if (outcome.kind === 'not-modified') {
-    const cached = cache.read(repo);
+    const cached = readCachedIndex(cache, repo);
     if (cached) {
       opts.reporter?.report({ type: 'info', message: `${outcome.shown}: not modified; using the cached copy` });
       return fromCache(cached, 'not-modified', outcome.shown);
@@ -128,7 +136,8 @@ export async function loadRepository(
   cache: IndexCache,
   opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore },
 ): Promise<LoadedRepository> {
-  const meta = cache.readMeta(repo);
+  const cachedMeta = cache.readMeta(repo);
+  const meta = cachedMeta?.format === 'root' ? null : cachedMeta;
   const candidate = await obtain(repo, cache, meta, opts);
   if (opts.signal?.aborted) throw interrupted();
   const repoId = repoCacheId(repo);
