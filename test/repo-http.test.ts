@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +28,20 @@ interface World {
   home: string;
 }
 
+/**
+ * These tests are of the monolithic index (and the transport under it): the sharded form `repo index`
+ * writes beside it is removed, so the client falls back (test/sharded-index.test.ts has its own).
+ */
+function monolithicOnly(dir: string): void {
+  for (const f of ['root.json.zst', 'root.json.zst.sig', 'shards']) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+async function publish(dir: string, args: string[]): Promise<RunResult> {
+  const r = await runEnpkg(['repo', 'index', dir, ...args]);
+  monolithicOnly(dir);
+  return r;
+}
+
 async function world(t: TestContext): Promise<World> {
   const dir = await tempDir(t, 'enpkg-http-');
   const root = join(dir, 'www');
@@ -40,7 +54,7 @@ async function world(t: TestContext): Promise<World> {
   const kg = await runEnpkg(['repo', 'keygen', key, '--json']);
   assert.equal(kg.code, 0, kg.stderr);
   const publicKey = (kg.json as { publicKey: string }).publicKey;
-  const idx = await runEnpkg(['repo', 'index', main, '--sign', key, '--name', 'main', '-q']);
+  const idx = await publish(main, ['--sign', key, '--name', 'main', '-q']);
   assert.equal(idx.code, 0, idx.stderr);
   return { dir, root, main, key, publicKey, home };
 }
@@ -110,7 +124,7 @@ function names(j: SearchJson): string[] {
 function requestsFor(nginx: Nginx, uriPrefix: string): string[] {
   return nginx
     .requests()
-    .filter((l) => l.uri.startsWith(uriPrefix))
+    .filter((l) => l.uri.startsWith(uriPrefix) && !l.uri.includes('/root.json.zst'))
     .map((l) => `${l.uri} ${l.status}`);
 }
 
@@ -146,7 +160,7 @@ test('an unchanged index costs a 304; a republished one is fetched again', async
   assert.deepEqual(requestsFor(nginx, '/main/'), ['/main/index.json.zst 200', '/main/index.json.zst.sig 200', '/main/index.json.zst 304']);
 
   copyFileSync(fixturePath('eggs', 'app-1.1.0-1.egg'), join(w.main, 'app-1.1.0-1.egg'));
-  const idx = await runEnpkg(['repo', 'index', w.main, '--sign', w.key, '--json']);
+  const idx = await publish(w.main, ['--sign', w.key, '--json']);
   assert.equal((idx.json as { read: number }).read, 1, 'only the new egg is read');
   const third = okSearch(await search(w, cfg));
   assert.deepEqual(
@@ -382,7 +396,7 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
   const old = join(w.root, 'old');
   mkdirSync(old);
   for (const f of ['index.json.zst', 'index.json.zst.sig']) copyFileSync(join(w.main, f), join(old, f));
-  const again = await runEnpkg(['repo', 'index', w.main, '--sign', w.key, '-q']);
+  const again = await publish(w.main, ['--sign', w.key, '-q']);
   assert.equal(again.code, 0);
   okSearch(await search(w, cfg));
   const rollback = config(
@@ -450,7 +464,7 @@ test('a hostile index over https is refused; the cached index is unchanged and s
   const other = join(w.dir, 'other.key');
   assert.equal((await runEnpkg(['repo', 'keygen', other, '-q'])).code, 0);
   copyFileSync(fixturePath('eggs', 'app-1.1.0-1.egg'), join(w.main, 'app-1.1.0-1.egg'));
-  assert.equal((await runEnpkg(['repo', 'index', w.main, '--sign', other, '-q'])).code, 0);
+  assert.equal((await publish(w.main, ['--sign', other, '-q'])).code, 0);
   failed(await search(w, cfg), 'INDEX_SIGNATURE_INVALID', /does not verify with any trusted key/);
   assert.deepEqual(cacheSnapshot(cache), before);
   const offline = okSearch(await search(w, cfg, {}, ['--offline']));
