@@ -243,6 +243,8 @@ export async function publishFromIndex(dirArg: string, fromArg: string, opts: Pu
   const indexFile = join(dir, INDEX_FILE);
   const indexTmp = `${indexFile}.tmp-${process.pid}`;
   let writer: ReturnType<typeof createShardWriter> | null = null;
+  let out: CompressStream | null = null;
+  let written: Promise<void> | null = null;
   try {
     let count = 0;
     let walked: Awaited<ReturnType<typeof walk>>;
@@ -264,10 +266,11 @@ export async function publishFromIndex(dirArg: string, fromArg: string, opts: Pu
     const { now, generated, expires } = publishDates(opts);
     const header: IndexHeader = { repository, serial, generated, expires };
 
-    const out = new CompressStream({ compressionLevel: INDEX_COMPRESSION_LEVEL });
-    const written = pipeline(out, createWriteStream(indexTmp));
+    const compressor = new CompressStream({ compressionLevel: INDEX_COMPRESSION_LEVEL });
+    out = compressor;
+    written = pipeline(compressor, createWriteStream(indexTmp));
     const write = (s: string): Promise<void> | undefined =>
-      out.write(s) ? undefined : new Promise<void>((r) => out.once('drain', () => r()));
+      compressor.write(s) ? undefined : new Promise<void>((r) => compressor.once('drain', () => r()));
     const top = { schema: INDEX_SCHEMA, repository, serial, generated, ...(expires ? { expires } : {}) };
     await write(`${JSON.stringify(top).slice(0, -1)},"packages":{`);
     writer = createShardWriter(readPreviousRoot(dir), { dir, key, graceDays, now });
@@ -294,7 +297,7 @@ export async function publishFromIndex(dirArg: string, fromArg: string, opts: Pu
         first = false;
       }
     }
-    out.end('}}');
+    compressor.end('}}');
     await written;
     publishRename(indexTmp, indexFile);
     const signatureFile = publishIndexSignature(dir, key ? readFileSync(indexFile) : Buffer.alloc(0), key, opts.reporter);
@@ -302,6 +305,8 @@ export async function publishFromIndex(dirArg: string, fromArg: string, opts: Pu
     return { dir, from, indexFile, signatureFile, repository, serial, generated, expires, packages: count, sharded };
   } catch (e) {
     writer?.abandon();
+    out?.destroy();
+    await written?.catch(() => undefined);
     rmSync(indexTmp, { force: true });
     throw e;
   } finally {

@@ -198,6 +198,7 @@ export async function publishIndex(dirArg: string, opts: PublishOptions = {}): P
   const sharded = publishShards(dir, {
     previous,
     entries: scan.entries,
+    reused: scan.reusedNames,
     key,
     graceDays,
     now,
@@ -244,6 +245,8 @@ function publishShards(
   o: {
     previous: RepoIndex | null;
     entries: readonly IndexEntry[];
+    /** File names whose previous entry was kept unchanged. */
+    reused: ReadonlySet<string>;
     key: KeyObject | null;
     graceDays: number;
     now: Date;
@@ -251,13 +254,14 @@ function publishShards(
   },
 ): ShardedResult {
   const root = readPreviousRoot(dir);
-  const prevEntries = new Set(root && o.previous && root.serial === o.previous.serial ? o.previous.entries : []);
   const prevCount = new Map<string, number>();
-  for (const e of prevEntries) prevCount.set(e.key, (prevCount.get(e.key) ?? 0) + 1);
+  if (root && o.previous && root.serial === o.previous.serial) {
+    for (const e of o.previous.entries) prevCount.set(e.key, (prevCount.get(e.key) ?? 0) + 1);
+  }
   const writer = createShardWriter(root, { dir, key: o.key, graceDays: o.graceDays, now: o.now });
   try {
     for (const [name, group] of groupByName(o.entries)) {
-      writer.add(name, group, prevCount.get(name) === group.length && group.every((e) => prevEntries.has(e)));
+      writer.add(name, group, prevCount.get(name) === group.length && group.every((e) => o.reused.has(e.eggName)));
     }
     return writer.finish(o.header);
   } catch (e) {
