@@ -139,9 +139,11 @@ export function createShardWriter(previous: RootDocument | null, opts: ShardWrit
       const root = serializeRoot(header, refs.values());
       const rootFile = join(opts.dir, ROOT_FILE);
       const sigFile = join(opts.dir, ROOT_SIGNATURE_FILE);
+      const before = [rootFile, sigFile].map(mtimeSeconds);
       if (opts.key) publishFile(sigFile, signIndex(root, opts.key));
       else rmSync(sigFile, { force: true });
       publishFile(rootFile, root);
+      [rootFile, sigFile].forEach((f, i) => advanceMtime(f, before[i]!));
       const { retired, removed } = collect(shardsDir, refs, previous, opts);
       return { rootFile, signatureFile: opts.key ? sigFile : null, shards: refs.size, written, kept, retired, removed };
     },
@@ -150,6 +152,30 @@ export function createShardWriter(previous: RootDocument | null, opts: ShardWrit
       for (const p of created) rmSync(p, { force: true });
     },
   };
+}
+
+function mtimeSeconds(path: string): number | null {
+  try {
+    return Math.floor(statSync(path).mtimeMs / 1000);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Servers derive validators from the mtime in whole seconds (nginx's ETag and Last-Modified): a root
+ * republished within the second of the previous one, at the same size, would answer 304 to a client
+ * holding the old one. Its mtime is moved past the previous one's instead.
+ */
+function advanceMtime(path: string, previous: number | null): void {
+  const now = mtimeSeconds(path);
+  if (previous === null || now === null || now > previous) return;
+  try {
+    const t = new Date((previous + 1) * 1000);
+    utimesSync(path, t, t);
+  } catch (e) {
+    throw asPkgError(e, `setting the mtime of ${path}`);
+  }
 }
 
 /**
