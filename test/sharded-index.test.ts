@@ -43,7 +43,16 @@ async function world(t: TestContext, eggs = EGGS): Promise<World> {
   const key = join(dir, 'signing.key');
   const kg = await runEnpkg(['repo', 'keygen', key, '--json']);
   assert.equal(kg.code, 0, kg.stderr);
-  const w = { dir, www, main, key, publicKey: (kg.json as { publicKey: string }).publicKey, home, cache: join(dir, 'cache'), prefix: join(dir, 'p') };
+  const w = {
+    dir,
+    www,
+    main,
+    key,
+    publicKey: (kg.json as { publicKey: string }).publicKey,
+    home,
+    cache: join(dir, 'cache'),
+    prefix: join(dir, 'p'),
+  };
   await publish(w);
   return w;
 }
@@ -173,7 +182,10 @@ test('install, update, search, info and revert from a sharded repository fetch o
   const updated = (await ok(w, cfg, ['update', 'app', '--prefix', w.prefix, '-y'])) as { actions: unknown[] };
   assert.equal(updated.actions.length, 2, JSON.stringify(updated));
   const listed = (await ok(w, cfg, ['list', '--prefix', w.prefix])) as { packages: Array<{ name: string; version: string }> };
-  assert.ok(listed.packages.some((p) => p.name === 'libfoo' && p.version === '1.1.0'), JSON.stringify(listed));
+  assert.ok(
+    listed.packages.some((p) => p.name === 'libfoo' && p.version === '1.1.0'),
+    JSON.stringify(listed),
+  );
 
   const reverted = await enpkg(w, cfg, ['revert', '1', '--prefix', w.prefix, '-y', '--json']);
   assert.equal(reverted.code, 0, reverted.stdout + reverted.stderr);
@@ -241,7 +253,12 @@ test('a tampered shard and a shard the server lacks are refused, naming root and
   assert.ok(!existsSync(join(w.cache, 'index', 'shards')) || readdirSync(join(w.cache, 'index', 'shards')).length === 0);
 
   rmSync(libfoo);
-  await refused(w, cfg, 'INDEX_SHARD_MISSING', /the index root of main .* \(serial 1\) names the shard shards\/[0-9a-f]{64}\.json\.zst for libfoo, but https:/);
+  await refused(
+    w,
+    cfg,
+    'INDEX_SHARD_MISSING',
+    /the index root of main .* \(serial 1\) names the shard shards\/[0-9a-f]{64}\.json\.zst for libfoo, but https:/,
+  );
   writeFileSync(libfoo, good);
   await ok(w, cfg, ['search']);
 });
@@ -250,7 +267,10 @@ test('repo index rewrites only the changed shard; unreferenced shards go after t
   const w = await world(t);
   const first = readRoot(w);
   copyFileSync(fixturePath('eggs', 'app-1.1.0-1.egg'), join(w.main, 'app-1.1.0-1.egg'));
-  const r = (await publish(w)) as { read: number; sharded: { shards: number; written: number; kept: number; retired: number; removed: number } };
+  const r = (await publish(w)) as {
+    read: number;
+    sharded: { shards: number; written: number; kept: number; retired: number; removed: number };
+  };
   assert.equal(r.read, 1, 'one egg read');
   assert.deepEqual(r.sharded, { ...r.sharded, shards: 4, written: 1, kept: 3, retired: 1, removed: 0 });
   const second = readRoot(w);
@@ -275,9 +295,44 @@ test("--from builds both forms from Enstaller's index.json without eggs; an entr
   const w = await world(t, []);
   const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
   const legacy = {
-    'nose-1.3.4-1.egg': { available: true, build: 1, md5: sha('n').slice(0, 32), mtime: 1409944509.0, name: 'nose', product: 'free', python: null, size: 334992, type: 'egg', version: '1.3.4', packages: ['six 1.8'], sha256: sha('nose') },
-    'six-1.8.0-1.egg': { available: true, build: 1, md5: sha('s').slice(0, 32), mtime: 1409944509.0, name: 'six', python: null, size: 1000, type: 'egg', version: '1.8.0', sha256: sha('six') },
-    'Six-1.9.0-1.egg': { available: true, build: 1, md5: sha('S').slice(0, 32), mtime: 1409944509.0, name: 'six', python: null, size: 1000, type: 'egg', version: '1.9.0', sha256: sha('Six') },
+    'nose-1.3.4-1.egg': {
+      available: true,
+      build: 1,
+      md5: sha('n').slice(0, 32),
+      mtime: 1409944509.0,
+      name: 'nose',
+      product: 'free',
+      python: null,
+      size: 334992,
+      type: 'egg',
+      version: '1.3.4',
+      packages: ['six 1.8'],
+      sha256: sha('nose'),
+    },
+    'six-1.8.0-1.egg': {
+      available: true,
+      build: 1,
+      md5: sha('s').slice(0, 32),
+      mtime: 1409944509.0,
+      name: 'six',
+      python: null,
+      size: 1000,
+      type: 'egg',
+      version: '1.8.0',
+      sha256: sha('six'),
+    },
+    'Six-1.9.0-1.egg': {
+      available: true,
+      build: 1,
+      md5: sha('S').slice(0, 32),
+      mtime: 1409944509.0,
+      name: 'six',
+      python: null,
+      size: 1000,
+      type: 'egg',
+      version: '1.9.0',
+      sha256: sha('Six'),
+    },
   };
   const file = join(w.dir, 'index.json');
   writeFileSync(file, JSON.stringify(legacy, null, 1));
@@ -293,7 +348,10 @@ test("--from builds both forms from Enstaller's index.json without eggs; an entr
     ['nose 1.3.4', 'Six 1.8.0,1.9.0'],
   );
   // The monolithic index written beside it says the same.
-  const mono = JSON.parse(decompress(readFileSync(join(w.main, 'index.json.zst'))).toString('utf8')) as { packages: object; serial: number };
+  const mono = JSON.parse(decompress(readFileSync(join(w.main, 'index.json.zst'))).toString('utf8')) as {
+    packages: object;
+    serial: number;
+  };
   assert.deepEqual([Object.keys(mono.packages).sort(), mono.serial], [Object.keys(legacy).sort(), 2]);
 
   const before = snapshot(w.main);

@@ -99,12 +99,17 @@ export function registerRepo(program: Command, ctx: CliContext): void {
         reporter: reporter,
       };
       if (opts.from !== undefined) {
-        if (opts.legacyJson) throw new PkgError(ErrorCodes.USAGE, '--legacy-json cannot be combined with --from', { hint: 'run without --from to write index.json from the eggs' });
+        if (opts.legacyJson)
+          throw new PkgError(ErrorCodes.USAGE, '--legacy-json cannot be combined with --from', {
+            hint: 'run without --from to write index.json from the eggs',
+          });
         const { publishFromIndex } = await import('../repodata/from-index.js');
         const r = await publishFromIndex(dir, opts.from, publish);
         if (opts.json) ctx.o.json({ ok: true, ...r, warnings });
         else if (!opts.quiet) {
-          ctx.o.out(`${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'} from ${r.from}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`);
+          ctx.o.out(
+            `${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'} from ${r.from}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`,
+          );
           if (r.signatureFile) ctx.o.out(`  signed: ${r.signatureFile}\n`);
           printSharded(ctx, r.sharded);
         }

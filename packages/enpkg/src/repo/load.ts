@@ -33,6 +33,12 @@ export interface LoadRepositoriesOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * What the sharded client already got from the locations (repo/sharded.ts asks each location for
+ * its root, then for its index, in one pass): the index fetched, or the failure of every location.
+ */
+export type Prefetched = { readonly outcome: FetchOutcome } | { readonly error: unknown };
+
 interface Candidate {
   readonly format: 'zst' | 'legacy';
   readonly bytes: Buffer;
@@ -63,7 +69,7 @@ async function obtain(
   repo: RepositoryConfig,
   cache: IndexCache,
   meta: CachedIndexMeta | null,
-  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number },
+  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; prefetched?: Prefetched | undefined },
 ): Promise<Candidate> {
   const cacheSource = `the cached index of ${repo.name}`;
   if (opts.offline) {
@@ -90,7 +96,10 @@ async function obtain(
   });
   let outcome: FetchOutcome;
   try {
-    outcome = await fetchIndex(repo, fetchOpts(meta));
+    const pre = opts.prefetched;
+    if (pre === undefined) outcome = await fetchIndex(repo, fetchOpts(meta));
+    else if ('error' in pre) throw pre.error;
+    else outcome = pre.outcome;
   } catch (e) {
     const cached = meta && isOutage(e) ? readCachedIndex(cache, repo) : null;
     if (!cached) throw e;
@@ -134,7 +143,7 @@ function interrupted(): PkgError {
 export async function loadRepository(
   repo: RepositoryConfig,
   cache: IndexCache,
-  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore },
+  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore; prefetched?: Prefetched | undefined },
 ): Promise<LoadedRepository> {
   const cachedMeta = cache.readMeta(repo);
   const meta = cachedMeta?.format === 'root' ? null : cachedMeta;

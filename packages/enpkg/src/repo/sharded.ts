@@ -26,12 +26,11 @@ import {
   type ShardCaps,
   shardPath,
 } from '../repodata/shards.js';
-import type { Reporter } from '../report.js';
 import { authorizationHeader } from './auth.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
-import { isOutage, isTransportError, readCapped } from './fetch.js';
-import { loadRepository, type LoadRepositoriesOptions } from './load.js';
+import { fetchIndexAt, type FetchOutcome, isOutage, isTransportError, readCapped } from './fetch.js';
+import { loadRepository, type LoadRepositoriesOptions, type Prefetched } from './load.js';
 import { describeLocation, locationKey } from './location.js';
 import type { EnpkgConfig, IndexEntry, IndexOrigin, LoadedRepository, RepoLocation, RepositoryConfig, SerialStore } from './types.js';
 import { checkFreshness, verifyIndexSignature } from './verify.js';
@@ -99,11 +98,15 @@ function warn(ctx: Ctx, code: (typeof RepoWarningCodes)[keyof typeof RepoWarning
 }
 
 type RootAnswer =
-  | { readonly kind: 'none' }
+  /** The location has no root: its monolithic index, fetched in the same attempt. */
+  | { readonly kind: 'index'; readonly outcome: FetchOutcome }
   | { readonly kind: 'not-modified'; readonly shown: string; readonly location: RepoLocation }
   | (RootCandidate & { readonly kind: 'root' });
 
-/** The root from the first location that answers; `none` when the repository has no sharded form. */
+/**
+ * The root from the first location that answers; at a location without one (404, no such file), its
+ * monolithic index instead, in the same attempt: one pass over the mirrors either way.
+ */
 function fetchRoot(repo: RepositoryConfig, ctx: Ctx, cached: CachedIndexMeta | null): Promise<RootAnswer> {
   const what = `the index root of ${repo.name}`;
   let authorization: string | null | undefined;
@@ -114,10 +117,21 @@ function fetchRoot(repo: RepositoryConfig, ctx: Ctx, cached: CachedIndexMeta | n
     warn: (warning) => ctx.reporter?.report({ type: 'warning', warning }),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     attempt: async (loc) => {
+      const index = async (): Promise<RootAnswer> => ({
+        kind: 'index',
+        outcome: await fetchIndexAt(loc, repo, authorization ?? null, {
+          http: ctx.http,
+          cached: cached?.format === 'root' ? null : cached,
+          maxSize: ctx.maxSize,
+          ...(ctx.env ? { env: ctx.env } : {}),
+          ...(ctx.reporter ? { reporter: ctx.reporter } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+        }),
+      });
       if (loc.kind === 'dir') {
         const path = join(loc.path, ROOT_FILE);
         const bytes = readCapped(path, ctx.caps.maxRootSize, what);
-        if (bytes === null) return { kind: 'none' };
+        if (bytes === null) return index();
         const signature = readCapped(join(loc.path, ROOT_SIGNATURE_FILE), MAX_SIGNATURE_SIZE, what);
         return {
           kind: 'root',
@@ -136,7 +150,7 @@ function fetchRoot(repo: RepositoryConfig, ctx: Ctx, cached: CachedIndexMeta | n
       const validators = reusable ? { etag: cached.etag, lastModified: cached.lastModified } : {};
       const res = await ctx.http.get({ ...common, url, maxBytes: ctx.caps.maxRootSize, ...validators });
       const shown = describeLocation({ kind: 'http', url });
-      if (res.status === 'not-found') return { kind: 'none' };
+      if (res.status === 'not-found') return index();
       if (res.status === 'not-modified') return { kind: 'not-modified', shown, location: loc };
       const sig = await ctx.http.get({ ...common, url: new URL(ROOT_SIGNATURE_FILE, loc.url).toString(), maxBytes: MAX_SIGNATURE_SIZE });
       if (sig.status === 'not-modified') throw new Error('unreachable: no validators were sent');
@@ -162,8 +176,16 @@ function fromCache(c: CachedIndex, origin: IndexOrigin, shown: string, location:
   return { bytes: c.bytes, signature: c.signature, origin, location, shown, fresh: null };
 }
 
-/** The root bytes to check, or null: no sharded form here (the monolithic index is read instead). */
-async function obtainRoot(repo: RepositoryConfig, ctx: Ctx, useValidators: boolean): Promise<RootCandidate | null> {
+/**
+ * The root bytes to check; or what the monolithic path needs (the index a location without a root
+ * gave, or the failure of every location when the cache holds an index, not a root); or null, offline
+ * without a cached root.
+ */
+async function obtainRoot(
+  repo: RepositoryConfig,
+  ctx: Ctx,
+  useValidators: boolean,
+): Promise<RootCandidate | { readonly prefetched: Prefetched } | null> {
   const meta = ctx.cache.readMeta(repo);
   if (ctx.offline) {
     const c = meta?.format === 'root' ? cachedRoot(ctx, repo) : null;
@@ -173,6 +195,7 @@ async function obtainRoot(repo: RepositoryConfig, ctx: Ctx, useValidators: boole
   try {
     answer = await fetchRoot(repo, ctx, useValidators ? meta : null);
   } catch (e) {
+    if (meta !== null && meta.format !== 'root') return { prefetched: { error: e } };
     const c = meta?.format === 'root' && isOutage(e) ? cachedRoot(ctx, repo) : null;
     if (!c) throw e;
     warn(
@@ -183,7 +206,7 @@ async function obtainRoot(repo: RepositoryConfig, ctx: Ctx, useValidators: boole
     );
     return fromCache(c, 'cache', `the cached index root of ${repo.name}`);
   }
-  if (answer.kind === 'none') return null;
+  if (answer.kind === 'index') return { prefetched: { outcome: answer.outcome } };
   if (answer.kind === 'not-modified') {
     const c = cachedRoot(ctx, repo);
     if (c) {
@@ -201,9 +224,12 @@ function isSignatureFailure(e: unknown): boolean {
 
 /** Open one repository: its root checked and accepted in memory, or its monolithic index loaded. */
 async function open(repo: RepositoryConfig, ctx: Ctx): Promise<Opened> {
-  let candidate = await obtainRoot(repo, ctx, true);
+  const got = await obtainRoot(repo, ctx, true);
   if (ctx.signal?.aborted) throw interrupted();
-  if (candidate === null) return { kind: 'monolithic', loaded: await loadRepository(repo, ctx.cache, ctx) };
+  if (got === null || 'prefetched' in got) {
+    return { kind: 'monolithic', loaded: await loadRepository(repo, ctx.cache, { ...ctx, prefetched: got?.prefetched }) };
+  }
+  let candidate: RootCandidate = got;
   let source = `the index root of ${repo.name} (${candidate.shown})`;
   let signed: boolean;
   try {
@@ -214,7 +240,7 @@ async function open(repo: RepositoryConfig, ctx: Ctx): Promise<Opened> {
     if (!isSignatureFailure(e) || candidate.fresh === null) throw e;
     ctx.reporter?.report({ type: 'info', message: `${(e as Error).message}; fetching the root and its signature once more` });
     const again = await obtainRoot(repo, ctx, false);
-    if (again === null) throw e;
+    if (again === null || 'prefetched' in again) throw e;
     candidate = again;
     source = `the index root of ${repo.name} (${candidate.shown})`;
     signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);

@@ -40,12 +40,7 @@ import { RepoErrorCodes } from '../repo/errors.js';
 import { INDEX_FILE } from '../repo/fetch.js';
 import type { IndexEntry } from '../repo/types.js';
 import { entryToJson, INDEX_SCHEMA, invalid, type IndexHeader, parseEntries, parseHeader } from './parse.js';
-import {
-  checkPublishOptions,
-  publishDates,
-  publishIndexSignature,
-  type PublishOptions,
-} from './write.js';
+import { checkPublishOptions, publishDates, publishIndexSignature, type PublishOptions } from './write.js';
 import { createShardWriter, readPreviousRoot, type ShardedResult } from './write-shards.js';
 import { INDEX_COMPRESSION_LEVEL } from './zstd.js';
 
@@ -135,7 +130,7 @@ async function walk(file: string, sink: Sink): Promise<{ top: Record<string, unk
     }
     if (depth === 0) throw invalid(file, 'expected a JSON object at the top level');
     // A value starts at `key`.
-    if (inPackages || (key !== null && key.endsWith('.egg') && !Object.hasOwn(top, 'packages'))) {
+    if (inPackages || key?.endsWith('.egg')) {
       if (!inPackages) sawEgg = true;
       entryName = key;
     } else if (key === 'packages' && tok.name === 'startObject') {

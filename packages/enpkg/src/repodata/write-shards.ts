@@ -143,7 +143,8 @@ export function createShardWriter(previous: RootDocument | null, opts: ShardWrit
       if (opts.key) publishFile(sigFile, signIndex(root, opts.key));
       else rmSync(sigFile, { force: true });
       publishFile(rootFile, root);
-      [rootFile, sigFile].forEach((f, i) => advanceMtime(f, before[i]!));
+      advanceMtime(rootFile, before[0]!);
+      advanceMtime(sigFile, before[1]!);
       const { retired, removed } = collect(shardsDir, refs, previous, opts);
       return { rootFile, signatureFile: opts.key ? sigFile : null, shards: refs.size, written, kept, retired, removed };
     },
