@@ -107,9 +107,8 @@ export function registerRepo(program: Command, ctx: CliContext): void {
         const r = await publishFromIndex(dir, opts.from, publish);
         if (opts.json) ctx.o.json({ ok: true, ...r, warnings });
         else if (!opts.quiet) {
-          ctx.o.out(
-            `${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'} from ${r.from}, serial ${r.serial}${r.expires ? `, expires ${r.expires}` : ''}\n`,
-          );
+          const expires = r.expires ? `, expires ${r.expires}` : '';
+          ctx.o.out(`${r.indexFile}: ${r.packages} package${r.packages === 1 ? '' : 's'} from ${r.from}, serial ${r.serial}${expires}\n`);
           if (r.signatureFile) ctx.o.out(`  signed: ${r.signatureFile}\n`);
           printSharded(ctx, r.sharded);
         }

@@ -313,7 +313,9 @@ async function shardBytes(s: Sharded, name: string, ctx: Ctx): Promise<Buffer> {
           RepoErrorCodes.INDEX_SHARD_MISSING,
           `${s.source} (serial ${s.root.serial}) names the shard ${rel} for ${name}, but ${shown} does not exist`,
           {
-            hint: 'the repository was published out of order (shards before the root) or pruned too early; the publisher should run "enpkg repo index" again',
+            hint:
+              'the repository was published out of order (the root before its shards) or pruned too early; ' +
+              'the publisher should run "enpkg repo index" again',
             details: { source: s.source, name, shard: rel, location: shown },
           },
         );
