@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurably } from 'egginst/core';
+import { fsyncDir, writeFileDurably } from 'egginst/core';
 import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
 import { NOT_REGULAR, readRegularFileSync } from './readfile.js';
 import { locationKey } from './repo/location.js';
@@ -69,9 +69,9 @@ export function repoCacheId(repo: RepositoryConfig): string {
 }
 
 /** Files are replaced whole (rename), so a reader sees the old content or the new; failures name the file. */
-function replaceFile(path: string, data: Uint8Array | string): void {
+function replaceFile(path: string, data: Uint8Array | string, durable = true): void {
   try {
-    writeFileDurably(path, data);
+    writeFileDurably(path, data, { durable });
   } catch (e) {
     throw cacheWriteFailed(path, e, 'the index cache');
   }
@@ -114,8 +114,12 @@ export interface IndexCache {
   write(repo: RepositoryConfig, entry: CachedIndex): void;
   /** A cached shard's bytes when they are there and hash to `sha256`; null otherwise. */
   readShard(sha256: string): Buffer | null;
-  /** Store a shard whose bytes were checked against its root (sha256 and size). */
-  writeShard(sha256: string, bytes: Uint8Array): void;
+  /**
+   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without an
+   * fsync each (hundreds at a time); the directory is synced once. A shard lost or torn by a power cut
+   * fails its hash when read, which reads as "not cached".
+   */
+  writeShards(shards: ReadonlyMap<string, Uint8Array>): void;
   /** The file the accepted serial is kept in (for messages). */
   serialFile(repo: RepositoryConfig): string;
   readonly serials: SerialStore;
@@ -195,10 +199,16 @@ export function openIndexCache(cacheDir: string): IndexCache {
       const bytes = readOrNull(join(root, 'shards', SHARD_FILE(sha256)));
       return bytes !== null && sha256Hex(bytes) === sha256 ? bytes : null;
     },
-    writeShard(sha256, bytes) {
+    writeShards(shards) {
+      if (shards.size === 0) return;
       const dir = join(root, 'shards');
       makeDir(dir);
-      replaceFile(join(dir, SHARD_FILE(sha256)), bytes);
+      for (const [sha256, bytes] of shards) replaceFile(join(dir, SHARD_FILE(sha256)), bytes, false);
+      try {
+        fsyncDir(dir);
+      } catch (e) {
+        throw cacheWriteFailed(dir, e, 'the index cache');
+      }
     },
   };
 }

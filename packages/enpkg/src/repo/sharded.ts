@@ -46,7 +46,7 @@ export interface LoadIndexSetOptions extends LoadRepositoriesOptions {
   /** Default: every name (each repository's every shard, within `caps.maxShards`). */
   readonly want?: IndexWant;
   readonly caps?: Partial<ShardCaps>;
-  /** Shards fetched at once (default 16). */
+  /** Shards fetched at once (default 32). */
   readonly concurrency?: number;
 }
 
@@ -404,7 +404,7 @@ async function readShards(sharded: readonly Sharded[], monolithic: readonly Load
       );
     }
     const found = new Map<Sharded, Map<string, IndexEntry[]>>();
-    await eachLimited(jobs, ctx.concurrency ?? 16, async ({ s, name }) => {
+    await eachLimited(jobs, ctx.concurrency ?? 32, async ({ s, name }) => {
       const bytes = await shardBytes(s, name, ctx);
       if (ctx.signal?.aborted) throw interrupted();
       const entries = decodeShard(bytes, {
@@ -447,7 +447,7 @@ async function readShards(sharded: readonly Sharded[], monolithic: readonly Load
 /** Cache what was fetched and accept the serial: shards first, then the root that names them. */
 function commit(s: Sharded, ctx: Ctx): LoadedRepository {
   const { repo, root, candidate } = s;
-  for (const [sha256, bytes] of s.fresh) ctx.cache.writeShard(sha256, bytes);
+  ctx.cache.writeShards(s.fresh);
   const fresh = candidate.fresh;
   if (fresh !== null) {
     const meta = ctx.cache.readMeta(repo);
