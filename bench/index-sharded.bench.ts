@@ -63,7 +63,8 @@ out(
 from(join(www, 'small'), smallIndex);
 const size = (p: string): number => statSync(join(www, p)).size;
 out(
-  `  monolithic index.json.zst ${fmt(size('big/index.json.zst') / MiB, 1)} MiB; root.json.zst ${fmt(size('big/root.json.zst') / MiB, 2)} MiB`,
+  `  monolithic index.json.zst ${fmt(size('big/index.json.zst') / MiB, 1)} MiB; ` +
+    `root.json.zst ${fmt(size('big/root.json.zst') / MiB, 2)} MiB`,
 );
 
 const cleanups: Array<() => unknown> = [];
@@ -125,7 +126,8 @@ try {
   const actions = (JSON.parse(coldRuns[0]!.plan) as unknown[]).length;
   out(`\nenpkg install -n ${TARGET} (${actions} packages to install; median of ${RUNS}, each a fresh process):`);
   out(
-    `  monolithic, cold cache      ${fmt(m)} s   ${fmt(monoRuns[0]!.bytes / MiB, 1)} MiB of metadata   peak RSS ${fmt(monoRss, 0)} MiB   (baseline)`,
+    `  monolithic, cold cache      ${fmt(m)} s   ${fmt(monoRuns[0]!.bytes / MiB, 1)} MiB of metadata` +
+      `   peak RSS ${fmt(monoRss, 0)} MiB   (baseline)`,
   );
   out(
     `  sharded, cold cache         ${fmt(c)} s   ${fmt(coldRuns[0]!.bytes / MiB, 2)} MiB of metadata   peak RSS ${fmt(rss, 0)} MiB` +

@@ -133,7 +133,7 @@ async function obtain(
   };
 }
 
-function interrupted(): PkgError {
+export function interrupted(): PkgError {
   return new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while reading the repository indexes; nothing was changed', {
     hint: 'run the command again',
   });
@@ -218,14 +218,19 @@ export async function loadRepository(
   return { config: repo, index, origin: candidate.origin, source: candidate.source, signed };
 }
 
-/** Load every configured repository's index (in parallel), in configuration order. */
-export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
-  if (opts.signal?.aborted) throw interrupted();
+/** A command that reads indexes needs at least one repository. */
+export function requireRepositories(config: EnpkgConfig): void {
   if (config.repositories.length === 0) {
     throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `no repositories configured${config.file ? ` in ${config.file}` : ''}`, {
       hint: 'add "repositories:" to the configuration, or give --repo URL|DIR',
     });
   }
+}
+
+/** Load every configured repository's index (in parallel), in configuration order. */
+export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
+  if (opts.signal?.aborted) throw interrupted();
+  requireRepositories(config);
   const cache = openIndexCache(config.cacheDir);
   const http =
     opts.http ??

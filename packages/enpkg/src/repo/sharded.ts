@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
-import { ErrorCodes, PkgError } from '../errors.js';
+import { PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { parseRequirement } from '../requirement.js';
 import {
@@ -30,7 +30,7 @@ import { authorizationHeader } from './auth.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
 import { fetchIndexAt, type FetchOutcome, isOutage, isTransportError, readCapped } from './fetch.js';
-import { loadRepository, type LoadRepositoriesOptions, type Prefetched } from './load.js';
+import { interrupted, loadRepository, type LoadRepositoriesOptions, type Prefetched, requireRepositories } from './load.js';
 import { describeLocation, locationKey } from './location.js';
 import type { EnpkgConfig, IndexEntry, IndexOrigin, LoadedRepository, RepoLocation, RepositoryConfig, SerialStore } from './types.js';
 import { checkFreshness, verifyIndexSignature } from './verify.js';
@@ -86,12 +86,6 @@ type Ctx = LoadIndexSetOptions & {
   readonly maxSize: number;
   readonly caps: ShardCaps;
 };
-
-function interrupted(): PkgError {
-  return new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while reading the repository indexes; nothing was changed', {
-    hint: 'run the command again',
-  });
-}
 
 function warn(ctx: Ctx, code: (typeof RepoWarningCodes)[keyof typeof RepoWarningCodes], message: string, subject: string): void {
   ctx.reporter?.report({ type: 'warning', warning: { code, message, subject } });
@@ -514,11 +508,7 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
  */
 export async function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}): Promise<LoadedRepository[]> {
   if (opts.signal?.aborted) throw interrupted();
-  if (config.repositories.length === 0) {
-    throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `no repositories configured${config.file ? ` in ${config.file}` : ''}`, {
-      hint: 'add "repositories:" to the configuration, or give --repo URL|DIR',
-    });
-  }
+  requireRepositories(config);
   const cache = openIndexCache(config.cacheDir);
   const http =
     opts.http ??
