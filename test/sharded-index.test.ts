@@ -354,6 +354,14 @@ test("--from builds both forms from Enstaller's index.json without eggs; an entr
   };
   assert.deepEqual([Object.keys(mono.packages).sort(), mono.serial], [Object.keys(legacy).sort(), 2]);
 
+  // Into a new directory (a migration's target); a missing INDEX is an error naming it.
+  const fresh = await runEnpkg(['repo', 'index', join(w.www, 'fresh'), '--from', file, '--json']);
+  assert.equal(fresh.code, 0, fresh.stdout + fresh.stderr);
+  assert.ok(existsSync(join(w.www, 'fresh', 'root.json.zst')));
+  const none = await runEnpkg(['repo', 'index', w.main, '--from', join(w.dir, 'nope.json'), '--json']);
+  assert.equal(none.code, 1, none.stdout);
+  assert.match((none.json as { error: { message: string } }).error.message, /nope\.json does not exist/);
+
   const before = snapshot(w.main);
   const bad = { ...legacy, 'zlib-1.0-1.egg': { ...legacy['six-1.8.0-1.egg'], name: 'zlib', version: '1.0', sha256: undefined } };
   writeFileSync(file, JSON.stringify(bad));

@@ -20,6 +20,7 @@ import {
   createWriteStream,
   existsSync,
   fsyncSync,
+  mkdirSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -34,7 +35,7 @@ import { asPkgError, fsyncDir, parseEggName } from 'egginst/core';
 import Assembler from 'stream-json/assembler.js';
 import { parser } from 'stream-json';
 import { CompressStream, DecompressStream } from 'zstd-napi';
-import { PkgError } from '../errors.js';
+import { ErrorCodes, PkgError } from '../errors.js';
 import { readFailure } from '../readfile.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import { INDEX_FILE } from '../repo/fetch.js';
@@ -233,6 +234,18 @@ export async function publishFromIndex(dirArg: string, fromArg: string, opts: Pu
   const dir = resolve(dirArg);
   const from = resolve(fromArg);
   const { key, graceDays } = checkPublishOptions(opts);
+  if (!existsSync(from)) {
+    throw new PkgError(ErrorCodes.FILE_NOT_FOUND, `${from} does not exist`, {
+      hint: 'give an index.json.zst written by "enpkg repo index", or an Enstaller index.json',
+      details: { file: from },
+    });
+  }
+  // The directory of a new repository (a migration's target) is created.
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw asPkgError(e, `creating ${dir}`);
+  }
   const previous = await previousHeader(dir);
   const buckets = openBuckets(dir);
   const indexFile = join(dir, INDEX_FILE);
