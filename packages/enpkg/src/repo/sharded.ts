@@ -498,7 +498,6 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
     origin: candidate.origin,
     source: candidate.shown,
     signed: s.signed,
-    names: new Set(root.shards.keys()),
   };
 }
 

@@ -111,8 +111,6 @@ export interface LoadedRepository {
   readonly source: string;
   /** True when a configured key verified the signature. */
   readonly signed: boolean;
-  /** A sharded repository: every package name (key) its root lists; absent for a monolithic index. */
-  readonly names?: ReadonlySet<string>;
 }
 
 /**
