@@ -69,9 +69,10 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       const plan = { actions: [], unchanged: installedPackages(session) };
       return { prefix: session.prefix, plan, revision: null, outcome: 'already-installed', satisfied, warnings };
     }
-    const repositories = request.readsIndexes ? await sessionIndexes(session, opts, reporter) : [];
-    const available = repositories.flatMap((r) => r.index.entries);
     const installed = installedPackages(session);
+    const wanted = [...request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])), ...installed.map((p) => p.key)];
+    const repositories = request.readsIndexes ? await sessionIndexes(session, opts, reporter, { kind: 'closure', names: wanted }) : [];
+    const available = repositories.flatMap((r) => r.index.entries);
     const { solve } = await import('./solution.js');
     let solved: Solution;
     try {
