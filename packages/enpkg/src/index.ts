@@ -15,7 +15,7 @@ export { parseVersion, parseUpstream, versionOf, compareVersions, compareUpstrea
 export { parseRequirement, satisfies, combineRequirements, type ParseRequirementOptions } from './requirement.js';
 export { resolve, createRepository, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
 export { planChanges, planToJson, dependencyOrder, type PlanOptions } from './plan.js';
-export { parseScenario, parsePackageString, type Scenario } from './scenario.js';
+export { parseScenario, parsePackageString, type Scenario, type Expectation, type ExpectedAction } from './scenario.js';
 
 // Configuration, repositories and the signed, compressed index.
 export type * from './repo/types.js';

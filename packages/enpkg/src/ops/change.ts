@@ -36,7 +36,8 @@ interface Request {
   readonly jobs: readonly Job[];
   readonly noDeps: boolean;
   readonly reinstall: 'named' | 'all' | null;
-  readonly readsIndexes: boolean;
+  /** `when-needed`: only when the installed packages alone would lose a marked one. */
+  readonly readsIndexes: boolean | 'when-needed';
 }
 
 /**
@@ -67,21 +68,31 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       const plan = { actions: [], unchanged: installedPackages(session) };
       return { prefix: session.prefix, plan, revision: null, outcome: 'already-installed', satisfied, warnings };
     }
-    const repositories = request.readsIndexes ? await sessionIndexes(session, opts, reporter) : [];
-    const available = repositories.flatMap((r) => r.index.entries);
+    let repositories = request.readsIndexes === true ? await sessionIndexes(session, opts, reporter) : [];
     const installed = installedPackages(session);
+    const marked = session.state
+      .installed()
+      .filter((r) => r.marked)
+      .map((r) => r.key);
     const { solve } = await import('./solution.js');
-    const solution = solve({
-      available,
-      installed,
-      marked: session.state
-        .installed()
-        .filter((r) => r.marked)
-        .map((r) => r.key),
-      jobs: request.jobs,
-      environment: environment(session.config.python),
-      noDeps: request.noDeps,
-    });
+    const solveWith = (available: readonly PackageInfo[]) =>
+      solve({ available, installed, marked, jobs: request.jobs, environment: environment(session.config.python), noDeps: request.noDeps });
+    let available = repositories.flatMap((r) => r.index.entries);
+    let solution = solveWith(available);
+    // A removal reads the indexes only when a marked package would go with it: another version may stay.
+    const losesMarked = () => marked.some((k) => solution.removeReasons.has(k) && solution.removeReasons.get(k)!.kind !== 'requested');
+    if (request.readsIndexes === 'when-needed' && !request.noDeps && losesMarked()) {
+      // Without readable indexes, the removal goes ahead with what is installed (as it did offline).
+      const read = await sessionIndexes(session, opts, reporter).catch((e: unknown) => {
+        if (e instanceof PkgError) return null;
+        throw e;
+      });
+      if (read) {
+        repositories = read;
+        available = repositories.flatMap((r) => r.index.entries);
+        solution = solveWith(available);
+      }
+    }
     const named = new Set(request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])));
     const { planChanges } = await import('../plan.js');
     const plan = planChanges(installed, solution, {
@@ -111,7 +122,7 @@ export function install(opts: InstallOptions): Promise<ChangeResult> {
 export function remove(opts: RemoveOptions): Promise<ChangeResult> {
   if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name the packages to remove'));
   const jobs = parseJobs('remove', opts.names);
-  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: null, readsIndexes: false });
+  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: null, readsIndexes: 'when-needed' });
 }
 
 export function update(opts: UpdateOptions): Promise<ChangeResult> {

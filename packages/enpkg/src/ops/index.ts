@@ -10,4 +10,4 @@ export { listPackages, history, verify, mark, type Installed, type MarkResult } 
 export { search, info, type RepositorySummary } from './query.js';
 export { readRequirementsFile } from './requirements-file.js';
 export { solve, revertSolution, type SolveInput, type RevertInput } from './solution.js';
-export { solveScenario } from './solve-scenario.js';
+export { checkScenarios, solveScenario, type ScenarioCheck } from './solve-scenario.js';

@@ -89,8 +89,6 @@ function externalText(ctx: Context, inc: Incompat): string {
       break;
     case 'marked':
       return `${nameOf(other)} must stay installed (it was installed on request)`;
-    case 'dependent':
-      return `${nameOf(other)} is being removed because it depends on ${c.via}, which is being removed`;
     case 'dependency': {
       const subject = subjectOf(ctx, inc.terms[0]!);
       const target = inc.terms[1];
@@ -105,6 +103,7 @@ function externalText(ctx: Context, inc: Incompat): string {
     }
     case 'invalid':
       return `${subjectOf(ctx, inc.terms[0]!).text} cannot be used: ${c.message}`;
+    case 'bound':
     case 'derived':
       break;
   }

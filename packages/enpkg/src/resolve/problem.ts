@@ -1,7 +1,7 @@
 /**
  * From a request to the solver's problem: the candidate pool, the root's requirements (jobs, marked
- * packages that must stay, packages to remove and everything installed that depends on them) and the
- * order in which the solver makes its choices, which is the policy:
+ * packages that must stay in some version, packages to remove) and the order in which the solver
+ * makes its choices (the fewest changes are then searched for by the solver; see resolve/index.ts):
  *
  *   0. packages named by update jobs (all installed packages for update_all): newest first;
  *   1. installed packages: keep the installed version unless that is impossible;
@@ -14,7 +14,7 @@ import type { Job, PackageInfo, RemoveReason, ResolveRequest } from '../types.js
 import { packageLabel } from '../version.js';
 import { createIncompat, type Incompat, type NameState } from './model.js';
 import { createPool, matchSet, nameIndex, ROOT, type Pool } from './pool.js';
-import { cachedRequirement, packageVersion, type Repository } from './repository.js';
+import { packageVersion, type Repository } from './repository.js';
 import { isEmpty, singleSet } from './vset.js';
 
 export interface Problem {
@@ -93,7 +93,14 @@ function notInstalled(job: Job, text: string, inst: PackageInfo | undefined, hin
   });
 }
 
-export function buildProblem(request: ResolveRequest, repo: Repository): Problem {
+export interface ProblemOptions {
+  /** Marked packages that cannot stay: no longer required. */
+  readonly dropped?: ReadonlySet<string>;
+  /** Packages held at a chosen candidate (update targets once their newest possible version is known). */
+  readonly pins?: ReadonlyMap<string, PackageInfo>;
+}
+
+export function buildProblem(request: ResolveRequest, repo: Repository, options: ProblemOptions = {}): Problem {
   const seen = new Map<string, PackageInfo>();
   for (const p of request.installed) {
     const other = seen.get(p.key);
@@ -169,30 +176,6 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
     if (job.kind === 'update') seed(0, name);
   });
 
-  // Everything installed that depends, directly or not, on a removed package goes too.
-  if (removed.size > 0) {
-    const dependents = new Map<string, string[]>();
-    for (const p of installed.values()) {
-      for (const d of p.depends) {
-        const r = cachedRequirement(repo.requirements, d);
-        if (r instanceof PkgError || r.key === p.key) continue;
-        const list = dependents.get(r.key);
-        if (list) list.push(p.key);
-        else dependents.set(r.key, [p.key]);
-      }
-    }
-    const queue = [...removed.keys()].map((k) => ({ key: k, on: k }));
-    for (let i = 0; i < queue.length; i++) {
-      const { key, on } = queue[i]!;
-      for (const dep of dependents.get(key) ?? []) {
-        if (removed.has(dep)) continue;
-        const onName = installed.get(on)!.name;
-        removed.set(dep, { kind: 'dependent', on: onName });
-        removeCause.set(dep, { kind: 'dependent', via: installed.get(key)!.name, on: onName });
-        queue.push({ key: dep, on });
-      }
-    }
-  }
   for (const [key, cause] of removeCause) {
     const name = nameIndex(pool, key);
     const s = pool.names[name]!;
@@ -206,8 +189,23 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
       ),
     );
   }
+  for (const [key, pinned] of options.pins ?? []) {
+    const name = nameIndex(pool, key);
+    const s = pool.names[name]!;
+    const i = s.cands.indexOf(pinned);
+    if (i < 0) continue;
+    rootIncompats.push(
+      createIncompat(
+        [
+          { name: ROOT, pos: true, set: singleSet(1, 0) },
+          { name, pos: false, set: singleSet(s.n, i) },
+        ],
+        { kind: 'bound' },
+      ),
+    );
+  }
 
-  const markedKeys = [...marked].filter((k) => !removed.has(k)).sort();
+  const markedKeys = [...marked].filter((k) => !removed.has(k) && !options.dropped?.has(k)).sort();
   for (const key of markedKeys) {
     const name = nameIndex(pool, key);
     const s = pool.names[name]!;
