@@ -6,7 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareVersions, parseRequirement, parseVersion, PkgError, resolve, satisfies, type Job, type PackageInfo, type ResolveRequest } from 'enpkg';
+import {
+  compareVersions,
+  parseRequirement,
+  parseVersion,
+  PkgError,
+  resolve,
+  satisfies,
+  type Job,
+  type PackageInfo,
+  type ResolveRequest,
+} from 'enpkg';
 import { rng } from './helpers.js';
 
 const NAMES = ['a', 'b', 'c', 'd', 'e'];

@@ -105,21 +105,30 @@ request:
     requirement: "pandas"
 `;
   const good = join(tmp, 'good.yaml');
-  writeFileSync(good, `${universe}transaction:
+  writeFileSync(
+    good,
+    `${universe}transaction:
   - kind: "upgrade"
     from: "numpy-1.8.0-1"
     to: "numpy 1.9.2-1"
   - {kind: install, package: pandas-0.16.0-1}
-`);
+`,
+  );
   const wrong = join(tmp, 'wrong.yaml');
-  writeFileSync(wrong, `${universe}transaction:
+  writeFileSync(
+    wrong,
+    `${universe}transaction:
   - {kind: install, package: pandas 0.16.0-1}
   - {kind: downgrade, from: numpy 1.9.2-1, to: numpy 1.8.0-1}
-`);
+`,
+  );
   const failing = join(tmp, 'failing.yaml');
-  writeFileSync(failing, `${universe}failure:
+  writeFileSync(
+    failing,
+    `${universe}failure:
   - "cannot install pandas:"
-`);
+`,
+  );
   const r = await enpkg(['solve', '--check', good, wrong, failing]);
   assert.equal(r.code, 1, r.stderr);
   assert.equal(

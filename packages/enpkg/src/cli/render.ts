@@ -103,8 +103,10 @@ export function heldBackText(t: ChangePlan): string {
 }
 
 /** `enpkg: error: <message>` and the hint; an internal error asks to be reported. */
-export function errorText(e: PkgError): string {
-  return `enpkg: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
+export function errorText(e: PkgError, verbose = false): string {
+  const full = e.details.fullMessage;
+  const message = verbose && typeof full === 'string' ? full : e.message;
+  return `enpkg: error: ${message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
 }
 
 /** The one progress display of a run: a bar on a terminal, one summary line otherwise. */

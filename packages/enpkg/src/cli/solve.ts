@@ -47,24 +47,32 @@ export function registerSolve(program: Command, ctx: CliContext): void {
     .description('print the transaction the resolver produces for a scenario (a described universe and request)')
     .argument('<scenario...>', 'scenario YAML file (several with --check)')
     .option('--json', 'print the actions (or the error) as JSON')
+    .option('-v, --verbose', 'print a long explanation in full')
     .option('--check', "compare each file's result with its expectation (transaction: or failure:)")
     .addHelpText('after', FORMAT_HELP)
-    .action(async (files: string[], opts: { json?: boolean; check?: boolean }) =>
+    .action(async (files: string[], opts: { json?: boolean; check?: boolean; verbose?: boolean }) =>
       run(ctx, opts, () => {
         if (opts.check) {
           const checks = checkScenarios({ files });
           if (opts.json) ctx.o.json({ checks });
           else {
             for (const c of checks) {
-              ctx.o.out(c.differences.length === 0 ? `ok ${c.file}\n` : `differs ${c.file}\n${c.differences.map((d) => `  ${d}\n`).join('')}`);
+              ctx.o.out(
+                c.differences.length === 0 ? `ok ${c.file}\n` : `differs ${c.file}\n${c.differences.map((d) => `  ${d}\n`).join('')}`,
+              );
             }
           }
           if (checks.some((c) => c.differences.length > 0)) ctx.exitCode = EXIT.failed;
           return;
         }
-        if (files.length !== 1) throw new PkgError(ErrorCodes.USAGE, 'solve takes one scenario file', { hint: 'give several with --check' });
+        if (files.length !== 1)
+          throw new PkgError(ErrorCodes.USAGE, 'solve takes one scenario file', { hint: 'give several with --check' });
         const transaction = solveScenario({ file: files[0]! });
-        if (opts.json) ctx.o.json({ ...planToJson(transaction), ...(transaction.heldBack ? { held_back: transaction.heldBack.map((h) => h.line) } : {}) });
+        if (opts.json)
+          ctx.o.json({
+            ...planToJson(transaction),
+            ...(transaction.heldBack ? { held_back: transaction.heldBack.map((h) => h.line) } : {}),
+          });
         else ctx.o.out(formatTransaction(transaction));
       }),
     );

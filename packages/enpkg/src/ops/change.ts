@@ -38,6 +38,7 @@ interface Request {
   readonly reinstall: 'named' | 'all' | null;
   /** `when-needed`: only when the installed packages alone would lose a marked one. */
   readonly readsIndexes: boolean | 'when-needed';
+  readonly strict?: boolean;
 }
 
 /**
@@ -76,7 +77,15 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       .map((r) => r.key);
     const { solve } = await import('./solution.js');
     const solveWith = (available: readonly PackageInfo[]) =>
-      solve({ available, installed, marked, jobs: request.jobs, environment: environment(session.config.python), noDeps: request.noDeps });
+      solve({
+        available,
+        installed,
+        marked,
+        jobs: request.jobs,
+        environment: environment(session.config.python),
+        noDeps: request.noDeps,
+        strict: request.strict === true,
+      });
     let available = repositories.flatMap((r) => r.index.entries);
     let solution = solveWith(available);
     // A removal reads the indexes only when a marked package would go with it: another version may stay.
@@ -130,5 +139,11 @@ export function update(opts: UpdateOptions): Promise<ChangeResult> {
   if (opts.all) jobs = [{ kind: 'update_all' }];
   else if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name packages to update, or give --all'));
   else jobs = parseJobs('update', opts.names);
-  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: opts.reinstall ?? null, readsIndexes: true });
+  return change(opts, {
+    jobs,
+    noDeps: opts.noDeps === true,
+    reinstall: opts.reinstall ?? null,
+    readsIndexes: true,
+    strict: opts.strict === true,
+  });
 }

@@ -61,11 +61,25 @@ function markedIn(problem: Problem, failure: Incompat): string[] {
   return out;
 }
 
+/** Explanations longer than this show their first steps and their conclusion (`-v`: all). */
+export const EXPLANATION_LINES = 15;
+const CONCLUSION_LINES = 4;
+
+/** The lines to show by default: all, or the first steps, a count of the rest, and the conclusion. */
+export function shortExplanation(lines: readonly string[]): string[] {
+  if (lines.length <= EXPLANATION_LINES) return [...lines];
+  const head = EXPLANATION_LINES - CONCLUSION_LINES - 1;
+  const skipped = lines.length - head - CONCLUSION_LINES;
+  return [...lines.slice(0, head), `... and ${skipped} more steps; -v for all`, ...lines.slice(-CONCLUSION_LINES)];
+}
+
 function unsatisfiable(request: ResolveRequest, attempt: Attempt & { result: { ok: false } }): PkgError {
   const lines = explain(attempt.problem.pool, attempt.result.incompat);
-  return new PkgError(EnpkgErrorCodes.UNSATISFIABLE, `cannot ${describeJobs(request.jobs)}:\n  ${lines.join('\n  ')}`, {
+  const head = `cannot ${describeJobs(request.jobs)}:\n  `;
+  const shown = shortExplanation(lines);
+  return new PkgError(EnpkgErrorCodes.UNSATISFIABLE, `${head}${shown.join('\n  ')}`, {
     hint: 'change one of the requirements above (another version, or without the package that imposes it)',
-    details: { explanation: lines },
+    details: { explanation: lines, ...(shown.length < lines.length ? { fullMessage: `${head}${lines.join('\n  ')}` } : {}) },
   });
 }
 
@@ -120,7 +134,7 @@ function whyNotNewest(request: ResolveRequest, solution: Solution, s: NameState,
   const newest = s.cands[0]!;
   const pin = parseRequirement(`${newest.name} == ${ver(newest)}`);
   try {
-    resolveOnce({ ...request, strict: false, jobs: [...request.jobs, { kind: 'install', requirement: pin }] }, options);
+    resolveOnce({ ...request, strict: false, jobs: [...request.jobs, { kind: 'install', requirement: pin }] }, options, false);
   } catch (e) {
     if (e instanceof PkgError && e.code === EnpkgErrorCodes.UNSATISFIABLE) {
       const lines = (e.details?.explanation as string[] | undefined) ?? [];
@@ -131,7 +145,8 @@ function whyNotNewest(request: ResolveRequest, solution: Solution, s: NameState,
   return `${packageLabel(newest)} does not fit with the versions chosen for the packages updated before it`;
 }
 
-function resolveOnce(request: ResolveRequest, options: ResolveOptions): Found {
+/** `mayDrop`: remove marked packages no version of which can stay (policy b); else fail. */
+function resolveOnce(request: ResolveRequest, options: ResolveOptions, mayDrop = true): Found {
   const repo = options.repository ?? createRepository(request.available);
   const budget = options.searchBudget ?? DEFAULT_BUDGET;
   const hasTargets = request.jobs.some((j) => j.kind !== 'install' && j.kind !== 'remove');
@@ -151,7 +166,7 @@ function resolveOnce(request: ResolveRequest, options: ResolveOptions): Found {
     while (!current.result.ok) {
       const failed = current as Attempt & { result: { ok: false } };
       const candidates = markedIn(failed.problem, failed.result.incompat).filter((k) => !dropped.has(k));
-      if (candidates.length === 0) throw unsatisfiable(request, failed);
+      if (candidates.length === 0 || !mayDrop) throw unsatisfiable(request, failed);
       dropped.set(candidates[0]!, explain(failed.problem.pool, failed.result.incompat));
       current = attempt(false);
     }

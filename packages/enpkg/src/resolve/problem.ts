@@ -14,6 +14,7 @@ import type { Job, PackageInfo, RemoveReason, ResolveRequest } from '../types.js
 import { packageLabel } from '../version.js';
 import { createIncompat, type Incompat, type NameState } from './model.js';
 import { createPool, matchSet, nameIndex, ROOT, type Pool } from './pool.js';
+import { closestNames } from '../suggest.js';
 import { packageVersion, type Repository } from './repository.js';
 import { isEmpty, singleSet } from './vset.js';
 
@@ -66,20 +67,29 @@ function versionsList(s: NameState, max = 8): string {
   return `${labels.slice(0, max).join(', ')} and ${labels.length - max} older`;
 }
 
-/** "no package named X is available" or "no version of X matches ..." with what exists. */
-export function missingText(s: NameState, requirementText: string): string {
+/** The names the repositories offer (as the newest package of each spells it). */
+function* offeredNames(repo: Repository): Iterable<string> {
+  for (const ids of repo.byKey.values()) yield repo.packages[ids[0]!]!.name;
+}
+
+/**
+ * "no package named X is available" (with the closest names that exist), or "no version of X
+ * matches ..." with what exists.
+ */
+export function missingText(s: NameState, requirementText: string, repo: Repository): string {
   if (s.n === 0) {
     const excl = s.excluded.slice(0, 3).map((e) => `${packageLabel(e.package)} ${e.reason}`);
     const more = s.excluded.length > 3 ? `, and ${s.excluded.length - 3} more` : '';
-    return excl.length
-      ? `no package named ${s.name} is available for this environment (${excl.join('; ')}${more})`
-      : `no package named ${s.name} is available`;
+    if (excl.length) return `no package named ${s.name} is available for this environment (${excl.join('; ')}${more})`;
+    const close = closestNames(s.name, offeredNames(repo));
+    const mean = close.length ? `; did you mean ${close.slice(0, -1).join(', ')}${close.length > 1 ? ' or ' : ''}${close.at(-1)}?` : '';
+    return `no package named ${s.name} is available${mean}`;
   }
   return `no version of ${s.name} matches ${requirementText} (available: ${versionsList(s)})`;
 }
 
-function notFound(s: NameState, requirementText: string, job: Job): PkgError {
-  return new PkgError(EnpkgErrorCodes.PACKAGE_NOT_FOUND, `cannot ${describeJob(job)}: ${missingText(s, requirementText)}`, {
+function notFound(s: NameState, requirementText: string, job: Job, repo: Repository): PkgError {
+  return new PkgError(EnpkgErrorCodes.PACKAGE_NOT_FOUND, `cannot ${describeJob(job)}: ${missingText(s, requirementText, repo)}`, {
     hint: s.n === 0 ? 'check the name, and the repositories in the configuration' : 'ask for one of the available versions',
     details: { requirement: requirementText },
   });
@@ -160,9 +170,9 @@ export function buildProblem(request: ResolveRequest, repo: Repository, options:
     if (job.kind === 'update' && !inst) {
       throw notInstalled(job, req.name, undefined, `to install it, use install ${req.text}`);
     }
-    if (s.n === 0) throw notFound(s, req.text, job);
+    if (s.n === 0) throw notFound(s, req.text, job, repo);
     const set = matchSet(s, req);
-    if (isEmpty(set)) throw notFound(s, req.text, job);
+    if (isEmpty(set)) throw notFound(s, req.text, job, repo);
     rootIncompats.push(
       createIncompat(
         [
