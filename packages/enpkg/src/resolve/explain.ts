@@ -293,5 +293,6 @@ export function explain(pool: Pool, failure: Incompat): string[] {
   if (failure.cause.kind !== 'derived') return [`${cap(externalText(ctx, failure))}.`];
   countUses(ctx, failure);
   visit(ctx, failure);
-  return ctx.lines;
+  // A statement that ends in a question ("did you mean numpy?") needs no full stop.
+  return ctx.lines.map((l) => l.replace(/\?\.$/, '?'));
 }
