@@ -170,7 +170,11 @@ function naturalJob(j: Job, select: (r: Requirement) => string): string {
   }
 }
 
-/** Our rules, spelled out: what must be installed, and what must not (removals and their dependents). */
+/**
+ * Our hard rules, spelled out: what the jobs install or update, and what they remove. Marked
+ * packages are not among them: one goes when no version of it can stay (the policy's rule b), so
+ * whether a solution exists depends on the jobs alone.
+ */
 export function exactRules(request: Omit<ResolveRequest, 'available'>): { required: Requirement[]; forbidden: string[] } {
   const required: Requirement[] = [];
   const forbidden = new Set<string>();
@@ -178,19 +182,6 @@ export function exactRules(request: Omit<ResolveRequest, 'available'>): { requir
     if (j.kind === 'install' || j.kind === 'update') required.push(j.requirement);
     if (j.kind === 'remove') forbidden.add(j.requirement.key);
   }
-  let grew = forbidden.size > 0;
-  while (grew) {
-    grew = false;
-    for (const p of request.installed) {
-      if (forbidden.has(p.key)) continue;
-      if (p.depends.some((d) => forbidden.has(parseRequirement(d).key))) {
-        forbidden.add(p.key);
-        grew = true;
-      }
-    }
-  }
-  const marked = request.marked ?? request.installed.map((p) => p.key);
-  for (const m of marked) if (!forbidden.has(m)) required.push(parseRequirement(m));
   return { required, forbidden: [...forbidden] };
 }
 

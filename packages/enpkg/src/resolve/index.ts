@@ -36,6 +36,8 @@ export interface ResolveOptions {
 }
 
 const DEFAULT_BUDGET = 500;
+/** Held-back packages whose reason may take a solve of its own (the others get a general one). */
+const REASON_SOLVES = 5;
 
 interface Attempt {
   readonly problem: Problem;
@@ -108,13 +110,14 @@ interface Found {
 function heldBackOf(request: ResolveRequest, found: Found, repo: Repository, options: ResolveOptions): HeldBack[] {
   const { problem, choice, solution } = found;
   const out: HeldBack[] = [];
+  const budget = { solves: REASON_SOLVES };
   for (const s of problem.pool.names) {
     const c = choice[s.index] ?? -1;
     if (!s.target || c <= 0 || compareVersions(s.versions[c]!, s.versions[0]!) >= 0) continue;
     const now = s.cands[c]!;
     const newest = s.cands[0]!;
     const head = now === s.cands[s.installed] ? `${s.name} stays at ${ver(now)}` : `${s.name} goes to ${ver(now)}, not ${ver(newest)}`;
-    out.push({ package: now, newest, line: `${head}: ${whyNotNewest(request, solution, s, repo, options)}` });
+    out.push({ package: now, newest, line: `${head}: ${whyNotNewest(request, solution, s, repo, options, budget)}` });
   }
   return out;
 }
@@ -122,7 +125,14 @@ function heldBackOf(request: ResolveRequest, found: Found, repo: Repository, opt
 const ver = (p: PackageInfo): string => `${p.version}-${p.build}`;
 
 /** The one-line reason: a package that stays and excludes the newest, else the first line of why it cannot be had. */
-function whyNotNewest(request: ResolveRequest, solution: Solution, s: NameState, repo: Repository, options: ResolveOptions): string {
+function whyNotNewest(
+  request: ResolveRequest,
+  solution: Solution,
+  s: NameState,
+  repo: Repository,
+  options: ResolveOptions,
+  budget: { solves: number },
+): string {
   const newestVersion = s.versions[0]!;
   for (const q of solution.packages) {
     if (q.key === s.key) continue;
@@ -132,6 +142,8 @@ function whyNotNewest(request: ResolveRequest, solution: Solution, s: NameState,
     }
   }
   const newest = s.cands[0]!;
+  const generic = `${packageLabel(newest)} does not fit with the versions chosen for the packages updated before it`;
+  if (budget.solves-- <= 0) return generic;
   const pin = parseRequirement(`${newest.name} == ${ver(newest)}`);
   try {
     resolveOnce({ ...request, strict: false, jobs: [...request.jobs, { kind: 'install', requirement: pin }] }, options, false);
@@ -142,7 +154,7 @@ function whyNotNewest(request: ResolveRequest, solution: Solution, s: NameState,
     }
     if (!(e instanceof PkgError)) throw e;
   }
-  return `${packageLabel(newest)} does not fit with the versions chosen for the packages updated before it`;
+  return generic;
 }
 
 /** `mayDrop`: remove marked packages no version of which can stay (policy b); else fail. */

@@ -32,7 +32,8 @@ export interface SolveOptions {
   readonly stats?: SolveStats | undefined;
   /**
    * Search on after the first solution for one with fewer changes to the installed set (branch and
-   * bound), for at most `budget` more decisions; the best one found is returned.
+   * bound), for at most `budget` more decisions, and at most a quarter of the decisions the first
+   * solution took (but at least 100); the best one found is returned.
    */
   readonly minimize?: { readonly budget: number } | undefined;
 }
@@ -47,6 +48,9 @@ function costOf(s: NameState): number {
   if (!s.accHas || !s.accPos || s.index === ROOT) return 0;
   return s.installed >= 0 && has(s.accSet, s.installed) ? 0 : 1;
 }
+
+const MIN_SEARCH = 100;
+const SEARCH_SHARE = 0.25;
 
 export function solve(
   pool: Pool,
@@ -380,11 +384,13 @@ export function solve(
   let best: Int32Array | null = null;
   let bestCost = Number.POSITIVE_INFINITY;
   let spent = 0;
+  let searchBudget = 0;
+  let decisions = 0;
   addIncompat(createIncompat([{ name: ROOT, pos: false, set: singleSet(1, 0) }], { kind: 'root' }));
   let failure = propagate(ROOT);
   while (failure === null) {
     if (best !== null) {
-      if (spent++ >= minimize!.budget) break;
+      if (spent++ >= searchBudget) break;
       if (cost >= bestCost) {
         failure = prune(changesIncompat());
         continue;
@@ -394,6 +400,7 @@ export function solve(
     if (p < 0) {
       if (!minimize) break;
       const total = cost + removals();
+      if (best === null) searchBudget = Math.min(minimize.budget, Math.max(MIN_SEARCH, Math.floor(decisions * SEARCH_SHARE)));
       if (total < bestCost) {
         bestCost = total;
         best = new Int32Array(names.length).fill(-1);
@@ -414,6 +421,7 @@ export function solve(
     }
     if (!conflict) {
       level++;
+      decisions++;
       if (stats) stats.decisions++;
       assign(p, true, singleSet(s.n, v), null);
     }
