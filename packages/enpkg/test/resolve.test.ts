@@ -227,7 +227,9 @@ test('update all lists what it held back with the reason; strict makes that a fa
     (e: unknown) =>
       e instanceof PkgError &&
       e.code === 'UNSATISFIABLE' &&
-      e.message === 'cannot update all: not every package can reach its newest version:\n  libgeo stays at 2.3-1: mapper 4.0-1 requires libgeo == 2.3-1',
+      e.message ===
+        'cannot update all: not every package can reach its newest version:\n' +
+          '  libgeo stays at 2.3-1: mapper 4.0-1 requires libgeo == 2.3-1',
   );
   // Nothing held back: strict changes nothing.
   const free = pkgs('libgeo 2.3-1', 'libgeo 3.0-1', 'mapper 4.0-1; depends (libgeo)');
@@ -252,14 +254,20 @@ test('the same name-version-build twice (other repository or other metadata) is 
   // Repository order is priority: the first wins on equal versions when changes are equal...
   const c = { ...b, repository: 'main' };
   const first = resolve({ available: [blas, c, b], installed: [], jobs: [install('lapack')] });
-  assert.equal(first.packages.find((p) => p.key === 'lapack'), c);
+  assert.equal(
+    first.packages.find((p) => p.key === 'lapack'),
+    c,
+  );
   // ...and fewer changes win over priority: the build without blas is one install, not two.
   const fewer = resolve({ available: [blas, a, b], installed: [], jobs: [install('lapack')] });
   assert.deepEqual(fewer.packages, [b]);
   // Installed and identical to the lower-priority one: it stays.
   const kept = resolve({ available: [blas, a, b], installed: [blas, a], marked: ['lapack'], jobs: [install('blas')] });
   assert.deepEqual(labels(kept.packages), ['blas 1.0-1', 'lapack 3.4-1']);
-  assert.equal(kept.packages.find((p) => p.key === 'lapack'), a);
+  assert.equal(
+    kept.packages.find((p) => p.key === 'lapack'),
+    a,
+  );
 });
 
 test('a missing package suggests the closest names (did you mean)', () => {
