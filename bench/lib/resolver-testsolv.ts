@@ -189,14 +189,23 @@ export interface TestsolvResult {
   readonly solvable: boolean;
   readonly seconds: number;
   readonly output: string;
+  /** It was stopped at the time limit (then `solvable` means nothing). */
+  readonly timedOut?: boolean;
 }
 
 /** Run testsolv on a testcase (written to `path`); solvable when it reports no problem. */
-export function runTestsolv(testcase: string, path: string): TestsolvResult {
+export function runTestsolv(testcase: string, path: string, limitSeconds?: number): TestsolvResult {
   writeFileSync(path, testcase);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('testsolv', ['-r', path], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync('testsolv', ['-r', path], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    ...(limitSeconds ? { timeout: limitSeconds * 1000, killSignal: 'SIGKILL' as const } : {}),
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (limitSeconds && (r.signal === 'SIGKILL' || (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')) {
+    return { solvable: false, seconds, output: '', timedOut: true };
+  }
   if (r.error || (r.status !== 0 && r.status !== 1)) throw new Error(`testsolv failed (${r.status ?? r.error}): ${r.stderr}`);
   return { solvable: !/^problem /m.test(r.stdout), seconds, output: r.stdout };
 }
