@@ -277,7 +277,7 @@ if (haveTestsolv) {
   const theirs: (number | null)[] = [];
   let late = 0;
   for (const root of roots) {
-    const o = await solveWithLimit(spec, root, LIMIT);
+    const o = solveWithLimit(spec, root, LIMIT);
     let line = `  ${root.padEnd(12)} ours ${o.seconds === null ? `> ${LIMIT} s (stopped)` : ms(o.seconds)}`;
     line += o.seconds === null ? '' : ` (${o.ok ? 'solved' : 'no solution'}; ${o.decisions} decisions, ${o.conflicts} conflicts)`;
     if (o.seconds === null) late++;

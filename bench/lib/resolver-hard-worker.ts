@@ -1,9 +1,8 @@
-/** One timed fresh install on the hard universe (see resolver-hard.ts), in a worker thread. */
-import { parentPort, workerData } from 'node:worker_threads';
+/** One timed fresh install on the hard universe (see resolver-hard.ts), in a child process: the result as JSON on stdout. */
 import { createRepository, PkgError, resolve, type SolveStats } from 'enpkg';
 import { generateHardUniverse, type HardOptions } from './resolver-hard.js';
 
-const { universe, root } = workerData as { universe: HardOptions; root: string };
+const { universe, root } = JSON.parse(process.argv[2]!) as { universe: HardOptions; root: string };
 const available = generateHardUniverse(universe);
 const repository = createRepository(available);
 const stats: SolveStats = { decisions: 0, conflicts: 0 };
@@ -19,4 +18,4 @@ try {
   ok = false;
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-parentPort!.postMessage({ seconds, ok, decisions: stats.decisions, conflicts: stats.conflicts });
+process.stdout.write(JSON.stringify({ seconds, ok, decisions: stats.decisions, conflicts: stats.conflicts }));

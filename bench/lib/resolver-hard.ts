@@ -4,9 +4,10 @@
  * bound `< V-k+m` 70% of the time, an exact pin `== V-k` 5% of the time. Deep chains of narrow,
  * shifting windows: conflicts surface far from the decisions that cause them.
  *
- * Solves run in a worker thread so that one that does not finish is stopped at the time limit.
+ * Solves run in a child process so that one that does not finish is stopped at the time limit.
  */
-import { Worker } from 'node:worker_threads';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { PackageInfo } from 'enpkg';
 import { packageName, rng } from './resolver-universe.js';
 
@@ -52,29 +53,17 @@ export interface TimedSolve {
   readonly conflicts: number;
 }
 
-/** A fresh install of `root` in a worker, stopped after `limitSeconds`. */
-export function solveWithLimit(universe: HardOptions, root: string, limitSeconds: number): Promise<TimedSolve> {
-  return new Promise((resolvePromise, reject) => {
-    const worker = new Worker(new URL('./resolver-hard-worker.js', import.meta.url), { workerData: { universe, root } });
-    const timer = setTimeout(
-      () => {
-        void worker.terminate();
-        resolvePromise({ seconds: null, ok: false, decisions: 0, conflicts: 0 });
-      },
-      limitSeconds * 1000 + 2000,
-    );
-    // The worker ends by itself after its answer (terminating it then can crash V8).
-    let answer: TimedSolve | null = null;
-    worker.once('message', (m: TimedSolve & { seconds: number }) => {
-      clearTimeout(timer);
-      answer = m.seconds > limitSeconds ? { ...m, seconds: null } : m;
-    });
-    worker.once('exit', () => {
-      if (answer) resolvePromise(answer);
-    });
-    worker.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
+/** A fresh install of `root` in a child process (which generates the universe), stopped after `limitSeconds`. */
+export function solveWithLimit(universe: HardOptions, root: string, limitSeconds: number): TimedSolve {
+  const script = fileURLToPath(new URL('./resolver-hard-worker.js', import.meta.url));
+  // Generating and compiling the universe comes before the clock starts: allow time for it.
+  const r = spawnSync(process.execPath, [script, JSON.stringify({ universe, root })], {
+    encoding: 'utf8',
+    timeout: (limitSeconds + 30) * 1000,
+    killSignal: 'SIGKILL',
   });
+  if (r.signal === 'SIGKILL') return { seconds: null, ok: false, decisions: 0, conflicts: 0 };
+  if (r.status !== 0) throw new Error(`the timed solve of ${root} failed: ${r.stderr}`);
+  const m = JSON.parse(r.stdout) as TimedSolve & { seconds: number };
+  return m.seconds > limitSeconds ? { ...m, seconds: null } : m;
 }
