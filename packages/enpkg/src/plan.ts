@@ -99,7 +99,7 @@ export function planChanges(installed: readonly PackageInfo[], solution: Solutio
     else unchanged.push(to);
   }
   unchanged.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { actions, unchanged };
+  return { actions, unchanged, ...(solution.heldBack?.length ? { heldBack: solution.heldBack } : {}) };
 }
 
 function reinstallable(p: PackageInfo, available: readonly PackageInfo[]): PackageInfo {

@@ -71,6 +71,8 @@ export function reasonText(r: RemoveReason): string {
       return `it depends on ${r.on}, which is removed`;
     case 'unneeded':
       return 'no longer needed';
+    case 'conflict':
+      return `no version of it can stay: ${r.why}`;
   }
 }
 
@@ -93,12 +95,20 @@ export function actionLine(a: Action): string {
 }
 
 export function planText(t: ChangePlan): string {
-  return `${t.actions.map(actionLine).join('\n')}\n`;
+  return `${t.actions.map(actionLine).join('\n')}\n${heldBackText(t)}`;
+}
+
+/** The update targets left behind their newest version, one line each (empty when there are none). */
+export function heldBackText(t: ChangePlan): string {
+  if (!t.heldBack?.length) return '';
+  return `Not at the newest version:\n${t.heldBack.map((h) => `  ${h.line}\n`).join('')}`;
 }
 
 /** `enpkg: error: <message>` and the hint; an internal error asks to be reported. */
-export function errorText(e: PkgError): string {
-  return `enpkg: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
+export function errorText(e: PkgError, verbose = false): string {
+  const full = e.details.fullMessage;
+  const message = verbose && typeof full === 'string' ? full : e.message;
+  return `enpkg: error: ${message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
 }
 
 /** The one progress display of a run: a bar on a terminal, one summary line otherwise. */

@@ -7,11 +7,13 @@
 import { packageLabel } from '../version.js';
 import type { Incompat, NameState, Term } from './model.js';
 import { ROOT, type Pool } from './pool.js';
+import type { Repository } from './repository.js';
 import { missingText } from './problem.js';
 import { indices, setEquals, type VSet } from './vset.js';
 
 interface Context {
   readonly names: readonly NameState[];
+  readonly repo: Repository;
   readonly lines: string[];
   readonly lineOf: Map<Incompat, number>;
   readonly uses: Map<Incompat, number>;
@@ -89,8 +91,6 @@ function externalText(ctx: Context, inc: Incompat): string {
       break;
     case 'marked':
       return `${nameOf(other)} must stay installed (it was installed on request)`;
-    case 'dependent':
-      return `${nameOf(other)} is being removed because it depends on ${c.via}, which is being removed`;
     case 'dependency': {
       const subject = subjectOf(ctx, inc.terms[0]!);
       const target = inc.terms[1];
@@ -98,13 +98,14 @@ function externalText(ctx: Context, inc: Incompat): string {
       const required = c.sameText || target === undefined ? c.requirement.text : objectOf(ctx, target);
       const base = `${subject.text} ${requires(subject)} ${required}`;
       if (inc.terms.length === 1 && inc.terms[0]!.name !== c.target) {
-        return `${base}, but ${missingText(ctx.names[c.target]!, 'it')}`;
+        return `${base}, but ${missingText(ctx.names[c.target]!, 'it', ctx.repo)}`;
       }
       if (inc.terms.length === 1) return `${base}, which it does not satisfy itself`;
       return base;
     }
     case 'invalid':
       return `${subjectOf(ctx, inc.terms[0]!).text} cannot be used: ${c.message}`;
+    case 'bound':
     case 'derived':
       break;
   }
@@ -288,9 +289,10 @@ function visit(ctx: Context, inc: Incompat, conclusion = false): void {
 
 /** The explanation of an unsatisfiable request, one statement per line. */
 export function explain(pool: Pool, failure: Incompat): string[] {
-  const ctx: Context = { names: pool.names, lines: [], lineOf: new Map(), uses: new Map(), next: 1 };
+  const ctx: Context = { names: pool.names, repo: pool.repo, lines: [], lineOf: new Map(), uses: new Map(), next: 1 };
   if (failure.cause.kind !== 'derived') return [`${cap(externalText(ctx, failure))}.`];
   countUses(ctx, failure);
   visit(ctx, failure);
-  return ctx.lines;
+  // A statement that ends in a question ("did you mean numpy?") needs no full stop.
+  return ctx.lines.map((l) => l.replace(/\?\.$/, '?'));
 }
