@@ -139,7 +139,8 @@ export interface ChangePlan {
 }
 
 /** The `--json` shape of one action (`enpkg solve`, and `--dry-run --json` of install/remove/update). */
+/** A plan's action as JSON; `repository`: where the package installed comes from, when known. */
 export type ActionJson =
-  | { kind: 'install'; package: string }
+  | { kind: 'install'; package: string; repository?: string }
   | { kind: 'remove'; package: string }
-  | { kind: 'update'; from: string; to: string };
+  | { kind: 'update'; from: string; to: string; repository?: string };

@@ -7,7 +7,8 @@
 import { escapeLinesForTerminal, jsonForTerminal, type PkgError } from 'egginst/core';
 import type { FetchProgress } from '../fetch/types.js';
 import type { Reporter } from '../report.js';
-import type { Action, RemoveReason, ChangePlan } from '../types.js';
+import { planRepositories } from '../plan.js';
+import type { Action, ChangePlan, PackageInfo, RemoveReason } from '../types.js';
 import { compareVersions, packageLabel, versionOf } from '../version.js';
 
 export interface CliIO {
@@ -79,23 +80,28 @@ export function reasonText(r: RemoveReason): string {
 const ver = (p: { version: string; build: number }) => versionOf(p.version, p.build);
 
 /** One action as a plan line: `  install   app 1.0.0-1`, `  update    app 1.0.0-1 -> 1.1.0-1`, ... */
-export function actionLine(a: Action): string {
+export function actionLine(a: Action, withRepository = false): string {
   const verb = (w: string): string => `  ${w.padEnd(10)}`;
+  const from = (p: PackageInfo): string => (withRepository && p.repository !== undefined ? `  (from ${p.repository})` : '');
   switch (a.kind) {
     case 'install':
-      return `${verb('install')}${packageLabel(a.package)}`;
+      return `${verb('install')}${packageLabel(a.package)}${from(a.package)}`;
     case 'update': {
       const order = compareVersions(ver(a.to), ver(a.from));
       const word = order > 0 ? 'update' : order < 0 ? 'downgrade' : 'reinstall';
-      return order === 0 ? `${verb(word)}${packageLabel(a.from)}` : `${verb(word)}${packageLabel(a.from)} -> ${a.to.version}-${a.to.build}`;
+      const line =
+        order === 0 ? `${verb(word)}${packageLabel(a.from)}` : `${verb(word)}${packageLabel(a.from)} -> ${a.to.version}-${a.to.build}`;
+      return line + from(a.to);
     }
     case 'remove':
       return `${verb('remove')}${packageLabel(a.package)} (${reasonText(a.reason)})`;
   }
 }
 
+/** The plan, one action a line; each install and update names its repository when they come from several. */
 export function planText(t: ChangePlan): string {
-  return `${t.actions.map(actionLine).join('\n')}\n${heldBackText(t)}`;
+  const several = planRepositories(t).length > 1;
+  return `${t.actions.map((a) => actionLine(a, several)).join('\n')}\n${heldBackText(t)}`;
 }
 
 /** The update targets left behind their newest version, one line each (empty when there are none). */
