@@ -136,9 +136,21 @@ function readRoot(w: World): Root {
 /** Replace the root with `root`, signed with the repository's key (a publisher's own, hostile or not). */
 function writeRoot(w: World, root: Root): void {
   const bytes = compress(Buffer.from(JSON.stringify(root)));
-  writeFileSync(join(w.main, 'root.json.zst'), bytes);
   const key = createPrivateKey(readFileSync(w.key, 'utf8'));
-  writeFileSync(join(w.main, 'root.json.zst.sig'), `${sign(null, bytes, key).toString('base64')}\n`);
+  replaceServed(join(w.main, 'root.json.zst.sig'), `${sign(null, bytes, key).toString('base64')}\n`);
+  replaceServed(join(w.main, 'root.json.zst'), bytes);
+}
+
+/**
+ * Write a file the server serves, with a modification time seconds past the one it had: nginx's
+ * validators (ETag, Last-Modified) are whole seconds and the size, so a same-size file rewritten within
+ * the second would be answered 304 and the client would keep its copy.
+ */
+function replaceServed(path: string, bytes: Buffer | string): void {
+  const before = existsSync(path) ? statSync(path).mtimeMs : 0;
+  writeFileSync(path, bytes);
+  const when = new Date(Math.max(Date.now(), before) + 5_000);
+  utimesSync(path, when, when);
 }
 
 function shardOf(w: World, name: string): string {
@@ -227,8 +239,8 @@ test('a replayed older root, an expired root and a root listing a name twice are
   await publish(w, '--shard-grace', '30');
   await ok(w, cfg, ['search']);
 
-  writeFileSync(join(w.main, 'root.json.zst'), old.root);
-  writeFileSync(join(w.main, 'root.json.zst.sig'), old.sig);
+  replaceServed(join(w.main, 'root.json.zst.sig'), old.sig);
+  replaceServed(join(w.main, 'root.json.zst'), old.root);
   await refused(w, cfg, 'INDEX_ROLLBACK', /serial 1 is lower than serial 2/);
 
   await publish(w);
@@ -246,9 +258,10 @@ test('a tampered shard and a shard the server lacks are refused, naming root and
   const cfg = config(w, nginx.url('/main/'), nginx.caFile);
   const libfoo = shardOf(w, 'libfoo');
   const good = readFileSync(libfoo);
-  const json = JSON.parse(decompress(good).toString('utf8')) as { packages: Record<string, { size: number }> };
-  for (const e of Object.values(json.packages)) e.size += 1;
-  writeFileSync(libfoo, compress(Buffer.from(JSON.stringify(json))));
+  // One bit changed, the size kept: refused by its hash (a longer one would be refused by its size).
+  const tampered = Buffer.from(good);
+  tampered[tampered.length >> 1]! ^= 1;
+  writeFileSync(libfoo, tampered);
   await refused(w, cfg, 'INDEX_SHARD_MISMATCH', /the shard of libfoo \(shards\/[0-9a-f]{64}\.json\.zst\) of main .* altered or damaged/);
   assert.ok(!existsSync(join(w.cache, 'index', 'shards')) || readdirSync(join(w.cache, 'index', 'shards')).length === 0);
 
