@@ -13,7 +13,7 @@ export * from './errors.js';
 export type * from './types.js';
 export { parseVersion, parseUpstream, versionOf, compareVersions, compareUpstream, packageLabel } from './version.js';
 export { parseRequirement, satisfies, combineRequirements, type ParseRequirementOptions } from './requirement.js';
-export { resolve, createRepository, shortExplanation, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
+export { resolve, createRepository, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
 export { planChanges, planToJson, dependencyOrder, type PlanOptions } from './plan.js';
 export { closestNames } from './suggest.js';
 export { parseScenario, parsePackageString, type Scenario, type Expectation, type ExpectedAction } from './scenario.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closestNames, PkgError, planChanges, resolve, planToJson, shortExplanation, type ResolveRequest } from 'enpkg';
-import { install, labels, pkgs, remove, request, update, updateAll } from './helpers.js';
+import { closestNames, PkgError, planChanges, resolve, planToJson, type ResolveRequest } from 'enpkg';
+import { install, labels, pkgs, remove, request, rng, update, updateAll } from './helpers.js';
 
 const solve = (r: ResolveRequest): string[] => labels(resolve(r).packages);
 const actions = (r: ResolveRequest): unknown => planToJson(planChanges(r.installed, resolve(r))).actions;
@@ -291,15 +291,56 @@ test('closestNames: edit distance with a cut-off, case-insensitive, closest firs
   assert.deepEqual(closestNames('nump', names, 1), ['numpy']);
 });
 
-test('a long explanation shows its first steps, how many more, and its conclusion', () => {
-  const lines = Array.from({ length: 30 }, (_, i) => `step ${i + 1}`);
-  const short = shortExplanation(lines);
-  assert.equal(short.length, 15);
-  assert.deepEqual(short.slice(0, 2), ['step 1', 'step 2']);
-  assert.equal(short[10], '... and 16 more steps; -v for all');
-  assert.deepEqual(short.slice(-1), ['step 30']);
-  assert.deepEqual(shortExplanation(lines.slice(0, 15)), lines.slice(0, 15));
-  // A chain of 30 packages, each needing the next, the last missing: the message is cut, -v has all.
+/** A generated universe (seeded): `names` packages of `vers` versions, each needing up to 3 lower-numbered ones in ranges. */
+function generated(seed: number, names: number, vers: number): string[] {
+  const r = rng(seed);
+  const specs: string[] = [];
+  for (let n = 0; n < names; n++) {
+    for (let v = 1; v <= vers; v++) {
+      const deps: string[] = [];
+      for (let k = 0; n > 0 && k < 3; k++) {
+        if (r() < 0.5) continue;
+        const t = Math.floor(r() * n);
+        if (deps.some((d) => d.startsWith(`n${t} `))) continue;
+        const lo = 1 + Math.floor(r() * vers);
+        deps.push(`n${t} >= ${lo}.0, < ${lo + 1 + Math.floor(r() * 2)}.0`);
+      }
+      specs.push(`n${n} ${v}.0-1${deps.length ? `; depends (${deps.join(', ')})` : ''}`);
+    }
+  }
+  return specs;
+}
+
+test('a long explanation shows the shortest chain from the request to a conflict, then the conclusion', () => {
+  const u = pkgs(...generated(1388, 12, 3));
+  assert.throws(
+    () => resolve(request(u, { jobs: [install('n11')] })),
+    (e: unknown) => {
+      assert.ok(e instanceof PkgError);
+      const full = e.details.explanation as string[];
+      const shown = e.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.trim());
+      assert.ok(full.length > 15, `${full.length}`);
+      assert.ok(shown.length <= 15);
+      // The conclusion last, the count of the rest just before it.
+      assert.equal(shown[shown.length - 1], full[full.length - 1]);
+      const note = /^\.\.\. and (\d+) more steps; -v for all$/.exec(shown[shown.length - 2]!);
+      assert.ok(note && Number(note[1]) > 0, e.message);
+      // Strictly shorter than the first steps in derivation order, and not those steps.
+      assert.ok(shown.length - 1 < full.length);
+      assert.notEqual(shown[0], full[0]);
+      // The chain starts from a conflict between two facts that the full explanation also states.
+      const plain = full.map((l) => l.replace(/^\(\d+\) /, ''));
+      assert.ok(plain.includes(shown[0]!), shown[0]);
+      assert.equal((e.details.fullMessage as string).split('\n').length, full.length + 1);
+      return true;
+    },
+  );
+});
+
+test('a chain too long itself shows its first steps, how many more, and its conclusion', () => {
   const chain = pkgs(...Array.from({ length: 30 }, (_, i) => `p${i} 1.0-1; depends (p${i + 1} >= 1.0)`), 'p30 0.5-1');
   assert.throws(
     () => resolve(request(chain, { jobs: [install('p0')] })),

@@ -17,6 +17,7 @@ import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import { parseRequirement, satisfies } from '../requirement.js';
 import type { HeldBack, PackageInfo, RemoveReason, ResolveRequest, Solution } from '../types.js';
 import { compareVersions, packageLabel } from '../version.js';
+import { shortExplanation } from './chain.js';
 import { explain } from './explain.js';
 import type { Incompat, NameState } from './model.js';
 import { buildProblem, describeJobs, type Problem } from './problem.js';
@@ -63,22 +64,10 @@ function markedIn(problem: Problem, failure: Incompat): string[] {
   return out;
 }
 
-/** Explanations longer than this show their first steps and their conclusion (`-v`: all). */
-export const EXPLANATION_LINES = 15;
-const CONCLUSION_LINES = 4;
-
-/** The lines to show by default: all, or the first steps, a count of the rest, and the conclusion. */
-export function shortExplanation(lines: readonly string[]): string[] {
-  if (lines.length <= EXPLANATION_LINES) return [...lines];
-  const head = EXPLANATION_LINES - CONCLUSION_LINES - 1;
-  const skipped = lines.length - head - CONCLUSION_LINES;
-  return [...lines.slice(0, head), `... and ${skipped} more steps; -v for all`, ...lines.slice(-CONCLUSION_LINES)];
-}
-
 function unsatisfiable(request: ResolveRequest, attempt: Attempt & { result: { ok: false } }): PkgError {
   const lines = explain(attempt.problem.pool, attempt.result.incompat);
   const head = `cannot ${describeJobs(request.jobs)}:\n  `;
-  const shown = shortExplanation(lines);
+  const shown = shortExplanation(attempt.problem.pool, attempt.result.incompat, lines);
   return new PkgError(EnpkgErrorCodes.UNSATISFIABLE, `${head}${shown.join('\n  ')}`, {
     hint: 'change one of the requirements above (another version, or without the package that imposes it)',
     details: { explanation: lines, ...(shown.length < lines.length ? { fullMessage: `${head}${lines.join('\n  ')}` } : {}) },
