@@ -78,9 +78,10 @@ export function checkOwnDir(dir: string): void {
   const mode = st.mode & 0o7777;
   const owner = uid !== undefined && st.uid !== uid;
   if ((mode & 0o022) !== 0 || owner) {
+    const what = `mode ${mode.toString(8).padStart(4, '0')}${owner ? `, owner uid ${st.uid}` : ''}`;
     throw new PkgError(
       ErrorCodes.STORE_UNSAFE,
-      `${dir} (mode ${mode.toString(8).padStart(4, '0')}${owner ? `, owner uid ${st.uid}` : ''}) can be written by users other than this one`,
+      `${dir} (${what}) can be written by users other than this one: the package store refuses it`,
       {
         hint: `make it yours and writable by you only (chmod go-w ${dir}), or choose another cache_dir`,
         details: { path: dir, mode },
