@@ -82,7 +82,7 @@ test('warm installs with each link mode: the cold tree, records and verify; rewr
   }
 });
 
-test('crash at every point of an install from an empty store: no entry is ever complete and wrong; recovery and a rerun finish', async (t) => {
+test('crash at every point of an install from an empty store: no entry complete and wrong; recovery and a rerun finish', async (t) => {
   const root = await tempDir(t);
   const prefix = join(root, 'prefix');
   const store = join(root, 'cache', 'store');
