@@ -7,7 +7,9 @@
  *   3. an unsatisfiable request (the conflict is two levels down);
  *   4. 500 random small problems: both must agree on whether a solution exists (any disagreement is
  *      a bug, and fails the benchmark);
- *   5. a stress case: the same fresh install on a conflict-heavy universe (3% of pins lag behind).
+ *   5. a stress case: the same fresh install on a conflict-heavy universe (3% of pins lag behind);
+ *   6. the hard universe (ranges that follow the depender's version): fresh installs of 20 random
+ *      roots, each within 20 s, next to testsolv on each (stopped at 20 s too).
  *
  * Our times: median of several solves, each on a freshly compiled repository (nothing cached), after
  * one warm-up; "first" is the very first solve in this process (cold JIT). libsolv's solving time is
@@ -20,7 +22,8 @@ import { createRepository, PkgError, resolve, type ResolveRequest, type SolveSta
 import { fmt, median, REPO } from './lib/measure.js';
 import { bigTarget, oldInstallation, randomSmallProblem, unsatisfiable } from './lib/resolver-problems.js';
 import { libsolvUniverse, runTestsolv, testsolvAvailable, type LibsolvUniverse, type TestcaseMode } from './lib/resolver-testsolv.js';
-import { generateUniverse } from './lib/resolver-universe.js';
+import { generateHardUniverse, solveWithLimit } from './lib/resolver-hard.js';
+import { generateUniverse, packageName, rng } from './lib/resolver-universe.js';
 
 const NAMES = 5000;
 const VERSIONS = 20;
@@ -255,6 +258,56 @@ if (haveTestsolv) {
   gc?.();
   const o = reportOurs(p);
   if (haveTestsolv) reportLibsolv(p, o, libsolvUniverse(hard), 'stress');
+}
+
+// 6. The hard universe: ranges that follow the depender's version, 20 random roots, 20 s each.
+{
+  const LIMIT = 20;
+  const ROOTS = 20;
+  const spec = { names: NAMES, versions: VERSIONS, seed: 12 };
+  const hard = generateHardUniverse(spec);
+  const pick = rng(7);
+  const roots = Array.from({ length: ROOTS }, () => packageName(NAMES / 2 + Math.floor(pick() * (NAMES / 2))));
+  process.stdout.write(
+    `\n6. hard universe: ${hard.length} packages, ranges following the depender's version (70% with an upper bound, ` +
+      `5% exact pins); fresh installs of ${ROOTS} random roots, ${LIMIT} s each\n`,
+  );
+  const lu = haveTestsolv ? libsolvUniverse(hard) : null;
+  const oursTimes: number[] = [];
+  const theirs: (number | null)[] = [];
+  let late = 0;
+  for (const root of roots) {
+    const o = solveWithLimit(spec, root, LIMIT);
+    let line = `  ${root.padEnd(12)} ours ${o.seconds === null ? `> ${LIMIT} s (stopped)` : ms(o.seconds)}`;
+    line += o.seconds === null ? '' : ` (${o.ok ? 'solved' : 'no solution'}; ${o.decisions} decisions, ${o.conflicts} conflicts)`;
+    if (o.seconds === null) late++;
+    else oursTimes.push(o.seconds);
+    if (lu) {
+      const request: ResolveRequest = { available: hard, installed: [], jobs: [anyVersion(root)] };
+      const l = runTestsolv(lu.testcase(request, 'natural'), join(work, 'hard.t'), LIMIT);
+      theirs.push(l.timedOut ? null : l.seconds);
+      const outcome = `${ms(l.seconds)} (testsolv in all; ${l.solvable ? 'solved' : 'no solution'})`;
+      line += `;  libsolv ${l.timedOut ? `> ${LIMIT} s (stopped)` : outcome}`;
+      if (!l.timedOut && o.seconds !== null && l.solvable !== o.ok) {
+        failures++;
+        line += '  DISAGREEMENT';
+      }
+    }
+    process.stdout.write(`${line}\n`);
+  }
+  const worst = oursTimes.length ? Math.max(...oursTimes) : 0;
+  process.stdout.write(
+    `  ours: worst ${late ? `> ${LIMIT} s` : ms(worst)}, median ${ms(median(oursTimes))}; ${ROOTS - late}/${ROOTS} within ${LIMIT} s: ` +
+      `${late ? 'MISSED' : 'met'}\n`,
+  );
+  if (lu) {
+    const done = theirs.filter((t): t is number => t !== null);
+    process.stdout.write(
+      `  libsolv (testsolv in all, parsing included): worst ${done.length < theirs.length ? `> ${LIMIT} s` : ms(Math.max(...done))}, ` +
+        `${done.length}/${theirs.length} within ${LIMIT} s\n`,
+    );
+  }
+  if (late) failures++;
 }
 
 rmSync(work, { recursive: true, force: true });

@@ -96,7 +96,8 @@ test('Ctrl-C or SIGTERM during a download: exit 130, no partial file, nothing ch
 
 test('Ctrl-C while the repository index is coming: exit 130 at once, nothing cached or changed', async (t) => {
   const w = await setup(t, ['libbar-2.0-1']);
-  const config = await stallingRepository(t, w, 'index.json.zst');
+  // The root of the sharded form is what a client fetches first.
+  const config = await stallingRepository(t, w, 'root.json.zst');
   mkdirSync(w.prefix, { recursive: true });
   await runEnpkg(['list', '--prefix', w.prefix], { env: w.env });
   const before = await snapshot(w.prefix, w.env);
@@ -109,7 +110,7 @@ test('Ctrl-C while the repository index is coming: exit 130 at once, nothing cac
   });
   assert.equal(r.timedOut, false);
   assert.equal(r.code, 130, r.stderr);
-  assert.match(r.stderr, /^enpkg: error: the index of http:.*: interrupted/m);
+  assert.match(r.stderr, /^enpkg: error: the index root of http:.*: interrupted/m);
   assert.equal(existsSync(index) ? readdirSync(index, { recursive: true }).length : 0, cachedBefore, 'nothing new in the index cache');
   assert.equal(await snapshot(w.prefix, w.env), before);
 });

@@ -5,7 +5,7 @@
  * egginst, Enstaller's spellings, two processes on one prefix.
  */
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixturePath, runEgginst, runEnpkg, setup, treeHash, type Setup } from './helpers/index.js';
@@ -192,3 +192,38 @@ test('over HTTPS from nginx: install with dependencies, update, and eggs reused 
   const list = await runEnpkg(['list', '--json', '--prefix', s.prefix], { env: s.env });
   assert.ok((list.json as { packages: { repository: string }[] }).packages.every((p) => p.repository === 'web'));
 });
+
+test('plans and list name the repository each package comes from; the same egg in two repositories comes from the first', async (t) => {
+  const s = await setup(t, ['libbar-2.0-1', 'libfoo-1.0.0-1']);
+  const second = join(s.root, 'second');
+  mkdirSync(second);
+  for (const e of ['app-1.0.0-1', 'libfoo-1.0.0-1']) copyFileSync(fixturePath('eggs', `${e}.egg`), join(second, `${e}.egg`));
+  assert.equal((await runEnpkg(['repo', 'index', second, '-q'], { env: s.env })).code, 0);
+  const both = (args: string[]) => runEnpkg([...args, '--prefix', s.prefix, '--repo', s.repo, '--repo', second], { env: s.env });
+
+  const dry = await both(['install', 'app', '--dry-run', '--json']);
+  assert.equal(dry.code, 0, dry.stderr);
+  const planned = (dry.json as { actions: { package: string; repository?: string }[] }).actions;
+  const from = Object.fromEntries(planned.map((a) => [a.package, a.repository]));
+  assert.ok(from['app 1.0.0-1'] !== undefined && from['app 1.0.0-1'] !== from['libfoo 1.0.0-1'], JSON.stringify(planned));
+  assert.equal(from['libfoo 1.0.0-1'], from['libbar 2.0-1'], 'libfoo from the first repository, as libbar');
+
+  const text = await both(['install', 'app', '--dry-run']);
+  assert.match(text.stdout, new RegExp(`install {3}app 1\\.0\\.0-1 {2}\\(from ${escapeRe(from['app 1.0.0-1']!)}\\)`));
+  assert.match(text.stdout, new RegExp(`install {3}libfoo 1\\.0\\.0-1 {2}\\(from ${escapeRe(from['libfoo 1.0.0-1']!)}\\)`));
+
+  // Everything from one repository: the lines stay as they were.
+  const single = await s.enpkg(['install', 'libfoo', '--dry-run']);
+  assert.match(single.stdout, /^ {2}install {3}libfoo 1\.0\.0-1$/m);
+
+  assert.equal((await both(['install', 'app', '-y', '-q'])).code, 0);
+  const list = await both(['list', '--json']);
+  const rows = (list.json as { packages: { key: string; repository: string | null }[] }).packages;
+  assert.deepEqual(Object.fromEntries(rows.map((p) => [p.key, p.repository])), {
+    app: from['app 1.0.0-1'],
+    libbar: from['libbar 2.0-1'],
+    libfoo: from['libfoo 1.0.0-1'],
+  });
+});
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

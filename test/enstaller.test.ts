@@ -505,6 +505,8 @@ test('--config FILE still names a file; --max-retries, --no-autoupdate; --user, 
 
 test("--env shows the prefix, its Python and the variables; --imports what the prefix's Python can import", async (t) => {
   const w = await world(t);
+  // Installed first: the fixture eggs are for python 2.7, which a prefix with its own python3 would not be offered.
+  ok(await w.run(['app', 'data', '-y']), 'install');
   mkdirSync(join(w.prefix, 'bin'), { recursive: true });
   // The prefix's own Python: python3, seeing the prefix's site-packages.
   const python = join(w.prefix, 'bin', 'python');
@@ -515,7 +517,6 @@ test("--env shows the prefix, its Python and the variables; --imports what the p
       'export PYTHONPATH\nexec python3 "$@"\n',
   );
   chmodSync(python, 0o755);
-  ok(await w.run(['app', 'data', '-y']), 'install');
   const env = ok(await w.run(['--env'], { HTTPS_PROXY: 'http://user:topsecret@proxy.example.com:3128' }), '--env').stdout;
   assert.match(env, new RegExp(`^prefix: +${w.prefix} \\(from .*\\.enstaller4rc\\)$`, 'm'));
   assert.match(env, new RegExp(`^python: +${python} \\(3\\.\\d+\\)$`, 'm'));

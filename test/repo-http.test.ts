@@ -7,7 +7,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +28,20 @@ interface World {
   home: string;
 }
 
+/**
+ * These tests are of the monolithic index (and the transport under it): the sharded form `repo index`
+ * writes beside it is removed, so the client falls back (test/sharded-index.test.ts has its own).
+ */
+function monolithicOnly(dir: string): void {
+  for (const f of ['root.json.zst', 'root.json.zst.sig', 'shards']) rmSync(join(dir, f), { recursive: true, force: true });
+}
+
+async function publish(dir: string, args: string[]): Promise<RunResult> {
+  const r = await runEnpkg(['repo', 'index', dir, ...args]);
+  monolithicOnly(dir);
+  return r;
+}
+
 async function world(t: TestContext): Promise<World> {
   const dir = await tempDir(t, 'enpkg-http-');
   const root = join(dir, 'www');
@@ -40,7 +54,7 @@ async function world(t: TestContext): Promise<World> {
   const kg = await runEnpkg(['repo', 'keygen', key, '--json']);
   assert.equal(kg.code, 0, kg.stderr);
   const publicKey = (kg.json as { publicKey: string }).publicKey;
-  const idx = await runEnpkg(['repo', 'index', main, '--sign', key, '--name', 'main', '-q']);
+  const idx = await publish(main, ['--sign', key, '--name', 'main', '-q']);
   assert.equal(idx.code, 0, idx.stderr);
   return { dir, root, main, key, publicKey, home };
 }
@@ -110,7 +124,7 @@ function names(j: SearchJson): string[] {
 function requestsFor(nginx: Nginx, uriPrefix: string): string[] {
   return nginx
     .requests()
-    .filter((l) => l.uri.startsWith(uriPrefix))
+    .filter((l) => l.uri.startsWith(uriPrefix) && !l.uri.includes('/root.json.zst'))
     .map((l) => `${l.uri} ${l.status}`);
 }
 
@@ -146,7 +160,7 @@ test('an unchanged index costs a 304; a republished one is fetched again', async
   assert.deepEqual(requestsFor(nginx, '/main/'), ['/main/index.json.zst 200', '/main/index.json.zst.sig 200', '/main/index.json.zst 304']);
 
   copyFileSync(fixturePath('eggs', 'app-1.1.0-1.egg'), join(w.main, 'app-1.1.0-1.egg'));
-  const idx = await runEnpkg(['repo', 'index', w.main, '--sign', w.key, '--json']);
+  const idx = await publish(w.main, ['--sign', w.key, '--json']);
   assert.equal((idx.json as { read: number }).read, 1, 'only the new egg is read');
   const third = okSearch(await search(w, cfg));
   assert.deepEqual(
@@ -174,7 +188,11 @@ test('redirects are followed within limits; to http, to file: and past 5 hops th
   failed(await search(w, config(w, nginx, repo('/to-http/'))), 'REPO_REDIRECT_REFUSED', /redirects to plain http .* which is refused/);
   failed(await search(w, config(w, nginx, repo('/to-file/'))), 'REPO_REDIRECT_REFUSED', /redirects to file: .* which is refused/);
   failed(await search(w, config(w, nginx, repo('/loop/'))), 'REPO_REDIRECT_REFUSED', /redirects more than 5 times/);
-  assert.equal(requestsFor(nginx, '/loop/').length, 6, 'the first request and 5 redirects, then it stops');
+  assert.equal(
+    nginx.requests().filter((l) => l.uri.startsWith('/loop/')).length,
+    6,
+    'the first request (for the root, which a client asks for first) and 5 redirects, then it stops',
+  );
   assert.equal(nginx.requests().filter((l) => l.port === nginx.httpPort).length, 0, 'nothing was sent over plain http');
 });
 
@@ -249,7 +267,7 @@ test('token auth from a file; the token is dropped when a redirect changes the o
     nginx
       .requests()
       .filter((l) => l.uri.startsWith('/token/'))
-      .every((l) => l.auth && l.status === 200),
+      .every((l) => l.auth && (l.status === 200 || (l.status === 404 && l.uri.endsWith('/root.json.zst')))),
   );
   const hop = await search(w, config(w, nginx, repo('/hop/'), 'hop.yaml'));
   assert.equal(okSearch(hop).repositories[0]!.packages, 4);
@@ -283,12 +301,15 @@ test('404 is final (no retries); 500 is retried with back-off, then reported', a
     'REPO_HTTP_ERROR',
     /HTTP 500 \(after 3 attempts\)/,
   );
-  assert.match(err.message, /https:\/\/127\.0\.0\.1:\d+\/broken\/index\.json\.zst/);
-  assert.deepEqual(requestsFor(nginx, '/broken/'), [
-    '/broken/index.json.zst 500',
-    '/broken/index.json.zst 500',
-    '/broken/index.json.zst 500',
-  ]);
+  // The root is what a client asks for first; a failing server fails there.
+  assert.match(err.message, /https:\/\/127\.0\.0\.1:\d+\/broken\/root\.json\.zst/);
+  assert.deepEqual(
+    nginx
+      .requests()
+      .filter((l) => l.uri.startsWith('/broken/'))
+      .map((l) => `${l.uri} ${l.status}`),
+    ['/broken/root.json.zst 500', '/broken/root.json.zst 500', '/broken/root.json.zst 500'],
+  );
   // An index larger than network.max_index_size is refused (Content-Length), not retried.
   const small = config(w, nginx, `  - {url: "${nginx.url('/main/')}", name: big}\n`, 'small.yaml');
   writeFileSync(small, readFileSync(small, 'utf8').replace('network:\n', 'network:\n  max_index_size: 100\n'));
@@ -382,7 +403,7 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
   const old = join(w.root, 'old');
   mkdirSync(old);
   for (const f of ['index.json.zst', 'index.json.zst.sig']) copyFileSync(join(w.main, f), join(old, f));
-  const again = await runEnpkg(['repo', 'index', w.main, '--sign', w.key, '-q']);
+  const again = await publish(w.main, ['--sign', w.key, '-q']);
   assert.equal(again.code, 0);
   okSearch(await search(w, cfg));
   const rollback = config(
@@ -450,7 +471,7 @@ test('a hostile index over https is refused; the cached index is unchanged and s
   const other = join(w.dir, 'other.key');
   assert.equal((await runEnpkg(['repo', 'keygen', other, '-q'])).code, 0);
   copyFileSync(fixturePath('eggs', 'app-1.1.0-1.egg'), join(w.main, 'app-1.1.0-1.egg'));
-  assert.equal((await runEnpkg(['repo', 'index', w.main, '--sign', other, '-q'])).code, 0);
+  assert.equal((await publish(w.main, ['--sign', other, '-q'])).code, 0);
   failed(await search(w, cfg), 'INDEX_SIGNATURE_INVALID', /does not verify with any trusted key/);
   assert.deepEqual(cacheSnapshot(cache), before);
   const offline = okSearch(await search(w, cfg, {}, ['--offline']));

@@ -170,7 +170,11 @@ function naturalJob(j: Job, select: (r: Requirement) => string): string {
   }
 }
 
-/** Our rules, spelled out: what must be installed, and what must not (removals and their dependents). */
+/**
+ * Our hard rules, spelled out: what the jobs install or update, and what they remove. Marked
+ * packages are not among them: one goes when no version of it can stay (the policy's rule b), so
+ * whether a solution exists depends on the jobs alone.
+ */
 export function exactRules(request: Omit<ResolveRequest, 'available'>): { required: Requirement[]; forbidden: string[] } {
   const required: Requirement[] = [];
   const forbidden = new Set<string>();
@@ -178,19 +182,6 @@ export function exactRules(request: Omit<ResolveRequest, 'available'>): { requir
     if (j.kind === 'install' || j.kind === 'update') required.push(j.requirement);
     if (j.kind === 'remove') forbidden.add(j.requirement.key);
   }
-  let grew = forbidden.size > 0;
-  while (grew) {
-    grew = false;
-    for (const p of request.installed) {
-      if (forbidden.has(p.key)) continue;
-      if (p.depends.some((d) => forbidden.has(parseRequirement(d).key))) {
-        forbidden.add(p.key);
-        grew = true;
-      }
-    }
-  }
-  const marked = request.marked ?? request.installed.map((p) => p.key);
-  for (const m of marked) if (!forbidden.has(m)) required.push(parseRequirement(m));
   return { required, forbidden: [...forbidden] };
 }
 
@@ -198,14 +189,23 @@ export interface TestsolvResult {
   readonly solvable: boolean;
   readonly seconds: number;
   readonly output: string;
+  /** It was stopped at the time limit (then `solvable` means nothing). */
+  readonly timedOut?: boolean;
 }
 
 /** Run testsolv on a testcase (written to `path`); solvable when it reports no problem. */
-export function runTestsolv(testcase: string, path: string): TestsolvResult {
+export function runTestsolv(testcase: string, path: string, limitSeconds?: number): TestsolvResult {
   writeFileSync(path, testcase);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync('testsolv', ['-r', path], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  const r = spawnSync('testsolv', ['-r', path], {
+    encoding: 'utf8',
+    maxBuffer: 256 << 20,
+    ...(limitSeconds ? { timeout: limitSeconds * 1000, killSignal: 'SIGKILL' as const } : {}),
+  });
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (limitSeconds && (r.signal === 'SIGKILL' || (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT')) {
+    return { solvable: false, seconds, output: '', timedOut: true };
+  }
   if (r.error || (r.status !== 0 && r.status !== 1)) throw new Error(`testsolv failed (${r.status ?? r.error}): ${r.stderr}`);
   return { solvable: !/^problem /m.test(r.stdout), seconds, output: r.stdout };
 }

@@ -8,12 +8,13 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateUniverse, packageName } from '../../bench/dist/lib/resolver-universe.js';
 import {
+  compareVersions,
   parseRequirement,
   parseVersion,
-  planTransaction,
+  planChanges,
+  planToJson,
   resolve,
   satisfies,
-  transactionToJson,
 } from '../../packages/enpkg/dist/src/index.js';
 
 const VERSIONS = 8;
@@ -57,7 +58,15 @@ for (const p of solution.packages) {
 }
 if (!chosen.has(wanted) || !chosen.has(updated) || !chosen.has(kept) || chosen.has(removed)) throw new Error('jobs not honoured');
 
-const actions = transactionToJson(planTransaction(installed, solution)).actions;
+const actions = planToJson(planChanges(installed, solution)).actions;
+// The original tool's kinds: an update is an upgrade or a downgrade.
+const kindOf = (a) => {
+  if (a.kind !== 'update') return a.kind;
+  const c = compareVersions(parseVersion(a.to.split(' ')[1]), parseVersion(a.from.split(' ')[1]));
+  return c > 0 ? 'upgrade' : c < 0 ? 'downgrade' : 'update';
+};
+const entry = (a) =>
+  a.kind === 'update' ? `{kind: ${kindOf(a)}, from: ${a.from}, to: ${a.to}}` : `{kind: ${a.kind}, package: ${a.package}}`;
 const spec = (p) => (p.depends.length ? `${label(p)}; depends (${p.depends.join(', ')})` : label(p));
 const q = (s) => JSON.stringify(s);
 const lines = [
@@ -72,9 +81,8 @@ const lines = [
   `marked: [${apps.join(', ')}]`,
   'request:',
   ...request.map((r) => `  - {operation: ${r.operation}, requirement: ${q(r.requirement)}}`),
-  'expect:',
-  '  actions:',
-  ...actions.map((a) => `    - ${JSON.stringify(a)}`),
+  'transaction:',
+  ...actions.map((a) => `  - ${entry(a)}`),
   '',
 ];
 const out = fileURLToPath(new URL('large-universe.yaml', import.meta.url));

@@ -87,6 +87,12 @@ export const RepoErrorCodes = {
   INDEX_ROLLBACK: 'INDEX_ROLLBACK',
   INDEX_EXPIRED: 'INDEX_EXPIRED',
   INDEX_LEGACY_REFUSED: 'INDEX_LEGACY_REFUSED',
+  /** A shard's bytes do not have the size or sha256 its root gives. */
+  INDEX_SHARD_MISMATCH: 'INDEX_SHARD_MISMATCH',
+  /** The root names a shard the server (or directory) does not have. */
+  INDEX_SHARD_MISSING: 'INDEX_SHARD_MISSING',
+  /** More shards than one command may fetch (network.max_shards), or a root over its caps. */
+  INDEX_SHARD_LIMIT: 'INDEX_SHARD_LIMIT',
   // publishing
   INDEX_EGGS_REFUSED: 'INDEX_EGGS_REFUSED',
   KEY_INVALID: 'KEY_INVALID',

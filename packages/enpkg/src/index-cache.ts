@@ -2,10 +2,14 @@
  * The index cache, in the user's cache directory (`cache_dir`, default `$XDG_CACHE_HOME/enpkg` or
  * `~/.cache/enpkg`):
  *
- *   index/<repo-id>/index.json.zst    the last index accepted (exact bytes; index.json for legacy)
+ *   index/<repo-id>/index.json.zst    the last index accepted (exact bytes; index.json for legacy,
+ *                                     root.json.zst for a sharded repository)
  *   index/<repo-id>/index.json.zst.sig  its signature, when it had one
  *   index/<repo-id>/meta.json         where it came from, ETag / Last-Modified, sha256, serial
  *   index/<repo-id>/serial.json       the highest serial accepted (rollback protection)
+ *   index/shards/<sha256>.json.zst    shards of sharded repositories, by the sha256 of their bytes
+ *                                     (content-addressed, so shared by every repository; never
+ *                                     revalidated; checked against their name when read)
  *
  * `<repo-id>` is derived from the repository's primary location (mirrors share it). Files are
  * replaced by rename, meta.json last: a reader checks the bytes against meta.json's sha256, so a torn
@@ -15,16 +19,19 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileDurably } from 'egginst/core';
+import { fsyncDir, writeFileDurably } from 'egginst/core';
 import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
 import { NOT_REGULAR, readRegularFileSync } from './readfile.js';
 import { locationKey } from './repo/location.js';
 import type { RepositoryConfig, SerialStore } from './repo/types.js';
 
+/** What the cached bytes are: an index (ours, Enstaller's) or a sharded repository's root. */
+export type CachedFormat = 'zst' | 'legacy' | 'root';
+
 export interface CachedIndexMeta {
   readonly version: 1;
   readonly location: string;
-  readonly format: 'zst' | 'legacy';
+  readonly format: CachedFormat;
   /** The URL (or path) the bytes came from: validators are only sent back there. */
   readonly url: string;
   readonly etag: string | null;
@@ -62,9 +69,9 @@ export function repoCacheId(repo: RepositoryConfig): string {
 }
 
 /** Files are replaced whole (rename), so a reader sees the old content or the new; failures name the file. */
-function replaceFile(path: string, data: Uint8Array | string): void {
+function replaceFile(path: string, data: Uint8Array | string, durable = true): void {
   try {
-    writeFileDurably(path, data);
+    writeFileDurably(path, data, { durable });
   } catch (e) {
     throw cacheWriteFailed(path, e, 'the index cache');
   }
@@ -105,12 +112,21 @@ export interface IndexCache {
   /** The cached index, or null when absent or damaged. */
   read(repo: RepositoryConfig): CachedIndex | null;
   write(repo: RepositoryConfig, entry: CachedIndex): void;
+  /** A cached shard's bytes when they are there and hash to `sha256`; null otherwise. */
+  readShard(sha256: string): Buffer | null;
+  /**
+   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without an
+   * fsync each (hundreds at a time); the directory is synced once. A shard lost or torn by a power cut
+   * fails its hash when read, which reads as "not cached".
+   */
+  writeShards(shards: ReadonlyMap<string, Uint8Array>): void;
   /** The file the accepted serial is kept in (for messages). */
   serialFile(repo: RepositoryConfig): string;
   readonly serials: SerialStore;
 }
 
-const FILES = { zst: 'index.json.zst', legacy: 'index.json' } as const;
+const FILES: Readonly<Record<CachedFormat, string>> = { zst: 'index.json.zst', legacy: 'index.json', root: 'root.json.zst' };
+const SHARD_FILE = (sha256: string): string => `${sha256}.json.zst`;
 
 export function openIndexCache(cacheDir: string): IndexCache {
   const root = join(cacheDir, 'index');
@@ -122,12 +138,7 @@ export function openIndexCache(cacheDir: string): IndexCache {
     if (raw === null) return null;
     try {
       const m = JSON.parse(raw.toString('utf8')) as CachedIndexMeta;
-      if (
-        m.version !== 1 ||
-        m.location !== locationKey(repo.location) ||
-        (m.format !== 'zst' && m.format !== 'legacy') ||
-        typeof m.sha256 !== 'string'
-      )
+      if (m.version !== 1 || m.location !== locationKey(repo.location) || !Object.hasOwn(FILES, m.format) || typeof m.sha256 !== 'string')
         return null;
       return m;
     } catch {
@@ -177,9 +188,27 @@ export function openIndexCache(cacheDir: string): IndexCache {
       if (entry.signature !== null) replaceFile(`${file}.sig`, entry.signature);
       else removeFile(`${file}.sig`);
       replaceFile(join(dir, 'meta.json'), `${JSON.stringify(entry.meta, null, 2)}\n`);
-      const other = join(dir, FILES[entry.meta.format === 'zst' ? 'legacy' : 'zst']);
-      removeFile(other);
-      removeFile(`${other}.sig`);
+      for (const [format, name] of Object.entries(FILES)) {
+        if (format === entry.meta.format) continue;
+        removeFile(join(dir, name));
+        removeFile(join(dir, `${name}.sig`));
+      }
+    },
+    readShard(sha256) {
+      if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
+      const bytes = readOrNull(join(root, 'shards', SHARD_FILE(sha256)));
+      return bytes !== null && sha256Hex(bytes) === sha256 ? bytes : null;
+    },
+    writeShards(shards) {
+      if (shards.size === 0) return;
+      const dir = join(root, 'shards');
+      makeDir(dir);
+      for (const [sha256, bytes] of shards) replaceFile(join(dir, SHARD_FILE(sha256)), bytes, false);
+      try {
+        fsyncDir(dir);
+      } catch (e) {
+        throw cacheWriteFailed(dir, e, 'the index cache');
+      }
     },
   };
 }

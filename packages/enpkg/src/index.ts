@@ -15,7 +15,8 @@ export { parseVersion, parseUpstream, versionOf, compareVersions, compareUpstrea
 export { parseRequirement, satisfies, combineRequirements, type ParseRequirementOptions } from './requirement.js';
 export { resolve, createRepository, type Repository, type ResolveOptions, type SolveStats } from './resolve/index.js';
 export { planChanges, planToJson, dependencyOrder, type PlanOptions } from './plan.js';
-export { parseScenario, parsePackageString, type Scenario } from './scenario.js';
+export { closestNames } from './suggest.js';
+export { parseScenario, parsePackageString, type Scenario, type Expectation, type ExpectedAction } from './scenario.js';
 
 // Configuration, repositories and the signed, compressed index.
 export type * from './repo/types.js';
@@ -24,12 +25,28 @@ export { loadConfig, findConfigFile, configToJson, DEFAULT_NETWORK, type LoadCon
 export { addRepositoryUrl, storeCredentials, importEnstallerConfig, type ConfigEditResult } from './config-write.js';
 export { parseProxy } from './http/proxy.js';
 export { loadRepositories, loadRepository, type LoadRepositoriesOptions } from './repo/load.js';
+export { loadIndexSet, type IndexWant, type LoadIndexSetOptions } from './repo/sharded.js';
 export { searchPackages, packageInfo, type SearchRow, type InfoResult, type InstalledRef, type QueryOptions } from './repo/query.js';
 export { redactUrl, parseLocation } from './repo/location.js';
 export { openIndexCache, repoCacheId, type IndexCache, type CachedIndexMeta } from './index-cache.js';
 export { createHttpClient, type HttpClient, type GetRequest, type GetResult } from './http/client.js';
 export { publishIndex, serializeIndex, serializeLegacyIndex, type PublishOptions, type PublishResult } from './repodata/write.js';
 export { decodeIndex } from './repodata/decode.js';
+export { publishFromIndex, type FromIndexResult } from './repodata/from-index.js';
+export {
+  decodeRoot,
+  decodeShard,
+  DEFAULT_SHARD_CAPS,
+  ROOT_FILE,
+  ROOT_SIGNATURE_FILE,
+  serializeRoot,
+  serializeShard,
+  shardPath,
+  type RootDocument,
+  type ShardCaps,
+  type ShardRef,
+} from './repodata/shards.js';
+export { DEFAULT_SHARD_GRACE_DAYS, type ShardedResult } from './repodata/write-shards.js';
 export {
   parseIndexText,
   parseIndexDocument,

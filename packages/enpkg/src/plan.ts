@@ -99,7 +99,7 @@ export function planChanges(installed: readonly PackageInfo[], solution: Solutio
     else unchanged.push(to);
   }
   unchanged.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { actions, unchanged };
+  return { actions, unchanged, ...(solution.heldBack?.length ? { heldBack: solution.heldBack } : {}) };
 }
 
 function reinstallable(p: PackageInfo, available: readonly PackageInfo[]): PackageInfo {
@@ -119,14 +119,29 @@ export function planToJson(t: ChangePlan): { actions: ActionJson[] } {
     actions: t.actions.map((a): ActionJson => {
       switch (a.kind) {
         case 'install':
-          return { kind: 'install', package: packageLabel(a.package) };
+          return { kind: 'install', package: packageLabel(a.package), ...from(a.package) };
         case 'remove':
           return { kind: 'remove', package: packageLabel(a.package) };
         default:
-          return { kind: 'update', from: packageLabel(a.from), to: packageLabel(a.to) };
+          return { kind: 'update', from: packageLabel(a.from), to: packageLabel(a.to), ...from(a.to) };
       }
     }),
   };
+}
+
+const from = (p: PackageInfo): { repository?: string } => (p.repository === undefined ? {} : { repository: p.repository });
+
+/**
+ * The repositories a plan's installs and updates come from, in first-use order. Plan text names
+ * them on each line only when there are several (with one, it is the only place anything comes from).
+ */
+export function planRepositories(t: ChangePlan): string[] {
+  const names = new Set<string>();
+  for (const a of t.actions) {
+    const target = a.kind === 'install' ? a.package : a.kind === 'update' ? a.to : null;
+    if (target?.repository !== undefined) names.add(target.repository);
+  }
+  return [...names];
 }
 
 /** A min-heap of strings. */

@@ -11,9 +11,17 @@
  *   environment: {python: "2.7", platform: linux2, arch: amd64}       (ours, optional)
  *   request:
  *     - {operation: install, requirement: "pandas"}    install | remove | update | update_all
+ *                                   (the original tool's: upgrade = update_all, soft_update = update,
+ *                                   hard_update = update that fails unless it reaches the newest)
+ *   transaction:                   the expected actions (the original tool's form), or
+ *     - {kind: install, package: "pandas 0.18.0-1"}   install | remove | update | upgrade | downgrade
+ *     - {kind: upgrade, from: "numpy 1.8.0-1", to: "numpy-1.9.2-1"}
+ *   failure: ["cannot install pandas:", ...]          no solution expected (the message's lines)
  *
  * In `depends (...)`, an item that starts with an operator continues the previous requirement:
- * `six >= 1.0, < 2.0` is one requirement. Other keys (`description`, `expect`) are left to the caller.
+ * `six >= 1.0, < 2.0` is one requirement. Packages in `installed:`, `marked:` and the transaction may
+ * be written `name version-build` or `name-version-build`. `description`, `decisions`,
+ * `pretty_transaction` and comments are ignored.
  */
 import { parse as parseYaml } from 'yaml';
 import { EnpkgErrorCodes, PkgError } from './errors.js';
@@ -26,12 +34,47 @@ export interface Scenario {
   /** Every package described (available or not). */
   readonly packages: readonly PackageInfo[];
   readonly description?: string;
-  /** The `expect:` entry as written (used by the scenario tests). */
-  readonly expect?: unknown;
+  /** What the file expects (`transaction:` or `failure:`), when it says. */
+  readonly expectation?: Expectation;
 }
 
-const KNOWN_KEYS = new Set(['packages', 'installed', 'marked', 'remote', 'request', 'environment', 'description', 'expect']);
-const OPERATIONS = new Set(['install', 'remove', 'update', 'update_all']);
+export type ExpectedKind = 'install' | 'remove' | 'update' | 'upgrade' | 'downgrade';
+
+export interface ExpectedAction {
+  readonly kind: ExpectedKind;
+  /** `name version-build`, lower-cased name (install, remove). */
+  readonly package?: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
+export type Expectation =
+  | { readonly kind: 'transaction'; readonly actions: readonly ExpectedAction[] }
+  | { readonly kind: 'failure'; readonly lines: readonly string[] };
+
+const KNOWN_KEYS = new Set([
+  'packages',
+  'installed',
+  'marked',
+  'remote',
+  'request',
+  'environment',
+  'description',
+  'transaction',
+  'failure',
+  'decisions',
+  'pretty_transaction',
+]);
+const OPERATIONS = new Map<string, Job['kind']>([
+  ['install', 'install'],
+  ['remove', 'remove'],
+  ['update', 'update'],
+  ['soft_update', 'update'],
+  ['hard_update', 'update'],
+  ['update_all', 'update_all'],
+  ['upgrade', 'update_all'],
+]);
+const KINDS = new Set<string>(['install', 'remove', 'update', 'upgrade', 'downgrade']);
 const NAME = /^[A-Za-z0-9_.]+$/;
 
 function scenarioError(source: string, where: string, why: string, cause?: unknown): PkgError {
@@ -107,6 +150,49 @@ function withWhere<T>(source: string, where: string, f: () => T): T {
 
 const idOf = (p: PackageInfo): string => `${p.key} ${p.version}-${p.build}`;
 
+/** `name version-build` from `name version-build` or `name-version-build` (the original tool's two forms). */
+function packageId(text: string): string {
+  const t = text.trim();
+  if (/\s/.test(t)) return t;
+  const m = /^(.+?)-([^-]+-\d+)$/.exec(t);
+  return m ? `${m[1]} ${m[2]}` : t;
+}
+
+/** A package as `installed:` or a transaction names it, normalised to `key version-build`. */
+function normalId(source: string, where: string, text: string): string {
+  return withWhere(source, where, () => idOf(parsePackageString(packageId(text))));
+}
+
+function expectationOf(source: string, top: Record<string, unknown>): Expectation | undefined {
+  if (top.transaction !== undefined && top.failure !== undefined) {
+    throw scenarioError(source, 'transaction', 'a scenario expects a transaction or a failure, not both');
+  }
+  if (top.failure !== undefined && top.failure !== null) {
+    const f = top.failure;
+    const lines = typeof f === 'string' ? f.split('\n') : stringList(source, f, 'failure');
+    return { kind: 'failure', lines };
+  }
+  if (top.transaction === undefined) return undefined;
+  const list = top.transaction ?? [];
+  if (!Array.isArray(list)) throw scenarioError(source, 'transaction', 'must be a list of {kind, package} or {kind, from, to}');
+  const actions = list.map((entry: unknown, i: number): ExpectedAction => {
+    const where = `transaction[${i}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw scenarioError(source, where, 'must be a mapping');
+    const e = entry as Record<string, unknown>;
+    if (typeof e.kind !== 'string' || !KINDS.has(e.kind)) {
+      throw scenarioError(source, where, `kind must be one of ${[...KINDS].join(', ')} (got ${JSON.stringify(e.kind)})`);
+    }
+    const kind = e.kind as ExpectedKind;
+    const field = (k: string): string => {
+      if (typeof e[k] !== 'string') throw scenarioError(source, where, `${kind} needs ${k}: "name version-build"`);
+      return normalId(source, `${where}.${k}`, e[k] as string);
+    };
+    if (kind === 'install' || kind === 'remove') return { kind, package: field('package') };
+    return { kind, from: field('from'), to: field('to') };
+  });
+  return { kind: 'transaction', actions };
+}
+
 /** Parse a scenario's YAML text; `source` names it in errors. */
 export function parseScenario(text: string, source: string): Scenario {
   let doc: unknown;
@@ -122,11 +208,13 @@ export function parseScenario(text: string, source: string): Scenario {
   }
 
   const packages: PackageInfo[] = [];
-  const byId = new Map<string, PackageInfo>();
+  const byId = new Map<string, PackageInfo[]>();
   stringList(source, top.packages, 'packages').forEach((s, i) => {
+    // The same name-version-build may be listed twice (other metadata): two candidates.
     const p = withWhere(source, `packages[${i}] "${s}"`, () => parsePackageString(s));
-    if (byId.has(idOf(p))) throw scenarioError(source, `packages[${i}] "${s}"`, 'listed twice');
-    byId.set(idOf(p), p);
+    const same = byId.get(idOf(p));
+    if (same) same.push(p);
+    else byId.set(idOf(p), [p]);
     packages.push(p);
   });
 
@@ -134,8 +222,11 @@ export function parseScenario(text: string, source: string): Scenario {
   const installedKeys = new Map<string, PackageInfo>();
   stringList(source, top.installed, 'installed').forEach((s, i) => {
     const where = `installed[${i}] "${s}"`;
-    const described = withWhere(source, where, () => parsePackageString(s));
-    const p = byId.get(idOf(described)) ?? described;
+    const described = withWhere(source, where, () => parsePackageString(packageId(s)));
+    // Listed twice: the one with the dependencies given here (the first when none are given).
+    const listed = byId.get(idOf(described)) ?? [];
+    const same = (q: PackageInfo) => q.depends.length === described.depends.length && q.depends.every((d, j) => d === described.depends[j]);
+    const p = (described.depends.length > 0 ? listed.find(same) : undefined) ?? listed[0] ?? described;
     const other = installedKeys.get(p.key);
     if (other)
       throw scenarioError(
@@ -150,8 +241,10 @@ export function parseScenario(text: string, source: string): Scenario {
   let marked: string[] | undefined;
   if (top.marked !== undefined && top.marked !== null) {
     marked = stringList(source, top.marked, 'marked').map((m, i) => {
-      if (!installedKeys.has(m.toLowerCase())) throw scenarioError(source, `marked[${i}] "${m}"`, 'not installed');
-      return m.toLowerCase();
+      // A name, or (the original tool's form) an installed package.
+      const key = (/^[A-Za-z0-9_.]+$/.test(m) ? m : normalId(source, `marked[${i}]`, m).split(' ')[0]!).toLowerCase();
+      if (!installedKeys.has(key)) throw scenarioError(source, `marked[${i}] "${m}"`, 'not installed');
+      return key;
     });
   }
 
@@ -176,20 +269,24 @@ export function parseScenario(text: string, source: string): Scenario {
   }
 
   if (!Array.isArray(top.request)) throw scenarioError(source, 'request', 'must be a list of {operation, requirement}');
+  let strict = false;
   const jobs: Job[] = top.request.map((entry: unknown, i: number): Job => {
     const where = `request[${i}]`;
     if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
       throw scenarioError(source, where, 'must be a mapping {operation, requirement}');
     const e = entry as Record<string, unknown>;
     const op = e.operation;
-    if (typeof op !== 'string' || !OPERATIONS.has(op)) {
-      throw scenarioError(source, where, `operation must be one of install, remove, update, update_all (got ${JSON.stringify(op)})`);
+    const kind = typeof op === 'string' ? OPERATIONS.get(op) : undefined;
+    if (kind === undefined) {
+      throw scenarioError(source, where, `operation must be one of ${[...OPERATIONS.keys()].join(', ')} (got ${JSON.stringify(op)})`);
     }
-    if (op === 'update_all') return { kind: 'update_all' };
+    if (op === 'hard_update') strict = true;
+    if (kind === 'update_all') return { kind: 'update_all' };
     if (typeof e.requirement !== 'string') throw scenarioError(source, where, `${op} needs a requirement string`);
     const requirement = withWhere(source, where, () => parseRequirement(e.requirement as string, { commandLine: true }));
-    return { kind: op as 'install' | 'remove' | 'update', requirement };
+    return { kind, requirement };
   });
+  const expectation = expectationOf(source, top);
 
   const request: ResolveRequest = {
     available,
@@ -197,11 +294,12 @@ export function parseScenario(text: string, source: string): Scenario {
     ...(marked !== undefined ? { marked } : {}),
     jobs,
     ...(environment !== undefined ? { environment } : {}),
+    ...(strict ? { strict } : {}),
   };
   return {
     request,
     packages,
     ...(typeof top.description === 'string' ? { description: top.description } : {}),
-    ...(top.expect !== undefined ? { expect: top.expect } : {}),
+    ...(expectation !== undefined ? { expectation } : {}),
   };
 }

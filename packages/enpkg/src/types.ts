@@ -21,6 +21,12 @@ export interface PackageInfo {
   readonly platform?: string | null;
   /** `x86`, `amd64`; null or absent: any. */
   readonly arch?: string | null;
+  /**
+   * The repository it comes from (absent: installed, or described). A candidate is identified by
+   * repository, name, version, build and metadata: the same name-version-build from two repositories,
+   * or with other dependencies, are two candidates; on equal versions the earlier repository wins.
+   */
+  readonly repository?: string;
 }
 
 /** A parsed version: upstream (`1.8.1`) plus build (`-1`). */
@@ -83,6 +89,17 @@ export interface ResolveRequest {
   readonly marked?: readonly string[];
   readonly jobs: readonly Job[];
   readonly environment?: Environment;
+  /** Fail (with the reasons) when an update target cannot reach its newest version, instead of holding it back. */
+  readonly strict?: boolean;
+}
+
+/** An update target that did not reach its newest version, and why (one line). */
+export interface HeldBack {
+  /** Its version after the request (null: not installed after it). */
+  readonly package: PackageInfo;
+  readonly newest: PackageInfo;
+  /** "libgeo stays at 2.3-1: mapper 4.0-1 requires libgeo == 2.3-1". */
+  readonly line: string;
 }
 
 export type RemoveReason =
@@ -91,7 +108,9 @@ export type RemoveReason =
   /** It depends (directly or not) on `on`, which is being removed. */
   | { readonly kind: 'dependent'; readonly on: string }
   /** It was installed as a dependency and nothing that stays needs it any more. */
-  | { readonly kind: 'unneeded' };
+  | { readonly kind: 'unneeded' }
+  /** A marked package no version of which can stay with the request: `why` is the explanation's first line. */
+  | { readonly kind: 'conflict'; readonly why: string };
 
 /** The resolver's answer: the complete installed set after the request. */
 export interface Solution {
@@ -101,6 +120,8 @@ export interface Solution {
   readonly marked: readonly string[];
   /** Why each installed package that disappears is removed, by key. */
   readonly removeReasons: ReadonlyMap<string, RemoveReason>;
+  /** Update targets that stay behind their newest version (update jobs and update all). */
+  readonly heldBack?: readonly HeldBack[];
 }
 
 export type Action =
@@ -113,10 +134,13 @@ export interface ChangePlan {
   readonly actions: readonly Action[];
   /** Packages installed before and after, untouched (sorted by key). */
   readonly unchanged: readonly PackageInfo[];
+  /** Update targets the plan leaves behind their newest version, with the reason. */
+  readonly heldBack?: readonly HeldBack[];
 }
 
 /** The `--json` shape of one action (`enpkg solve`, and `--dry-run --json` of install/remove/update). */
+/** A plan's action as JSON; `repository`: where the package installed comes from, when known. */
 export type ActionJson =
-  | { kind: 'install'; package: string }
+  | { kind: 'install'; package: string; repository?: string }
   | { kind: 'remove'; package: string }
-  | { kind: 'update'; from: string; to: string };
+  | { kind: 'update'; from: string; to: string; repository?: string };

@@ -106,8 +106,15 @@ test('a bad scenario names the file and the entry', async () => {
   assert.match((await run('solve', typo)).err, /requests: unknown key/);
   const badReq = scenario('packages: [a 1.0-1]\nrequest: [{operation: install, requirement: "a >="}]\n');
   assert.match((await run('solve', badReq)).err, /request\[0\]: invalid requirement "a >=": missing a version after ">="/);
-  const badOp = scenario('packages: [a 1.0-1]\nrequest: [{operation: upgrade, requirement: a}]\n');
-  assert.match((await run('solve', badOp)).err, /operation must be one of install, remove, update, update_all \(got "upgrade"\)/);
+  const badOp = scenario('packages: [a 1.0-1]\nrequest: [{operation: upgrayed, requirement: a}]\n');
+  assert.match(
+    (await run('solve', badOp)).err,
+    /operation must be one of install, remove, update, soft_update, hard_update, update_all, upgrade \(got "upgrayed"\)/,
+  );
+  const badKind = scenario(
+    'packages: [a 1.0-1]\nrequest: [{operation: install, requirement: a}]\ntransaction: [{kind: replace, package: a 1.0-1}]\n',
+  );
+  assert.match((await run('solve', badKind)).err, /transaction\[0\]: kind must be one of install, remove, update, upgrade, downgrade/);
 });
 
 test('a missing file is an error with a hint; usage errors exit 2', async () => {

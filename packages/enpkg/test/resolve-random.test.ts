@@ -1,11 +1,22 @@
 /**
  * The resolver against brute force on random small universes: a solution is found exactly when one
- * exists, what it returns satisfies every rule, and installed marked packages keep their versions
- * whenever some solution keeps them all.
+ * exists, what it returns satisfies every rule, keeps no package nothing needs, removes a marked
+ * package only when no solution keeps it, updates a named package as far as any solution allows, and
+ * makes the fewest changes to the installed set among the solutions that do all that.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseRequirement, parseVersion, PkgError, resolve, satisfies, type Job, type PackageInfo, type ResolveRequest } from 'enpkg';
+import {
+  compareVersions,
+  parseRequirement,
+  parseVersion,
+  PkgError,
+  resolve,
+  satisfies,
+  type Job,
+  type PackageInfo,
+  type ResolveRequest,
+} from 'enpkg';
 import { rng } from './helpers.js';
 
 const NAMES = ['a', 'b', 'c', 'd', 'e'];
@@ -69,28 +80,26 @@ const depKeys = (p: PackageInfo) => p.depends.map((d) => parseRequirement(d));
 interface Rules {
   readonly mustHave: Map<string, ReturnType<typeof parseRequirement>[]>;
   readonly forbidden: Set<string>;
+  /** Marked installed packages that no job removes: they should stay. */
+  readonly wanted: string[];
+  /** Names the jobs install or update: the roots, with the marked packages that stay. */
+  readonly roots: string[];
 }
 
 function rulesOf(req: ResolveRequest): Rules {
   const mustHave = new Map<string, ReturnType<typeof parseRequirement>[]>();
   const need = (key: string, r: ReturnType<typeof parseRequirement>) => mustHave.set(key, [...(mustHave.get(key) ?? []), r]);
   const forbidden = new Set<string>();
+  const roots: string[] = [];
   for (const j of req.jobs) {
-    if (j.kind === 'install' || j.kind === 'update') need(j.requirement.key, j.requirement);
+    if (j.kind === 'install' || j.kind === 'update') {
+      need(j.requirement.key, j.requirement);
+      roots.push(j.requirement.key);
+    }
     if (j.kind === 'remove') forbidden.add(j.requirement.key);
   }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const p of req.installed) {
-      if (!forbidden.has(p.key) && depKeys(p).some((d) => forbidden.has(d.key))) {
-        forbidden.add(p.key);
-        grew = true;
-      }
-    }
-  }
-  for (const m of req.marked ?? []) if (!forbidden.has(m)) need(m, parseRequirement(m));
-  return { mustHave, forbidden };
+  const wanted = (req.marked ?? []).filter((m) => !forbidden.has(m));
+  return { mustHave, forbidden, wanted, roots };
 }
 
 function valid(rules: Rules, chosen: Map<string, PackageInfo>): boolean {
@@ -106,6 +115,29 @@ function valid(rules: Rules, chosen: Map<string, PackageInfo>): boolean {
     }
   }
   return true;
+}
+
+/** Every package is needed: reachable through dependencies from a job's package or a marked one. */
+function closed(rules: Rules, chosen: Map<string, PackageInfo>): boolean {
+  const reached = new Set<string>();
+  const queue = [...rules.roots, ...rules.wanted.filter((k) => chosen.has(k))];
+  while (queue.length > 0) {
+    const k = queue.pop()!;
+    if (reached.has(k) || !chosen.has(k)) continue;
+    reached.add(k);
+    for (const d of depKeys(chosen.get(k)!)) queue.push(d.key);
+  }
+  return reached.size === chosen.size;
+}
+
+/** Installs, removals and version changes from the installed set to `chosen`. */
+function changes(req: ResolveRequest, chosen: Map<string, PackageInfo>): number {
+  let n = 0;
+  for (const k of NAMES) {
+    const before = req.installed.find((p) => p.key === k);
+    if (before !== chosen.get(k)) n++;
+  }
+  return n;
 }
 
 /** Every valid installed set (at most one version per name). */
@@ -134,9 +166,10 @@ function allSolutions(req: ResolveRequest, rules: Rules): Map<string, PackageInf
   return out;
 }
 
-test('the resolver finds a solution exactly when one exists, and it is valid (600 random problems)', () => {
+test('the resolver follows the policy on 600 random problems, checked by brute force', () => {
   let solved = 0;
   let failed = 0;
+  let dropping = 0;
   for (let seed = 1; seed <= 600; seed++) {
     const req = randomCase(seed);
     const rules = rulesOf(req);
@@ -156,13 +189,28 @@ test('the resolver finds a solution exactly when one exists, and it is valid (60
       continue;
     }
     solved++;
-    assert.ok(valid(rules, result), `seed ${seed}: the solution breaks a rule`);
-    // Marked installed packages keep their versions when some solution keeps them all.
-    const keep = (req.marked ?? []).filter((k) => !rules.forbidden.has(k)).map((k) => req.installed.find((p) => p.key === k)!);
-    const hasUpdate = req.jobs.some((j) => j.kind !== 'install');
-    if (!hasUpdate && solutions.some((s) => keep.every((p) => s.get(p.key) === p))) {
-      for (const p of keep) assert.equal(result.get(p.key), p, `seed ${seed}: ${p.name} should have kept its version`);
+    const got = result;
+    assert.ok(valid(rules, got), `seed ${seed}: the solution breaks a rule`);
+    assert.ok(closed(rules, got), `seed ${seed}: the solution keeps a package nothing needs`);
+    // (b) a marked package is removed only when no solution keeps it with the others that stay.
+    const kept = rules.wanted.filter((k) => got.has(k));
+    for (const m of rules.wanted.filter((k) => !got.has(k))) {
+      assert.ok(!solutions.some((s) => kept.every((k) => s.has(k)) && s.has(m)), `seed ${seed}: marked ${m} could have stayed`);
     }
+    if (kept.length < rules.wanted.length) dropping++;
+    // (a) a named update reaches the newest version a solution allows; (c) then the fewest changes.
+    const sameMarked = solutions.filter((s) => closed(rules, s) && rules.wanted.every((k) => s.has(k) === got.has(k)));
+    if (req.jobs.some((j) => j.kind === 'update_all')) continue;
+    let pool = sameMarked;
+    for (const j of req.jobs) {
+      if (j.kind !== 'update') continue;
+      const key = j.requirement.key;
+      const newest = pool.map((s) => s.get(key)!).sort((a, b) => compareVersions(ver(b), ver(a)))[0]!;
+      assert.equal(got.get(key), newest, `seed ${seed}: ${key} should have been updated to ${newest.version}`);
+      pool = pool.filter((s) => s.get(key) === newest);
+    }
+    const fewest = Math.min(...pool.map((s) => changes(req, s)));
+    assert.equal(changes(req, got), fewest, `seed ${seed}: ${changes(req, got)} changes where ${fewest} would do`);
   }
-  assert.ok(solved > 100 && failed > 50, `a useful mix of problems (${solved} solved, ${failed} not)`);
+  assert.ok(solved > 100 && failed > 50 && dropping > 5, `a useful mix of problems (${solved} solved, ${failed} not, ${dropping} drop)`);
 });

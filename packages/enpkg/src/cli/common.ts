@@ -307,7 +307,7 @@ export async function run(ctx: CliContext, flags: ConfigOptions, body: (scope: R
   } catch (e) {
     const err = e instanceof PkgError ? e : internalError(e);
     if (flags.json) ctx.o.json({ ok: false, error: err.toJSON() });
-    else ctx.o.err(errorText(err));
+    else ctx.o.err(errorText(err, flags.verbose === true));
     if (!(e instanceof PkgError) && process.env.ENPKG_DEBUG === '1') ctx.o.err(`${(e as Error)?.stack ?? String(e)}\n`);
     ctx.exitCode = exitStatus(err);
   } finally {

@@ -7,7 +7,8 @@
 import { escapeLinesForTerminal, jsonForTerminal, type PkgError } from 'egginst/core';
 import type { FetchProgress } from '../fetch/types.js';
 import type { Reporter } from '../report.js';
-import type { Action, RemoveReason, ChangePlan } from '../types.js';
+import { planRepositories } from '../plan.js';
+import type { Action, ChangePlan, PackageInfo, RemoveReason } from '../types.js';
 import { compareVersions, packageLabel, versionOf } from '../version.js';
 
 export interface CliIO {
@@ -71,34 +72,49 @@ export function reasonText(r: RemoveReason): string {
       return `it depends on ${r.on}, which is removed`;
     case 'unneeded':
       return 'no longer needed';
+    case 'conflict':
+      return `no version of it can stay: ${r.why}`;
   }
 }
 
 const ver = (p: { version: string; build: number }) => versionOf(p.version, p.build);
 
 /** One action as a plan line: `  install   app 1.0.0-1`, `  update    app 1.0.0-1 -> 1.1.0-1`, ... */
-export function actionLine(a: Action): string {
+export function actionLine(a: Action, withRepository = false): string {
   const verb = (w: string): string => `  ${w.padEnd(10)}`;
+  const from = (p: PackageInfo): string => (withRepository && p.repository !== undefined ? `  (from ${p.repository})` : '');
   switch (a.kind) {
     case 'install':
-      return `${verb('install')}${packageLabel(a.package)}`;
+      return `${verb('install')}${packageLabel(a.package)}${from(a.package)}`;
     case 'update': {
       const order = compareVersions(ver(a.to), ver(a.from));
       const word = order > 0 ? 'update' : order < 0 ? 'downgrade' : 'reinstall';
-      return order === 0 ? `${verb(word)}${packageLabel(a.from)}` : `${verb(word)}${packageLabel(a.from)} -> ${a.to.version}-${a.to.build}`;
+      const line =
+        order === 0 ? `${verb(word)}${packageLabel(a.from)}` : `${verb(word)}${packageLabel(a.from)} -> ${a.to.version}-${a.to.build}`;
+      return line + from(a.to);
     }
     case 'remove':
       return `${verb('remove')}${packageLabel(a.package)} (${reasonText(a.reason)})`;
   }
 }
 
+/** The plan, one action a line; each install and update names its repository when they come from several. */
 export function planText(t: ChangePlan): string {
-  return `${t.actions.map(actionLine).join('\n')}\n`;
+  const several = planRepositories(t).length > 1;
+  return `${t.actions.map((a) => actionLine(a, several)).join('\n')}\n${heldBackText(t)}`;
+}
+
+/** The update targets left behind their newest version, one line each (empty when there are none). */
+export function heldBackText(t: ChangePlan): string {
+  if (!t.heldBack?.length) return '';
+  return `Not at the newest version:\n${t.heldBack.map((h) => `  ${h.line}\n`).join('')}`;
 }
 
 /** `enpkg: error: <message>` and the hint; an internal error asks to be reported. */
-export function errorText(e: PkgError): string {
-  return `enpkg: error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
+export function errorText(e: PkgError, verbose = false): string {
+  const full = e.details.fullMessage;
+  const message = verbose && typeof full === 'string' ? full : e.message;
+  return `enpkg: error: ${message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`;
 }
 
 /** The one progress display of a run: a bar on a terminal, one summary line otherwise. */

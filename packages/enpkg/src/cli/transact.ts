@@ -23,6 +23,7 @@ export interface TransactOptions extends ConfigOptions {
   requirements?: string;
   all?: boolean;
   python?: string;
+  strict?: boolean;
 }
 
 /** The options of a changing operation, from the command's flags. */
@@ -164,6 +165,7 @@ export function registerTransact(program: Command, ctx: CliContext): void {
       .description('update the named packages (or all with --all) to the newest versions that fit')
       .argument('[name...]')
       .option('--all', 'update every installed package')
+      .option('--strict', 'fail (saying why) when a package cannot reach its newest version, instead of holding it back')
       .option('-N, --no-deps', 'update the named packages only'),
   ).action(async (names: string[], opts: TransactOptions) =>
     run(ctx, opts, async (scope) => {
@@ -171,7 +173,7 @@ export function registerTransact(program: Command, ctx: CliContext): void {
       if (!opts.all && names.length === 0) throw new PkgError(ErrorCodes.USAGE, 'name packages to update, or give --all');
       if (!opts.all) parseJobs('update', names);
       if (await maybeAutoupdate(ctx, scope, opts)) return;
-      const base = { ...changeOptions(ctx, scope, opts), noDeps: opts.deps === false };
+      const base = { ...changeOptions(ctx, scope, opts), noDeps: opts.deps === false, strict: opts.strict === true };
       renderChange(ctx, opts, await update(opts.all ? { ...base, all: true } : { ...base, names }));
     }),
   );

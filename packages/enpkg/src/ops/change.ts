@@ -38,7 +38,9 @@ interface Request {
   /** A removal with noDeps may leave packages that need the removed ones broken. */
   readonly force?: boolean;
   readonly reinstall: 'named' | 'all' | null;
-  readonly readsIndexes: boolean;
+  /** `when-needed`: only when the installed packages alone would lose a marked one. */
+  readonly readsIndexes: boolean | 'when-needed';
+  readonly strict?: boolean;
 }
 
 /**
@@ -69,25 +71,45 @@ async function change(opts: ChangeOptions, request: Request): Promise<ChangeResu
       const plan = { actions: [], unchanged: installedPackages(session) };
       return { prefix: session.prefix, plan, revision: null, outcome: 'already-installed', satisfied, warnings };
     }
-    const repositories = request.readsIndexes ? await sessionIndexes(session, opts, reporter) : [];
-    const available = repositories.flatMap((r) => r.index.entries);
     const installed = installedPackages(session);
+    const wanted = [...request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])), ...installed.map((p) => p.key)];
+    const want = { kind: 'closure' as const, names: wanted };
+    let repositories = request.readsIndexes === true ? await sessionIndexes(session, opts, reporter, want) : [];
+    const marked = session.state
+      .installed()
+      .filter((r) => r.marked)
+      .map((r) => r.key);
     const { solve } = await import('./solution.js');
-    let solved: Solution;
-    try {
-      solved = solve({
-        available,
-        installed,
-        marked: session.state
-          .installed()
-          .filter((r) => r.marked)
-          .map((r) => r.key),
-        jobs: request.jobs,
-        environment: environment(session.config.python ?? prefixPythonVersion(session.prefix, session.config.pythonExecutable)),
-        noDeps: request.noDeps,
+    const solveWith = (available: readonly PackageInfo[]): Solution => {
+      try {
+        return solve({
+          available,
+          installed,
+          marked,
+          jobs: request.jobs,
+          environment: environment(session.config.python ?? prefixPythonVersion(session.prefix, session.config.pythonExecutable)),
+          noDeps: request.noDeps,
+          strict: request.strict === true,
+        });
+      } catch (e) {
+        throw unreachableNote(e, warnings);
+      }
+    };
+    let available = repositories.flatMap((r) => r.index.entries);
+    let solved = solveWith(available);
+    // A removal reads the indexes only when a marked package would go with it: another version may stay.
+    const losesMarked = () => marked.some((k) => solved.removeReasons.has(k) && solved.removeReasons.get(k)!.kind !== 'requested');
+    if (request.readsIndexes === 'when-needed' && !request.noDeps && losesMarked()) {
+      // Without readable indexes, the removal goes ahead with what is installed (as it did offline).
+      const read = await sessionIndexes(session, opts, reporter, want).catch((e: unknown) => {
+        if (e instanceof PkgError) return null;
+        throw e;
       });
-    } catch (e) {
-      throw unreachableNote(e, warnings);
+      if (read) {
+        repositories = read;
+        available = repositories.flatMap((r) => r.index.entries);
+        solved = solveWith(available);
+      }
     }
     const solution = request.jobs.some((j) => j.kind === 'remove') ? checkBreaks(installed, solved, request.force === true) : solved;
     const named = new Set(request.jobs.flatMap((j) => (j.kind === 'update_all' ? [] : [j.requirement.key])));
@@ -157,7 +179,7 @@ export function install(opts: InstallOptions): Promise<ChangeResult> {
 export function remove(opts: RemoveOptions): Promise<ChangeResult> {
   if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name the packages to remove'));
   const jobs = parseJobs('remove', opts.names);
-  return change(opts, { jobs, noDeps: opts.noDeps === true, force: opts.force === true, reinstall: null, readsIndexes: false });
+  return change(opts, { jobs, noDeps: opts.noDeps === true, force: opts.force === true, reinstall: null, readsIndexes: 'when-needed' });
 }
 
 export function update(opts: UpdateOptions): Promise<ChangeResult> {
@@ -165,5 +187,11 @@ export function update(opts: UpdateOptions): Promise<ChangeResult> {
   if (opts.all) jobs = [{ kind: 'update_all' }];
   else if (opts.names.length === 0) return Promise.reject(new PkgError(ErrorCodes.USAGE, 'name packages to update, or give --all'));
   else jobs = parseJobs('update', opts.names);
-  return change(opts, { jobs, noDeps: opts.noDeps === true, reinstall: opts.reinstall ?? null, readsIndexes: true });
+  return change(opts, {
+    jobs,
+    noDeps: opts.noDeps === true,
+    reinstall: opts.reinstall ?? null,
+    readsIndexes: true,
+    strict: opts.strict === true,
+  });
 }

@@ -19,4 +19,4 @@ export {
 } from './prefix-info.js';
 export { readRequirementsFile } from './requirements-file.js';
 export { solve, revertSolution, type SolveInput, type RevertInput } from './solution.js';
-export { solveScenario } from './solve-scenario.js';
+export { checkScenarios, solveScenario, type ScenarioCheck } from './solve-scenario.js';

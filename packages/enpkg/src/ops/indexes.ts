@@ -1,7 +1,11 @@
-/** Every configured repository's index, in priority order, reported as one `indexes` step. */
+/**
+ * Every configured repository's index, in priority order, reported as one `indexes` step. A sharded
+ * repository gives the packages `want` reaches (repo/sharded.ts); a monolithic one its whole index.
+ */
 import type { Warning } from 'egginst/core';
 import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import { RepoWarningCodes } from '../repo/errors.js';
+import type { IndexWant } from '../repo/sharded.js';
 import type { EnpkgConfig, LoadedRepository, SerialStore } from '../repo/types.js';
 import type { Reporter } from '../report.js';
 import type { Session } from '../session.js';
@@ -15,49 +19,25 @@ export interface LoadIndexesInput {
   readonly serials?: SerialStore;
   /** Aborting it stops every fetch with INTERRUPTED. */
   readonly signal?: AbortSignal;
+  /** The packages the command needs (default: all). */
+  readonly want?: IndexWant;
 }
 
 /**
- * A repository that cannot be reached (connection refused, timeout, 5xx; no cached copy either) is
- * left out with a REPO_SKIPPED warning naming it, as long as another one loaded; any other failure,
- * or every repository unreachable, is the error. The operations say which was skipped when what they
- * were asked for cannot be found without it (`unreachableNote`).
+ * An unreachable repository is left out with a REPO_SKIPPED warning while another one loads
+ * (repo/sharded.ts `reachable`); the operations say which was skipped when what they were asked for
+ * cannot be found without it (`unreachableNote`).
  */
 export async function loadIndexes(input: LoadIndexesInput): Promise<LoadedRepository[]> {
-  const [{ loadRepositories }, { isOutage }] = await Promise.all([import('../repo/load.js'), import('../repo/fetch.js')]);
+  const { loadIndexSet } = await import('../repo/sharded.js');
   input.reporter.report({ type: 'indexes', phase: 'start', repositories: input.config.repositories.length });
-  const options = {
+  const repos = await loadIndexSet(input.config, {
     offline: input.offline === true,
+    ...(input.want ? { want: input.want } : {}),
     reporter: input.reporter,
     ...(input.serials ? { serials: input.serials } : {}),
     ...(input.clock ? { now: input.clock } : {}),
     ...(input.signal ? { signal: input.signal } : {}),
-  };
-  if (input.config.repositories.length < 2) {
-    const repos = await loadRepositories(input.config, options);
-    input.reporter.report({ type: 'indexes', phase: 'done', repositories: repos.length });
-    return repos;
-  }
-  const settled = await Promise.allSettled(
-    input.config.repositories.map((r) => loadRepositories({ ...input.config, repositories: [r] }, options)),
-  );
-  const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-  const fatal = failed.find((e) => !isOutage(e));
-  if (fatal !== undefined || failed.length === settled.length) throw fatal ?? failed[0];
-  const repos: LoadedRepository[] = [];
-  settled.forEach((s, i) => {
-    if (s.status === 'fulfilled') repos.push(...s.value);
-    else {
-      const name = input.config.repositories[i]!.name;
-      input.reporter.report({
-        type: 'warning',
-        warning: {
-          code: RepoWarningCodes.REPO_SKIPPED,
-          message: `repository ${name} was left out: ${(s.reason as Error).message}`,
-          subject: name,
-        },
-      });
-    }
   });
   input.reporter.report({ type: 'indexes', phase: 'done', repositories: repos.length });
   return repos;
@@ -84,8 +64,10 @@ export function sessionIndexes(
   session: Session,
   opts: { readonly offline?: boolean; readonly clock?: () => Date; readonly signal?: AbortSignal },
   reporter: Reporter,
+  want?: IndexWant,
 ): Promise<LoadedRepository[]> {
   return loadIndexes({
+    ...(want ? { want } : {}),
     config: session.config,
     reporter,
     offline: opts.offline === true,

@@ -8,7 +8,7 @@ import { type EntryProblem, referencesOf } from 'egginst';
 import { checkStoreEntries, storeDir } from '../store.js';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { InstalledRow, Revision } from '../state/db.js';
-import { compilePattern } from '../repo/query.js';
+import { compileSearchPattern } from '../repo/query.js';
 import { withSession } from './common.js';
 import type { OperationOptions } from './types.js';
 
@@ -19,7 +19,7 @@ export interface Installed {
 
 /** The installed packages; with `pattern` (a case-insensitive regular expression), those whose names match. */
 export function listPackages(opts: OperationOptions & { readonly pattern?: string }): Promise<Installed> {
-  const re = compilePattern(opts.pattern);
+  const re = compileSearchPattern(opts.pattern);
   return withSession(opts, (s) => ({ prefix: s.prefix, packages: s.state.installed().filter((r) => re === null || re.test(r.name)) }));
 }
 

@@ -3,7 +3,7 @@
  * change nothing and need no lock; the installed set is read from the prefix's records.
  */
 import { listInstalled, type Warning } from 'egginst/core';
-import { type InfoResult, type InstalledRef, packageInfo, type SearchRow, searchPackages } from '../repo/query.js';
+import { compileSearchPattern, type InfoResult, type InstalledRef, packageInfo, type SearchRow, searchPackages } from '../repo/query.js';
 import type { EnpkgConfig, LoadedRepository } from '../repo/types.js';
 import { collecting } from './common.js';
 import { loadIndexes } from './indexes.js';
@@ -40,11 +40,15 @@ function summary(repos: readonly LoadedRepository[]): RepositorySummary[] {
   }));
 }
 
-async function load(opts: OperationOptions): Promise<{ repos: LoadedRepository[]; installed: InstalledRef[]; warnings: Warning[] }> {
+async function load(
+  opts: OperationOptions,
+  match: (key: string) => boolean,
+): Promise<{ repos: LoadedRepository[]; installed: InstalledRef[]; warnings: Warning[] }> {
   const { reporter, warnings } = collecting(opts.reporter);
   const repos = await loadIndexes({
     config: opts.config,
     reporter,
+    want: { kind: 'match', match },
     offline: opts.offline === true,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
@@ -52,12 +56,14 @@ async function load(opts: OperationOptions): Promise<{ repos: LoadedRepository[]
 }
 
 export async function search(opts: OperationOptions & { readonly pattern?: string }): Promise<Loaded & { readonly packages: SearchRow[] }> {
-  const { repos, installed, warnings } = await load(opts);
+  const re = compileSearchPattern(opts.pattern);
+  const { repos, installed, warnings } = await load(opts, (key) => re === null || re.test(key));
   const packages = searchPackages(repos, installed, opts.pattern, { python: opts.config.python });
   return { packages, repositories: summary(repos), warnings };
 }
 
 export async function info(opts: OperationOptions & { readonly name: string }): Promise<Loaded & { readonly info: InfoResult }> {
-  const { repos, installed, warnings } = await load(opts);
+  const key = opts.name.toLowerCase();
+  const { repos, installed, warnings } = await load(opts, (k) => k === key);
   return { info: packageInfo(repos, installed, opts.name, { python: opts.config.python }), repositories: summary(repos), warnings };
 }

@@ -3,6 +3,7 @@
  * the sha256 recorded when it was installed), else from the repositories; one that neither has is an
  * error before anything changes.
  */
+import { parseEggName } from 'egginst/core';
 import { EnpkgErrorCodes, ErrorCodes, PkgError } from '../errors.js';
 import type { ReadyEgg } from '../execute.js';
 import type { LoadedRepository } from '../repo/types.js';
@@ -57,7 +58,8 @@ export function revert(opts: RevertOptions): Promise<ChangeResult> {
       }
       if (repositories === null) {
         try {
-          repositories = await sessionIndexes(session, opts, reporter);
+          const keys = new Set(target.installed.map((n) => parseEggName(n)?.key));
+          repositories = await sessionIndexes(session, opts, reporter, { kind: 'match', match: (k) => keys.has(k) });
         } catch (e) {
           if (!(e instanceof PkgError) || e.code === ErrorCodes.INTERRUPTED) throw e;
           repositories = [];

@@ -8,6 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { crashPoint } from '../crash.js';
 import { EnpkgErrorCodes, EnpkgWarningCodes, ErrorCodes, PkgError } from '../errors.js';
 import { environment } from '../platform.js';
+import type { IndexWant } from '../repo/sharded.js';
 import type { IndexEntry, LoadedRepository } from '../repo/types.js';
 import type { Reporter } from '../report.js';
 import { chooseSelf, type SelfChoice, type SelfWant, selfCandidates, skippedVersions } from '../self/choose.js';
@@ -61,6 +62,9 @@ export interface SelfOpResult {
 }
 
 type PkgWarning = ReturnType<typeof collecting>['warnings'][number];
+
+/** Self-update needs only enpkg's own entries. */
+const SELF: IndexWant = { kind: 'match', match: (key) => key === 'enpkg' };
 
 const candidatesIn = (repos: readonly LoadedRepository[]): IndexEntry[] =>
   selfCandidates(
@@ -137,7 +141,7 @@ export function selfUpdate(opts: SelfUpdateOptions): Promise<SelfOpResult> {
       checkInterrupted(opts.signal);
       return switched(home, await rollbackSelf(session, opts.command), warnings);
     }
-    const repos = await sessionIndexes(session, opts, reporter);
+    const repos = await sessionIndexes(session, opts, reporter, SELF);
     const choice = choose(repos, pointer.current, opts.version, pointer.failed);
     const found = { ...here, skipped: choice ? [] : skipped(repos, pointer) };
     if (opts.check) {
@@ -190,7 +194,7 @@ export async function bootstrap(opts: BootstrapOptions): Promise<SelfOpResult> {
     if (eggPath) {
       egg = { path: eggPath, eggName: basename(eggPath) };
     } else {
-      const repos = await sessionIndexes(session, opts, reporter);
+      const repos = await sessionIndexes(session, opts, reporter, SELF);
       const choice = choose(repos, null, undefined, []);
       if (!choice) {
         throw new PkgError(EnpkgErrorCodes.SELF_VERSION_NOT_FOUND, 'no repository has an egg of enpkg for this machine', {
@@ -229,7 +233,7 @@ export async function autoupdate(opts: OperationOptions & { readonly home: strin
   const { reporter, warnings } = collecting(opts.reporter);
   try {
     return await withSession({ ...opts, session: undefined, config: { ...opts.config, prefix: opts.home }, reporter }, async (session) => {
-      const repos = await sessionIndexes(session, opts, reporter);
+      const repos = await sessionIndexes(session, opts, reporter, SELF);
       const choice = choose(repos, pointer.current, undefined, pointer.failed);
       if (!choice) return null;
       if (opts.confirm && !(await opts.confirm({ kind: 'autoupdate', from: pointer.current, to: choice.id }))) return null;

@@ -19,6 +19,8 @@ export interface SolveInput {
   readonly environment: Environment;
   /** Each named package alone (the newest that fits); nothing else moves. */
   readonly noDeps?: boolean;
+  /** Fail when an update target cannot reach its newest version (see ResolveRequest). */
+  readonly strict?: boolean;
 }
 
 const ver = (p: PackageInfo) => versionOf(p.version, p.build);

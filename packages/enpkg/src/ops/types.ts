@@ -69,10 +69,12 @@ export interface RemoveOptions extends ChangeOptions {
   readonly force?: boolean;
 }
 
-export type UpdateOptions = ChangeOptions & { readonly noDeps?: boolean; readonly reinstall?: 'named' | 'all' } & (
-    | { readonly names: readonly string[]; readonly all?: false }
-    | { readonly all: true }
-  );
+export type UpdateOptions = ChangeOptions & {
+  readonly noDeps?: boolean;
+  readonly reinstall?: 'named' | 'all';
+  /** Fail, with the reasons, when an update target cannot reach its newest version (default: hold it back). */
+  readonly strict?: boolean;
+} & ({ readonly names: readonly string[]; readonly all?: false } | { readonly all: true });
 
 export interface RevertOptions extends ChangeOptions {
   /** The revision whose installed set to restore (see history). */

@@ -14,7 +14,7 @@ import { RepoErrorCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
 import { describeLocation } from './location.js';
 import type { Reporter } from '../report.js';
-import type { RepositoryConfig } from './types.js';
+import type { RepoLocation, RepositoryConfig } from './types.js';
 
 export const INDEX_FILE = 'index.json.zst';
 export const SIGNATURE_FILE = 'index.json.zst.sig';
@@ -76,7 +76,7 @@ export function isOutage(e: unknown): e is PkgError {
 }
 
 /** Read a local file under a size cap; null when it does not exist. A FIFO or device is refused unread. */
-function readCapped(path: string, max: number, what: string): Buffer | null {
+export function readCapped(path: string, max: number, what: string): Buffer | null {
   try {
     return readRegularFileSync(path, max, (size) => {
       throw new PkgError(RepoErrorCodes.REPO_TOO_LARGE, `${what}: ${path} is ${size} bytes, more than the ${max} allowed`, {
@@ -173,16 +173,25 @@ async function fetchFromUrl(
   });
 }
 
+/** The index from one location of the repository (no failover). */
+export function fetchIndexAt(
+  loc: RepoLocation,
+  repo: RepositoryConfig,
+  authorization: string | null,
+  opts: FetchIndexOptions,
+): Promise<FetchOutcome> | FetchOutcome {
+  const what = `the index of ${repo.name}`;
+  return loc.kind === 'dir' ? fetchFromDir(loc.path, opts, what) : fetchFromUrl(loc.url, repo, authorization, opts, what);
+}
+
 /** The index from the first location (the repository's, then its mirrors) that answers. */
 export async function fetchIndex(repo: RepositoryConfig, opts: FetchIndexOptions): Promise<FetchOutcome> {
-  const what = `the index of ${repo.name}`;
   let authorization: string | null | undefined;
   return fromFirstLocation({
     locations: [repo.location, ...repo.mirrors],
     attempt: async (loc) => {
-      if (loc.kind === 'dir') return fetchFromDir(loc.path, opts, what);
-      authorization ??= authorizationHeader(repo, opts.env);
-      return fetchFromUrl(loc.url, repo, authorization, opts, what);
+      if (loc.kind === 'http') authorization ??= authorizationHeader(repo, opts.env);
+      return fetchIndexAt(loc, repo, authorization ?? null, opts);
     },
     failsOver: isTransportError,
     subject: repo.name,

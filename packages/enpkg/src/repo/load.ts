@@ -33,6 +33,12 @@ export interface LoadRepositoriesOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * What the sharded client already got from the locations (repo/sharded.ts asks each location for
+ * its root, then for its index, in one pass): the index fetched, or the failure of every location.
+ */
+export type Prefetched = { readonly outcome: FetchOutcome } | { readonly error: unknown };
+
 interface Candidate {
   readonly format: 'zst' | 'legacy';
   readonly bytes: Buffer;
@@ -44,7 +50,15 @@ interface Candidate {
 }
 
 function fromCache(cached: CachedIndex, origin: IndexOrigin, source: string): Candidate {
-  return { format: cached.meta.format, bytes: cached.bytes, signature: cached.signature, origin, source, fresh: null };
+  const format = cached.meta.format;
+  if (format === 'root') throw new Error('unreachable: a cached root read as an index');
+  return { format, bytes: cached.bytes, signature: cached.signature, origin, source, fresh: null };
+}
+
+/** The cached index of a repository (not the root of a sharded one: repo/sharded.ts reads that). */
+function readCachedIndex(cache: IndexCache, repo: RepositoryConfig): CachedIndex | null {
+  const cached = cache.read(repo);
+  return cached?.meta.format === 'root' ? null : cached;
 }
 
 /**
@@ -55,11 +69,11 @@ async function obtain(
   repo: RepositoryConfig,
   cache: IndexCache,
   meta: CachedIndexMeta | null,
-  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number },
+  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; prefetched?: Prefetched | undefined },
 ): Promise<Candidate> {
   const cacheSource = `the cached index of ${repo.name}`;
   if (opts.offline) {
-    const cached = meta && cache.read(repo);
+    const cached = meta && readCachedIndex(cache, repo);
     if (!cached) {
       throw new PkgError(
         RepoErrorCodes.REPO_OFFLINE_NO_CACHE,
@@ -82,9 +96,12 @@ async function obtain(
   });
   let outcome: FetchOutcome;
   try {
-    outcome = await fetchIndex(repo, fetchOpts(meta));
+    const pre = opts.prefetched;
+    if (pre === undefined) outcome = await fetchIndex(repo, fetchOpts(meta));
+    else if ('error' in pre) throw pre.error;
+    else outcome = pre.outcome;
   } catch (e) {
-    const cached = meta && isOutage(e) ? cache.read(repo) : null;
+    const cached = meta && isOutage(e) ? readCachedIndex(cache, repo) : null;
     if (!cached) throw e;
     opts.reporter?.report({
       type: 'warning',
@@ -97,7 +114,7 @@ async function obtain(
     return fromCache(cached, 'cache', cacheSource);
   }
   if (outcome.kind === 'not-modified') {
-    const cached = cache.read(repo);
+    const cached = readCachedIndex(cache, repo);
     if (cached) {
       opts.reporter?.report({ type: 'info', message: `${outcome.shown}: not modified; using the cached copy` });
       return fromCache(cached, 'not-modified', outcome.shown);
@@ -116,7 +133,7 @@ async function obtain(
   };
 }
 
-function interrupted(): PkgError {
+export function interrupted(): PkgError {
   return new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while reading the repository indexes; nothing was changed', {
     hint: 'run the command again',
   });
@@ -126,9 +143,10 @@ function interrupted(): PkgError {
 export async function loadRepository(
   repo: RepositoryConfig,
   cache: IndexCache,
-  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore },
+  opts: LoadRepositoriesOptions & { http: HttpClient; maxSize: number; serials: SerialStore; prefetched?: Prefetched | undefined },
 ): Promise<LoadedRepository> {
-  const meta = cache.readMeta(repo);
+  const cachedMeta = cache.readMeta(repo);
+  const meta = cachedMeta?.format === 'root' ? null : cachedMeta;
   const candidate = await obtain(repo, cache, meta, opts);
   if (opts.signal?.aborted) throw interrupted();
   const repoId = repoCacheId(repo);
@@ -200,14 +218,19 @@ export async function loadRepository(
   return { config: repo, index, origin: candidate.origin, source: candidate.source, signed };
 }
 
-/** Load every configured repository's index (in parallel), in configuration order. */
-export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
-  if (opts.signal?.aborted) throw interrupted();
+/** A command that reads indexes needs at least one repository. */
+export function requireRepositories(config: EnpkgConfig): void {
   if (config.repositories.length === 0) {
     throw new PkgError(RepoErrorCodes.CONFIG_INVALID, `no repositories configured${config.file ? ` in ${config.file}` : ''}`, {
       hint: 'add "repositories:" to the configuration, or give --repo URL|DIR',
     });
   }
+}
+
+/** Load every configured repository's index (in parallel), in configuration order. */
+export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
+  if (opts.signal?.aborted) throw interrupted();
+  requireRepositories(config);
   const cache = openIndexCache(config.cacheDir);
   const http =
     opts.http ??

@@ -62,7 +62,8 @@ function groupByKey(repos: readonly LoadedRepository[], opts: QueryOptions, filt
   return byKey;
 }
 
-export function compilePattern(pattern: string | undefined): RegExp | null {
+/** The search pattern as a case-insensitive regular expression; null: every name. */
+export function compileSearchPattern(pattern: string | undefined): RegExp | null {
   if (pattern === undefined || pattern === '') return null;
   try {
     return new RegExp(pattern, 'i');
@@ -81,7 +82,7 @@ export function searchPackages(
   pattern: string | undefined,
   opts: QueryOptions = {},
 ): SearchRow[] {
-  const re = compilePattern(pattern);
+  const re = compileSearchPattern(pattern);
   const installedByKey = new Map(installed.map((p) => [p.key, p] as const));
   const byKey = groupByKey(repos, opts, re ? (key) => re.test(key) : undefined);
   // Installed packages that match but are in no repository are listed too.

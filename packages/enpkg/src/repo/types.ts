@@ -110,8 +110,11 @@ export interface IndexEntry extends PackageInfo {
 
 /** A parsed, validated index. */
 export interface RepoIndex {
-  /** `zst`: ours (index.json.zst); `legacy`: Enstaller's index.json. */
-  readonly format: 'zst' | 'legacy';
+  /**
+   * `zst`: ours (index.json.zst); `legacy`: Enstaller's index.json; `sharded`: a signed root and the
+   * shards of the names a command reached (`entries` then holds only those).
+   */
+  readonly format: 'zst' | 'legacy' | 'sharded';
   /** The index's own `repository` field. */
   readonly repository: string | null;
   /** 0 for a legacy index. */

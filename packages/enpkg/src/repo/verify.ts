@@ -71,8 +71,8 @@ export interface FreshnessOptions {
   readonly serialFile: string;
 }
 
-export function checkFreshness(index: RepoIndex, opts: FreshnessOptions): void {
-  if (index.format !== 'zst') return;
+export function checkFreshness(index: Pick<RepoIndex, 'format' | 'serial' | 'expires'>, opts: FreshnessOptions): void {
+  if (index.format === 'legacy') return;
   if (opts.acceptedSerial !== null && index.serial < opts.acceptedSerial) {
     throw new PkgError(
       RepoErrorCodes.INDEX_ROLLBACK,

@@ -59,7 +59,7 @@ const V = '[A-Za-z0-9_.+]+(?:-(?:0|[1-9][0-9]*))?';
 const OP = '(?:==|!=|<=|>=|\\^=|<|>)';
 export const SIMPLE_REQUIREMENT = new RegExp(`^[A-Za-z0-9_.]+(?: ${V}| ${OP} ${V}(?:, ${OP} ${V})*)?$`);
 
-function isLowerHex(s: unknown, length: number): boolean {
+export function isLowerHex(s: unknown, length: number): s is string {
   if (typeof s !== 'string' || s.length !== length) return false;
   for (let i = 0; i < length; i++) {
     const c = s.charCodeAt(i);
@@ -72,13 +72,13 @@ function shown(s: string): string {
   return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}...` : s);
 }
 
-function typeName(v: unknown): string {
+export function typeName(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   return typeof v === 'object' ? 'an object' : `${typeof v} ${shown(String(v))}`;
 }
 
-function invalid(
+export function invalid(
   source: string,
   why: string,
   hint = 'the index is malformed; the publisher should run "enpkg repo index" again',
@@ -208,7 +208,8 @@ function packagesNotAnObject(source: string, found: string): PkgError {
   return invalid(source, `"packages" must be an object mapping egg file names to entries, not ${found}`);
 }
 
-function entriesOf(packages: unknown, opts: ParseIndexOptions): IndexEntry[] {
+/** The `packages` mapping (egg file name -> entry) checked entry by entry, as IndexEntries. */
+export function parseEntries(packages: unknown, opts: ParseIndexOptions): IndexEntry[] {
   if (packages === null || typeof packages !== 'object' || Array.isArray(packages))
     throw packagesNotAnObject(opts.source, typeName(packages));
   const map = packages as Record<string, unknown>;
@@ -242,25 +243,35 @@ function checkSchema(schema: unknown, source: string): void {
   }
 }
 
+export interface IndexHeader {
+  readonly repository: string | null;
+  readonly serial: number;
+  readonly generated: string | null;
+  readonly expires: string | null;
+}
+
+/** The top-level fields of our index and of a sharded index's root: schema, serial, name, dates. */
+export function parseHeader(top: Record<string, unknown>, source: string): IndexHeader {
+  checkSchema(top.schema, source);
+  const serial = top.serial;
+  if (typeof serial !== 'number' || !Number.isSafeInteger(serial) || serial < 0)
+    throw invalid(source, `"serial" must be a whole number >= 0, not ${typeName(serial)}`);
+  const repository = top.repository;
+  if (repository !== undefined && repository !== null && (typeof repository !== 'string' || repository.length > 200)) {
+    throw invalid(source, `"repository" must be a short string, not ${typeName(repository)}`);
+  }
+  return {
+    repository: (repository as string | undefined) ?? null,
+    serial,
+    generated: optionalDate(top, 'generated', source),
+    expires: optionalDate(top, 'expires', source),
+  };
+}
+
 /** The top-level fields (all but `packages`) checked, with the entries, as a RepoIndex. */
 function indexFromParts(top: Record<string, unknown>, entries: IndexEntry[], opts: ParseIndexOptions): RepoIndex {
   if (opts.format === 'legacy') return { format: 'legacy', repository: null, serial: 0, generated: null, expires: null, entries };
-  checkSchema(top.schema, opts.source);
-  const serial = top.serial;
-  if (typeof serial !== 'number' || !Number.isSafeInteger(serial) || serial < 0)
-    throw invalid(opts.source, `"serial" must be a whole number >= 0, not ${typeName(serial)}`);
-  const repository = top.repository;
-  if (repository !== undefined && repository !== null && (typeof repository !== 'string' || repository.length > 200)) {
-    throw invalid(opts.source, `"repository" must be a short string, not ${typeName(repository)}`);
-  }
-  return {
-    format: 'zst',
-    repository: (repository as string | undefined) ?? null,
-    serial,
-    generated: optionalDate(top, 'generated', opts.source),
-    expires: optionalDate(top, 'expires', opts.source),
-    entries,
-  };
+  return { format: 'zst', ...parseHeader(top, opts.source), entries };
 }
 
 /** A parsed JSON document (ours or Enstaller's legacy index.json) to a validated index. */
@@ -268,9 +279,9 @@ export function parseIndexDocument(doc: unknown, opts: ParseIndexOptions): RepoI
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
     throw invalid(opts.source, `expected a JSON object, found ${typeName(doc)}`);
   const d = doc as Record<string, unknown>;
-  if (opts.format === 'legacy') return indexFromParts({}, entriesOf(d, opts), opts);
+  if (opts.format === 'legacy') return indexFromParts({}, parseEntries(d, opts), opts);
   checkSchema(d.schema, opts.source);
-  return indexFromParts(d, entriesOf(d.packages, opts), opts);
+  return indexFromParts(d, parseEntries(d.packages, opts), opts);
 }
 
 export function parseJson(text: string, source: string): unknown {

@@ -29,6 +29,8 @@ export interface ScanResult {
   readonly read: number;
   /** Eggs whose previous entry was kept. */
   readonly reused: number;
+  /** Their file names. */
+  readonly reusedNames: ReadonlySet<string>;
   readonly refused: Refusal[];
 }
 
@@ -120,6 +122,7 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
   const refused: Refusal[] = [];
   let read = 0;
   let reused = 0;
+  const reusedNames = new Set<string>();
   let done = 0;
   let next = 0;
 
@@ -142,6 +145,7 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
       if (prev && prev.size === st.size && prev.mtime === mtime && prev.sha256 !== null) {
         entries.push(prev.repository === opts.repository ? prev : { ...prev, repository: opts.repository });
         reused++;
+        reusedNames.add(fileName);
         return;
       }
       read++;
@@ -167,5 +171,5 @@ export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResu
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(1, names.length)) }, worker));
   entries.sort((a, b) => (a.eggName < b.eggName ? -1 : a.eggName > b.eggName ? 1 : 0));
   refused.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { entries, read, reused, refused };
+  return { entries, read, reused, reusedNames, refused };
 }

@@ -7,18 +7,20 @@
 import { packageLabel } from '../version.js';
 import type { Incompat, NameState, Term } from './model.js';
 import { ROOT, type Pool } from './pool.js';
+import type { Repository } from './repository.js';
 import { missingText } from './problem.js';
 import { indices, setEquals, type VSet } from './vset.js';
 
-interface Context {
+export interface Context {
   readonly names: readonly NameState[];
+  readonly repo: Repository;
   readonly lines: string[];
   readonly lineOf: Map<Incompat, number>;
   readonly uses: Map<Incompat, number>;
   next: number;
 }
 
-const isDerived = (i: Incompat): boolean => i.cause.kind === 'derived';
+export const isDerived = (i: Incompat): boolean => i.cause.kind === 'derived';
 
 function ver(s: NameState, i: number): string {
   const p = s.cands[i]!;
@@ -68,7 +70,7 @@ function objectOf(ctx: Context, t: Term): string {
 const requires = (d: Described): string => (d.plural ? 'require' : 'requires');
 
 /** The statement an external (not derived) incompatibility makes. */
-function externalText(ctx: Context, inc: Incompat): string {
+export function externalText(ctx: Context, inc: Incompat): string {
   const c = inc.cause;
   const nameOf = (t: Term | undefined): string => (t ? ctx.names[t.name]!.name : 'the request');
   const other = inc.terms.find((t) => t.name !== ROOT);
@@ -89,8 +91,6 @@ function externalText(ctx: Context, inc: Incompat): string {
       break;
     case 'marked':
       return `${nameOf(other)} must stay installed (it was installed on request)`;
-    case 'dependent':
-      return `${nameOf(other)} is being removed because it depends on ${c.via}, which is being removed`;
     case 'dependency': {
       const subject = subjectOf(ctx, inc.terms[0]!);
       const target = inc.terms[1];
@@ -98,13 +98,14 @@ function externalText(ctx: Context, inc: Incompat): string {
       const required = c.sameText || target === undefined ? c.requirement.text : objectOf(ctx, target);
       const base = `${subject.text} ${requires(subject)} ${required}`;
       if (inc.terms.length === 1 && inc.terms[0]!.name !== c.target) {
-        return `${base}, but ${missingText(ctx.names[c.target]!, 'it')}`;
+        return `${base}, but ${missingText(ctx.names[c.target]!, 'it', ctx.repo)}`;
       }
       if (inc.terms.length === 1) return `${base}, which it does not satisfy itself`;
       return base;
     }
     case 'invalid':
       return `${subjectOf(ctx, inc.terms[0]!).text} cannot be used: ${c.message}`;
+    case 'bound':
     case 'derived':
       break;
   }
@@ -112,7 +113,7 @@ function externalText(ctx: Context, inc: Incompat): string {
 }
 
 /** What a derived incompatibility concludes; null for the final failure. */
-function conclusionText(ctx: Context, inc: Incompat): string | null {
+export function conclusionText(ctx: Context, inc: Incompat): string | null {
   const terms = inc.terms.filter((t) => !(t.name === ROOT && t.pos));
   if (terms.length === 0) return null;
   const all = (t: Term): boolean => setEquals(t.set, ctx.names[t.name]!.all);
@@ -149,7 +150,7 @@ function conclusionText(ctx: Context, inc: Incompat): string | null {
   return `these cannot all be true: ${joinList(parts, 'and')}`;
 }
 
-function text(ctx: Context, inc: Incompat): string {
+export function text(ctx: Context, inc: Incompat): string {
   return isDerived(inc) ? (conclusionText(ctx, inc) ?? 'the request cannot be satisfied') : externalText(ctx, inc);
 }
 
@@ -162,7 +163,7 @@ function isMissing(i: Incompat): boolean {
  * Whether two facts clash on the package they share (read "A, but B") rather than chain ("A, and B"):
  * both require it in different versions, or one requires it and the other only forbids it.
  */
-function clash(a: Incompat, b: Incompat): boolean {
+export function clash(a: Incompat, b: Incompat): boolean {
   if (isMissing(a) || isMissing(b)) return false;
   for (const t of a.terms) {
     if (t.name === ROOT) continue;
@@ -178,7 +179,7 @@ function clash(a: Incompat, b: Incompat): boolean {
 }
 
 /** Order two facts so that the one that requires the shared package reads first. */
-function ordered(a: Incompat, b: Incompat): [Incompat, Incompat] {
+export function ordered(a: Incompat, b: Incompat): [Incompat, Incompat] {
   for (const t of a.terms) {
     if (t.name === ROOT) continue;
     const u = b.terms.find((x) => x.name === t.name);
@@ -195,7 +196,7 @@ function isRootFact(i: Incompat): boolean {
 }
 
 /** Capitalize a connecting word; statements start with package names, whose case is kept. */
-const cap = (s: string): string => (/^(and|but|so)\b/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s);
+export const cap = (s: string): string => (/^(and|but|so)\b/.test(s) ? s.charAt(0).toUpperCase() + s.slice(1) : s);
 
 function write(ctx: Context, inc: Incompat, body: string, numbered: boolean): void {
   if (numbered) {
@@ -286,11 +287,18 @@ function visit(ctx: Context, inc: Incompat, conclusion = false): void {
   write(ctx, inc, `${cap(externalText(ctx, a))}, ${conj(a, b)} ${externalText(ctx, b)}${so}.`, numbered);
 }
 
+export function createContext(pool: Pool): Context {
+  return { names: pool.names, repo: pool.repo, lines: [], lineOf: new Map(), uses: new Map(), next: 1 };
+}
+
+/** A statement that ends in a question ("did you mean numpy?") needs no full stop. */
+export const finish = (lines: readonly string[]): string[] => lines.map((l) => l.replace(/\?\.$/, '?'));
+
 /** The explanation of an unsatisfiable request, one statement per line. */
 export function explain(pool: Pool, failure: Incompat): string[] {
-  const ctx: Context = { names: pool.names, lines: [], lineOf: new Map(), uses: new Map(), next: 1 };
+  const ctx = createContext(pool);
   if (failure.cause.kind !== 'derived') return [`${cap(externalText(ctx, failure))}.`];
   countUses(ctx, failure);
   visit(ctx, failure);
-  return ctx.lines;
+  return finish(ctx.lines);
 }

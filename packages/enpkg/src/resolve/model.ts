@@ -20,12 +20,12 @@ export type Cause =
   | { readonly kind: 'job'; readonly job: Job; readonly index: number }
   /** An installed package the user asked for must stay installed. */
   | { readonly kind: 'marked' }
-  /** Removed because it depends on `on` (through `via`), which is being removed. */
-  | { readonly kind: 'dependent'; readonly via: string; readonly on: string }
   /** `name ∈ set` requires `requirement` (target: the required package's index). */
   | { readonly kind: 'dependency'; readonly requirement: Requirement; readonly target: number; readonly sameText: boolean }
   /** The package's metadata cannot be used (an unparseable requirement). */
   | { readonly kind: 'invalid'; readonly message: string }
+  /** A bound of the search for fewer changes (not a fact about packages; never in an explanation). */
+  | { readonly kind: 'bound' }
   | { readonly kind: 'derived'; readonly left: Incompat; readonly right: Incompat };
 
 /** Terms that cannot all hold at once. */

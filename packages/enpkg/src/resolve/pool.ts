@@ -97,19 +97,21 @@ export function nameIndex(pool: Pool, key: string, displayName = key): number {
   const inst = pool.installed.get(key);
   let instVersion: EggVersion | undefined = inst && packageVersion(inst, pool.upstreams);
   let installedIdx = -1;
+  // The installed package is the candidate identical to it (same version, build and dependencies), or
+  // a candidate of its own after the repositories' packages of its version (which win on priority).
   for (const id of candidatesOf(repo, key)) {
     const p = repo.packages[id]!;
     const v = repo.versions[id]!;
     if (inst !== undefined && installedIdx < 0) {
-      if (p.version === inst.version && p.build === inst.build) {
+      if (p.version === inst.version && p.build === inst.build && (p === inst || sameDepends(p, inst))) {
         installedIdx = cands.length;
         cands.push(inst);
         versions.push(v);
-        ids.push(p === inst || sameDepends(p, inst) ? id : -1);
+        ids.push(id);
         instVersion = undefined;
         continue;
       }
-      if (instVersion !== undefined && compareVersions(instVersion, v) >= 0) {
+      if (instVersion !== undefined && compareVersions(instVersion, v) > 0) {
         installedIdx = cands.length;
         cands.push(inst);
         versions.push(instVersion);

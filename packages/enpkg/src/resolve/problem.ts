@@ -1,7 +1,7 @@
 /**
  * From a request to the solver's problem: the candidate pool, the root's requirements (jobs, marked
- * packages that must stay, packages to remove and everything installed that depends on them) and the
- * order in which the solver makes its choices, which is the policy:
+ * packages that must stay in some version, packages to remove) and the order in which the solver
+ * makes its choices (the fewest changes are then searched for by the solver; see resolve/index.ts):
  *
  *   0. packages named by update jobs (all installed packages for update_all): newest first;
  *   1. installed packages: keep the installed version unless that is impossible;
@@ -14,7 +14,8 @@ import type { Job, PackageInfo, RemoveReason, ResolveRequest } from '../types.js
 import { packageLabel } from '../version.js';
 import { createIncompat, type Incompat, type NameState } from './model.js';
 import { createPool, matchSet, nameIndex, ROOT, type Pool } from './pool.js';
-import { cachedRequirement, packageVersion, type Repository } from './repository.js';
+import { closestNames } from '../suggest.js';
+import { packageVersion, type Repository } from './repository.js';
 import { isEmpty, singleSet } from './vset.js';
 
 export interface Problem {
@@ -66,20 +67,29 @@ function versionsList(s: NameState, max = 8): string {
   return `${labels.slice(0, max).join(', ')} and ${labels.length - max} older`;
 }
 
-/** "no package named X is available" or "no version of X matches ..." with what exists. */
-export function missingText(s: NameState, requirementText: string): string {
+/** The names the repositories offer (as the newest package of each spells it). */
+function* offeredNames(repo: Repository): Iterable<string> {
+  for (const ids of repo.byKey.values()) yield repo.packages[ids[0]!]!.name;
+}
+
+/**
+ * "no package named X is available" (with the closest names that exist), or "no version of X
+ * matches ..." with what exists.
+ */
+export function missingText(s: NameState, requirementText: string, repo: Repository): string {
   if (s.n === 0) {
     const excl = s.excluded.slice(0, 3).map((e) => `${packageLabel(e.package)} ${e.reason}`);
     const more = s.excluded.length > 3 ? `, and ${s.excluded.length - 3} more` : '';
-    return excl.length
-      ? `no package named ${s.name} is available for this environment (${excl.join('; ')}${more})`
-      : `no package named ${s.name} is available`;
+    if (excl.length) return `no package named ${s.name} is available for this environment (${excl.join('; ')}${more})`;
+    const close = closestNames(s.name, offeredNames(repo));
+    const mean = close.length ? `; did you mean ${close.slice(0, -1).join(', ')}${close.length > 1 ? ' or ' : ''}${close.at(-1)}?` : '';
+    return `no package named ${s.name} is available${mean}`;
   }
   return `no version of ${s.name} matches ${requirementText} (available: ${versionsList(s)})`;
 }
 
-function notFound(s: NameState, requirementText: string, job: Job): PkgError {
-  return new PkgError(EnpkgErrorCodes.PACKAGE_NOT_FOUND, `cannot ${describeJob(job)}: ${missingText(s, requirementText)}`, {
+function notFound(s: NameState, requirementText: string, job: Job, repo: Repository): PkgError {
+  return new PkgError(EnpkgErrorCodes.PACKAGE_NOT_FOUND, `cannot ${describeJob(job)}: ${missingText(s, requirementText, repo)}`, {
     hint: s.n === 0 ? 'check the name, and the repositories in the configuration' : 'ask for one of the available versions',
     details: { requirement: requirementText },
   });
@@ -93,7 +103,14 @@ function notInstalled(job: Job, text: string, inst: PackageInfo | undefined, hin
   });
 }
 
-export function buildProblem(request: ResolveRequest, repo: Repository): Problem {
+export interface ProblemOptions {
+  /** Marked packages that cannot stay: no longer required. */
+  readonly dropped?: ReadonlySet<string>;
+  /** Packages held at a chosen candidate (update targets once their newest possible version is known). */
+  readonly pins?: ReadonlyMap<string, PackageInfo>;
+}
+
+export function buildProblem(request: ResolveRequest, repo: Repository, options: ProblemOptions = {}): Problem {
   const seen = new Map<string, PackageInfo>();
   for (const p of request.installed) {
     const other = seen.get(p.key);
@@ -153,9 +170,9 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
     if (job.kind === 'update' && !inst) {
       throw notInstalled(job, req.name, undefined, `to install it, use install ${req.text}`);
     }
-    if (s.n === 0) throw notFound(s, req.text, job);
+    if (s.n === 0) throw notFound(s, req.text, job, repo);
     const set = matchSet(s, req);
-    if (isEmpty(set)) throw notFound(s, req.text, job);
+    if (isEmpty(set)) throw notFound(s, req.text, job, repo);
     rootIncompats.push(
       createIncompat(
         [
@@ -169,30 +186,6 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
     if (job.kind === 'update') seed(0, name);
   });
 
-  // Everything installed that depends, directly or not, on a removed package goes too.
-  if (removed.size > 0) {
-    const dependents = new Map<string, string[]>();
-    for (const p of installed.values()) {
-      for (const d of p.depends) {
-        const r = cachedRequirement(repo.requirements, d);
-        if (r instanceof PkgError || r.key === p.key) continue;
-        const list = dependents.get(r.key);
-        if (list) list.push(p.key);
-        else dependents.set(r.key, [p.key]);
-      }
-    }
-    const queue = [...removed.keys()].map((k) => ({ key: k, on: k }));
-    for (let i = 0; i < queue.length; i++) {
-      const { key, on } = queue[i]!;
-      for (const dep of dependents.get(key) ?? []) {
-        if (removed.has(dep)) continue;
-        const onName = installed.get(on)!.name;
-        removed.set(dep, { kind: 'dependent', on: onName });
-        removeCause.set(dep, { kind: 'dependent', via: installed.get(key)!.name, on: onName });
-        queue.push({ key: dep, on });
-      }
-    }
-  }
   for (const [key, cause] of removeCause) {
     const name = nameIndex(pool, key);
     const s = pool.names[name]!;
@@ -206,8 +199,23 @@ export function buildProblem(request: ResolveRequest, repo: Repository): Problem
       ),
     );
   }
+  for (const [key, pinned] of options.pins ?? []) {
+    const name = nameIndex(pool, key);
+    const s = pool.names[name]!;
+    const i = s.cands.indexOf(pinned);
+    if (i < 0) continue;
+    rootIncompats.push(
+      createIncompat(
+        [
+          { name: ROOT, pos: true, set: singleSet(1, 0) },
+          { name, pos: false, set: singleSet(s.n, i) },
+        ],
+        { kind: 'bound' },
+      ),
+    );
+  }
 
-  const markedKeys = [...marked].filter((k) => !removed.has(k)).sort();
+  const markedKeys = [...marked].filter((k) => !removed.has(k) && !options.dropped?.has(k)).sort();
   for (const key of markedKeys) {
     const name = nameIndex(pool, key);
     const s = pool.names[name]!;

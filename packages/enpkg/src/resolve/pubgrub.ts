@@ -28,12 +28,37 @@ export interface SolveStats {
   conflicts: number;
 }
 
+export interface SolveOptions {
+  readonly stats?: SolveStats | undefined;
+  /**
+   * Search on after the first solution for one with fewer changes to the installed set (branch and
+   * bound), for at most `budget` more decisions, and at most a quarter of the decisions the first
+   * solution took (but at least 100); the best one found is returned.
+   */
+  readonly minimize?: { readonly budget: number } | undefined;
+}
+
+/**
+ * What a package's state costs so far: 1 when it requires an installed package in another version (a
+ * version change) or a package that is not installed (an install). Removals are counted once the
+ * assignment is complete: a bound that counted them would force the package to stay when it is
+ * undone, and an automatic package stays only when something needs it.
+ */
+function costOf(s: NameState): number {
+  if (!s.accHas || !s.accPos || s.index === ROOT) return 0;
+  return s.installed >= 0 && has(s.accSet, s.installed) ? 0 : 1;
+}
+
+const MIN_SEARCH = 100;
+const SEARCH_SHARE = 0.25;
+
 export function solve(
   pool: Pool,
   rootIncompats: readonly Incompat[],
   seeds: readonly (readonly number[])[],
-  stats?: SolveStats,
+  options: SolveOptions = {},
 ): SolveResult {
+  const stats = options.stats;
   const names = pool.names;
   // The trail (assignments in order), as parallel arrays: nothing is allocated per assignment.
   let cap = 1024;
@@ -41,6 +66,9 @@ export function solve(
   let tLevel = new Int32Array(cap);
   /** bit 0: positive; bit 1: the package had a term before; bit 2: that term was positive. */
   let tFlags = new Uint8Array(cap);
+  /** How the assignment changed the running cost (see costOf). */
+  let tCost = new Int8Array(cap);
+  let cost = 0;
   const tSet: VSet[] = new Array<VSet>(cap).fill(0);
   const tPrevSet: VSet[] = new Array<VSet>(cap).fill(0);
   const tCause: (Incompat | null)[] = new Array<Incompat | null>(cap).fill(null);
@@ -56,6 +84,9 @@ export function solve(
     const f = new Uint8Array(cap);
     f.set(tFlags);
     tFlags = f;
+    const c = new Int8Array(cap);
+    c.set(tCost);
+    tCost = c;
     for (let i = tSet.length; i < cap; i++) {
       tSet.push(0);
       tPrevSet.push(0);
@@ -83,6 +114,7 @@ export function solve(
     tPrevSet[i] = s.accSet;
     tCause[i] = cause;
     s.assigns.push(i);
+    const before = costOf(s);
     if (!s.accHas) {
       s.accHas = true;
       s.accPos = pos;
@@ -95,6 +127,9 @@ export function solve(
     } else {
       s.accSet = or(s.accSet, set);
     }
+    const delta = costOf(s) - before;
+    tCost[i] = delta;
+    cost += delta;
     if (cause === null) s.decision = first(set);
     else if (s.accPos) order.required(name);
   }
@@ -109,6 +144,7 @@ export function solve(
       s.accHas = (f & 2) !== 0;
       s.accPos = (f & 4) !== 0;
       s.accSet = tPrevSet[i]!;
+      cost -= tCost[i]!;
       if (tCause[i] === null) {
         s.decision = -1;
         order.undecided(name);
@@ -302,11 +338,79 @@ export function solve(
     return true;
   }
 
+  /** The installed packages a complete assignment leaves out (removals that `cost` does not count yet). */
+  function removals(): number {
+    let n = 0;
+    for (const key of pool.installed.keys()) {
+      const idx = pool.byKey.get(key);
+      if (idx === undefined) n++;
+      else {
+        const s = names[idx]!;
+        if (!(s.accHas && s.accPos)) n++;
+      }
+    }
+    return n;
+  }
+
+  /** "Not all of these changes": the changes of the current assignment, as satisfied terms. */
+  function changesIncompat(): Incompat {
+    const terms: Term[] = [];
+    for (let i = 1; i < names.length; i++) {
+      const s = names[i]!;
+      if (costOf(s) === 0) continue;
+      terms.push({ name: i, pos: true, set: s.installed >= 0 ? minus(s.all, singleSet(s.n, s.installed)) : s.all });
+    }
+    return createIncompat(terms, { kind: 'bound' });
+  }
+
+  /** "Not all of these decisions": excludes the current complete assignment from the rest of the search. */
+  function decisionsIncompat(): Incompat {
+    const terms: Term[] = [];
+    for (let i = 0; i < tLen; i++) {
+      const name = tName[i]!;
+      if (tCause[i] === null && name !== ROOT) terms.push({ name, pos: true, set: tSet[i]! });
+    }
+    return createIncompat(terms, { kind: 'bound' });
+  }
+
+  /** Learn from an incompatibility the current assignment satisfies; null when the search goes on. */
+  function prune(inc: Incompat): Incompat | null {
+    if (inc.terms.length === 0) return inc;
+    addIncompat(inc);
+    return propagate(inc.terms[inc.terms.length - 1]!.name);
+  }
+
+  const minimize = options.minimize;
+  let best: Int32Array | null = null;
+  let bestCost = Number.POSITIVE_INFINITY;
+  let spent = 0;
+  let searchBudget = 0;
+  let decisions = 0;
   addIncompat(createIncompat([{ name: ROOT, pos: false, set: singleSet(1, 0) }], { kind: 'root' }));
   let failure = propagate(ROOT);
   while (failure === null) {
+    if (best !== null) {
+      if (spent++ >= searchBudget) break;
+      if (cost >= bestCost) {
+        failure = prune(changesIncompat());
+        continue;
+      }
+    }
     const p = order.next();
-    if (p < 0) break;
+    if (p < 0) {
+      if (!minimize) break;
+      const total = cost + removals();
+      if (best === null) searchBudget = Math.min(minimize.budget, Math.max(MIN_SEARCH, Math.floor(decisions * SEARCH_SHARE)));
+      if (total < bestCost) {
+        bestCost = total;
+        best = new Int32Array(names.length).fill(-1);
+        for (let i = 1; i < names.length; i++) best[i] = names[i]!.decision;
+      }
+      if (bestCost === 0) break;
+      // When the changes alone reach the bound, they are the (short) reason to look elsewhere.
+      failure = prune(cost >= bestCost ? changesIncompat() : decisionsIncompat());
+      continue;
+    }
     const s = names[p]!;
     const v = prefer(s);
     const deps = p === ROOT ? rootIncompats : dependencyIncompats(pool, p, v);
@@ -317,11 +421,13 @@ export function solve(
     }
     if (!conflict) {
       level++;
+      decisions++;
       if (stats) stats.decisions++;
       assign(p, true, singleSet(s.n, v), null);
     }
     failure = propagate(p);
   }
+  if (best !== null) return { ok: true, choice: best };
   if (failure !== null) return { ok: false, incompat: failure };
   const choice = new Int32Array(names.length).fill(-1);
   for (let i = 1; i < names.length; i++) choice[i] = names[i]!.decision;
