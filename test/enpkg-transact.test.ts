@@ -40,9 +40,9 @@ test('install with dependencies, upgrade, remove with reverse dependencies and u
   assert.equal(dry.code, 0, dry.stderr);
   assert.deepEqual(dry.json, {
     actions: [
-      { kind: 'install', package: 'libbar 2.0-1' },
-      { kind: 'install', package: 'libfoo 1.0.0-1' },
-      { kind: 'install', package: 'app 1.0.0-1' },
+      { kind: 'install', package: 'libbar 2.0-1', repository: s.repo },
+      { kind: 'install', package: 'libfoo 1.0.0-1', repository: s.repo },
+      { kind: 'install', package: 'app 1.0.0-1', repository: s.repo },
     ],
   });
   assert.ok(!existsSync(join(s.prefix, 'EGG-INFO')), 'a dry run installs nothing');
