@@ -12,6 +12,7 @@ import { describeFailure, isSystemError } from './failure.js';
 import { listInstalled } from './record.js';
 import { createRenderer, type Renderer } from './render.js';
 import { recoverPrefix, runTransaction } from './transaction.js';
+import { LINK_MODES, type LinkMode } from './link.js';
 import { lockPrefix } from './lock.js';
 import type { Change, EggJob } from './types.js';
 
@@ -42,6 +43,8 @@ interface Opts {
   fsync: boolean;
   noapp?: boolean;
   pkgsDir?: string;
+  store?: string;
+  linkMode?: LinkMode;
 }
 
 /** The version: from manifest.json beside the code in enpkg's bundle, else from package.json. */
@@ -80,6 +83,12 @@ function program(): Command {
       .option('--no-fsync', 'skip fsync (faster; a power cut may then lose the install, a crash still cannot)')
       .option('--noapp', "do not create desktop menu entries (Enstaller's flag; egginst never creates them here)")
       .option('--pkgs-dir <dir>', "accepted for Enstaller's scripts and ignored, as the original did")
+      .option('--store <dir>', 'install from the package store in DIR, filling it with eggs it does not hold yet')
+      .addOption(
+        new Option('--link-mode <mode>', 'with --store: how files come from the store (default: $EGGINST_LINK_MODE, else auto)').choices(
+          LINK_MODES,
+        ),
+      )
       .option('--json', 'print the result as JSON on stdout')
       .option('-q, --quiet', 'print only warnings and errors')
       .option('-v, --verbose', 'print every step and the output of scripts')
@@ -189,6 +198,7 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
     return 0;
   }
 
+  if (opts.linkMode && !opts.store) throw usage('--link-mode needs --store');
   if (args.length === 0)
     throw usage(opts.remove ? '--remove needs package names' : 'nothing to do: give egg files to install (see --help)');
   if (opts.noapp && opts.verbose && !opts.json) out.reporter.report({ type: 'info', message: APPINST_NOTE });
@@ -213,6 +223,7 @@ async function run(opts: Opts, args: string[], out: Renderer): Promise<number> {
       signal: controller.signal,
       command: `egginst ${opts.remove ? '--remove ' : ''}${args.join(' ')}`.slice(0, 200),
       ...(opts.python ? { python: opts.python } : {}),
+      ...(opts.store ? { store: { dir: resolve(opts.store), ...(opts.linkMode ? { linkMode: opts.linkMode } : {}) } } : {}),
     });
     for (const r of result.recovered) out.recovered(r.outcome);
     out.changes(prefix, result.changes as Change[], result.warnings);

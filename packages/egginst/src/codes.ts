@@ -54,6 +54,10 @@ export const ErrorCodes = {
   ROLLBACK_FAILED: 'ROLLBACK_FAILED',
   IO: 'IO',
   INTERRUPTED: 'INTERRUPTED',
+  // the package store
+  STORE_UNSAFE: 'STORE_UNSAFE',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  LINK_MODE_UNSUPPORTED: 'LINK_MODE_UNSUPPORTED',
   // the program itself: a bug, never an expected failure
   INTERNAL: 'INTERNAL',
 } as const;

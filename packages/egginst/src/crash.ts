@@ -4,6 +4,9 @@
  * property lookup.
  */
 export const CRASH_POINTS = [
+  'store-file', // after each file extracted into a new store entry (use :n)
+  'store-verified', // a new store entry written and checked, not yet renamed into place
+  'linked', // every file taken from the store linked (cloned, copied) into staging
   'relocated', // every archive file extracted to staging, object code and shebangs rewritten
   'staged', // every archive extracted to staging, nothing journaled
   'journaled', // journal written, no rename yet

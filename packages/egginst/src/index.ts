@@ -38,3 +38,21 @@ export {
   type Patch,
   type RelocationContext,
 } from './relocate.js';
+export { LINK_MODES, type LinkMode } from './link.js';
+export {
+  addReference,
+  checkEntry,
+  fillEntry,
+  hashFile,
+  listStore,
+  openStore,
+  readEntry,
+  referencesOf,
+  removeEntry,
+  removeLeftover,
+  removeReference,
+  checkOwnDir,
+  type EntryProblem,
+  type StoreEntry,
+  type StoreManifest,
+} from './store.js';

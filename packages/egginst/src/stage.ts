@@ -17,10 +17,12 @@ import type { DataRef, Extracted } from './extract.js';
 import { extractTasks, type Job, type Relocation, type Task, type WorkerReply } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
-import type { FilePlan, PreparedEgg } from './plan.js';
+import type { Linker } from './link.js';
+import type { FilePlan, PreparedEgg, StageItem } from './plan.js';
 import { serializeRecord } from './record.js';
 import { mayBeObjectCode } from './relocate.js';
 import { rewriteShebang } from './shebang.js';
+import { storedPath, type StoreEntry, type StoreFile } from './store.js';
 import type { FileRecord, InstallRecord, Reporter } from './types.js';
 
 /** Below this much work, starting threads costs more than it saves. */
@@ -125,6 +127,8 @@ export interface StagePlanInput {
   fs: Pick<TransactionFs, 'mkdirSync' | 'symlinkSync' | 'writeFileSync'>;
   reporter: Reporter;
   signal?: AbortSignal;
+  /** Each egg's store entry, when files are linked from the store instead of extracted. */
+  store?: { entries: Map<PreparedEgg, StoreEntry>; linker: Linker };
 }
 
 /** Stage every item of the plan, then write each egg's install record beside its files. */
@@ -132,7 +136,11 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   const { dir, plan, reporter, fs } = input;
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
-  const files = plan.stage.filter((s) => s.item.kind === 'file');
+  const all = plan.stage.filter((s) => s.item.kind === 'file');
+  const linked = input.store ? all.filter((s) => storedFile(s, input.store!.entries) !== undefined) : [];
+  const fromStore = new Set(linked);
+  const files = all.filter((s) => !fromStore.has(s));
+  if (input.store) linkFromStore(input, linked, facts);
   for (const s of files) {
     const t = totals.get(s.egg.meta.eggName) ?? { done: 0, total: 0 };
     if (s.item.kind === 'file') t.total += s.item.entry.uncompressedSize;
@@ -213,6 +221,40 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
 }
 
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
+
+/**
+ * The store's file for a staged item, if it is to be linked: never for what staging rewrites for the
+ * prefix (object code that may be relocated, egg scripts whose shebang is rewritten) nor for the
+ * package's metadata under EGG-INFO/<key>, which are always extracted from the archive.
+ */
+function storedFile(s: StageItem, entries: Map<PreparedEgg, StoreEntry>): StoreFile | undefined {
+  const { entry } = s.item as FileItem;
+  const name = entry.name;
+  if (mayBeObjectCode(name) || isEggScript(name)) return undefined;
+  if (name.startsWith('EGG-INFO/') && !name.startsWith('EGG-INFO/prefix/') && !name.startsWith('EGG-INFO/usr/')) return undefined;
+  return entries.get(s.egg)?.byPath.get(name);
+}
+
+/** Link (clone, copy) files from the store; an egg with a post-install script gets no hard links. */
+function linkFromStore(input: StagePlanInput, linked: StageItem[], facts: Map<string, FileRecord>): void {
+  const { entries, linker } = input.store!;
+  const dirs = new Set<string>();
+  for (const s of linked) {
+    if (input.signal?.aborted) throw interrupted();
+    const item = s.item as FileItem;
+    const entry = entries.get(s.egg)!;
+    const file = entry.byPath.get(item.entry.name)!;
+    const dest = join(input.dir, s.staged);
+    const dir = dirname(dest);
+    if (!dirs.has(dir)) {
+      input.fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      dirs.add(dir);
+    }
+    const mode = linker.link(storedPath(entry, file), dest, item.mode, s.egg.layout.postInstall !== undefined);
+    facts.set(s.staged, { path: item.dest, kind: 'file', sha256: file.sha256, size: file.size, mode });
+  }
+  crashPoint('linked');
+}
 
 /** An egg's own script, whose python shebang is rewritten (scripts egginst generates already have the right one). */
 const isEggScript = (name: string): boolean => name.startsWith('EGG-INFO/scripts/') || name.startsWith('EGG-INFO/usr/bin/');

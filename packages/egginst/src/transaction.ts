@@ -29,7 +29,9 @@ import { planFiles, type FilePlan, type PreparedEgg } from './plan.js';
 import { prepareEgg } from './prepare-egg.js';
 import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
-import { stagePlan } from './stage.js';
+import { createLinker, defaultLinkMode, type LinkMode } from './link.js';
+import { stagePlan, type StagePlanInput } from './stage.js';
+import { fillEntry, hashFile, openStore, readEntry, type StoreEntry } from './store.js';
 import { runScript, type ScriptRun } from './scripts.js';
 import { NO_REPORTER } from './reporter.js';
 import type { EggJob, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
@@ -58,6 +60,11 @@ export interface TransactionOptions extends ScriptOptions {
    * failing ones here.
    */
   fs?: TransactionFs;
+  /**
+   * Install from the package store in `dir` (docs/package-store.md): each egg's entry is filled on
+   * its first use, and files are linked from it by `linkMode` (default: EGGINST_LINK_MODE, else auto).
+   */
+  store?: { dir: string; linkMode?: LinkMode };
 }
 
 const DEFAULT_SCRIPT_TIMEOUT = 300;
@@ -71,6 +78,8 @@ export class EggTransaction {
   readonly recovered: RecoveryOutcome[];
   private state: State = 'open';
   private eggs: PreparedEgg[] = [];
+  /** The sha256 of each egg's archive, when the caller knows it. */
+  private readonly digests = new Map<PreparedEgg, string | undefined>();
   private plan: FilePlan | undefined;
   private journal: Journal | undefined;
   private staged = false;
@@ -147,6 +156,7 @@ export class EggTransaction {
           warn: (w) => this.warn(w),
         });
         this.eggs.push(egg);
+        this.digests.set(egg, job.sha256);
         if (seen.has(egg.meta.id.key))
           throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, {
             details: { package: egg.meta.id.key },
@@ -156,10 +166,12 @@ export class EggTransaction {
       this.plan = planFiles({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
       for (const w of this.plan.warnings) this.warn(w);
       checkSpace(this.ctx.fs, this.prefix, this.plan.bytesNeeded);
-      this.step = 'staging';
       this.staged = true;
+      const store = await this.storeEntries();
+      this.step = 'staging';
       this.ctx.fs.mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
       await stagePlan({
+        ...(store ? { store } : {}),
         prefix: this.prefix,
         dir: txnDir(this.prefix, this.id),
         plan: this.plan,
@@ -169,12 +181,32 @@ export class EggTransaction {
         reporter: this.reporter,
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
+      const used = store?.linker.used();
+      if (used) this.reporter.report({ type: 'info', message: `files linked from the store ${this.opts.store!.dir} by ${used}` });
       crashPoint('staged');
       this.state = 'prepared';
       return { changes: this.plan.changes, warnings: [...this.warnings] };
     } catch (e) {
       throw this.fail(e);
     }
+  }
+
+  /** With a store: each egg's entry, filled from its archive if the store has none yet. */
+  private async storeEntries(): Promise<StagePlanInput['store']> {
+    const opts = this.opts.store;
+    if (!opts) return undefined;
+    this.step = 'filling the package store';
+    const dir = openStore(opts.dir);
+    const entries = new Map<PreparedEgg, StoreEntry>();
+    for (const egg of this.eggs) {
+      this.checkInterrupted();
+      const sha256 = this.digests.get(egg) ?? hashFile(egg.eggPath);
+      const entry =
+        readEntry(dir, sha256) ??
+        (await fillEntry({ store: dir, sha256, archive: egg.archive, eggName: egg.meta.eggName, durable: this.ctx.durable }));
+      entries.set(egg, entry);
+    }
+    return { entries, linker: createLinker(opts.linkMode ?? defaultLinkMode(), { store: dir, prefix: this.prefix }) };
   }
 
   private scriptRun(call: FilePlan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {

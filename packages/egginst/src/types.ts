@@ -158,6 +158,8 @@ export type EggJob =
       kind: 'install';
       eggPath: string /** The file name to take the identity from, if eggPath is not named after the egg (a cache entry, say). */;
       eggName?: string;
+      /** The archive's sha256, when known (it names the egg's store entry; else it is computed). */
+      sha256?: string;
     }
   | { kind: 'remove'; key: string };
 

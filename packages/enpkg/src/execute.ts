@@ -6,7 +6,10 @@
  */
 import {
   acknowledgeCommitted,
+  addReference,
   committedPayloads,
+  hashFile,
+  openStore,
   openTransaction,
   PkgError,
   type Change,
@@ -16,6 +19,7 @@ import {
   type Warning,
 } from 'egginst';
 import { EnpkgErrorCodes } from './errors.js';
+import { releaseReferences, storeDir } from './store.js';
 import type { Reporter } from './report.js';
 import type { Session } from './session.js';
 import type { RevisionKind } from './state/db.js';
@@ -65,7 +69,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     const pkg = a.kind === 'install' ? a.package : a.to;
     const egg = input.eggs.get(pkg.key);
     if (!egg) throw new PkgError(EnpkgErrorCodes.INTERNAL, `no egg was fetched for ${pkg.key}`);
-    jobs.push({ kind: 'install', eggPath: egg.path, eggName: egg.eggName });
+    jobs.push({ kind: 'install', eggPath: egg.path, eggName: egg.eggName, sha256: egg.sha256 ?? hashFile(egg.path) });
     packages.set(pkg.key, { sha256: egg.sha256, repository: egg.repository, depends: [...pkg.depends], marked: input.marked.has(pkg.key) });
   }
   const removed = new Set(actions.flatMap((a) => (a.kind === 'remove' ? [a.package.key] : [])));
@@ -78,7 +82,12 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
   // The database's write lock first: a busy or read-only state.db is found before anything moves.
   const write = session.state.beginWrite();
   try {
+    // References first: a crash after them leaves one too many, never one too few (cache clean checks them).
+    const store = openStore(storeDir(session.config.cacheDir));
+    const before = new Map(session.state.installed().map((r) => [r.key, r.sha256]));
+    for (const job of jobs) if (job.kind === 'install') addReference(store, job.sha256!, session.prefix);
     const tx = await openTransaction({
+      store: { dir: store },
       prefix: session.prefix,
       lock: session.lock,
       payload,
@@ -111,6 +120,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     noteRecordsInSync(session.state, session.prefix);
     write.commit();
     acknowledgeCommitted(session.prefix, journal.id);
+    releaseReferences(store, session.prefix, before, new Set(jobs.flatMap((j) => (j.kind === 'install' ? [j.sha256!] : []))));
     syncHistFile(session.prefix, () => session.state.revisions(), input.reporter);
     return { revision, changes: result.changes, warnings: result.warnings };
   } finally {

@@ -2,7 +2,8 @@
  * Commands about what is installed: list, freeze, history, verify, mark.
  */
 import type { Command } from 'commander';
-import { parseEggName, type VerifyResult } from 'egginst/core';
+import { parseEggName } from 'egginst/core';
+import type { VerifyOutcome } from '../ops/installed.js';
 import { histTime } from '../state/hist.js';
 import { ErrorCodes, PkgError } from '../errors.js';
 import type { Revision } from '../state/db.js';
@@ -70,14 +71,25 @@ function prettyDiff(removedEggs: readonly string[], addedEggs: readonly string[]
   ];
 }
 
-function formatVerify(results: readonly VerifyResult[]): string {
+function formatVerify({ results, store, repaired }: VerifyOutcome): string {
   const lines: string[] = [];
+  if (repaired) {
+    for (const sha of repaired.entries) lines.push(`rebuilt the store entry ${sha}`);
+    for (const p of repaired.prefixes) if (p.keys.length) lines.push(`installed again in ${p.prefix}: ${p.keys.join(', ')}`);
+  }
   for (const r of results) {
     if (r.problems.length === 0) continue;
     for (const p of r.problems) lines.push(`${r.key}: ${p.problem.padEnd(8)} ${p.path}${p.detail ? ` (${p.detail})` : ''}`);
   }
+  for (const c of store)
+    for (const p of c.problems) lines.push(`${c.keys.join(', ')}: store ${p.problem.padEnd(8)} ${c.dir}/files/${p.path}`);
   const bad = results.filter((r) => r.problems.length).length;
   lines.push(bad ? `${bad} of ${results.length} packages have changed or missing files.` : `All ${results.length} packages are intact.`);
+  const badStore = store.filter((c) => c.problems.length).length;
+  if (badStore)
+    lines.push(
+      `${badStore} store entr${badStore === 1 ? 'y no longer matches its' : 'ies no longer match their'} manifest (enpkg verify --repair).`,
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -139,14 +151,19 @@ export function registerInstalled(program: Command, ctx: CliContext): void {
       }),
   );
   sessionOptions(
-    program.command('verify').description('check installed files against their recorded sha256, size and mode').argument('[name...]'),
-  ).action(async (names: string[], opts: ConfigOptions) =>
+    program
+      .command('verify')
+      .description('check installed files against their recorded sha256, size and mode, and the store entries they came from')
+      .argument('[name...]')
+      .option('--repair', 'rebuild damaged store entries from the cached eggs and install damaged packages again'),
+  ).action(async (names: string[], opts: ConfigOptions & { repair?: boolean }) =>
     run(ctx, opts, async (scope) => {
       const { verify } = await import('../ops/installed.js');
-      const { results } = await verify({ ...scope.operation(scope.config()), names });
-      const bad = results.some((r) => r.problems.length > 0);
-      if (opts.json) ctx.o.json({ ok: !bad, packages: results });
-      else ctx.o.out(formatVerify(results));
+      const outcome = await verify({ ...scope.operation(scope.config()), names, repair: opts.repair === true });
+      const { results, store } = outcome;
+      const bad = results.some((r) => r.problems.length > 0) || store.some((c) => c.problems.length > 0);
+      if (opts.json) ctx.o.json({ ok: !bad, packages: results, store, ...(outcome.repaired ? { repaired: outcome.repaired } : {}) });
+      else ctx.o.out(formatVerify(outcome));
       if (bad) ctx.exitCode = 1;
     }),
   );

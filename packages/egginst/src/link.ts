@@ -1,0 +1,79 @@
+/**
+ * How a file of a store entry is put into a transaction's staging tree: cloned (a reflink: shared
+ * blocks, copy on write), hard-linked (the same inode as the store's file), or copied. `auto` takes
+ * the first that works for the store and the prefix, found on the first file.
+ */
+import { chmodSync, constants, copyFileSync, linkSync, rmSync } from 'node:fs';
+import { ErrorCodes, PkgError } from './errors.js';
+
+export const LINK_MODES = ['auto', 'clone', 'hardlink', 'copy'] as const;
+export type LinkMode = (typeof LINK_MODES)[number];
+export type ResolvedLinkMode = Exclude<LinkMode, 'auto'>;
+
+/** `EGGINST_LINK_MODE` if it names a mode, else auto. */
+export function defaultLinkMode(): LinkMode {
+  const m = process.env.EGGINST_LINK_MODE;
+  return (LINK_MODES as readonly string[]).includes(m ?? '') ? (m as LinkMode) : 'auto';
+}
+
+/** The errors that mean "this filesystem (pair) cannot do that", as opposed to a failure. */
+const UNSUPPORTED = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'EPERM', 'EMLINK', 'ENOTTY']);
+
+function place(mode: ResolvedLinkMode, src: string, dest: string, fileMode: number): void {
+  if (mode === 'hardlink') {
+    linkSync(src, dest);
+    return;
+  }
+  copyFileSync(src, dest, constants.COPYFILE_EXCL | (mode === 'clone' ? constants.COPYFILE_FICLONE_FORCE : 0));
+  chmodSync(dest, fileMode);
+}
+
+export interface Linker {
+  /** Put `src` at `dest` (which must not exist); returns the mode the file has there. */
+  link(src: string, dest: string, fileMode: number, noHardlink: boolean): number;
+  /** The mode used so far (for auto: known after the first file). */
+  readonly used: () => ResolvedLinkMode | undefined;
+}
+
+export function createLinker(requested: LinkMode, where: { store: string; prefix: string }): Linker {
+  let chosen: ResolvedLinkMode | undefined = requested === 'auto' ? undefined : requested;
+  const unsupported = (mode: ResolvedLinkMode, e: unknown): PkgError =>
+    new PkgError(
+      ErrorCodes.LINK_MODE_UNSUPPORTED,
+      `cannot ${mode === 'clone' ? 'clone (reflink)' : 'hard-link'} files from the store ${where.store} into ${where.prefix}: ${
+        (e as NodeJS.ErrnoException).code ?? (e as Error).message
+      }`,
+      {
+        hint: `use link_mode auto (or copy)${mode === 'hardlink' ? '; hard links need the store and the prefix on one filesystem' : ''}`,
+        cause: e,
+        details: { store: where.store, prefix: where.prefix, mode },
+      },
+    );
+  return {
+    used: () => chosen,
+    link(src, dest, fileMode, noHardlink) {
+      if (chosen === undefined) {
+        for (const mode of ['clone', 'hardlink', 'copy'] as const) {
+          if (mode === 'hardlink' && noHardlink) continue;
+          try {
+            place(mode, src, dest, fileMode);
+            // A file that may not be hard-linked says nothing about the others.
+            if (!(noHardlink && mode === 'copy')) chosen = mode;
+            return mode === 'hardlink' ? fileMode & ~0o222 : fileMode;
+          } catch (e) {
+            if (mode === 'copy' || !UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+            rmSync(dest, { force: true });
+          }
+        }
+      }
+      const mode = chosen === 'hardlink' && noHardlink ? 'copy' : chosen!;
+      try {
+        place(mode, src, dest, fileMode);
+      } catch (e) {
+        if (mode !== 'copy' && UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? '')) throw unsupported(mode, e);
+        throw e;
+      }
+      return mode === 'hardlink' ? fileMode & ~0o222 : fileMode;
+    },
+  };
+}

@@ -1,0 +1,327 @@
+/**
+ * The package store: every egg's files extracted once, as the archive holds them (before any
+ * relocation), in `<store>/<sha256 of the egg>/files/<member name>`, with a manifest of paths, sizes,
+ * modes and sha256s. An entry is filled in a temporary directory beside it, flushed, every file hashed
+ * again against what was inflated from the archive, made read-only, and only then renamed into place:
+ * the rename is the mark of completeness, so a crash leaves a temporary directory that is ignored and
+ * rebuilt. Installs link or clone from the store (stage.ts); docs/package-store.md.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Archive } from './archive.js';
+import { crashPoint } from './crash.js';
+import { flushFilesystem, fsyncDir, writeFileDurably } from './durable.js';
+import { ErrorCodes, PkgError } from './errors.js';
+import { extractTasks, type Task } from './extract-worker.js';
+import { modeFor } from './layout.js';
+
+export const MANIFEST = 'manifest.json';
+const FILES = 'files';
+const REFS = 'refs';
+const TMP_PREFIX = '.tmp-';
+
+export interface StoreFile {
+  /** The archive member's name (POSIX, validated by archive.ts). */
+  path: string;
+  size: number;
+  /** The mode as stored: the archive's mode without any write bit. */
+  mode: number;
+  sha256: string;
+}
+
+export interface StoreManifest {
+  version: 1;
+  /** sha256 of the egg the entry was extracted from: the entry's name. */
+  egg: string;
+  eggName: string;
+  files: StoreFile[];
+}
+
+export interface StoreEntry {
+  dir: string;
+  sha256: string;
+  manifest: StoreManifest;
+  /** By member name. */
+  byPath: Map<string, StoreFile>;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Make sure `dir` (and the directory holding it) exist and no user but the one running us can write
+ * them: a store another user can write is a way into every prefix linked from it.
+ */
+export function openStore(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  for (const d of [dirname(dir), dir]) checkOwnDir(d);
+  return dir;
+}
+
+/** Refuse a directory another user owns or that its group or others can write. */
+export function checkOwnDir(dir: string): void {
+  const st = statSync(dir);
+  const uid = process.getuid?.();
+  const mode = st.mode & 0o7777;
+  const owner = uid !== undefined && st.uid !== uid;
+  if ((mode & 0o022) !== 0 || owner) {
+    const what = `mode ${mode.toString(8).padStart(4, '0')}${owner ? `, owner uid ${st.uid}` : ''}`;
+    throw new PkgError(
+      ErrorCodes.STORE_UNSAFE,
+      `${dir} (${what}) can be written by users other than this one: the package store refuses it`,
+      {
+        hint: `make it yours and writable by you only (chmod go-w ${dir}), or choose another cache_dir`,
+        details: { path: dir, mode },
+      },
+    );
+  }
+}
+
+function checkKey(sha256: string): void {
+  if (!SHA256.test(sha256)) throw new PkgError(ErrorCodes.INTERNAL, `not a sha256: ${JSON.stringify(sha256)}`);
+}
+
+/** The complete entry for an egg, or null if there is none (an incomplete one is never seen). */
+export function readEntry(store: string, sha256: string): StoreEntry | null {
+  checkKey(sha256);
+  const dir = join(store, sha256);
+  let text: string;
+  try {
+    text = readFileSync(join(dir, MANIFEST), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+  let manifest: StoreManifest;
+  try {
+    manifest = JSON.parse(text) as StoreManifest;
+    if (manifest.version !== 1 || manifest.egg !== sha256 || !Array.isArray(manifest.files)) throw new Error('unexpected content');
+  } catch (e) {
+    throw new PkgError(ErrorCodes.STORE_CORRUPT, `the store entry ${dir} has an unreadable manifest: ${(e as Error).message}`, {
+      hint: 'enpkg verify --repair rebuilds it (or remove the directory)',
+      details: { path: dir },
+    });
+  }
+  return { dir, sha256, manifest, byPath: new Map(manifest.files.map((f) => [f.path, f])) };
+}
+
+/** Where a stored member's content is. */
+export function storedPath(entry: StoreEntry, file: StoreFile): string {
+  return join(entry.dir, FILES, file.path);
+}
+
+export interface FillInput {
+  store: string;
+  sha256: string;
+  archive: Archive;
+  eggName: string;
+  durable: boolean;
+}
+
+/**
+ * Extract every file of `archive` into a new entry (or return the complete one already there, which
+ * another process may have finished meanwhile).
+ */
+export async function fillEntry(input: FillInput): Promise<StoreEntry> {
+  const { store, sha256, archive } = input;
+  const existing = readEntry(store, sha256);
+  if (existing) return existing;
+  const tmp = join(store, `${TMP_PREFIX}${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(join(tmp, FILES), { recursive: true, mode: 0o755 });
+  try {
+    const entries = archive.entries.filter((e) => e.kind === 'file');
+    const tasks: Task[] = entries.map((e) => ({
+      name: e.name,
+      method: e.method,
+      crc32: e.crc32,
+      compressedSize: e.compressedSize,
+      uncompressedSize: e.uncompressedSize,
+      dataStart: e.dataStart,
+      archive: archive.path,
+      eggName: input.eggName,
+      dest: join(tmp, FILES, e.name),
+      mode: storedMode(e.name, e.mode),
+    }));
+    const results = await extractTasks({ tasks, relocations: [] }, () => crashPoint('store-file'));
+    const files: StoreFile[] = entries.map((e, i) => ({
+      path: e.name,
+      size: results[i]!.size,
+      mode: storedMode(e.name, e.mode),
+      sha256: results[i]!.sha256,
+    }));
+    const manifest: StoreManifest = { version: 1, egg: sha256, eggName: input.eggName, files };
+    if (input.durable) flushFilesystem(tmp, () => tasks.map((t) => t.dest));
+    // What is on the disk now must be what was inflated (and CRC-checked) from the archive.
+    for (const f of files) {
+      const got = hashFile(join(tmp, FILES, f.path));
+      if (got !== f.sha256) {
+        throw new PkgError(ErrorCodes.STORE_CORRUPT, `${join(tmp, FILES, f.path)} does not read back as written (sha256 ${got})`, {
+          hint: 'the disk or filesystem is failing; nothing was installed',
+          details: { path: join(tmp, FILES, f.path) },
+        });
+      }
+    }
+    writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
+    if (input.durable) flushFilesystem(tmp, () => [join(tmp, MANIFEST), tmp]);
+    crashPoint('store-verified');
+    try {
+      renameSync(tmp, join(store, sha256));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      // Another process completed it first; an existing directory without a manifest is a leftover.
+      if (!readEntry(store, sha256)) {
+        removeTree(join(store, sha256));
+        renameSync(tmp, join(store, sha256));
+      } else removeTree(tmp);
+    }
+    if (input.durable) fsyncDir(store);
+  } catch (e) {
+    removeTree(tmp);
+    throw e;
+  }
+  return readEntry(store, sha256)!;
+}
+
+/** The mode a member is installed with, without write bits: stored files are read-only. */
+export function storedMode(name: string, zipMode: number): number {
+  return modeFor(name, zipMode) & ~0o222;
+}
+
+export function hashFile(path: string): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+export interface EntryProblem {
+  path: string;
+  problem: 'missing' | 'changed' | 'mode';
+}
+
+/** Check every file of an entry against its manifest (content, size, mode). Reads only. */
+export function checkEntry(entry: StoreEntry): EntryProblem[] {
+  const problems: EntryProblem[] = [];
+  for (const f of entry.manifest.files) {
+    const path = storedPath(entry, f);
+    let st;
+    try {
+      st = lstatSync(path);
+    } catch {
+      problems.push({ path: f.path, problem: 'missing' });
+      continue;
+    }
+    if (!st.isFile() || st.size !== f.size || hashFile(path) !== f.sha256) problems.push({ path: f.path, problem: 'changed' });
+    else if ((st.mode & 0o777) !== f.mode) problems.push({ path: f.path, problem: 'mode' });
+  }
+  return problems;
+}
+
+/** Remove an entry (complete or not) and everything in it. */
+export function removeEntry(store: string, sha256: string): void {
+  checkKey(sha256);
+  const dir = join(store, sha256);
+  // Renamed away first, so that no reader ever sees a half-removed complete entry.
+  if (!existsSync(dir)) return;
+  const trash = join(store, `${TMP_PREFIX}${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  renameSync(dir, trash);
+  removeTree(trash);
+}
+
+function removeTree(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The complete entries of the store (sha256s), and temporary leftovers whose writer is gone. */
+export function listStore(store: string): { entries: string[]; leftovers: string[] } {
+  let names: string[];
+  try {
+    names = readdirSync(store);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], leftovers: [] };
+    throw e;
+  }
+  const entries = names.filter((n) => SHA256.test(n) && existsSync(join(store, n, MANIFEST)));
+  const leftovers = names.filter((n) => {
+    const m = new RegExp(`^${TMP_PREFIX.replace('.', '\\.')}[0-9a-f]{64}-(\\d+)-[0-9a-f]+$`).exec(n);
+    return m !== null && !alive(Number(m[1]));
+  });
+  return { entries, leftovers: leftovers.map((n) => join(store, n)) };
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function removeLeftover(path: string): void {
+  removeTree(path);
+}
+
+/**
+ * References: one file per (entry, prefix), `<store>/refs/<sha256>/<hash of the prefix>`, holding the
+ * prefix's path. One file each, so that transactions in different prefixes never write the same file.
+ */
+const refFile = (store: string, sha256: string, prefix: string): string =>
+  join(store, REFS, sha256, createHash('sha256').update(prefix).digest('hex').slice(0, 32));
+
+export function addReference(store: string, sha256: string, prefix: string, durable = true): void {
+  checkKey(sha256);
+  const path = refFile(store, sha256, prefix);
+  if (existsSync(path)) return;
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  writeFileDurably(path, prefix, { durable });
+}
+
+export function removeReference(store: string, sha256: string, prefix: string): void {
+  checkKey(sha256);
+  rmSync(refFile(store, sha256, prefix), { force: true });
+  try {
+    readdirSync(join(store, REFS, sha256)).length === 0 && rmSync(join(store, REFS, sha256), { recursive: true, force: true });
+  } catch {
+    // gone already
+  }
+}
+
+/** The prefixes that reference an entry. */
+export function referencesOf(store: string, sha256: string): string[] {
+  checkKey(sha256);
+  const dir = join(store, REFS, sha256);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((n) => {
+    try {
+      return [readFileSync(join(dir, n), 'utf8')];
+    } catch {
+      return [];
+    }
+  });
+}

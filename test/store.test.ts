@@ -1,0 +1,197 @@
+/**
+ * The package store (docs/package-store.md): warm installs with each link mode give the cold
+ * install's tree, records and verify; rewritten files are never links; a crash at every point of an
+ * install from the store leaves no half-complete entry marked complete; a tampered entry is found by
+ * enpkg verify and repaired; cache clean keeps what a prefix uses; a store others can write is refused.
+ */
+import assert from 'node:assert/strict';
+import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { CRASH_POINTS, checkEntry, listStore, listInstalled, readEntry, verifyInstalled } from 'egginst';
+import { fixturePath, type RunResult, runEgginst, runEnpkg, type Setup, setup, tempDir, treeHash, treeListing } from './helpers/index.js';
+
+const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
+const env = { SOURCE_DATE_EPOCH: '1700000000' };
+const EGGS = ['data-1.0-1', 'upg-1.0-1', 'links-1.0-1', 'reloc-1.0-1', 'scripts-1.0-1'].map(egg);
+
+/** A tree listing with the prefix's own path taken out of the records (and, for hard links, write bits). */
+async function listing(prefix: string, dropWrite = false): Promise<string[]> {
+  const lines = await treeListing(prefix);
+  const records = listInstalled(prefix).map((p) => `EGG-INFO/${p.key}/egginst.json`);
+  // Relocated object code holds the prefix's own path: its size is compared, not its content.
+  return lines
+    .map((l) => (/"(bin\/reloc-|lib\/reloc\/)/.test(l) ? l.replace(/ [0-9a-f]{64}$/, '') : l))
+    .filter((l) => !records.some((r) => l.includes(JSON.stringify(r))))
+    .map((l) =>
+      dropWrite && l.startsWith('file ')
+        ? l.replace(/^file (\d)(\d)(\d)(\d)/, (_m, a, b, c, d) => `file ${a}${+b & 5}${+c & 5}${+d & 5}`)
+        : l,
+    );
+}
+
+function records(prefix: string, dropWrite = false): unknown[] {
+  return listInstalled(prefix).map((p) => {
+    const rec = JSON.parse(readFileSync(join(prefix, `EGG-INFO/${p.key}/egginst.json`), 'utf8')) as Record<string, unknown>;
+    const files = (rec.records as { mode?: number; path: string; sha256?: string }[]).map((f) => ({
+      ...f,
+      ...(dropWrite && f.mode !== undefined ? { mode: f.mode & ~0o222 } : {}),
+      // Relocated object code holds the prefix's own path.
+      ...(/^(bin\/reloc-|lib\/reloc\/)/.test(f.path) ? { sha256: 'relocated' } : {}),
+    }));
+    return { ...rec, prefix: '', records: files };
+  });
+}
+
+test('warm installs with each link mode: the cold tree, records and verify; rewritten files are copies', async (t) => {
+  const root = await tempDir(t);
+  const store = join(root, 'cache', 'store');
+  const cold = join(root, 'cold');
+  assert.equal((await runEgginst(['--prefix', cold, '--no-fsync', ...EGGS], { env })).code, 0);
+  const fill = await runEgginst(['--prefix', join(root, 'fill'), '--store', store, ...EGGS], { env });
+  assert.equal(fill.code, 0, fill.stderr);
+  assert.equal(listStore(store).entries.length, EGGS.length);
+  for (const mode of ['copy', 'hardlink', 'clone', 'auto'] as const) {
+    await t.test(mode, async (st) => {
+      const prefix = join(root, mode);
+      const r = await runEgginst(['--prefix', prefix, '--store', store, '--link-mode', mode, '-v', ...EGGS], { env });
+      if (mode === 'clone' && r.code !== 0 && /cannot clone \(reflink\)/.test(r.stderr)) {
+        st.skip(`this filesystem cannot reflink: ${r.stderr.trim().split('\n').pop()}`);
+        return;
+      }
+      assert.equal(r.code, 0, r.stderr);
+      const used = /files linked from the store .* by (clone|hardlink|copy)/.exec(r.stderr)?.[1];
+      assert.ok(used, `-v says the link mode: ${r.stderr}`);
+      if (mode !== 'auto') assert.equal(used, mode);
+      const hard = used === 'hardlink';
+      assert.deepEqual(await listing(prefix, hard), await listing(cold, hard));
+      assert.deepEqual(records(prefix, hard), records(cold, hard));
+      for (const p of listInstalled(prefix)) assert.deepEqual(verifyInstalled(prefix, p.key).problems, [], p.key);
+      // Relocated object code, rewritten shebangs, metadata and a package with a post-install script: never links.
+      for (const f of [
+        'lib/reloc/libreloc.so',
+        'bin/reloc-rpath',
+        'EGG-INFO/data/spec/depend',
+        'lib/python2.7/site-packages/scripts_demo.py',
+      ])
+        assert.equal(statSync(join(prefix, f)).nlink, 1, `${f} is a copy`);
+      const shared = readdirSync(join(prefix, 'share', 'upg'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+      if (hard)
+        assert.ok(shared.length > 0 && shared.every((e) => statSync(join(e.parentPath, e.name)).nlink > 1), 'data files are hard links');
+    });
+  }
+});
+
+test('crash at every point of an install from an empty store: no entry complete and wrong; recovery and a rerun finish', async (t) => {
+  const root = await tempDir(t);
+  const prefix = join(root, 'prefix');
+  const store = join(root, 'cache', 'store');
+  const op = ['--prefix', prefix, '--no-fsync', '--store', store, '--link-mode', 'hardlink', egg('data-1.0-1'), egg('reloc-1.0-1')];
+  mkdirSync(prefix);
+  const before = await treeHash(prefix);
+  assert.equal((await runEgginst(op, { env })).code, 0);
+  const after = await treeHash(prefix);
+  const entriesSound = (): void => {
+    for (const sha of listStore(store).entries)
+      assert.deepEqual(checkEntry(readEntry(store, sha)!), [], `entry ${sha} is complete and sound`);
+  };
+  let crashes = 0;
+  for (const point of CRASH_POINTS) {
+    if (point === 'undo') continue;
+    for (let k = 1; k < 500; k++) {
+      rmSync(prefix, { recursive: true, force: true });
+      rmSync(store, { recursive: true, force: true });
+      mkdirSync(prefix);
+      const r = await runEgginst(op, { env: { ...env, EGGINST_CRASH_AT: `${point}:${k}` } });
+      if (r.signal !== 'SIGKILL') {
+        assert.equal(r.code, 0, `${point}:${k}: ${r.stderr}`);
+        break;
+      }
+      crashes++;
+      entriesSound();
+      const rec = await runEgginst(['--prefix', prefix, '--list'], { env });
+      assert.equal(rec.code, 0, rec.stderr);
+      assert.equal(await treeHash(prefix), point === 'committed' || point === 'cleanup' ? after : before, `${point}:${k}`);
+      const again = await runEgginst(op, { env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(await treeHash(prefix), after, `${point}:${k}: the rerun installs from a sound store`);
+      entriesSound();
+    }
+  }
+  assert.ok(crashes > CRASH_POINTS.length, `crashed ${crashes} times`);
+});
+
+const storeOf = (s: { env: Record<string, string> }): string => join(s.env.XDG_CACHE_HOME!, 'enpkg', 'store');
+/** enpkg on another prefix of the same user (same cache and store). */
+const enpkgIn = (s: Setup, prefix: string, args: string[], extra: Record<string, string> = {}): Promise<RunResult> =>
+  runEnpkg([...args, '--prefix', prefix, ...(args[0] === 'install' ? ['--repo', s.repo] : [])], { env: { ...s.env, ...extra } });
+
+test('enpkg verify finds a tampered store entry and --repair rebuilds it and relinks every prefix using it', async (t) => {
+  const s = await setup(t);
+  const hard = { EGGINST_LINK_MODE: 'hardlink' };
+  assert.equal((await s.enpkg(['install', 'data'], hard)).code, 0);
+  const other = join(s.root, 'other');
+  const o = await enpkgIn(s, other, ['install', 'data'], hard);
+  assert.equal(o.code, 0, o.stderr);
+  assert.equal((await enpkgIn(s, s.prefix, ['verify'])).code, 0);
+  const [sha] = listStore(storeOf(s)).entries;
+  const entry = readEntry(storeOf(s), sha!)!;
+  const file = entry.manifest.files.find((f) => f.path.startsWith('EGG-INFO/prefix/share/'))!;
+  const path = join(entry.dir, 'files', file.path);
+  const installed = join(s.prefix, file.path.slice('EGG-INFO/prefix/'.length));
+  const good = readFileSync(installed);
+  chmodSync(path, 0o644);
+  appendFileSync(path, 'tampered\n');
+  const bad = await enpkgIn(s, s.prefix, ['verify']);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /store changed/);
+  assert.match(bad.stdout, /no longer matches its manifest/);
+  const fixed = await enpkgIn(s, s.prefix, ['verify', '--repair']);
+  assert.equal(fixed.code, 0, fixed.stdout + fixed.stderr);
+  assert.match(fixed.stdout, new RegExp(`rebuilt the store entry ${sha}`));
+  assert.match(fixed.stdout, new RegExp(`installed again in ${other}: data`));
+  assert.deepEqual(readFileSync(installed), good);
+  assert.deepEqual(readFileSync(join(other, file.path.slice('EGG-INFO/prefix/'.length))), good);
+  assert.deepEqual(checkEntry(readEntry(storeOf(s), sha!)!), []);
+  for (const p of [s.prefix, other]) assert.equal((await enpkgIn(s, p, ['verify'])).code, 0, p);
+});
+
+test('cache clean removes the store entries no prefix uses and keeps the others; --all removes every one', async (t) => {
+  const s = await setup(t);
+  assert.equal((await s.enpkg(['install', 'data'])).code, 0);
+  const other = join(s.root, 'other');
+  assert.equal((await enpkgIn(s, other, ['install', 'upg'])).code, 0);
+  assert.equal(listStore(storeOf(s)).entries.length, 2);
+  assert.equal((await enpkgIn(s, other, ['remove', 'upg'])).code, 0);
+  const clean = await enpkgIn(s, s.prefix, ['cache', 'clean', '--json']);
+  assert.equal(clean.code, 0, clean.stderr);
+  assert.deepEqual((clean.json as { store: unknown }).store, { removed: 1, kept: 1 });
+  const left = listStore(storeOf(s)).entries;
+  assert.equal(left.length, 1);
+  assert.equal(readEntry(storeOf(s), left[0]!)!.manifest.eggName, 'data-1.0-1.egg');
+  // A prefix deleted by hand uses nothing.
+  rmSync(s.prefix, { recursive: true, force: true });
+  assert.deepEqual(((await enpkgIn(s, s.prefix, ['cache', 'clean', '--json'])).json as { store: unknown }).store, { removed: 1, kept: 0 });
+  assert.equal((await s.enpkg(['install', 'data'])).code, 0);
+  assert.deepEqual(((await enpkgIn(s, s.prefix, ['cache', 'clean', '--all', '--json'])).json as { store: unknown }).store, {
+    removed: 1,
+    kept: 0,
+  });
+  assert.equal(listStore(storeOf(s)).entries.length, 0);
+});
+
+test('a store or cache directory that other users can write is refused, naming it and its mode; nothing changes', async (t) => {
+  const s = await setup(t);
+  assert.equal((await s.enpkg(['install', 'data'])).code, 0);
+  const before = await treeHash(s.prefix);
+  for (const dir of [storeOf(s), join(s.env.XDG_CACHE_HOME!, 'enpkg')]) {
+    chmodSync(dir, 0o777);
+    const r = await s.enpkg(['install', 'upg']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(r.stderr.includes(`${dir} (mode 0777) can be written by users other than this one`), r.stderr);
+    assert.equal(await treeHash(s.prefix), before);
+    chmodSync(dir, 0o755);
+  }
+  assert.equal((await s.enpkg(['install', 'upg'])).code, 0);
+  assert.ok(existsSync(storeOf(s)) && lstatSync(storeOf(s)).isDirectory());
+});
