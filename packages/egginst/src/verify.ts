@@ -3,12 +3,12 @@
  * (sha256 and size), changed modes, and links that point elsewhere. Reads only; paths from the record
  * are normalised and anything outside the prefix is reported, never opened.
  */
-import { createHash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCodes, PkgError } from './errors.js';
 import { normalizeRelative } from './paths.js';
 import { readRecord } from './record.js';
+import { hashFile } from './store.js';
 import type { FileRecord } from './types.js';
 
 export interface VerifyProblem {
@@ -23,18 +23,6 @@ export interface VerifyResult {
   problems: VerifyProblem[];
   /** True when the record is Enstaller's older form: only presence can be checked. */
   legacyRecord: boolean;
-}
-
-function sha256File(path: string): string {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 export function verifyInstalled(prefix: string, key: string): VerifyResult {
@@ -70,7 +58,7 @@ export function verifyInstalled(prefix: string, key: string): VerifyResult {
     }
     if (r.size !== undefined && st.size !== r.size)
       problems.push({ path: rel, problem: 'changed', detail: `size ${st.size}, recorded ${r.size}` });
-    else if (r.sha256 !== undefined && sha256File(abs) !== r.sha256)
+    else if (r.sha256 !== undefined && hashFile(abs) !== r.sha256)
       problems.push({ path: rel, problem: 'changed', detail: 'content differs (sha256)' });
     if (r.mode !== undefined && (st.mode & 0o777) !== r.mode)
       problems.push({ path: rel, problem: 'mode', detail: `mode ${(st.mode & 0o777).toString(8)}, recorded ${r.mode.toString(8)}` });
