@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CRASH_POINTS } from 'egginst';
+import { CRASH_POINTS, checkEntry, listStore, readEntry } from 'egginst';
 import { setup, treeListing, type Setup } from './helpers/index.js';
 
 /** The prefix without enpkg's own database files (which change with every run). */
@@ -28,10 +28,13 @@ interface Scenario {
   name: string;
   setup: string[][];
   op: string[];
+  /** Empty the package store before each run, so that the run fills it (its crash points too). */
+  emptyStore?: boolean;
 }
 
 const scenarios: Scenario[] = [
   { name: 'install', setup: [], op: ['install', 'app-1.0.0'] },
+  { name: 'install from an empty store', setup: [], op: ['install', 'app-1.0.0'], emptyStore: true },
   { name: 'upgrade', setup: [['install', 'app-1.0.0']], op: ['update', '--all'] },
   { name: 'remove', setup: [['install', 'app-1.0.0', 'data']], op: ['remove', 'libfoo'] },
   {
@@ -54,9 +57,15 @@ for (const sc of scenarios) {
     for (const args of sc.setup) assert.equal((await s.enpkg([...args, '-y'])).code, 0);
     const template = join(s.root, 'template');
     execFileSync('cp', ['-a', s.prefix, template]);
+    const store = join(s.env.XDG_CACHE_HOME!, 'enpkg', 'store');
     const restore = (): void => {
       rmSync(s.prefix, { recursive: true, force: true });
       execFileSync('cp', ['-a', template, s.prefix]);
+      if (sc.emptyStore) rmSync(store, { recursive: true, force: true });
+    };
+    /** Every complete entry of the store matches its manifest: a crash never leaves one half-written. */
+    const storeSound = (where: string): void => {
+      for (const sha of listStore(store).entries) assert.deepEqual(checkEntry(readEntry(store, sha)!), [], `${where}: store entry ${sha}`);
     };
     const before = { tree: await prefixHash(s.prefix), db: await installedSet(s) };
     restore();
@@ -65,6 +74,7 @@ for (const sc of scenarios) {
     assert.notEqual(before.tree, after.tree);
 
     let crashes = 0;
+    const crashedAt = new Set<string>();
     for (const point of CRASH_POINTS) {
       if (point === 'undo') continue;
       for (let k = 1; k < 200; k++) {
@@ -75,6 +85,8 @@ for (const sc of scenarios) {
           break;
         }
         crashes++;
+        crashedAt.add(point);
+        storeSound(`${sc.name}: crash at ${point}:${k}`);
         const want: { tree: string; db: string } = AFTER_COMMIT.has(point) ? after : before;
         const db = await installedSet(s);
         assert.equal(await prefixHash(s.prefix), want.tree, `${sc.name}: crash at ${point}:${k}, then recovery: the prefix`);
@@ -82,5 +94,8 @@ for (const sc of scenarios) {
       }
     }
     assert.ok(crashes >= 5, `crashed ${crashes} times`);
+    storeSound(sc.name);
+    if (sc.emptyStore)
+      for (const p of ['store-file', 'store-verified']) assert.ok(crashedAt.has(p), `crashed while filling the store (${p})`);
   });
 }

@@ -5,10 +5,33 @@
  * enpkg verify and repaired; cache clean keeps what a prefix uses; a store others can write is refused.
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CRASH_POINTS, checkEntry, listStore, listInstalled, readEntry, verifyInstalled } from 'egginst';
+import {
+  CRASH_POINTS,
+  checkEntry,
+  type EggJob,
+  listInstalled,
+  listStore,
+  PkgError,
+  readEntry,
+  runTransaction,
+  type TransactionOptions,
+  verifyInstalled,
+} from 'egginst';
+import { faultyFs } from './helpers/faults.js';
 import { fixturePath, type RunResult, runEgginst, runEnpkg, type Setup, setup, tempDir, treeHash, treeListing } from './helpers/index.js';
 
 const egg = (name: string): string => fixturePath('eggs', `${name}.egg`);
@@ -194,4 +217,45 @@ test('a store or cache directory that other users can write is refused, naming i
   }
   assert.equal((await s.enpkg(['install', 'upg'])).code, 0);
   assert.ok(existsSync(storeOf(s)) && lstatSync(storeOf(s)).isDirectory());
+});
+
+test('the free-space check counts what linking really writes: hard links need no room for their data, copies do', async (t) => {
+  const root = await tempDir(t);
+  const store = join(root, 'cache', 'store');
+  const jobs: EggJob[] = [
+    { kind: 'install', eggPath: egg('big-1.0-1') },
+    { kind: 'install', eggPath: egg('data-1.0-1') },
+  ];
+  const first = join(root, 'first');
+  mkdirSync(first);
+  await runTransaction(jobs, { prefix: first, durable: false, store: { dir: store, linkMode: 'hardlink' } });
+  /** A filesystem with `free` bytes available, as statfs tells it. */
+  const tight = (free: number): TransactionOptions['fs'] => {
+    const fs = faultyFs();
+    fs.statfsSync = ((path: string) => ({ ...statfsSync(path), bavail: Math.floor(free / 4096), bsize: 4096 })) as typeof fs.statfsSync;
+    return fs;
+  };
+  let attempts = 0;
+  const attempt = async (linkMode: 'hardlink' | 'copy', free: number): Promise<unknown> => {
+    const prefix = join(root, `${linkMode}-${free}-${++attempts}`);
+    mkdirSync(prefix);
+    const before = await treeHash(prefix);
+    const e = await runTransaction(jobs, { prefix, durable: false, fs: tight(free), store: { dir: store, linkMode } }).catch((x) => x);
+    if (e instanceof PkgError) assert.equal(await treeHash(prefix), before, 'a refused install leaves the prefix as it was');
+    return e;
+  };
+  const copied = await attempt('copy', 0);
+  assert.ok(copied instanceof PkgError && copied.code === 'NO_SPACE', String(copied));
+  const needed = copied.details.needed as number;
+  assert.ok(needed > 1 << 20, `copies need room for the data (${needed} bytes)`);
+  const short = needed - 4096;
+  const again = await attempt('copy', short);
+  assert.ok(again instanceof PkgError && again.code === 'NO_SPACE', 'a byte short is short');
+  const linked = await attempt('hardlink', short);
+  assert.ok(!(linked instanceof Error), `hard links fit where copies do not: ${String(linked)}`);
+  // From an empty store, its new entry needs the room too (same filesystem): the copy's figure is not enough.
+  rmSync(store, { recursive: true, force: true });
+  const cold = await attempt('hardlink', short);
+  assert.ok(cold instanceof PkgError && cold.code === 'NO_SPACE', String(cold));
+  assert.deepEqual(listStore(store).entries, [], 'nothing was put in the store');
 });

@@ -42,7 +42,7 @@ export { LINK_MODES, type LinkMode } from './link.js';
 export {
   addReference,
   checkEntry,
-  fillEntry,
+  fillEntries,
   hashFile,
   listStore,
   openStore,

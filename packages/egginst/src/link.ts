@@ -3,7 +3,9 @@
  * blocks, copy on write), hard-linked (the same inode as the store's file), or copied. `auto` takes
  * the first that works for the store and the prefix, found on the first file.
  */
-import { chmodSync, constants, copyFileSync, linkSync, rmSync } from 'node:fs';
+import { chmodSync, constants, copyFileSync, linkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { scratchName } from './store.js';
 import { ErrorCodes, PkgError } from './errors.js';
 
 export const LINK_MODES = ['auto', 'clone', 'hardlink', 'copy'] as const;
@@ -31,8 +33,14 @@ function place(mode: ResolvedLinkMode, src: string, dest: string, fileMode: numb
 export interface Linker {
   /** Put `src` at `dest` (which must not exist); returns the mode the file has there. */
   link(src: string, dest: string, fileMode: number, noHardlink: boolean): number;
-  /** The mode used so far (for auto: known after the first file). */
+  /** The mode used so far (for auto: known after the first file, or after `probe`). */
   readonly used: () => ResolvedLinkMode | undefined;
+  /**
+   * Decide the mode before any file is linked, with a scratch file in the store linked into
+   * `scratchDir` (a directory beside the prefix's staging): auto's choice, or LINK_MODE_UNSUPPORTED
+   * for a forced mode these filesystems cannot do.
+   */
+  probe(scratchDir: string): ResolvedLinkMode;
 }
 
 export function createLinker(requested: LinkMode, where: { store: string; prefix: string }): Linker {
@@ -51,6 +59,30 @@ export function createLinker(requested: LinkMode, where: { store: string; prefix
     );
   return {
     used: () => chosen,
+    probe(scratchDir) {
+      const tag = scratchName('probe');
+      const src = join(where.store, tag);
+      const dest = join(scratchDir, tag);
+      writeFileSync(src, 'probe\n', { mode: 0o444, flag: 'wx' });
+      try {
+        const modes = chosen === undefined ? (['clone', 'hardlink', 'copy'] as const) : [chosen];
+        for (const mode of modes) {
+          try {
+            place(mode, src, dest, 0o444);
+            chosen = mode;
+            return mode;
+          } catch (e) {
+            if (mode === 'copy' || !UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
+            if (modes.length === 1) throw unsupported(mode, e);
+          } finally {
+            rmSync(dest, { force: true });
+          }
+        }
+        return chosen!;
+      } finally {
+        rmSync(src, { force: true });
+      }
+    },
     link(src, dest, fileMode, noHardlink) {
       if (chosen === undefined) {
         for (const mode of ['clone', 'hardlink', 'copy'] as const) {

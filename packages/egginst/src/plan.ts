@@ -251,7 +251,7 @@ export function planFiles(input: FilePlanInput): FilePlan {
             },
           );
         }
-      } else bytesNeeded += roundUp(item.kind === 'file' ? item.entry.uncompressedSize : Buffer.byteLength(item.content));
+      } else bytesNeeded += diskBytes(item.kind === 'file' ? item.entry.uncompressedSize : Buffer.byteLength(item.content));
       stage.push({ staged: `s/${i}/${item.dest}`, egg, item });
       place(item.dest);
     }
@@ -370,8 +370,11 @@ function statCache(prefix: string): (rel: string) => PathType | null {
 function journalBytes(ops: Op[]): number {
   let n = 4096;
   for (const op of ops) n += 64 + op.path.length + (op.op === 'backup' ? op.backup.length : op.op === 'place' ? op.staged.length : 0);
-  return roundUp(3 * n);
+  return diskBytes(3 * n);
 }
 
 const depth = (p: string): number => p.split('/').length;
-const roundUp = (n: number): number => Math.ceil(n / 4096) * 4096 + 4096;
+/** The blocks `n` bytes of data take (4 KiB each). */
+export const dataBlocks = (n: number): number => Math.ceil(n / 4096) * 4096;
+/** What a file of `n` bytes costs: its data blocks and one more for its inode and directory entry. */
+export const diskBytes = (n: number): number => dataBlocks(n) + 4096;

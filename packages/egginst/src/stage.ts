@@ -1,120 +1,24 @@
 /**
- * Stage 4: extract every file of a plan into the transaction's staging tree, with links, generated
- * scripts and the install records beside them. Small jobs run in this
- * thread; large ones are split into contiguous archive ranges of about equal bytes, one per worker
- * thread, so each worker still reads its archive front to back.
+ * Stage 4: put every file of a plan into the transaction's staging tree - linked (cloned, copied)
+ * from the package store, or extracted from the archive (extract-all.ts) - with links, generated
+ * scripts and the install records beside them.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { ArchiveEntry } from './archive.js';
 import { crashPoint } from './crash.js';
 import { flushFilesystem } from './durable.js';
-import { ErrorCodes, PkgError } from './errors.js';
-import type { DataRef, Extracted } from './extract.js';
-import { extractTasks, type Job, type Relocation, type Task, type WorkerReply } from './extract-worker.js';
+import { dataRef, extractAll, interrupted } from './extract-all.js';
+import type { Relocation, Task } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
-import type { Linker } from './link.js';
-import type { FilePlan, PreparedEgg, StageItem } from './plan.js';
+import type { Linker, ResolvedLinkMode } from './link.js';
+import { dataBlocks, type FilePlan, type PreparedEgg, type StageItem } from './plan.js';
 import { serializeRecord } from './record.js';
 import { mayBeObjectCode } from './relocate.js';
 import { rewriteShebang } from './shebang.js';
-import { storedPath, type StoreEntry, type StoreFile } from './store.js';
+import { storedPath, type StoreEntry } from './store.js';
 import type { FileRecord, InstallRecord, Reporter } from './types.js';
-
-/** Below this much work, starting threads costs more than it saves. */
-const PARALLEL_MIN_FILES = 2000;
-const PARALLEL_MIN_BYTES = 256 << 20;
-/** What a file costs beyond its bytes (open, create, close), in bytes-equivalents. */
-const PER_FILE_COST = 32 << 10;
-
-export interface StageOptions {
-  onBytes: (egg: string, bytes: number) => void;
-  signal?: AbortSignal;
-}
-
-export async function extractAll({ tasks, relocations }: Job, opts: StageOptions): Promise<Extracted[]> {
-  const bytes = tasks.reduce((n, t) => n + t.uncompressedSize, 0);
-  const threads = threadCount();
-  if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
-    return extractTasks({ tasks, relocations }, (egg, n) => {
-      if (opts.signal?.aborted) throw interrupted();
-      opts.onBytes(egg, n);
-    });
-  }
-  // This thread takes the first share itself: it would only wait otherwise.
-  const [own = [], ...rest] = split(tasks, threads);
-  const others = rest.map((share) => runWorker({ tasks: share, relocations }, opts));
-  const mine = extractTasks({ tasks: own, relocations }, (egg, n) => {
-    if (opts.signal?.aborted) throw interrupted();
-    opts.onBytes(egg, n);
-  });
-  const results = await Promise.allSettled([mine, ...others]);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.flatMap((r) => (r as PromiseFulfilledResult<Extracted[]>).value);
-}
-
-/** `EGGINST_THREADS` if set (1 = no worker threads), else the cores available, at most 4. */
-export function threadCount(): number {
-  const n = Number(process.env.EGGINST_THREADS);
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : Math.min(availableParallelism(), 4);
-}
-
-const interrupted = (): PkgError =>
-  new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while staging; every change was rolled back', { hint: 'run the command again' });
-
-/** Contiguous shares of about equal cost. */
-function split(tasks: Task[], n: number): Task[][] {
-  const cost = (t: Task): number => t.compressedSize + PER_FILE_COST;
-  const total = tasks.reduce((s, t) => s + cost(t), 0);
-  const shares: Task[][] = [[]];
-  let acc = 0;
-  for (const t of tasks) {
-    if (acc >= (total / n) * shares.length && shares.length < n) shares.push([]);
-    shares[shares.length - 1]!.push(t);
-    acc += cost(t);
-  }
-  return shares.filter((s) => s.length > 0);
-}
-
-function runWorker(job: Job, opts: StageOptions): Promise<Extracted[]> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      opts.signal?.removeEventListener('abort', onAbort);
-      fn();
-      void worker.terminate();
-    };
-    const onAbort = (): void => finish(() => reject(interrupted()));
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: WorkerReply) => {
-      if (m.type === 'progress') opts.onBytes(m.egg, m.bytes);
-      else if (m.type === 'done') finish(() => resolve(m.results));
-      else if (m.error.errno) finish(() => reject(Object.assign(new Error(m.error.message), { code: m.error.errno })));
-      else
-        finish(() =>
-          reject(
-            new PkgError(m.error.code, m.error.message, {
-              ...(m.error.hint ? { hint: m.error.hint } : {}),
-              ...(m.error.details ? { details: m.error.details } : {}),
-            }),
-          ),
-        );
-    });
-    worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) =>
-      finish(() => reject(new PkgError(ErrorCodes.IO, `an extraction thread stopped unexpectedly (exit ${code})`))),
-    );
-    worker.postMessage(job);
-  });
-}
 
 export interface StagePlanInput {
   prefix: string;
@@ -137,9 +41,9 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
   const all = plan.stage.filter((s) => s.item.kind === 'file');
-  const linked = input.store ? all.filter((s) => storedFile(s, input.store!.entries) !== undefined) : [];
-  const fromStore = new Set(linked);
-  const files = all.filter((s) => !fromStore.has(s));
+  const linked = input.store ? all.filter(fromStore) : [];
+  const linkedSet = new Set(linked);
+  const files = all.filter((s) => !linkedSet.has(s));
   if (input.store) linkFromStore(input, linked, facts);
   for (const s of files) {
     const t = totals.get(s.egg.meta.eggName) ?? { done: 0, total: 0 };
@@ -223,22 +127,45 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
 
 /**
- * The store's file for a staged item, if it is to be linked: never for what staging rewrites for the
- * prefix (object code that may be relocated, egg scripts whose shebang is rewritten) nor for the
- * package's metadata under EGG-INFO/<key>, which are always extracted from the archive.
+ * Whether a staged item is taken from the store rather than extracted from the archive: files only,
+ * and never what staging rewrites for the prefix (object code that may be relocated, egg scripts
+ * whose shebang is rewritten) nor the package's metadata under EGG-INFO/<key>.
  */
-function storedFile(s: StageItem, entries: Map<PreparedEgg, StoreEntry>): StoreFile | undefined {
-  const { entry } = s.item as FileItem;
-  const name = entry.name;
-  if (mayBeObjectCode(name) || isEggScript(name)) return undefined;
-  if (name.startsWith('EGG-INFO/') && !name.startsWith('EGG-INFO/prefix/') && !name.startsWith('EGG-INFO/usr/')) return undefined;
-  return entries.get(s.egg)?.byPath.get(name);
+export function fromStore(s: StageItem): boolean {
+  if (s.item.kind !== 'file') return false;
+  const name = s.item.entry.name;
+  if (mayBeObjectCode(name) || isEggScript(name)) return false;
+  return !name.startsWith('EGG-INFO/') || name.startsWith('EGG-INFO/prefix/') || name.startsWith('EGG-INFO/usr/');
 }
 
-/** Link (clone, copy) files from the store; an egg with a post-install script gets no hard links. */
+/**
+ * The data bytes of the plan's staged files that linking by `mode` puts into the prefix without new
+ * blocks (clones share them, hard links are them): what the free-space check need not ask for.
+ */
+export function sharedBytes(plan: FilePlan, mode: ResolvedLinkMode): number {
+  if (mode === 'copy') return 0;
+  let n = 0;
+  for (const s of plan.stage)
+    if (fromStore(s) && (mode === 'clone' || !noHardlink(s.egg))) n += dataBlocks((s.item as FileItem).entry.uncompressedSize);
+  return n;
+}
+
+/** An egg with a post-install script gets no hard links: what the script rewrites cannot be known. */
+const noHardlink = (egg: PreparedEgg): boolean => egg.layout.postInstall !== undefined;
+
+/** Progress is told every this many files linked (and at each egg's last). */
+const LINK_PROGRESS_EVERY = 256;
+
+/** Link (clone, copy) files from the store, telling progress in files per egg. */
 function linkFromStore(input: StagePlanInput, linked: StageItem[], facts: Map<string, FileRecord>): void {
   const { entries, linker } = input.store!;
   const dirs = new Set<string>();
+  const totals = new Map<PreparedEgg, { done: number; total: number }>();
+  for (const s of linked) {
+    const t = totals.get(s.egg) ?? { done: 0, total: 0 };
+    t.total++;
+    totals.set(s.egg, t);
+  }
   for (const s of linked) {
     if (input.signal?.aborted) throw interrupted();
     const item = s.item as FileItem;
@@ -250,8 +177,14 @@ function linkFromStore(input: StagePlanInput, linked: StageItem[], facts: Map<st
       input.fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       dirs.add(dir);
     }
-    const mode = linker.link(storedPath(entry, file), dest, item.mode, s.egg.layout.postInstall !== undefined);
+    const mode = linker.link(storedPath(entry, file), dest, item.mode, noHardlink(s.egg));
     facts.set(s.staged, { path: item.dest, kind: 'file', sha256: file.sha256, size: file.size, mode });
+    const t = totals.get(s.egg)!;
+    if (++t.done % LINK_PROGRESS_EVERY === 0 || t.done === t.total)
+      input.reporter.report({
+        type: 'install',
+        progress: { phase: 'stage', subject: s.egg.meta.eggName, done: t.done, total: t.total, unit: 'files' },
+      });
   }
   crashPoint('linked');
 }
@@ -276,17 +209,6 @@ function relocationOf(egg: PreparedEgg, input: StagePlanInput): Relocation {
   const under = (dest: string): boolean => targets.some((t) => dest.startsWith(`${t}/`));
   const libraries = input.plan.stage.filter((s) => s.item.kind !== 'generated' && under(s.item.dest)).map((s) => s.item.dest);
   return { prefix: input.prefix, targets, libraries };
-}
-
-function dataRef(e: ArchiveEntry): DataRef {
-  return {
-    name: e.name,
-    method: e.method,
-    crc32: e.crc32,
-    compressedSize: e.compressedSize,
-    uncompressedSize: e.uncompressedSize,
-    dataStart: e.dataStart,
-  };
 }
 
 function buildRecord(egg: PreparedEgg, recs: FileRecord[], prefix: string): InstallRecord {

@@ -26,8 +26,10 @@ import type { Archive } from './archive.js';
 import { crashPoint } from './crash.js';
 import { flushFilesystem, fsyncDir, writeFileDurably } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
-import { extractTasks, type Task } from './extract-worker.js';
+import { dataRef, extractAll } from './extract-all.js';
+import type { Task } from './extract-worker.js';
 import { modeFor } from './layout.js';
+import { diskBytes } from './plan.js';
 
 export const MANIFEST = 'manifest.json';
 const FILES = 'files';
@@ -60,6 +62,8 @@ export interface StoreEntry {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** `.tmp-<sha256 or what>-<pid>-<hex>`: scratchName's names. */
+const LEFTOVER = /^\.tmp-(?:[0-9a-f]{64}|[a-z]+)-(\d+)-[0-9a-f]+$/;
 
 /**
  * Make sure `dir` (and the directory holding it) exist and no user but the one running us can write
@@ -123,77 +127,105 @@ export function storedPath(entry: StoreEntry, file: StoreFile): string {
   return join(entry.dir, FILES, file.path);
 }
 
-export interface FillInput {
-  store: string;
+export interface FillEgg {
   sha256: string;
   archive: Archive;
   eggName: string;
+}
+
+export interface FillInput {
+  store: string;
+  eggs: FillEgg[];
   durable: boolean;
+  /** Progress: bytes inflated, by egg name. */
+  onBytes?: (eggName: string, bytes: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The data bytes the entries of `eggs` that the store has not got yet will take there. */
+export function bytesToFill(store: string, eggs: FillEgg[]): number {
+  let n = 0;
+  const seen = new Set<string>();
+  for (const egg of eggs) {
+    if (seen.has(egg.sha256) || readEntry(store, egg.sha256)) continue;
+    seen.add(egg.sha256);
+    for (const e of egg.archive.entries) if (e.kind === 'file') n += diskBytes(e.uncompressedSize);
+  }
+  return n;
 }
 
 /**
- * Extract every file of `archive` into a new entry (or return the complete one already there, which
- * another process may have finished meanwhile).
+ * The entry of every egg, extracting those the store has none of yet into new entries - all of them
+ * together, in worker threads when the job is large - each verified and renamed into place on its
+ * own. An entry another process completed meanwhile is taken as it is.
  */
-export async function fillEntry(input: FillInput): Promise<StoreEntry> {
-  const { store, sha256, archive } = input;
-  const existing = readEntry(store, sha256);
-  if (existing) return existing;
-  const tmp = join(store, `${TMP_PREFIX}${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(join(tmp, FILES), { recursive: true, mode: 0o755 });
+export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
+  const { store } = input;
+  const todo = new Map<string, { egg: FillEgg; tmp: string; tasks: Task[] }>();
+  for (const egg of input.eggs)
+    if (!todo.has(egg.sha256) && !readEntry(store, egg.sha256))
+      todo.set(egg.sha256, { egg, tmp: join(store, scratchName(egg.sha256)), tasks: [] });
   try {
-    const entries = archive.entries.filter((e) => e.kind === 'file');
-    const tasks: Task[] = entries.map((e) => ({
-      name: e.name,
-      method: e.method,
-      crc32: e.crc32,
-      compressedSize: e.compressedSize,
-      uncompressedSize: e.uncompressedSize,
-      dataStart: e.dataStart,
-      archive: archive.path,
-      eggName: input.eggName,
-      dest: join(tmp, FILES, e.name),
-      mode: storedMode(e.name, e.mode),
-    }));
-    const results = await extractTasks({ tasks, relocations: [] }, () => crashPoint('store-file'));
-    const files: StoreFile[] = entries.map((e, i) => ({
-      path: e.name,
-      size: results[i]!.size,
-      mode: storedMode(e.name, e.mode),
-      sha256: results[i]!.sha256,
-    }));
-    const manifest: StoreManifest = { version: 1, egg: sha256, eggName: input.eggName, files };
-    if (input.durable) flushFilesystem(tmp, () => tasks.map((t) => t.dest));
-    // What is on the disk now must be what was inflated (and CRC-checked) from the archive.
-    for (const f of files) {
-      const got = hashFile(join(tmp, FILES, f.path));
-      if (got !== f.sha256) {
-        throw new PkgError(ErrorCodes.STORE_CORRUPT, `${join(tmp, FILES, f.path)} does not read back as written (sha256 ${got})`, {
-          hint: 'the disk or filesystem is failing; nothing was installed',
-          details: { path: join(tmp, FILES, f.path) },
-        });
+    for (const t of todo.values()) {
+      mkdirSync(join(t.tmp, FILES), { recursive: true, mode: 0o755 });
+      for (const e of t.egg.archive.entries) {
+        if (e.kind !== 'file') continue;
+        const dest = join(t.tmp, FILES, e.name);
+        t.tasks.push({ ...dataRef(e), archive: t.egg.archive.path, eggName: t.egg.eggName, dest, mode: storedMode(e.name, e.mode) });
       }
     }
-    writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
-    if (input.durable) flushFilesystem(tmp, () => [join(tmp, MANIFEST), tmp]);
-    crashPoint('store-verified');
-    try {
-      renameSync(tmp, join(store, sha256));
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
-      // Another process completed it first; an existing directory without a manifest is a leftover.
-      if (!readEntry(store, sha256)) {
-        removeTree(join(store, sha256));
-        renameSync(tmp, join(store, sha256));
-      } else removeTree(tmp);
+    const tasks = [...todo.values()].flatMap((t) => t.tasks);
+    const results = await extractAll(
+      { tasks, relocations: [] },
+      {
+        onBytes: (egg, n) => {
+          crashPoint('store-file');
+          input.onBytes?.(egg, n);
+        },
+        ...(input.signal ? { signal: input.signal } : {}),
+      },
+    );
+    if (input.durable && tasks.length > 0) flushFilesystem(store, () => tasks.map((t) => t.dest));
+    let next = 0;
+    for (const [sha256, t] of todo) {
+      const files: StoreFile[] = t.tasks.map((task) => {
+        const r = results[next++]!;
+        return { path: task.name, size: r.size, mode: task.mode, sha256: r.sha256 };
+      });
+      completeEntry(store, sha256, t.tmp, { version: 1, egg: sha256, eggName: t.egg.eggName, files }, input.durable);
     }
-    if (input.durable) fsyncDir(store);
-  } catch (e) {
-    removeTree(tmp);
-    throw e;
+    if (input.durable && todo.size > 0) fsyncDir(store);
+  } finally {
+    for (const t of todo.values()) removeTree(t.tmp);
   }
-  return readEntry(store, sha256)!;
+  return input.eggs.map((egg) => readEntry(store, egg.sha256)!);
+}
+
+/** Check what is on the disk against what was inflated (and CRC-checked), write the manifest, rename into place. */
+function completeEntry(store: string, sha256: string, tmp: string, manifest: StoreManifest, durable: boolean): void {
+  for (const f of manifest.files) {
+    const got = hashFile(join(tmp, FILES, f.path));
+    if (got !== f.sha256) {
+      throw new PkgError(ErrorCodes.STORE_CORRUPT, `${join(tmp, FILES, f.path)} does not read back as written (sha256 ${got})`, {
+        hint: 'the disk or filesystem is failing; nothing was installed',
+        details: { path: join(tmp, FILES, f.path) },
+      });
+    }
+  }
+  writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
+  if (durable) flushFilesystem(tmp, () => [join(tmp, MANIFEST), tmp]);
+  crashPoint('store-verified');
+  try {
+    renameSync(tmp, join(store, sha256));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    // Another process completed it first; an existing directory without a manifest is a leftover.
+    if (!readEntry(store, sha256)) {
+      removeTree(join(store, sha256));
+      renameSync(tmp, join(store, sha256));
+    }
+  }
 }
 
 /** The mode a member is installed with, without write bits: stored files are read-only. */
@@ -242,9 +274,14 @@ export function removeEntry(store: string, sha256: string): void {
   const dir = join(store, sha256);
   // Renamed away first, so that no reader ever sees a half-removed complete entry.
   if (!existsSync(dir)) return;
-  const trash = join(store, `${TMP_PREFIX}${sha256}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const trash = join(store, scratchName(sha256));
   renameSync(dir, trash);
   removeTree(trash);
+}
+
+/** A name for a temporary file or directory in the store, seen as a leftover once its writer is gone. */
+export function scratchName(what: string): string {
+  return `${TMP_PREFIX}${what}-${process.pid}-${randomBytes(4).toString('hex')}`;
 }
 
 function removeTree(dir: string): void {
@@ -262,7 +299,7 @@ export function listStore(store: string): { entries: string[]; leftovers: string
   }
   const entries = names.filter((n) => SHA256.test(n) && existsSync(join(store, n, MANIFEST)));
   const leftovers = names.filter((n) => {
-    const m = new RegExp(`^${TMP_PREFIX.replace('.', '\\.')}[0-9a-f]{64}-(\\d+)-[0-9a-f]+$`).exec(n);
+    const m = LEFTOVER.exec(n);
     return m !== null && !alive(Number(m[1]));
   });
   return { entries, leftovers: leftovers.map((n) => join(store, n)) };

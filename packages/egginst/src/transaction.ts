@@ -5,7 +5,7 @@
  * post-install scripts -> commit mark -> cleanup. Until the commit mark, everything rolls back.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_LIMITS } from './archive.js';
 import { crashPoint } from './crash.js';
@@ -30,8 +30,8 @@ import { prepareEgg } from './prepare-egg.js';
 import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
 import { createLinker, defaultLinkMode, type LinkMode } from './link.js';
-import { stagePlan, type StagePlanInput } from './stage.js';
-import { fillEntry, hashFile, openStore, readEntry, type StoreEntry } from './store.js';
+import { sharedBytes, stagePlan, type StagePlanInput } from './stage.js';
+import { bytesToFill, fillEntries, hashFile, openStore } from './store.js';
 import { runScript, type ScriptRun } from './scripts.js';
 import { NO_REPORTER } from './reporter.js';
 import type { EggJob, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
@@ -165,9 +165,8 @@ export class EggTransaction {
       }
       this.plan = planFiles({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
       for (const w of this.plan.warnings) this.warn(w);
-      checkSpace(this.ctx.fs, this.prefix, this.plan.bytesNeeded);
       this.staged = true;
-      const store = await this.storeEntries();
+      const store = await this.storeEntries(this.plan);
       this.step = 'staging';
       this.ctx.fs.mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
       await stagePlan({
@@ -191,22 +190,48 @@ export class EggTransaction {
     }
   }
 
-  /** With a store: each egg's entry, filled from its archive if the store has none yet. */
-  private async storeEntries(): Promise<StagePlanInput['store']> {
+  /**
+   * Check the free space (without a store: for every staged file). With a store: decide the link
+   * mode, check the space the new store entries and the copied files need, then fill the entries the
+   * store has not got yet; returns each egg's entry.
+   */
+  private async storeEntries(plan: FilePlan): Promise<StagePlanInput['store']> {
     const opts = this.opts.store;
-    if (!opts) return undefined;
+    if (!opts) {
+      checkSpace(this.ctx.fs, this.prefix, plan.bytesNeeded);
+      return undefined;
+    }
     this.step = 'filling the package store';
     const dir = openStore(opts.dir);
-    const entries = new Map<PreparedEgg, StoreEntry>();
-    for (const egg of this.eggs) {
-      this.checkInterrupted();
-      const sha256 = this.digests.get(egg) ?? hashFile(egg.eggPath);
-      const entry =
-        readEntry(dir, sha256) ??
-        (await fillEntry({ store: dir, sha256, archive: egg.archive, eggName: egg.meta.eggName, durable: this.ctx.durable }));
-      entries.set(egg, entry);
+    const linker = createLinker(opts.linkMode ?? defaultLinkMode(), { store: dir, prefix: this.prefix });
+    this.ctx.fs.mkdirSync(txnDir(this.prefix, this.id), { recursive: true });
+    const mode = linker.probe(txnDir(this.prefix, this.id));
+    const eggs = this.eggs.map((egg) => ({
+      egg,
+      sha256: this.digests.get(egg) ?? hashFile(egg.eggPath),
+      archive: egg.archive,
+      eggName: egg.meta.eggName,
+    }));
+    const inPrefix = plan.bytesNeeded - sharedBytes(plan, mode);
+    const inStore = bytesToFill(dir, eggs);
+    if (statSync(dir).dev === statSync(this.prefix).dev) checkSpace(this.ctx.fs, this.prefix, inPrefix + inStore);
+    else {
+      checkSpace(this.ctx.fs, dir, inStore);
+      checkSpace(this.ctx.fs, this.prefix, inPrefix);
     }
-    return { entries, linker: createLinker(opts.linkMode ?? defaultLinkMode(), { store: dir, prefix: this.prefix }) };
+    const totals = new Map(eggs.map((e) => [e.eggName, { done: 0, total: e.archive.entries.reduce((n, a) => n + a.uncompressedSize, 0) }]));
+    const entries = await fillEntries({
+      store: dir,
+      eggs,
+      durable: this.ctx.durable,
+      onBytes: (egg, n) => {
+        const t = totals.get(egg)!;
+        t.done += n;
+        this.reporter.report({ type: 'install', progress: { phase: 'stage', subject: egg, done: t.done, total: t.total, unit: 'bytes' } });
+      },
+      ...(this.opts.signal ? { signal: this.opts.signal } : {}),
+    });
+    return { entries: new Map(eggs.map((e, i) => [e.egg, entries[i]!])), linker };
   }
 
   private scriptRun(call: FilePlan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {

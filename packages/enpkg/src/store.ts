@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   checkEntry,
   type EntryProblem,
-  fillEntry,
+  fillEntries,
   listStore,
   openArchive,
   readEntry,
@@ -126,7 +126,7 @@ export async function rebuildEntry(cacheDir: string, sha256: string, eggPath: st
   removeEntry(store, sha256);
   const archive = await openArchive(eggPath);
   try {
-    await fillEntry({ store, sha256, archive, eggName, durable: true });
+    await fillEntries({ store, eggs: [{ sha256, archive, eggName }], durable: true });
   } finally {
     archive.close();
   }
