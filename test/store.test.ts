@@ -16,6 +16,7 @@ import {
   rmSync,
   statfsSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -258,4 +259,37 @@ test('the free-space check counts what linking really writes: hard links need no
   const cold = await attempt('hardlink', short);
   assert.ok(cold instanceof PkgError && cold.code === 'NO_SPACE', String(cold));
   assert.deepEqual(listStore(store).entries, [], 'nothing was put in the store');
+});
+
+test('store: false installs without the store; link_mode in the configuration chooses the mode; a bad one is refused', async (t) => {
+  const s = await setup(t);
+  const config = join(s.root, 'config.yaml');
+  const withConfig = (text: string, prefix: string, args: string[]): Promise<RunResult> => {
+    writeFileSync(config, text);
+    return enpkgIn(s, prefix, args, { ENPKG_CONFIG: config });
+  };
+  const off = await withConfig('store: false\n', s.prefix, ['install', 'data', '-y']);
+  assert.equal(off.code, 0, off.stderr);
+  assert.deepEqual(listStore(storeOf(s)).entries, [], 'nothing went into the store');
+  assert.equal((await withConfig('store: false\n', s.prefix, ['verify'])).code, 0);
+
+  const copied = join(s.root, 'copied');
+  assert.equal((await withConfig('link_mode: copy\n', copied, ['install', 'data', '-y'])).code, 0);
+  const hard = join(s.root, 'hard');
+  assert.equal((await withConfig('link_mode: hardlink\n', hard, ['install', 'data', '-y', '-v'])).code, 0);
+  const share = (prefix: string): string[] =>
+    readdirSync(join(prefix, 'share'), { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name));
+  assert.ok(share(copied).length > 0 && share(copied).every((f) => statSync(f).nlink === 1), 'copies are files of their own');
+  assert.ok(
+    share(hard).every((f) => statSync(f).nlink > 1),
+    'hard links share the store inode',
+  );
+  assert.equal(await treeHash(join(s.prefix, 'share')), await treeHash(join(copied, 'share')), 'the same files either way');
+
+  const bad = await withConfig('link_mode: symlink\n', join(s.root, 'bad'), ['install', 'data', '-y']);
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(bad.stderr, /link_mode: expected one of auto, clone, hardlink, copy, got string "symlink"/);
+  assert.ok(!existsSync(join(s.root, 'bad')), 'nothing was made');
 });

@@ -38,7 +38,7 @@ export {
   type Patch,
   type RelocationContext,
 } from './relocate.js';
-export { LINK_MODES, type LinkMode } from './link.js';
+export { defaultLinkMode, LINK_MODES, type LinkMode } from './link.js';
 export {
   addReference,
   checkEntry,

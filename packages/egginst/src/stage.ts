@@ -41,7 +41,7 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
   const all = plan.stage.filter((s) => s.item.kind === 'file');
-  const linked = input.store ? all.filter(fromStore) : [];
+  const linked = input.store ? all.filter((s) => fromStore(s, input.store!.entries)) : [];
   const linkedSet = new Set(linked);
   const files = all.filter((s) => !linkedSet.has(s));
   if (input.store) linkFromStore(input, linked, facts);
@@ -128,25 +128,32 @@ type FileItem = Extract<LayoutItem, { kind: 'file' }>;
 
 /**
  * Whether a staged item is taken from the store rather than extracted from the archive: files only,
- * and never what staging rewrites for the prefix (object code that may be relocated, egg scripts
- * whose shebang is rewritten) nor the package's metadata under EGG-INFO/<key>.
+ * and never what staging rewrites for the prefix - object code, which may be relocated (the store
+ * knows which files start as object code does), egg scripts whose shebang is rewritten - nor the
+ * package's metadata under EGG-INFO/<key>.
  */
-export function fromStore(s: StageItem): boolean {
+export function fromStore(s: StageItem, entries: Map<PreparedEgg, StoreEntry>): boolean {
   if (s.item.kind !== 'file') return false;
   const name = s.item.entry.name;
-  if (mayBeObjectCode(name) || isEggScript(name)) return false;
-  return !name.startsWith('EGG-INFO/') || name.startsWith('EGG-INFO/prefix/') || name.startsWith('EGG-INFO/usr/');
+  if (isEggScript(name)) return false;
+  if (name.startsWith('EGG-INFO/') && !name.startsWith('EGG-INFO/prefix/') && !name.startsWith('EGG-INFO/usr/')) return false;
+  const entry = entries.get(s.egg);
+  // An egg not in the store yet is judged by its names alone (for the free-space check).
+  if (!entry) return !mayBeObjectCode(name);
+  const stored = entry.byPath.get(name);
+  return stored !== undefined && !(stored.object && mayBeObjectCode(name));
 }
 
 /**
  * The data bytes of the plan's staged files that linking by `mode` puts into the prefix without new
  * blocks (clones share them, hard links are them): what the free-space check need not ask for.
+ * `entries`: the store entries known so far.
  */
-export function sharedBytes(plan: FilePlan, mode: ResolvedLinkMode): number {
+export function sharedBytes(plan: FilePlan, entries: Map<PreparedEgg, StoreEntry>, mode: ResolvedLinkMode): number {
   if (mode === 'copy') return 0;
   let n = 0;
   for (const s of plan.stage)
-    if (fromStore(s) && (mode === 'clone' || !noHardlink(s.egg))) n += dataBlocks((s.item as FileItem).entry.uncompressedSize);
+    if (fromStore(s, entries) && (mode === 'clone' || !noHardlink(s.egg))) n += dataBlocks((s.item as FileItem).entry.uncompressedSize);
   return n;
 }
 

@@ -30,8 +30,11 @@ import { dataRef, extractAll } from './extract-all.js';
 import type { Task } from './extract-worker.js';
 import { modeFor } from './layout.js';
 import { diskBytes } from './plan.js';
+import { objectFormat } from './relocate.js';
 
 export const MANIFEST = 'manifest.json';
+/** 2: files carry `object`. An entry of an older version is not seen (and is rebuilt on its next use). */
+const MANIFEST_VERSION = 2;
 const FILES = 'files';
 const REFS = 'refs';
 const TMP_PREFIX = '.tmp-';
@@ -43,10 +46,15 @@ export interface StoreFile {
   /** The mode as stored: the archive's mode without any write bit. */
   mode: number;
   sha256: string;
+  /**
+   * The file starts as object code does (ELF, Mach-O): it may be relocated for the prefix, so it is
+   * always extracted from the archive, never linked.
+   */
+  object?: true;
 }
 
 export interface StoreManifest {
-  version: 1;
+  version: typeof MANIFEST_VERSION;
   /** sha256 of the egg the entry was extracted from: the entry's name. */
   egg: string;
   eggName: string;
@@ -112,7 +120,9 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
   let manifest: StoreManifest;
   try {
     manifest = JSON.parse(text) as StoreManifest;
-    if (manifest.version !== 1 || manifest.egg !== sha256 || !Array.isArray(manifest.files)) throw new Error('unexpected content');
+    if ((manifest.version as number) === 1) return null;
+    if (manifest.version !== MANIFEST_VERSION || manifest.egg !== sha256 || !Array.isArray(manifest.files))
+      throw new Error('unexpected content');
   } catch (e) {
     throw new PkgError(ErrorCodes.STORE_CORRUPT, `the store entry ${dir} has an unreadable manifest: ${(e as Error).message}`, {
       hint: 'enpkg verify --repair rebuilds it (or remove the directory)',
@@ -192,7 +202,7 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
         const r = results[next++]!;
         return { path: task.name, size: r.size, mode: task.mode, sha256: r.sha256 };
       });
-      completeEntry(store, sha256, t.tmp, { version: 1, egg: sha256, eggName: t.egg.eggName, files }, input.durable);
+      completeEntry(store, sha256, t.tmp, { version: MANIFEST_VERSION, egg: sha256, eggName: t.egg.eggName, files }, input.durable);
     }
     if (input.durable && todo.size > 0) fsyncDir(store);
   } finally {
@@ -204,7 +214,9 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
 /** Check what is on the disk against what was inflated (and CRC-checked), write the manifest, rename into place. */
 function completeEntry(store: string, sha256: string, tmp: string, manifest: StoreManifest, durable: boolean): void {
   for (const f of manifest.files) {
-    const got = hashFile(join(tmp, FILES, f.path));
+    const got = hashFile(join(tmp, FILES, f.path), (head) => {
+      if (objectFormat(head) !== null) f.object = true;
+    });
     if (got !== f.sha256) {
       throw new PkgError(ErrorCodes.STORE_CORRUPT, `${join(tmp, FILES, f.path)} does not read back as written (sha256 ${got})`, {
         hint: 'the disk or filesystem is failing; nothing was installed',
@@ -233,12 +245,16 @@ export function storedMode(name: string, zipMode: number): number {
   return modeFor(name, zipMode) & ~0o222;
 }
 
-export function hashFile(path: string): string {
+/** The sha256 of a file's content; `head` is shown its first bytes (up to 1 MiB). */
+export function hashFile(path: string, head?: (first: Buffer) => void): string {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(1 << 20);
   const fd = openSync(path, 'r');
   try {
-    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+    for (let n, first = true; (n = readSync(fd, buf, 0, buf.length, null)) > 0; first = false) {
+      if (first) head?.(buf.subarray(0, n));
+      hash.update(buf.subarray(0, n));
+    }
   } finally {
     closeSync(fd);
   }

@@ -31,7 +31,7 @@ import { pythonFinder, type Python } from './python.js';
 import { readAllRecords } from './record.js';
 import { createLinker, defaultLinkMode, type LinkMode } from './link.js';
 import { sharedBytes, stagePlan, type StagePlanInput } from './stage.js';
-import { bytesToFill, fillEntries, hashFile, openStore } from './store.js';
+import { bytesToFill, fillEntries, hashFile, openStore, readEntry, type StoreEntry } from './store.js';
 import { runScript, type ScriptRun } from './scripts.js';
 import { NO_REPORTER } from './reporter.js';
 import type { EggJob, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
@@ -212,7 +212,12 @@ export class EggTransaction {
       archive: egg.archive,
       eggName: egg.meta.eggName,
     }));
-    const inPrefix = plan.bytesNeeded - sharedBytes(plan, mode);
+    const known = new Map<PreparedEgg, StoreEntry>();
+    for (const e of eggs) {
+      const entry = readEntry(dir, e.sha256);
+      if (entry) known.set(e.egg, entry);
+    }
+    const inPrefix = plan.bytesNeeded - sharedBytes(plan, known, mode);
     const inStore = bytesToFill(dir, eggs);
     if (statSync(dir).dev === statSync(this.prefix).dev) checkSpace(this.ctx.fs, this.prefix, inPrefix + inStore);
     else {

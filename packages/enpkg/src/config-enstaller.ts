@@ -28,7 +28,7 @@ export interface TranslatedConfig {
 /** Keys of Enstaller's YAML that our YAML does not have: a file with one (and none of ours only) is Enstaller's. */
 const ENSTALLER_YAML_MARKERS = ['store_url', 'authentication', 'files_cache', 'max_retries', 'verify_ssl', 'use_webservice'];
 /** Keys only our YAML has: with one of them a file is ours, and Enstaller's keys in it are unknown keys. */
-const OUR_ONLY_KEYS = ['network', 'cache_dir', 'parallel_downloads', 'script_timeout', 'python'];
+const OUR_ONLY_KEYS = ['network', 'cache_dir', 'parallel_downloads', 'script_timeout', 'python', 'store', 'link_mode'];
 
 /** Whether a parsed YAML mapping is Enstaller's format rather than ours. */
 export function isEnstallerYaml(data: Obj): boolean {

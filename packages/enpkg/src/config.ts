@@ -14,6 +14,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { parseDocument as ParseDocument } from 'yaml';
+import { defaultLinkMode, LINK_MODES } from 'egginst';
 import { ErrorCodes, PkgError } from './errors.js';
 import { readFailure, readRegularFileSync } from './readfile.js';
 import { RepoErrorCodes } from './repo/errors.js';
@@ -78,6 +79,8 @@ export const CONFIG_KEYS = [
   'cache_dir',
   'parallel_downloads',
   'script_timeout',
+  'store',
+  'link_mode',
   'autoupdate',
   'network',
   'auth',
@@ -150,6 +153,12 @@ class Checker {
       this.fail(key, `expected ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${describe(v)}`, 'fix the value');
     }
     return v;
+  }
+
+  choice<T extends string>(v: unknown, key: string, allowed: readonly T[]): T {
+    if (typeof v !== 'string' || !(allowed as readonly string[]).includes(v))
+      this.fail(key, `expected one of ${allowed.join(', ')}, got ${describe(v)}`, `write one of: ${allowed.join(', ')}`);
+    return v as T;
   }
 
   strings(v: unknown, key: string): string[] {
@@ -583,6 +592,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): EnpkgConfig {
       data.cache_dir === undefined ? defaultCacheDir(env, home) : resolve(baseDir, expandHome(c.string(data.cache_dir, 'cache_dir'), home)),
     parallelDownloads: data.parallel_downloads === undefined ? 4 : c.number(data.parallel_downloads, 'parallel_downloads', 1, 64, true),
     scriptTimeoutSeconds: data.script_timeout === undefined ? 300 : c.number(data.script_timeout, 'script_timeout', 1, 86_400, false),
+    store: data.store === undefined ? true : c.bool(data.store, 'store'),
+    linkMode: data.link_mode === undefined ? defaultLinkMode() : c.choice(data.link_mode, 'link_mode', LINK_MODES),
     autoupdate: opts.noAutoupdate ? false : data.autoupdate === undefined ? false : c.bool(data.autoupdate, 'autoupdate'),
     network: networkSettings,
     repositories: opts.repos && opts.repos.length > 0 ? commandLineRepos(opts.repos, repositories, cwd, home) : repositories,
@@ -622,6 +633,8 @@ export function configToJson(cfg: EnpkgConfig): Record<string, unknown> {
     cache_dir: cfg.cacheDir,
     parallel_downloads: cfg.parallelDownloads,
     script_timeout: cfg.scriptTimeoutSeconds,
+    store: cfg.store,
+    link_mode: cfg.linkMode,
     autoupdate: cfg.autoupdate,
     network: {
       connect_timeout: cfg.network.connectTimeoutMs / 1000,

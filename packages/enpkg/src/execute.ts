@@ -83,11 +83,11 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
   const write = session.state.beginWrite();
   try {
     // References first: a crash after them leaves one too many, never one too few (cache clean checks them).
-    const store = openStore(storeDir(session.config.cacheDir));
+    const store = session.config.store ? openStore(storeDir(session.config.cacheDir)) : null;
     const before = new Map(session.state.installed().map((r) => [r.key, r.sha256]));
-    for (const job of jobs) if (job.kind === 'install') addReference(store, job.sha256!, session.prefix);
+    if (store) for (const job of jobs) if (job.kind === 'install') addReference(store, job.sha256!, session.prefix);
     const tx = await openTransaction({
-      store: { dir: store },
+      ...(store ? { store: { dir: store, linkMode: session.config.linkMode } } : {}),
       prefix: session.prefix,
       lock: session.lock,
       payload,
@@ -120,7 +120,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     noteRecordsInSync(session.state, session.prefix);
     write.commit();
     acknowledgeCommitted(session.prefix, journal.id);
-    releaseReferences(store, session.prefix, before, new Set(jobs.flatMap((j) => (j.kind === 'install' ? [j.sha256!] : []))));
+    if (store) releaseReferences(store, session.prefix, before, new Set(jobs.flatMap((j) => (j.kind === 'install' ? [j.sha256!] : []))));
     syncHistFile(session.prefix, () => session.state.revisions(), input.reporter);
     return { revision, changes: result.changes, warnings: result.warnings };
   } finally {

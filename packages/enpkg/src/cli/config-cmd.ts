@@ -19,6 +19,11 @@ Configuration file (YAML), the first found of: --config FILE, $ENPKG_CONFIG,
   cache_dir: ~/.cache/enpkg    index cache (default: $XDG_CACHE_HOME/enpkg)
   parallel_downloads: 4        1 to 64
   script_timeout: 300          seconds before a package script is killed
+  store: true                  install from the package store of extracted eggs in cache_dir
+                               (false: every install inflates its egg again)
+  link_mode: auto              how files come from the store: clone, hardlink, copy or auto
+                               (clone where the filesystem can, else hardlink, else copy;
+                               default: $EGGINST_LINK_MODE, else auto)
   autoupdate: false            let enpkg update itself
   network:
     connect_timeout: 10        seconds

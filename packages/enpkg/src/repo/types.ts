@@ -2,6 +2,7 @@
  * Contract types of configuration, repositories and the index. Types only: this module imports no
  * implementation.
  */
+import type { LinkMode } from 'egginst';
 import type { PackageInfo } from '../types.js';
 
 /**
@@ -79,6 +80,10 @@ export interface EnpkgConfig {
   readonly cacheDir: string;
   readonly parallelDownloads: number;
   readonly scriptTimeoutSeconds: number;
+  /** Install through the package store (docs/package-store.md); false: every install inflates its egg. */
+  readonly store: boolean;
+  /** How files come from the store: `link_mode`, else $EGGINST_LINK_MODE, else auto. */
+  readonly linkMode: LinkMode;
   readonly autoupdate: boolean;
   readonly network: NetworkSettings;
   readonly repositories: readonly RepositoryConfig[];
