@@ -55,13 +55,15 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   files.sort(
     (a, b) => order.get(a.egg)! - order.get(b.egg)! || (a.item as FileItem).entry.dataStart - (b.item as FileItem).entry.dataStart,
   );
-  const relocations = input.eggs.map((e) => relocationOf(e, input));
   const tasks: Task[] = files.map((s) => {
     const { entry, mode } = s.item as FileItem;
     const task: Task = { ...dataRef(entry), archive: s.egg.archive.path, eggName: s.egg.meta.eggName, dest: join(dir, s.staged), mode };
     if (mayBeObjectCode(entry.name)) task.reloc = order.get(s.egg)!;
     return task;
   });
+  // Only the eggs with files to relocate need the libraries (a scan of the whole plan each).
+  const relocating = new Set(tasks.map((t) => t.reloc));
+  const relocations = input.eggs.map((e, i) => relocationOf(e, input, relocating.has(i)));
   const results = await extractAll(
     { tasks, relocations },
     {
@@ -211,8 +213,9 @@ function startsWithShebang(path: string): boolean {
 }
 
 /** Where an egg's placeholders point: its targets, and the libraries every egg of the transaction installs under them. */
-function relocationOf(egg: PreparedEgg, input: StagePlanInput): Relocation {
+function relocationOf(egg: PreparedEgg, input: StagePlanInput, needed: boolean): Relocation {
   const targets = egg.layout.targets;
+  if (!needed) return { prefix: input.prefix, targets, libraries: [] };
   const under = (dest: string): boolean => targets.some((t) => dest.startsWith(`${t}/`));
   const libraries = input.plan.stage.filter((s) => s.item.kind !== 'generated' && under(s.item.dest)).map((s) => s.item.dest);
   return { prefix: input.prefix, targets, libraries };
