@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compressIndex } from 'enpkg';
+import { decompress } from 'zstd-napi';
 import { fixturePath, runEgginst, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
 
 async function repoWith(t: TestContext, eggs: string[]): Promise<{ dir: string; repo: string; env: Record<string, string> }> {
@@ -121,6 +122,28 @@ test('keygen, --sign, --expires and --legacy-json; a client with the key verifie
   const refused = await runEnpkg(['search', '--config', cfg], { env });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /no signature \(index\.json\.zst\.sig\), but repository signed has trusted keys configured/);
+});
+
+test('repo index --from reads our own index (zstd or plain JSON); a monolithic index before it gives the serial', async (t) => {
+  const { dir, repo } = await repoWith(t, ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg', 'libbar-2.0-1.egg']);
+  const first = await index(repo, '--expires', '30');
+  assert.equal(first.r.code, 0, first.r.stdout);
+  const source = join(repo, 'index.json.zst');
+  const original = JSON.parse(decompress(readFileSync(source)).toString('utf8')) as { repository: string; packages: object };
+  const copy = join(dir, 'copy');
+  const fromZstd = await index(copy, '--from', source);
+  assert.equal(fromZstd.r.code, 0, fromZstd.r.stdout + fromZstd.r.stderr);
+  // The serial goes on from the source's.
+  assert.deepEqual([fromZstd.j.packages, fromZstd.j.serial], [3, 2]);
+  const copied = JSON.parse(decompress(readFileSync(join(copy, 'index.json.zst'))).toString('utf8')) as typeof original;
+  assert.deepEqual([copied.repository, copied.packages], [original.repository, original.packages]);
+  // Without the sharded form, the previous serial is read from the monolithic index (its entries skipped).
+  for (const f of ['root.json.zst', 'shards']) rmSync(join(copy, f), { recursive: true, force: true });
+  const plain = join(dir, 'index.json');
+  writeFileSync(plain, JSON.stringify(original, null, 1));
+  const fromPlain = await index(copy, '--from', plain);
+  assert.equal(fromPlain.r.code, 0, fromPlain.r.stdout + fromPlain.r.stderr);
+  assert.deepEqual([fromPlain.j.packages, fromPlain.j.serial], [3, 3]);
 });
 
 test('search and info show versions, repositories and what is installed in the prefix', async (t) => {
