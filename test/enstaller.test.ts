@@ -125,6 +125,7 @@ test('the command line: a bare name installs, NAME VERSION pairs, options before
     assert.match(ok(await w.run(['-s', 'upg']), '-s').stdout, /^upg +1\.0-1/m);
     assert.match(ok(await w.run(['app', '-i']), 'app -i').stdout, /^Package: app\nInstalled: 1\.0\.0-1/);
     const news = ok(await w.run(['--whats-new']), '--whats-new').stdout;
+    assert.match(news, /^Name {22}installed {12}available\n={60}\n/);
     assert.match(news, /^app +1\.0\.0-1 +1\.1\.0-1$/m);
     assert.match(news, /^libfoo +1\.0\.0-1 +1\.1\.0-1$/m);
     assert.equal(ok(await w.run(['--freeze']), '--freeze').stdout, 'app 1.0.0-1\nlibbar 2.0-1\nlibfoo 1.0.0-1\n');
