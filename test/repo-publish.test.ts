@@ -9,7 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, 
 import { join } from 'node:path';
 import { compressIndex } from 'enpkg';
 import { decompress } from 'zstd-napi';
-import { fixturePath, runEgginst, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
+import { fixturePath, homeEnv, runEgginst, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
 
 async function repoWith(t: TestContext, eggs: string[]): Promise<{ dir: string; repo: string; env: Record<string, string> }> {
   const dir = await tempDir(t, 'enpkg-publish-');
@@ -18,7 +18,7 @@ async function repoWith(t: TestContext, eggs: string[]): Promise<{ dir: string; 
   for (const egg of eggs) copyFileSync(fixturePath('eggs', egg), join(repo, egg));
   const home = join(dir, 'home');
   mkdirSync(home);
-  return { dir, repo, env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') } };
+  return { dir, repo, env: homeEnv(home) };
 }
 
 interface IndexJson {

@@ -1,6 +1,7 @@
 /**
  * An enpkg world for a test: a local-directory repository built from fixture eggs and indexed, a
- * prefix, and a home of its own (config and cache), with reproducible install times.
+ * prefix, and a home of its own (config and cache), with reproducible install times; or, for the
+ * tests over nginx, a repository to serve and a signing key.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync } from 'node:fs';
@@ -63,4 +64,31 @@ export async function setup(t: TestContext, eggs = DEMO): Promise<Setup> {
     ...w,
     enpkg: (args, extra = {}) => runEnpkg([...args, '--prefix', w.prefix, '--repo', w.repo], { env: { ...w.env, ...extra } }),
   };
+}
+
+export interface ServedRepo {
+  dir: string;
+  /** nginx's root. */
+  www: string;
+  /** The repository: <www>/main, holding copies of the fixture eggs, not indexed yet. */
+  main: string;
+  home: string;
+  /** The signing key (`enpkg repo keygen`) and its public half. */
+  key: string;
+  publicKey: string;
+}
+
+/** For the tests over nginx: a repository to serve, a home, and a signing key pair. */
+export async function servedRepo(t: TestContext, eggs: readonly string[], tmpPrefix: string): Promise<ServedRepo> {
+  const dir = await tempDir(t, tmpPrefix);
+  const www = join(dir, 'www');
+  const main = join(www, 'main');
+  mkdirSync(main, { recursive: true });
+  for (const egg of eggs) copyFileSync(fixturePath('eggs', egg), join(main, egg));
+  const home = join(dir, 'home');
+  mkdirSync(home);
+  const key = join(dir, 'signing.key');
+  const kg = await runEnpkg(['repo', 'keygen', key, '--json']);
+  assert.equal(kg.code, 0, kg.stderr);
+  return { dir, www, main, home, key, publicKey: (kg.json as { publicKey: string }).publicKey };
 }
