@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { startNginx, type Nginx } from '#fixtures';
 import { writeKeyPair } from 'enpkg';
-import { fmt, median, REPO, timedRss, type Run } from './lib/measure.js';
+import { fmt, isolatedEnv, median, REPO, timedRss, type Run } from './lib/measure.js';
 import { closureOf, TARGET, writeUniverse, type UniverseShape } from './lib/sharded-universe.js';
 
 const NAMES = Number(process.env.BENCH_SHARDED_NAMES ?? 50_000);
@@ -25,14 +25,7 @@ const ENPKG = join(REPO, 'packages', 'enpkg', 'bin', 'enpkg.js');
 const MiB = 2 ** 20;
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 
-const env = {
-  ...process.env,
-  HOME: WORK,
-  XDG_CONFIG_HOME: join(WORK, 'xdg-config'),
-  XDG_CACHE_HOME: join(WORK, 'xdg-cache'),
-  ENPKG_CONFIG: '',
-  ENPKG_PREFIX: '',
-};
+const env = isolatedEnv(WORK);
 
 rmSync(WORK, { recursive: true, force: true });
 const www = join(WORK, 'www');

@@ -16,7 +16,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBundle, writeSelfEgg } from 'enpkg/tools/build-egg';
 import { writeSmallEggs } from './lib/index-eggs.js';
-import { REPO, fmt, median, timed } from './lib/measure.js';
+import { REPO, fmt, isolatedEnv, median, timed } from './lib/measure.js';
 
 const COUNT = 1000;
 const RUNS = Number(process.env.BENCH_NOOP_RUNS ?? 11);
@@ -25,14 +25,7 @@ const ENPKG = join(REPO, 'packages', 'enpkg', 'bin', 'enpkg.js');
 const repo = join(WORK, 'repo');
 const prefix = join(WORK, 'prefix');
 const config = join(WORK, 'config.yaml');
-const env = {
-  ...process.env,
-  HOME: WORK,
-  XDG_CONFIG_HOME: join(WORK, 'xdg-config'),
-  XDG_CACHE_HOME: join(WORK, 'xdg-cache'),
-  ENPKG_CONFIG: '',
-  ENPKG_PREFIX: '',
-};
+const env = isolatedEnv(WORK);
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 
 function installedCount(): number {

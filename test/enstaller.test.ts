@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { enpkgBin, fixturePath, runEnpkg, runProgram, type RunResult, tempDir } from './helpers/index.js';
+import { enpkgBin, fixturePath, localRepo, runEnpkg, runProgram, type RunResult } from './helpers/index.js';
 
 const EGGS = ['app-1.0.0-1', 'app-1.1.0-1', 'libfoo-1.0.0-1', 'libfoo-1.1.0-1', 'libbar-2.0-1', 'data-1.0-1', 'upg-1.0-1', 'upg-2.0-1'];
 // The values docs/enstaller.md gives for Linux.
@@ -58,22 +58,8 @@ ${extra}`;
 }
 
 async function world(t: TestContext, opts: { rc?: boolean } = {}): Promise<World> {
-  const root = await tempDir(t, 'enpkg-enstaller-');
-  const repo = join(root, 'repo');
-  const prefix = join(root, 'prefix');
-  const home = join(root, 'home');
-  mkdirSync(repo);
-  mkdirSync(home);
-  for (const e of EGGS) copyFileSync(fixturePath('eggs', `${e}.egg`), join(repo, `${e}.egg`));
-  const env = {
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_CACHE_HOME: join(home, '.cache'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    SOURCE_DATE_EPOCH: '1700000000',
-  };
-  const indexed = await runEnpkg(['repo', 'index', repo], { env });
-  assert.equal(indexed.code, 0, indexed.stderr);
+  const { root, repo, prefix, home, env: base } = await localRepo(t, EGGS, 'enpkg-enstaller-');
+  const env = { ...base, XDG_DATA_HOME: join(home, '.local', 'share') };
   if (opts.rc !== false) writeFileSync(join(home, '.enstaller4rc'), enstaller4rc({ repo, prefix }));
   const run = (args: string[], extra: Record<string, string | undefined> = {}) => runEnpkg(args, { env: { ...env, ...extra } });
   return {
@@ -125,6 +111,7 @@ test('the command line: a bare name installs, NAME VERSION pairs, options before
     assert.match(ok(await w.run(['-s', 'upg']), '-s').stdout, /^upg +1\.0-1/m);
     assert.match(ok(await w.run(['app', '-i']), 'app -i').stdout, /^Package: app\nInstalled: 1\.0\.0-1/);
     const news = ok(await w.run(['--whats-new']), '--whats-new').stdout;
+    assert.match(news, /^Name {22}installed {12}available\n={60}\n/);
     assert.match(news, /^app +1\.0\.0-1 +1\.1\.0-1$/m);
     assert.match(news, /^libfoo +1\.0\.0-1 +1\.1\.0-1$/m);
     assert.equal(ok(await w.run(['--freeze']), '--freeze').stdout, 'app 1.0.0-1\nlibbar 2.0-1\nlibfoo 1.0.0-1\n');

@@ -13,20 +13,12 @@ import { connect, createServer as createTcpServer, type Socket } from 'node:net'
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createServer as createTlsServer } from 'node:tls';
-import { fixturePath, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
+import { fixturePath, homeEnv, runEnpkg, type RunResult, type ServedRepo, servedRepo } from './helpers/index.js';
 import { startNginx, testCA, type Nginx } from './helpers/nginx.js';
 
 const EGGS = ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg', 'libfoo-1.1.0-1.egg', 'libbar-2.0-1.egg'];
 
-interface World {
-  dir: string;
-  root: string;
-  /** The served repository: <root>/main. */
-  main: string;
-  key: string;
-  publicKey: string;
-  home: string;
-}
+type World = ServedRepo;
 
 /**
  * These tests are of the monolithic index (and the transport under it): the sharded form `repo index`
@@ -43,20 +35,10 @@ async function publish(dir: string, args: string[]): Promise<RunResult> {
 }
 
 async function world(t: TestContext): Promise<World> {
-  const dir = await tempDir(t, 'enpkg-http-');
-  const root = join(dir, 'www');
-  const main = join(root, 'main');
-  mkdirSync(main, { recursive: true });
-  for (const egg of EGGS) copyFileSync(fixturePath('eggs', egg), join(main, egg));
-  const home = join(dir, 'home');
-  mkdirSync(home);
-  const key = join(dir, 'signing.key');
-  const kg = await runEnpkg(['repo', 'keygen', key, '--json']);
-  assert.equal(kg.code, 0, kg.stderr);
-  const publicKey = (kg.json as { publicKey: string }).publicKey;
-  const idx = await publish(main, ['--sign', key, '--name', 'main', '-q']);
+  const w = await servedRepo(t, EGGS, 'enpkg-http-');
+  const idx = await publish(w.main, ['--sign', w.key, '--name', 'main', '-q']);
   assert.equal(idx.code, 0, idx.stderr);
-  return { dir, root, main, key, publicKey, home };
+  return w;
 }
 
 /** A configuration file: the network settings suited to tests, the given repositories (YAML). */
@@ -79,7 +61,7 @@ ${repositories}`,
 
 function enpkg(w: World, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
   return runEnpkg(args, {
-    env: { HOME: w.home, XDG_CONFIG_HOME: join(w.home, '.config'), XDG_CACHE_HOME: join(w.home, '.cache'), ...env },
+    env: { ...homeEnv(w.home), ...env },
   });
 }
 
@@ -143,7 +125,7 @@ function cacheSnapshot(dir: string): Record<string, string> {
 
 test('an unchanged index costs a 304; a republished one is fetched again', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root });
+  const nginx = await startNginx(t, { root: w.www });
   const cfg = config(w, nginx, `  - {url: "${nginx.url('/main/')}", name: main, keys: ["${w.publicKey}"]}\n`);
   const first = okSearch(await search(w, cfg));
   assert.deepEqual(names(first), ['app 1.0.0-1', 'libbar 2.0-1', 'libfoo 1.0.0-1,1.1.0-1']);
@@ -173,7 +155,7 @@ test('an unchanged index costs a 304; a republished one is fetched again', async
 test('redirects are followed within limits; to http, to file: and past 5 hops they are refused', async (t) => {
   const w = await world(t);
   const nginx = await startNginx(t, {
-    root: w.root,
+    root: w.www,
     server: `
     location /moved/ { rewrite ^/moved/(.*)$ /main/$1 redirect; }
     location /twice/ { rewrite ^/twice/(.*)$ /moved/$1 permanent; }
@@ -201,7 +183,7 @@ test('basic auth: credentials from the environment work, wrong ones fail, and ne
   const password = 'pw-Zq81-never-print-me';
   const hash = spawnSync('openssl', ['passwd', '-apr1', password], { encoding: 'utf8' }).stdout.trim();
   const nginx = await startNginx(t, {
-    root: w.root,
+    root: w.www,
     files: { htpasswd: `alice:${hash}\n` },
     server: `location /basic/ { alias ${w.main}/; auth_basic "eggs"; auth_basic_user_file @CONF@/htpasswd; }`,
   });
@@ -249,7 +231,7 @@ test('token auth from a file; the token is dropped when a redirect changes the o
   const w = await world(t);
   const token = 'tok-5f1c-secret';
   const nginx = await startNginx(t, {
-    root: w.root,
+    root: w.www,
     server: `
     location /token/ { if ($http_authorization != "Bearer ${token}") { return 401; } alias ${w.main}/; }
     location /hop/ {
@@ -289,7 +271,7 @@ test('token auth from a file; the token is dropped when a redirect changes the o
 
 test('404 is final (no retries); 500 is retried with back-off, then reported', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root, server: 'location /broken/ { return 500; }' });
+  const nginx = await startNginx(t, { root: w.www, server: 'location /broken/ { return 500; }' });
   failed(
     await search(w, config(w, nginx, `  - {url: "${nginx.url('/nothing/')}", name: gone}\n`)),
     'REPO_NOT_FOUND',
@@ -340,7 +322,7 @@ async function stallingServer(t: TestContext, opts: { tls: boolean }): Promise<{
 
 test('a server that stalls: the idle timeout ends each attempt (and a mute one the connect timeout)', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root });
+  const nginx = await startNginx(t, { root: w.www });
   const stall = await stallingServer(t, { tls: true });
   const stalled = config(w, nginx, `  - {url: "https://127.0.0.1:${stall.port}/main/", name: slow}\n`);
   failed(await search(w, stalled), 'REPO_TIMEOUT', /the server sent nothing for 0\.50 s \(idle timeout\) \(after 3 attempts\)/);
@@ -362,7 +344,7 @@ test('a server that stalls: the idle timeout ends each attempt (and a mute one t
 
 test('mirrors are tried in order when one fails; all failing falls back to the cache with a warning', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root, server: 'location /broken/ { return 503; }' });
+  const nginx = await startNginx(t, { root: w.www, server: 'location /broken/ { return 503; }' });
   const stall = await stallingServer(t, { tls: true });
   const cfg = config(
     w,
@@ -400,7 +382,7 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
   );
 
   // A mirror serving an older serial than the one accepted is a rollback, not a fallback.
-  const old = join(w.root, 'old');
+  const old = join(w.www, 'old');
   mkdirSync(old);
   for (const f of ['index.json.zst', 'index.json.zst.sig']) copyFileSync(join(w.main, f), join(old, f));
   const again = await publish(w.main, ['--sign', w.key, '-q']);
@@ -417,7 +399,7 @@ test('mirrors are tried in order when one fails; all failing falls back to the c
 
 test('plain http is refused unless the repository is marked insecure', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root });
+  const nginx = await startNginx(t, { root: w.www });
   const url = `http://127.0.0.1:${nginx.httpPort}/main/`;
   failed(await search(w, config(w, nginx, `  - {url: "${url}", name: plain}\n`)), 'REPO_INSECURE', /plain http/);
   assert.equal(nginx.requests().length, 0);
@@ -430,7 +412,7 @@ test('plain http is refused unless the repository is marked insecure', async (t)
 
 test('HTTPS_PROXY is used (CONNECT tunnel), and NO_PROXY bypasses it', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root });
+  const nginx = await startNginx(t, { root: w.www });
   const tunnels: string[] = [];
   const proxy = createHttpServer();
   proxy.on('connect', (req, client: Socket, head: Buffer) => {
@@ -462,7 +444,7 @@ test('HTTPS_PROXY is used (CONNECT tunnel), and NO_PROXY bypasses it', async (t)
 
 test('a hostile index over https is refused; the cached index is unchanged and still used offline', async (t) => {
   const w = await world(t);
-  const nginx = await startNginx(t, { root: w.root });
+  const nginx = await startNginx(t, { root: w.www });
   const cfg = config(w, nginx, `  - {url: "${nginx.url('/main/')}", name: main, keys: ["${w.publicKey}"]}\n`);
   okSearch(await search(w, cfg));
   const cache = join(w.dir, 'cache');

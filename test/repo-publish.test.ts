@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compressIndex } from 'enpkg';
-import { fixturePath, runEgginst, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
+import { decompress } from 'zstd-napi';
+import { fixturePath, homeEnv, runEgginst, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
 
 async function repoWith(t: TestContext, eggs: string[]): Promise<{ dir: string; repo: string; env: Record<string, string> }> {
   const dir = await tempDir(t, 'enpkg-publish-');
@@ -17,7 +18,7 @@ async function repoWith(t: TestContext, eggs: string[]): Promise<{ dir: string; 
   for (const egg of eggs) copyFileSync(fixturePath('eggs', egg), join(repo, egg));
   const home = join(dir, 'home');
   mkdirSync(home);
-  return { dir, repo, env: { HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_CACHE_HOME: join(home, '.cache') } };
+  return { dir, repo, env: homeEnv(home) };
 }
 
 interface IndexJson {
@@ -121,6 +122,28 @@ test('keygen, --sign, --expires and --legacy-json; a client with the key verifie
   const refused = await runEnpkg(['search', '--config', cfg], { env });
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /no signature \(index\.json\.zst\.sig\), but repository signed has trusted keys configured/);
+});
+
+test('repo index --from reads our own index (zstd or plain JSON); a monolithic index before it gives the serial', async (t) => {
+  const { dir, repo } = await repoWith(t, ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg', 'libbar-2.0-1.egg']);
+  const first = await index(repo, '--expires', '30');
+  assert.equal(first.r.code, 0, first.r.stdout);
+  const source = join(repo, 'index.json.zst');
+  const original = JSON.parse(decompress(readFileSync(source)).toString('utf8')) as { repository: string; packages: object };
+  const copy = join(dir, 'copy');
+  const fromZstd = await index(copy, '--from', source);
+  assert.equal(fromZstd.r.code, 0, fromZstd.r.stdout + fromZstd.r.stderr);
+  // The serial goes on from the source's.
+  assert.deepEqual([fromZstd.j.packages, fromZstd.j.serial], [3, 2]);
+  const copied = JSON.parse(decompress(readFileSync(join(copy, 'index.json.zst'))).toString('utf8')) as typeof original;
+  assert.deepEqual([copied.repository, copied.packages], [original.repository, original.packages]);
+  // Without the sharded form, the previous serial is read from the monolithic index (its entries skipped).
+  for (const f of ['root.json.zst', 'shards']) rmSync(join(copy, f), { recursive: true, force: true });
+  const plain = join(dir, 'index.json');
+  writeFileSync(plain, JSON.stringify(original, null, 1));
+  const fromPlain = await index(copy, '--from', plain);
+  assert.equal(fromPlain.r.code, 0, fromPlain.r.stdout + fromPlain.r.stderr);
+  assert.deepEqual([fromPlain.j.packages, fromPlain.j.serial], [3, 3]);
 });
 
 test('search and info show versions, repositories and what is installed in the prefix', async (t) => {

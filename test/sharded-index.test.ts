@@ -11,7 +11,7 @@ import { createHash, createPrivateKey, sign } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compress, decompress } from 'zstd-napi';
-import { fixturePath, runEnpkg, tempDir, type RunResult } from './helpers/index.js';
+import { fixturePath, homeEnv, runEnpkg, type RunResult, type ServedRepo, servedRepo } from './helpers/index.js';
 import { startNginx, type Nginx } from './helpers/nginx.js';
 
 const EGGS = ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg', 'libfoo-1.1.0-1.egg', 'libbar-2.0-1.egg', 'data-1.0-1.egg'];
@@ -21,38 +21,14 @@ const CACHE_HEADERS = `
     location /main/shards/ { add_header Cache-Control "public, max-age=31536000, immutable"; }
     location ~ /root\\.json\\.zst(\\.sig)?$ { add_header Cache-Control "public, max-age=1, must-revalidate"; }`;
 
-interface World {
-  dir: string;
-  www: string;
-  main: string;
-  key: string;
-  publicKey: string;
-  home: string;
+interface World extends ServedRepo {
   cache: string;
   prefix: string;
 }
 
 async function world(t: TestContext, eggs = EGGS): Promise<World> {
-  const dir = await tempDir(t, 'enpkg-sharded-');
-  const www = join(dir, 'www');
-  const main = join(www, 'main');
-  mkdirSync(main, { recursive: true });
-  for (const egg of eggs) copyFileSync(fixturePath('eggs', egg), join(main, egg));
-  const home = join(dir, 'home');
-  mkdirSync(home);
-  const key = join(dir, 'signing.key');
-  const kg = await runEnpkg(['repo', 'keygen', key, '--json']);
-  assert.equal(kg.code, 0, kg.stderr);
-  const w = {
-    dir,
-    www,
-    main,
-    key,
-    publicKey: (kg.json as { publicKey: string }).publicKey,
-    home,
-    cache: join(dir, 'cache'),
-    prefix: join(dir, 'p'),
-  };
+  const s = await servedRepo(t, eggs, 'enpkg-sharded-');
+  const w = { ...s, cache: join(s.dir, 'cache'), prefix: join(s.dir, 'p') };
   await publish(w);
   return w;
 }
@@ -79,7 +55,7 @@ repositories:
 
 function enpkg(w: World, cfg: string, args: string[]): Promise<RunResult> {
   return runEnpkg([...args, '--config', cfg], {
-    env: { HOME: w.home, XDG_CONFIG_HOME: join(w.home, '.config'), XDG_CACHE_HOME: join(w.home, '.cache') },
+    env: homeEnv(w.home),
   });
 }
 

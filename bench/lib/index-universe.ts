@@ -8,10 +8,10 @@
 import { createHash } from 'node:crypto';
 import type { IndexEntry } from 'enpkg';
 import { prng } from '#fixtures';
+import { syllableStem } from './names.js';
 
 const rng = prng;
 
-const SYLLABLES = ['ba', 'co', 'di', 'fu', 'ga', 'hi', 'jo', 'ku', 'la', 'me', 'ni', 'po', 'qu', 'ra', 'si', 'tu', 'vo', 'wa', 'xe', 'zy'];
 const SUFFIXES = ['', '', '', 'lib', 'py', '_tools', '-ext', 'kit', 'io', 'x'];
 const WORDS = [
   'fast',
@@ -37,12 +37,7 @@ const WORDS = [
 ];
 
 function name(i: number, r: () => number): string {
-  let s = '';
-  let n = i;
-  do {
-    s += SYLLABLES[n % SYLLABLES.length];
-    n = Math.floor(n / SYLLABLES.length);
-  } while (n > 0);
+  const s = syllableStem(i);
   const suffix = SUFFIXES[Math.floor(r() * SUFFIXES.length)]!.replace('-', '_');
   const upper = r() < 0.03;
   return (upper ? s.toUpperCase() : s) + suffix;

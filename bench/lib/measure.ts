@@ -29,6 +29,18 @@ export function timedRss(cmd: string, args: string[], opts: SpawnSyncOptions = {
   return GNU_TIME ? timed(GNU_TIME, ['-f', 'maxrss %M', cmd, ...args], opts) : timed(cmd, args, opts);
 }
 
+/** An enpkg run's environment isolated in `work`: home, config and cache there; no config file or prefix from the caller. */
+export function isolatedEnv(work: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    HOME: work,
+    XDG_CONFIG_HOME: join(work, 'xdg-config'),
+    XDG_CACHE_HOME: join(work, 'xdg-cache'),
+    ENPKG_CONFIG: '',
+    ENPKG_PREFIX: '',
+  };
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;

@@ -9,6 +9,7 @@
  */
 import type { PackageInfo } from 'enpkg';
 import { prng as rng } from '#fixtures';
+import { syllableStem } from './names.js';
 
 /** The seeded generator the universes are drawn with (fixtures' mulberry32). */
 export { rng };
@@ -23,15 +24,8 @@ export interface UniverseOptions {
   readonly lag?: number;
 }
 
-const SYLLABLES = ['ba', 'co', 'di', 'fu', 'ga', 'hi', 'jo', 'ku', 'la', 'me', 'ni', 'po', 'qu', 'ra', 'si', 'tu', 'vo', 'wa', 'xe', 'zy'];
-
 export function packageName(i: number): string {
-  let s = '';
-  let n = i;
-  do {
-    s += SYLLABLES[n % SYLLABLES.length];
-    n = Math.floor(n / SYLLABLES.length);
-  } while (n > 0);
+  const s = syllableStem(i);
   return i % 7 === 0 ? `py${s}` : i % 11 === 0 ? `lib${s}` : s;
 }
 

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   DEFAULT_NETWORK,
   loadConfig,
@@ -24,18 +23,8 @@ import type { Warning } from 'egginst';
 import { main } from '../src/cli/main.js';
 import type { DownloadRequest, DownloadResult } from '../src/http/client.js';
 import { cachedEgg, cleanCache, fetchEggs, type FetchOptions, type FetchProgress, type FetchRequest } from '../src/fetch/index.js';
-import { snapshot, tmp } from './repo-helpers.js';
+import { fixtureEgg, snapshot, tmp } from './repo-helpers.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'fixtures', 'build', 'eggs'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('fixtures/build/eggs not found: run "npm run fixtures" first');
-    dir = parent;
-  }
-  return dir;
-}
-const FIXTURE_EGGS = join(repoRoot(), 'fixtures', 'build', 'eggs');
 const EGGS = ['app-1.0.0-1.egg', 'libfoo-1.0.0-1.egg', 'libbar-2.0-1.egg', 'data-1.0-1.egg'];
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -58,7 +47,7 @@ async function world(t: { after(fn: () => unknown): void }, eggs = EGGS, extraCo
   const dir = tmp(t, 'enpkg-fetch-');
   const repo = join(dir, 'repo');
   mkdirSync(repo);
-  for (const e of eggs) copyFileSync(join(FIXTURE_EGGS, e), join(repo, e));
+  for (const e of eggs) copyFileSync(fixtureEgg(e), join(repo, e));
   await publishIndex(repo, { name: 'main' });
   const cache = join(dir, 'cache');
   const config = join(dir, 'config.yaml');

@@ -1,4 +1,5 @@
 /** Small builders shared by enpkg's tests. */
+import type * as Random from '../../../fixtures/src/random.js';
 import { parsePackageString, parseRequirement, type Job, type PackageInfo, type ResolveRequest } from 'enpkg';
 
 export const pkgs = (...specs: string[]): PackageInfo[] => specs.map(parsePackageString);
@@ -21,14 +22,8 @@ export function request(available: PackageInfo[], opts: { installed?: string[]; 
 
 export const labels = (ps: readonly PackageInfo[]): string[] => ps.map((p) => `${p.name} ${p.version}-${p.build}`);
 
-/** A deterministic pseudo-random generator (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/**
+ * The seeded generator the fixtures and the benchmarks draw with (fixtures' mulberry32), loaded from
+ * the compiled fixtures: these tests run from dist/test, a level deeper than this file.
+ */
+export const rng = ((await import(new URL('../../../../fixtures/dist/src/random.js', import.meta.url).href)) as typeof Random).prng;

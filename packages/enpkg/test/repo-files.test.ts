@@ -12,14 +12,13 @@ import type { Warning } from 'egginst';
 import { DEFAULT_NETWORK, loadConfig, loadRepositories, openIndexCache, PkgError, publishIndex, type EnpkgConfig } from 'enpkg';
 import { FetchErrorCodes, fetchEggs, type FetchOptions } from '../src/fetch/index.js';
 import { RepoErrorCodes, RepoWarningCodes } from '../src/repo/errors.js';
-import { snapshot, tmp } from './repo-helpers.js';
+import { fixtureEgg, snapshot, tmp } from './repo-helpers.js';
 import { openTo, runUnprivileged } from './unprivileged.js';
 
 const ENPKG = new URL('../src/index.js', import.meta.url).href;
 const FETCH = new URL('../src/fetch/index.js', import.meta.url).href;
 
 /** fixtures/build/eggs (this file is packages/enpkg/dist/test/repo-files.test.js); `npm run fixtures` builds it. */
-const FIXTURE_EGGS = join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'build', 'eggs');
 const EGG = 'data-1.0-1.egg';
 
 function mkfifo(path: string): void {
@@ -40,7 +39,7 @@ async function world(t: { after(fn: () => unknown): void }): Promise<World> {
   const dir = tmp(t, 'enpkg-files-');
   const repo = join(dir, 'repo');
   mkdirSync(repo);
-  copyFileSync(join(FIXTURE_EGGS, EGG), join(repo, EGG));
+  copyFileSync(fixtureEgg(EGG), join(repo, EGG));
   await publishIndex(repo, { name: 'main' });
   const cache = join(dir, 'cache');
   const configFile = join(dir, 'config.yaml');

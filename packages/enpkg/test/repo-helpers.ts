@@ -1,9 +1,16 @@
 /** Builders for the repository and index tests: temporary directories, index files, configurations. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressIndex, INDEX_SCHEMA, readPrivateKey, signIndex, writeKeyPair, type IndexEntryJson } from 'enpkg';
+
+/** A built fixture egg (`npm run fixtures`), e.g. `fixtureEgg('app-1.0.0-1.egg')`, found from the compiled tests (dist/test). */
+export function fixtureEgg(fileName: string): string {
+  const path = join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'build', 'eggs', fileName);
+  if (!existsSync(path)) throw new Error(`${path} does not exist: build the fixtures first (npm run fixtures)`);
+  return path;
+}
 
 export function tmp(t: { after(fn: () => unknown): void }, prefix = 'enpkg-repo-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -291,6 +291,14 @@ test('closestNames: edit distance with a cut-off, case-insensitive, closest firs
   assert.deepEqual(closestNames('nump', names, 1), ['numpy']);
 });
 
+test('a dependency chain longer than the first trail allocation (600 names) resolves whole', () => {
+  const N = 600;
+  const chain = pkgs(...Array.from({ length: N }, (_, i) => `c${i} 1.0-1${i + 1 < N ? `; depends (c${i + 1} >= 1.0)` : ''}`));
+  const got = solve(request(chain, { jobs: [install('c0')] }));
+  assert.equal(got.length, N);
+  assert.deepEqual([got.includes('c0 1.0-1'), got.includes(`c${N - 1} 1.0-1`)], [true, true]);
+});
+
 /** A generated universe (seeded): `names` packages of `vers` versions, each needing up to 3 lower-numbered ones in ranges. */
 function generated(seed: number, names: number, vers: number): string[] {
   const r = rng(seed);

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import { committedPayloads, runTransaction } from 'egginst';
 import { openState } from '../src/state/db.js';
 import { reconcile, type TxnPayload } from '../src/state/sync.js';
+import { fixtureEgg } from './repo-helpers.js';
 
-const EGGS = join(import.meta.dirname, '..', '..', '..', '..', 'fixtures', 'build', 'eggs');
-const egg = (name: string): string => join(EGGS, `${name}.egg`);
+const egg = (name: string): string => fixtureEgg(`${name}.egg`);
 
 function prefix(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'sync-'));

@@ -11,6 +11,10 @@ const row = (cells: readonly string[], widths: readonly number[]): string =>
     .join(' ')
     .trimEnd();
 
+/** Enstaller's table: the header, a rule of 60 "=", the rows, each column but the last padded to its width. */
+const table = (header: readonly string[], widths: readonly number[], rows: readonly (readonly string[])[]): string =>
+  `${[row(header, widths), '='.repeat(60), ...rows.map((r) => row(r, widths))].join('\n')}\n`;
+
 export function registerPrefixInfo(program: Command, ctx: CliContext): void {
   addConfigOptions(program.command('whats-new').description('the installed packages that have a newer version in the repositories'), {
     offline: true,
@@ -26,9 +30,8 @@ export function registerPrefixInfo(program: Command, ctx: CliContext): void {
         ctx.o.out('No new version of any installed package is available.\n');
         return;
       }
-      const lines = [row(['Name', 'installed', 'available'], [25, 20]), '='.repeat(60)];
-      for (const p of r.packages) lines.push(row([p.name, p.installed, p.available], [25, 20]));
-      ctx.o.out(`${lines.join('\n')}\n`);
+      const rows = r.packages.map((p) => [p.name, p.installed, p.available]);
+      ctx.o.out(table(['Name', 'installed', 'available'], [25, 20], rows));
     }),
   );
   addConfigOptions(
@@ -62,10 +65,8 @@ export function registerPrefixInfo(program: Command, ctx: CliContext): void {
         ctx.o.json({ ok: true, ...r });
         return;
       }
-      const lines = [row(['Name', 'Version', 'Location'], [25, 15]), '='.repeat(60)];
-      for (const p of r.packages)
-        lines.push(row([p.name, p.version, p.location ?? (p.modules.length ? '-' : '(no Python modules)')], [25, 15]));
-      ctx.o.out(`${lines.join('\n')}\n`);
+      const rows = r.packages.map((p) => [p.name, p.version, p.location ?? (p.modules.length ? '-' : '(no Python modules)')]);
+      ctx.o.out(table(['Name', 'Version', 'Location'], [25, 15], rows));
     }),
   );
 }

@@ -105,15 +105,18 @@ async function walk(file: string, sink: Sink): Promise<{ top: Record<string, unk
   let topName: string | null = null;
   let sawEgg = false;
   let sawHeader = false;
+  /** Feed the value being assembled; once it is whole, hand it to its place (an entry to `sink`, a field to `top`). */
+  const feed = (a: InstanceType<typeof Assembler>, tok: Token): void => {
+    a.consume(tok as never);
+    if (!a.done) return;
+    if (entryName !== null) sink(entryName, a.current);
+    else if (topName !== null) top[topName] = a.current;
+    asm = null;
+    entryName = topName = null;
+  };
   for await (const tok of tokens(file) as AsyncIterable<Token>) {
     if (asm) {
-      asm.consume(tok as never);
-      if (asm.done) {
-        if (entryName !== null) sink(entryName, asm.current);
-        else if (topName !== null) top[topName] = asm.current;
-        asm = null;
-        entryName = topName = null;
-      }
+      feed(asm, tok);
       continue;
     }
     if (tok.name === 'startObject' && depth === 0) {
@@ -143,13 +146,7 @@ async function walk(file: string, sink: Sink): Promise<{ top: Record<string, unk
       topName = key;
     }
     asm = new Assembler();
-    asm.consume(tok as never);
-    if (asm.done) {
-      if (entryName !== null) sink(entryName, asm.current);
-      else if (topName !== null) top[topName] = asm.current;
-      asm = null;
-      entryName = topName = null;
-    }
+    feed(asm, tok);
   }
   if (sawEgg && sawHeader) throw invalid(file, 'both egg entries and index fields ("schema", "packages") at the top level');
   return { top, legacy: !sawHeader };

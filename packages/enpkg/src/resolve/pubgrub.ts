@@ -49,6 +49,12 @@ function costOf(s: NameState): number {
   return s.installed >= 0 && has(s.accSet, s.installed) ? 0 : 1;
 }
 
+/** `into` (a larger typed array) with `from` copied to its start: how the trail's arrays grow. */
+function filledFrom<T extends Int32Array | Uint8Array | Int8Array>(into: T, from: ArrayLike<number>): T {
+  into.set(from);
+  return into;
+}
+
 const MIN_SEARCH = 100;
 const SEARCH_SHARE = 0.25;
 
@@ -75,18 +81,10 @@ export function solve(
   let tLen = 0;
   function grow(): void {
     cap *= 2;
-    const n = new Int32Array(cap);
-    n.set(tName);
-    tName = n;
-    const l = new Int32Array(cap);
-    l.set(tLevel);
-    tLevel = l;
-    const f = new Uint8Array(cap);
-    f.set(tFlags);
-    tFlags = f;
-    const c = new Int8Array(cap);
-    c.set(tCost);
-    tCost = c;
+    tName = filledFrom(new Int32Array(cap), tName);
+    tLevel = filledFrom(new Int32Array(cap), tLevel);
+    tFlags = filledFrom(new Uint8Array(cap), tFlags);
+    tCost = filledFrom(new Int8Array(cap), tCost);
     for (let i = tSet.length; i < cap; i++) {
       tSet.push(0);
       tPrevSet.push(0);
