@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildBenchEgg } from '#fixtures';
-import { REPO, fmt, median, timed } from './lib/measure.js';
+import { REPO, fmt, isolatedEnv, median, timed } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PACKAGES = 100;
@@ -84,15 +84,7 @@ const configFile = (name: string, extra: string): string => {
 };
 const withStore = configFile('store', '');
 const withoutStore = configFile('no-store', 'store: false\n');
-const env = {
-  ...process.env,
-  HOME: run,
-  XDG_CONFIG_HOME: join(run, 'xdg-config'),
-  XDG_CACHE_HOME: join(run, 'xdg-cache'),
-  ENPKG_CONFIG: '',
-  ENPKG_PREFIX: '',
-  EGGINST_LINK_MODE: 'hardlink',
-};
+const env = { ...isolatedEnv(run), EGGINST_LINK_MODE: 'hardlink' };
 const enpkg = (prefix: string, config: string, args: string[]): number =>
   timed(process.execPath, [ENPKG, ...args, '-y', '-q', '--prefix', prefix, '--config', config], { env }).seconds;
 const install = (prefix: string, config = withStore): number => enpkg(prefix, config, ['install', ...names, '--repo', repoV1]);

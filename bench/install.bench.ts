@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { startNginx } from '#fixtures';
 import { writeBaseline } from './lib/install-baseline.js';
 import { ensureRepo } from './lib/install-repo.js';
-import { REPO, fmt, median, timed } from './lib/measure.js';
+import { REPO, fmt, isolatedEnv, median, timed } from './lib/measure.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const COUNT = Number(process.env.BENCH_INSTALL_PACKAGES ?? 200);
@@ -67,14 +67,7 @@ try {
     `cache_dir: ${JSON.stringify(cache)}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\n` +
       `repositories:\n  - url: ${JSON.stringify(nginx.url('/eggs/'))}\n    name: bench\n`,
   );
-  const env = {
-    ...process.env,
-    HOME: run,
-    XDG_CONFIG_HOME: join(run, 'xdg-config'),
-    XDG_CACHE_HOME: join(run, 'xdg-cache'),
-    ENPKG_CONFIG: '',
-    ENPKG_PREFIX: '',
-  };
+  const env = isolatedEnv(run);
   // An empty prefix and cache, and nothing of the previous run left to write back: enpkg's fsync
   // would otherwise pay for flushing the baseline's files (and the deletions) too.
   const fresh = (): void => {
