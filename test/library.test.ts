@@ -130,3 +130,30 @@ test('verifyInstalled finds missing, changed, re-moded and re-pointed files', as
     (e: unknown) => e instanceof PkgError && e.code === 'NOT_INSTALLED',
   );
 });
+
+test('a new directory only one package writes into moves in with one rename; one that several share is made', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  mkdirSync(prefix);
+  const tx = await openTransaction({ prefix, durable: false, payload: { kept: true } });
+  try {
+    await tx.prepare([
+      { kind: 'install', eggPath: egg('data-1.0-1') },
+      { kind: 'install', eggPath: egg('upg-1.0-1') },
+    ]);
+    await tx.apply();
+    tx.commit();
+  } finally {
+    await tx.close();
+  }
+  const [journal] = committedPayloads(prefix);
+  const paths = (op: string): string[] => journal!.ops.filter((o) => o.op === op).map((o) => o.path);
+  for (const shared of ['bin', 'share']) assert.ok(paths('mkdir').includes(shared), `${shared}/ is made: ${paths('mkdir')}`);
+  for (const own of ['share/data', 'share/upg']) assert.ok(paths('place').includes(own), `${own}/ is moved whole: ${paths('place')}`);
+  assert.deepEqual(
+    paths('place').filter((p) => p.startsWith('share/data/') || p.startsWith('share/upg/')),
+    [],
+    'nothing under them is moved on its own',
+  );
+  for (const p of listInstalled(prefix)) assert.deepEqual(verifyInstalled(prefix, p.key).problems, [], p.key);
+  assert.ok(existsSync(join(prefix, 'share/data/notes/README.txt')) && existsSync(join(prefix, 'share/upg/old-only.txt')));
+});

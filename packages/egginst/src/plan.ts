@@ -137,11 +137,14 @@ export function planFiles(input: FilePlanInput): FilePlan {
   }
 
   // Every new file is staged at s/<egg>/<dest>, a tree mirroring the prefix. A directory missing
-  // from the prefix that only one egg writes into moves into place with a single rename.
+  // from the prefix that only one egg writes into moves into place with a single rename: the
+  // shallowest such directory on each path (lib/ shared by many new packages is made, lib/<one>/
+  // of one package is moved whole).
   const stage: StageItem[] = [];
   const records = new Map<PreparedEgg, string>();
   const places: Op[] = [];
-  const rootEggs = new Map<string, Set<number>>();
+  /** For every directory missing from the prefix, the eggs that write into it. */
+  const dirEggs = new Map<string, Set<number>>();
   const rootOf: Map<string, string | null>[] = [];
   let bytesNeeded = 0;
   installs.forEach((egg, i) => {
@@ -196,9 +199,12 @@ export function planFiles(input: FilePlanInput): FilePlan {
       }
       roots.set(dest, root);
       if (root !== null) {
-        const users = rootEggs.get(root) ?? new Set<number>();
-        users.add(i);
-        rootEggs.set(root, users);
+        for (const a of ancestors(dest)) {
+          if (a.length < root.length) continue;
+          const users = dirEggs.get(a) ?? new Set<number>();
+          users.add(i);
+          dirEggs.set(a, users);
+        }
         continue;
       }
       const st = stat(dest);
@@ -230,12 +236,16 @@ export function planFiles(input: FilePlanInput): FilePlan {
     const placed = new Set<string>();
     const place = (dest: string): void => {
       const root = rootOf[i]!.get(dest) ?? null;
-      if (root !== null && rootEggs.get(root)!.size === 1) {
-        if (!placed.has(root)) places.push({ op: 'place', path: root, staged: `s/${i}/${root}` });
-        placed.add(root);
-        return;
-      }
-      if (root !== null) for (const a of ancestors(dest)) if (a.length >= root.length) mkdirs.add(a);
+      if (root !== null)
+        for (const a of ancestors(dest)) {
+          if (a.length < root.length) continue;
+          if (dirEggs.get(a)!.size === 1) {
+            if (!placed.has(a)) places.push({ op: 'place', path: a, staged: `s/${i}/${a}` });
+            placed.add(a);
+            return;
+          }
+          mkdirs.add(a);
+        }
       places.push({ op: 'place', path: dest, staged: `s/${i}/${dest}` });
     };
     for (const item of egg.layout.items) {
