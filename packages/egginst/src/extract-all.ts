@@ -21,19 +21,20 @@ export interface StageOptions {
   signal?: AbortSignal;
 }
 
-export async function extractAll({ tasks, relocations }: Job, opts: StageOptions): Promise<Extracted[]> {
+export async function extractAll(job: Job, opts: StageOptions): Promise<Extracted[]> {
+  const { tasks } = job;
   const bytes = tasks.reduce((n, t) => n + t.uncompressedSize, 0);
   const threads = threadCount();
   if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
-    return extractTasks({ tasks, relocations }, (egg, n) => {
+    return extractTasks(job, (egg, n) => {
       if (opts.signal?.aborted) throw interrupted();
       opts.onBytes(egg, n);
     });
   }
   // This thread takes the first share itself: it would only wait otherwise.
   const [own = [], ...rest] = split(tasks, threads);
-  const others = rest.map((share) => runWorker({ tasks: share, relocations }, opts));
-  const mine = extractTasks({ tasks: own, relocations }, (egg, n) => {
+  const others = rest.map((share) => runWorker({ ...job, tasks: share }, opts));
+  const mine = extractTasks({ ...job, tasks: own }, (egg, n) => {
     if (opts.signal?.aborted) throw interrupted();
     opts.onBytes(egg, n);
   });

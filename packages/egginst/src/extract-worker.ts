@@ -25,13 +25,13 @@ export interface Relocation {
   prefix: string;
   /** Prefix-relative directories in search order (targets.dat, then lib). */
   targets: string[];
-  /** Prefix-relative paths the transaction installs under those directories. */
-  libraries: string[];
 }
 
 export interface Job {
   tasks: Task[];
   relocations: Relocation[];
+  /** Prefix-relative paths the transaction installs (a library found there counts as present). */
+  installs: string[];
 }
 
 export type WorkerReply =
@@ -39,16 +39,21 @@ export type WorkerReply =
   | { type: 'done'; results: Extracted[] }
   | { type: 'error'; error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown>; errno?: string } };
 
-export async function extractTasks({ tasks, relocations }: Job, onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
+export async function extractTasks(job: Job, onBytes: (egg: string, bytes: number) => void): Promise<Extracted[]> {
+  const { tasks, relocations } = job;
   const fds = new Map<string, number>();
   const dirs = new Set<string>();
   const results: Extracted[] = [];
-  const libraries = relocations.map((r) => new Set(r.libraries));
+  let installs: Set<string> | undefined;
   const context = (t: Task): RelocationContext | undefined => {
     if (t.reloc === undefined) return undefined;
     const { prefix, targets } = relocations[t.reloc]!;
-    const libs = libraries[t.reloc]!;
-    return { prefix, targets, holds: (rel) => libs.has(rel) || existsSync(join(prefix, rel)), eggName: t.eggName, entry: t.name };
+    installs ??= new Set(job.installs);
+    const installed = installs;
+    // A library the transaction installs under one of this egg's targets, or one already there.
+    const holds = (rel: string): boolean =>
+      (installed.has(rel) && targets.some((d) => rel.startsWith(`${d}/`))) || existsSync(join(prefix, rel));
+    return { prefix, targets, holds, eggName: t.eggName, entry: t.name };
   };
   try {
     for (const t of tasks) {

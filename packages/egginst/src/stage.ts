@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { crashPoint } from './crash.js';
 import { flushFilesystem } from './durable.js';
 import { dataRef, extractAll, interrupted } from './extract-all.js';
-import type { Relocation, Task } from './extract-worker.js';
+import type { Task } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
 import type { Linker, ResolvedLinkMode } from './link.js';
@@ -61,11 +61,12 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
     if (mayBeObjectCode(entry.name)) task.reloc = order.get(s.egg)!;
     return task;
   });
-  // Only the eggs with files to relocate need the libraries (a scan of the whole plan each).
-  const relocating = new Set(tasks.map((t) => t.reloc));
-  const relocations = input.eggs.map((e, i) => relocationOf(e, input, relocating.has(i)));
+  const relocations = input.eggs.map((e) => ({ prefix: input.prefix, targets: e.layout.targets }));
+  const installs = tasks.some((t) => t.reloc !== undefined)
+    ? plan.stage.filter((s) => s.item.kind !== 'generated').map((s) => s.item.dest)
+    : [];
   const results = await extractAll(
-    { tasks, relocations },
+    { tasks, relocations, installs },
     {
       onBytes: (egg, n) => {
         const t = totals.get(egg)!;
@@ -210,15 +211,6 @@ function startsWithShebang(path: string): boolean {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Where an egg's placeholders point: its targets, and the libraries every egg of the transaction installs under them. */
-function relocationOf(egg: PreparedEgg, input: StagePlanInput, needed: boolean): Relocation {
-  const targets = egg.layout.targets;
-  if (!needed) return { prefix: input.prefix, targets, libraries: [] };
-  const under = (dest: string): boolean => targets.some((t) => dest.startsWith(`${t}/`));
-  const libraries = input.plan.stage.filter((s) => s.item.kind !== 'generated' && under(s.item.dest)).map((s) => s.item.dest);
-  return { prefix: input.prefix, targets, libraries };
 }
 
 function buildRecord(egg: PreparedEgg, recs: FileRecord[], prefix: string): InstallRecord {

@@ -186,7 +186,7 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
     }
     const tasks = [...todo.values()].flatMap((t) => t.tasks);
     const results = await extractAll(
-      { tasks, relocations: [] },
+      { tasks, relocations: [], installs: [] },
       {
         onBytes: (egg, n) => {
           crashPoint('store-file');
