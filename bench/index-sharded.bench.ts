@@ -8,7 +8,9 @@
  *
  * Targets: metadata bytes <= 1/30 of the monolithic index; wall time <= 0.1x the monolithic path;
  * peak RSS <= 100 MiB; warm <= 1.2x the 10,000-entry repository. The plans from both forms must be
- * identical (exit 1 otherwise). BENCH_SHARDED_NAMES scales the repository down for a quick look.
+ * identical (exit 1 otherwise). BENCH_SHARDED_NAMES scales the repository down for a quick look. The
+ * repositories are built once into bench/work/index-sharded/data and reused (BENCH_REBUILD=1 builds
+ * them again); BENCH_KEEP=1 keeps the last run's caches in bench/work/index-sharded/run.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,40 +29,75 @@ const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 
 const env = {
   ...process.env,
-  HOME: WORK,
-  XDG_CONFIG_HOME: join(WORK, 'xdg-config'),
-  XDG_CACHE_HOME: join(WORK, 'xdg-cache'),
+  HOME: join(WORK, 'run'),
+  XDG_CONFIG_HOME: join(WORK, 'run', 'xdg-config'),
+  XDG_CACHE_HOME: join(WORK, 'run', 'xdg-cache'),
   ENPKG_CONFIG: '',
   ENPKG_PREFIX: '',
 };
 
-rmSync(WORK, { recursive: true, force: true });
-const www = join(WORK, 'www');
-for (const d of ['big', 'small']) mkdirSync(join(www, d), { recursive: true });
+// The repositories are built once into WORK/data (minutes at full size) and reused while their shape
+// and this stamp match; the caches, configurations and prefix of a run live in WORK/run.
+const DATA = join(WORK, 'data');
+const RUN = join(WORK, 'run');
+const www = join(DATA, 'www');
+const stampFile = join(DATA, 'built.json');
+const stampKey = JSON.stringify({ v: 1, shape: SHAPE });
+interface Built {
+  readonly key: string;
+  readonly entries: number;
+  readonly smallEntries: number;
+  readonly publicKey: string;
+  readonly fromSeconds: number;
+  readonly fromRssMiB: number | null;
+}
+const readBuilt = (): Built | null => {
+  try {
+    const b = JSON.parse(readFileSync(stampFile, 'utf8')) as Built;
+    return b.key === stampKey ? b : null;
+  } catch {
+    return null;
+  }
+};
 const closure = closureOf(SHAPE);
-const t0 = process.hrtime.bigint();
-const bigIndex = join(WORK, 'big.json.zst');
-const entries = await writeUniverse(bigIndex, SHAPE);
-// The small repository: the same closure (identical entries) plus filler names, 10,000 entries in all.
-const filler = new Set<number>();
-for (let i = SHAPE.core + 1; filler.size + closure.size < 10_000 / SHAPE.versions && i < NAMES; i++) if (!closure.has(i)) filler.add(i);
-const smallIndex = join(WORK, 'small.json.zst');
-const smallEntries = await writeUniverse(smallIndex, SHAPE, (i) => closure.has(i) || filler.has(i));
+let built = process.env.BENCH_REBUILD ? null : readBuilt();
+if (built) {
+  out(
+    `reusing ${built.entries} + ${built.smallEntries} entries built earlier in ${DATA} (BENCH_REBUILD=1 rebuilds); ` +
+      `the closure of ${TARGET}: ${closure.size} names`,
+  );
+} else {
+  rmSync(WORK, { recursive: true, force: true });
+  for (const d of ['big', 'small']) mkdirSync(join(www, d), { recursive: true });
+  const t0 = process.hrtime.bigint();
+  const bigIndex = join(DATA, 'big.json.zst');
+  const entries = await writeUniverse(bigIndex, SHAPE);
+  // The small repository: the same closure (identical entries) plus filler names, 10,000 entries in all.
+  const filler = new Set<number>();
+  for (let i = SHAPE.core + 1; filler.size + closure.size < 10_000 / SHAPE.versions && i < NAMES; i++) if (!closure.has(i)) filler.add(i);
+  const smallIndex = join(DATA, 'small.json.zst');
+  const smallEntries = await writeUniverse(smallIndex, SHAPE, (i) => closure.has(i) || filler.has(i));
+  out(
+    `generated ${entries} entries (${NAMES} names; ${fmt(statSync(bigIndex).size / MiB, 1)} MiB of zstd) and ${smallEntries} ` +
+      `in ${fmt(Number(process.hrtime.bigint() - t0) / 1e9, 1)} s; the closure of ${TARGET}: ${closure.size} names`,
+  );
+  const key = writeKeyPair(join(DATA, 'signing.key'));
+  const from = (dir: string, index: string): Run =>
+    timedRss(process.execPath, [ENPKG, 'repo', 'index', dir, '--from', index, '--sign', key.privateKeyFile, '--name', 'bench', '-q'], {
+      env,
+    });
+  const pub = from(join(www, 'big'), bigIndex);
+  from(join(www, 'small'), smallIndex);
+  built = { key: stampKey, entries, smallEntries, publicKey: key.publicKey, fromSeconds: pub.seconds, fromRssMiB: pub.rssMiB ?? null };
+  writeFileSync(stampFile, JSON.stringify(built));
+}
+const { publicKey } = built;
 out(
-  `generated ${entries} entries (${NAMES} names; ${fmt(statSync(bigIndex).size / MiB, 1)} MiB of zstd) and ${smallEntries} ` +
-    `in ${fmt(Number(process.hrtime.bigint() - t0) / 1e9, 1)} s; the closure of ${TARGET}: ${closure.size} names`,
+  `repo index --from (${built.entries} entries): ${fmt(built.fromSeconds, 1)} s, ` +
+    `peak RSS ${built.fromRssMiB === null ? '?' : fmt(built.fromRssMiB, 0)} MiB (measured when built)`,
 );
-
-const key = writeKeyPair(join(WORK, 'signing.key'));
-const from = (dir: string, index: string): Run =>
-  timedRss(process.execPath, [ENPKG, 'repo', 'index', dir, '--from', index, '--sign', key.privateKeyFile, '--name', 'bench', '-q'], {
-    env,
-  });
-const pub = from(join(www, 'big'), bigIndex);
-out(
-  `repo index --from (${entries} entries): ${fmt(pub.seconds, 1)} s, peak RSS ${pub.rssMiB === undefined ? '?' : fmt(pub.rssMiB, 0)} MiB`,
-);
-from(join(www, 'small'), smallIndex);
+rmSync(RUN, { recursive: true, force: true });
+mkdirSync(RUN, { recursive: true });
 const size = (p: string): number => statSync(join(www, p)).size;
 out(
   `  monolithic index.json.zst ${fmt(size('big/index.json.zst') / MiB, 1)} MiB; ` +
@@ -82,18 +119,18 @@ try {
     },
   );
   const config = (name: string, path: string, cache: string): string => {
-    const file = join(WORK, `${name}.yaml`);
+    const file = join(RUN, `${name}.yaml`);
     writeFileSync(
       file,
-      `cache_dir: ${JSON.stringify(join(WORK, cache))}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\n  max_index_size: 4 GiB\n` +
-        `repositories:\n  - {url: "${nginx.url(path)}", name: bench, keys: ["${key.publicKey}"]}\n`,
+      `cache_dir: ${JSON.stringify(join(RUN, cache))}\nnetwork:\n  ca_file: ${JSON.stringify(nginx.caFile)}\n  max_index_size: 4 GiB\n` +
+        `repositories:\n  - {url: "${nginx.url(path)}", name: bench, keys: ["${publicKey}"]}\n`,
     );
     return file;
   };
-  const prefix = join(WORK, 'prefix');
-  const planFile = join(WORK, 'plan.json');
+  const prefix = join(RUN, 'prefix');
+  const planFile = join(RUN, 'plan.json');
   const install = (cfg: string, cold: string | null): Run & { plan: string; bytes: number } => {
-    if (cold) rmSync(join(WORK, cold), { recursive: true, force: true });
+    if (cold) rmSync(join(RUN, cold), { recursive: true, force: true });
     const mark = nginx.requests().length;
     // Through sh, so that GNU time measures enpkg while its JSON goes to a file.
     const args = [ENPKG, 'install', '-n', TARGET, '--json', '--prefix', prefix, '--config', cfg];
@@ -143,5 +180,5 @@ try {
 } finally {
   for (const fn of cleanups.reverse()) await fn();
 }
-if (!process.env.BENCH_KEEP) rmSync(WORK, { recursive: true, force: true });
+if (!process.env.BENCH_KEEP) rmSync(RUN, { recursive: true, force: true });
 process.exitCode = failed ? 1 : 0;
