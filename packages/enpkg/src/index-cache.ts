@@ -19,7 +19,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, writeFileDurably } from 'egginst/core';
+import { writeFileDurably } from 'egginst/core';
 import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
 import { NOT_REGULAR, readRegularFileSync } from './readfile.js';
 import { locationKey } from './repo/location.js';
@@ -115,9 +115,9 @@ export interface IndexCache {
   /** A cached shard's bytes when they are there and hash to `sha256`; null otherwise. */
   readShard(sha256: string): Buffer | null;
   /**
-   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without an
-   * fsync each (hundreds at a time); the directory is synced once. A shard lost or torn by a power cut
-   * fails its hash when read, which reads as "not cached".
+   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without any
+   * fsync (hundreds at a time): a shard lost or torn by a power cut fails its hash when read, which
+   * reads as "not cached" (fetched again), so nothing depends on it being durable.
    */
   writeShards(shards: ReadonlyMap<string, Uint8Array>): void;
   /** The file the accepted serial is kept in (for messages). */
@@ -204,11 +204,6 @@ export function openIndexCache(cacheDir: string): IndexCache {
       const dir = join(root, 'shards');
       makeDir(dir);
       for (const [sha256, bytes] of shards) replaceFile(join(dir, SHARD_FILE(sha256)), bytes, false);
-      try {
-        fsyncDir(dir);
-      } catch (e) {
-        throw cacheWriteFailed(dir, e, 'the index cache');
-      }
     },
   };
 }

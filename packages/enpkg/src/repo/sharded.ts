@@ -12,9 +12,9 @@
  * the cache as it was. Shards are cached by hash and never revalidated; their name is their content.
  */
 import { join } from 'node:path';
-import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
+import { repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
 import { PkgError } from '../errors.js';
-import { createHttpClient, type HttpClient } from '../http/client.js';
+import type { HttpClient } from '../http/client.js';
 import { parseRequirement } from '../requirement.js';
 import {
   decodeRoot,
@@ -30,7 +30,7 @@ import { authorizationHeader } from './auth.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
 import { fetchIndexAt, type FetchOutcome, isOutage, isTransportError, readCapped } from './fetch.js';
-import { interrupted, loadRepository, type LoadRepositoriesOptions, type Prefetched, requireRepositories } from './load.js';
+import { interrupted, loadRepository, type LoadRepositoriesOptions, type Prefetched, withIndexAccess } from './load.js';
 import { describeLocation, locationKey } from './location.js';
 import type { EnpkgConfig, IndexEntry, IndexOrigin, LoadedRepository, RepoLocation, RepositoryConfig, SerialStore } from './types.js';
 import { checkFreshness, verifyIndexSignature } from './verify.js';
@@ -506,26 +506,16 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
  * Every configured repository (in configuration order) with the packages `want` reaches: a sharded
  * repository's wanted shards, a monolithic repository's whole index.
  */
-export async function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}): Promise<LoadedRepository[]> {
-  if (opts.signal?.aborted) throw interrupted();
-  requireRepositories(config);
-  const cache = openIndexCache(config.cacheDir);
-  const http =
-    opts.http ??
-    createHttpClient({
-      settings: config.network,
-      ...(opts.reporter ? { reporter: opts.reporter } : {}),
-      ...(opts.env ? { env: opts.env } : {}),
-    });
-  const ctx: Ctx = {
-    ...opts,
-    http,
-    cache,
-    serials: opts.serials ?? cache.serials,
-    maxSize: config.network.maxIndexSize,
-    caps: { ...DEFAULT_SHARD_CAPS, ...opts.caps },
-  };
-  try {
+export function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}): Promise<LoadedRepository[]> {
+  return withIndexAccess(config, opts, async (cache, http) => {
+    const ctx: Ctx = {
+      ...opts,
+      http,
+      cache,
+      serials: opts.serials ?? cache.serials,
+      maxSize: config.network.maxIndexSize,
+      caps: { ...DEFAULT_SHARD_CAPS, ...opts.caps },
+    };
     const opened = reachable(
       config.repositories,
       await Promise.allSettled(config.repositories.map((repo) => open(repo, ctx))),
@@ -536,9 +526,7 @@ export async function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOption
     if (sharded.length > 0) await readShards(sharded, monolithic, ctx);
     if (ctx.signal?.aborted) throw interrupted();
     return opened.map((o) => (o.kind === 'sharded' ? commit(o.s, ctx) : o.loaded));
-  } finally {
-    if (!opts.http) await http.close();
-  }
+  });
 }
 
 /**
