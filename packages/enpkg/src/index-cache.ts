@@ -7,6 +7,7 @@
  *   index/<repo-id>/index.json.zst.sig  its signature, when it had one
  *   index/<repo-id>/meta.json         where it came from, ETag / Last-Modified, sha256, serial
  *   index/<repo-id>/serial.json       the highest serial accepted (rollback protection)
+ *   index/<repo-id>/root.table        a sharded repository's root once accepted, compact (shard-table.ts)
  *   index/shards/<sha256>.json.zst    shards of sharded repositories, by the sha256 of their bytes
  *                                     (content-addressed, so shared by every repository; never
  *                                     revalidated; checked against their name when read)
@@ -120,6 +121,13 @@ export interface IndexCache {
    * reads as "not cached" (fetched again), so nothing depends on it being durable.
    */
   writeShards(shards: ReadonlyMap<string, Uint8Array>): void;
+  /**
+   * The accepted-root file of a sharded repository (repodata/shard-table.ts: the root's checked
+   * lines, compact, under a key of what they were checked against), or null when absent.
+   */
+  readAcceptedRoot(repo: RepositoryConfig): Buffer | null;
+  /** Replace it (no fsync: a torn file fails its own hash and reads as absent). */
+  writeAcceptedRoot(repo: RepositoryConfig, bytes: Uint8Array): void;
   /** The file the accepted serial is kept in (for messages). */
   serialFile(repo: RepositoryConfig): string;
   readonly serials: SerialStore;
@@ -127,6 +135,7 @@ export interface IndexCache {
 
 const FILES: Readonly<Record<CachedFormat, string>> = { zst: 'index.json.zst', legacy: 'index.json', root: 'root.json.zst' };
 const SHARD_FILE = (sha256: string): string => `${sha256}.json.zst`;
+const ACCEPTED_ROOT_FILE = 'root.table';
 
 export function openIndexCache(cacheDir: string): IndexCache {
   const root = join(cacheDir, 'index');
@@ -193,6 +202,12 @@ export function openIndexCache(cacheDir: string): IndexCache {
         removeFile(join(dir, name));
         removeFile(join(dir, `${name}.sig`));
       }
+    },
+    readAcceptedRoot: (repo) => readOrNull(join(dirOf(repo), ACCEPTED_ROOT_FILE)),
+    writeAcceptedRoot(repo, bytes) {
+      const dir = dirOf(repo);
+      makeDir(dir);
+      replaceFile(join(dir, ACCEPTED_ROOT_FILE), bytes, false);
     },
     readShard(sha256) {
       if (!/^[0-9a-f]{64}$/.test(sha256)) return null;

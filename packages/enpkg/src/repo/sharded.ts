@@ -26,6 +26,7 @@ import {
   type ShardCaps,
   shardPath,
 } from '../repodata/shards.js';
+import { decodeAcceptedRoot, encodeAcceptedRoot } from '../repodata/shard-table.js';
 import { authorizationHeader } from './auth.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
@@ -62,6 +63,8 @@ interface RootCandidate {
   readonly shown: string;
   /** Set when the bytes are new: cached once accepted. */
   readonly fresh: { url: string; etag: string | null; lastModified: string | null } | null;
+  /** The cache's sha256 of the bytes and of the signature, for a cached root. */
+  readonly digests?: { readonly sha256: string; readonly signatureSha256: string | null };
 }
 
 /** A sharded repository once its root is accepted, before its shards are read. */
@@ -76,6 +79,10 @@ interface Sharded {
   readonly entries: IndexEntry[];
   /** Shards fetched now, to be cached at commit. */
   readonly fresh: Map<string, Buffer>;
+  /** The accepted-root cache file's key for this root and signature (see `acceptedRootKey`). */
+  readonly acceptedKey: string;
+  /** The root came from that file (nothing to write back). */
+  readonly fromAccepted: boolean;
 }
 
 type Opened = { readonly kind: 'sharded'; readonly s: Sharded } | { readonly kind: 'monolithic'; readonly loaded: LoadedRepository };
@@ -168,7 +175,8 @@ function cachedRoot(ctx: Ctx, repo: RepositoryConfig): CachedIndex | null {
 }
 
 function fromCache(c: CachedIndex, origin: IndexOrigin, shown: string, location: RepoLocation | null = null): RootCandidate {
-  return { bytes: c.bytes, signature: c.signature, origin, location, shown, fresh: null };
+  const digests = { sha256: c.meta.sha256, signatureSha256: c.meta.signatureSha256 };
+  return { bytes: c.bytes, signature: c.signature, origin, location, shown, fresh: null, digests };
 }
 
 /**
@@ -226,21 +234,32 @@ async function open(repo: RepositoryConfig, ctx: Ctx): Promise<Opened> {
   }
   let candidate: RootCandidate = got;
   let source = `the index root of ${repo.name} (${candidate.shown})`;
+  // A cached root accepted before under the same key: its signature and lines need no second check.
+  let key = acceptedRootKey(candidate, repo, ctx.caps);
+  const bytes = candidate.fresh === null ? ctx.cache.readAcceptedRoot(repo) : null;
+  const accepted = bytes === null ? null : decodeAcceptedRoot(bytes, key);
   let signed: boolean;
-  try {
-    signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
-  } catch (e) {
-    // A root and its signature are two files: one published between our two requests reads as a
-    // mismatch. Fetch both once more; a second failure is final.
-    if (!isSignatureFailure(e) || candidate.fresh === null) throw e;
-    ctx.reporter?.report({ type: 'info', message: `${(e as Error).message}; fetching the root and its signature once more` });
-    const again = await obtainRoot(repo, ctx, false);
-    if (again === null || 'prefetched' in again) throw e;
-    candidate = again;
-    source = `the index root of ${repo.name} (${candidate.shown})`;
-    signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+  let root: RootDocument;
+  if (accepted !== null) {
+    signed = accepted.signed;
+    root = { ...accepted.header, shards: accepted.shards };
+  } else {
+    try {
+      signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+    } catch (e) {
+      // A root and its signature are two files: one published between our two requests reads as a
+      // mismatch. Fetch both once more; a second failure is final.
+      if (!isSignatureFailure(e) || candidate.fresh === null) throw e;
+      ctx.reporter?.report({ type: 'info', message: `${(e as Error).message}; fetching the root and its signature once more` });
+      const again = await obtainRoot(repo, ctx, false);
+      if (again === null || 'prefetched' in again) throw e;
+      candidate = again;
+      source = `the index root of ${repo.name} (${candidate.shown})`;
+      signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+      key = acceptedRootKey(candidate, repo, ctx.caps);
+    }
+    root = decodeRoot(candidate.bytes, { source, caps: ctx.caps });
   }
-  const root = decodeRoot(candidate.bytes, { source, caps: ctx.caps });
   checkFreshness(
     { format: 'sharded', serial: root.serial, expires: root.expires },
     {
@@ -254,7 +273,32 @@ async function open(repo: RepositoryConfig, ctx: Ctx): Promise<Opened> {
   const all = [repo.location, ...repo.mirrors];
   const first = candidate.location;
   const locations = first ? [first, ...all.filter((l) => locationKey(l) !== locationKey(first))] : all;
-  return { kind: 'sharded', s: { repo, root, candidate, source, signed, locations, entries: [], fresh: new Map() } };
+  return {
+    kind: 'sharded',
+    s: {
+      repo,
+      root,
+      candidate,
+      source,
+      signed,
+      locations,
+      entries: [],
+      fresh: new Map(),
+      acceptedKey: key,
+      fromAccepted: accepted !== null,
+    },
+  };
+}
+
+/**
+ * What an accepted root was checked against: its bytes and signature (by sha256), the trusted keys
+ * and the caps. A cached root under the same key is the same verdict; any change checks it again.
+ */
+function acceptedRootKey(c: RootCandidate, repo: RepositoryConfig, caps: ShardCaps): string {
+  const digests = c.digests ?? { sha256: sha256Hex(c.bytes), signatureSha256: c.signature === null ? null : sha256Hex(c.signature) };
+  const { maxRootSize, maxShardSize, maxShards } = caps;
+  const keys = [...repo.keys].sort();
+  return sha256Hex(Buffer.from(JSON.stringify({ ...digests, keys, caps: [maxRootSize, maxShardSize, maxShards] })));
 }
 
 /** One shard's bytes: the cache, else the location that served the root (then the mirrors). */
@@ -477,6 +521,13 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
       });
     }
   }
+  if (!s.fromAccepted) {
+    const { repository, serial, generated, expires } = root;
+    ctx.cache.writeAcceptedRoot(
+      repo,
+      encodeAcceptedRoot({ header: { repository, serial, generated, expires }, shards: root.shards, signed: s.signed }, s.acceptedKey),
+    );
+  }
   const repoId = repoCacheId(repo);
   const accepted = ctx.serials.accepted(repoId);
   if (accepted === null || root.serial > accepted) ctx.serials.accept(repoId, root.serial, root.repository);
@@ -484,7 +535,8 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
     type: 'info',
     message:
       `${s.source}: ${root.shards.size} names, ${s.fresh.size} shard${s.fresh.size === 1 ? '' : 's'} fetched, ` +
-      `${s.entries.length} packages read, serial ${root.serial}${s.signed ? ', signature verified' : ''} (${candidate.origin})`,
+      `${s.entries.length} packages read, serial ${root.serial}${s.signed ? ', signature verified' : ''}` +
+      `${s.fromAccepted ? ' when first accepted (the accepted root, from the cache)' : ''} (${candidate.origin})`,
   });
   return {
     config: repo,

@@ -1,8 +1,8 @@
 /**
  * The shards a root names, held compactly: one buffer of the names (sorted, ASCII), their offsets,
- * one buffer of the binary sha256 digests and one array of the sizes - about 45 bytes a name, against
- * some 300 for a Map of objects and strings, and no object on the heap per name (a 50,000-name root
- * is 2.2 MiB, not 15 MiB, and nothing for the garbage collector to trace). Lookups are binary
+ * one buffer of the binary sha256 digests and one array of the sizes - about 52 bytes a name, against
+ * some 250 for a Map of objects and strings, and no object on the heap per name (a 50,000-name root
+ * is 2.5 MiB, not 10 to 15 MiB, and nothing for the garbage collector to trace). Lookups are binary
  * searches; a `ShardRef` is built only for a name asked for.
  *
  * Also the reading of a root's `"shards"` list in the form `serializeRoot` writes (canonical JSON:
