@@ -157,22 +157,28 @@ try {
   const c = median(coldRuns.map((r) => r.seconds));
   const w = median(warmRuns.map((r) => r.seconds));
   const s = median(smallRuns.map((r) => r.seconds));
-  const rss = Math.max(...[...coldRuns, ...warmRuns].map((r) => r.rssMiB ?? 0));
+  const coldRss = Math.max(...coldRuns.map((r) => r.rssMiB ?? 0));
+  const warmRss = Math.max(...warmRuns.map((r) => r.rssMiB ?? 0));
+  const rss = Math.max(coldRss, warmRss);
   const monoRss = Math.max(...monoRuns.map((r) => r.rssMiB ?? 0));
+  const smallRss = Math.max(...smallRuns.map((r) => r.rssMiB ?? 0));
   const plans = new Set([...monoRuns, ...coldRuns, ...warmRuns, ...smallRuns].map((r) => r.plan));
   const actions = (JSON.parse(coldRuns[0]!.plan) as unknown[]).length;
-  out(`\nenpkg install -n ${TARGET} (${actions} packages to install; median of ${RUNS}, each a fresh process):`);
+  const met = (ok: boolean): string => (ok ? 'met' : 'MISSED');
+  out(`\nenpkg install -n ${TARGET} (${actions} packages to install; median of ${RUNS}, each a fresh process; peak RSS the largest):`);
   out(
     `  monolithic, cold cache      ${fmt(m)} s   ${fmt(monoRuns[0]!.bytes / MiB, 1)} MiB of metadata` +
-      `   peak RSS ${fmt(monoRss, 0)} MiB   (baseline)`,
+      `   peak RSS ${fmt(monoRss, 0)} MiB   (baseline, median of ${monoRuns.length})`,
   );
-  out(
-    `  sharded, cold cache         ${fmt(c)} s   ${fmt(coldRuns[0]!.bytes / MiB, 2)} MiB of metadata   peak RSS ${fmt(rss, 0)} MiB` +
-      `   time ${fmt(c / m, 3)}x (target <= 0.1x), bytes 1/${fmt(monoRuns[0]!.bytes / coldRuns[0]!.bytes, 1)} (target <= 1/30)`,
-  );
-  out(`  sharded, warm shard cache   ${fmt(w)} s   ${fmt(warmRuns[0]!.bytes / MiB, 3)} MiB fetched`);
-  out(`  10,000-entry repository, warm   ${fmt(s)} s   warm ratio ${fmt(w / s)}x (target <= 1.2x)`);
-  out(`  peak RSS of the sharded path ${fmt(rss, 0)} MiB (target <= 100 MiB)`);
+  out(`  sharded, cold cache         ${fmt(c)} s   ${fmt(coldRuns[0]!.bytes / MiB, 2)} MiB of metadata   peak RSS ${fmt(coldRss, 0)} MiB`);
+  out(`  sharded, warm shard cache   ${fmt(w)} s   ${fmt(warmRuns[0]!.bytes / MiB, 3)} MiB fetched   peak RSS ${fmt(warmRss, 0)} MiB`);
+  out(`  10,000-entry repository, warm   ${fmt(s)} s   peak RSS ${fmt(smallRss, 0)} MiB`);
+  out('targets:');
+  const bytesRatio = monoRuns[0]!.bytes / coldRuns[0]!.bytes;
+  out(`  metadata bytes 1/${fmt(bytesRatio, 1)} of the monolithic index (target <= 1/30): ${met(bytesRatio >= 30)}`);
+  out(`  cold wall time ${fmt(c / m, 3)}x the monolithic path (target <= 0.1x): ${met(c / m <= 0.1)}`);
+  out(`  peak RSS of the sharded path ${fmt(rss, 0)} MiB, cold and warm (target <= 100 MiB): ${met(rss <= 100)}`);
+  out(`  warm ${fmt(w / s)}x the 10,000-entry repository (target <= 1.2x): ${met(w / s <= 1.2)}`);
   if (plans.size !== 1) {
     failed = true;
     out(`the plans differ between the forms (${plans.size} distinct plans)`);

@@ -224,24 +224,34 @@ async function readBody(
     discard(res.body);
     throw tooLarge();
   }
+  // With a Content-Length, the body goes straight into one buffer of that size (no list of chunks
+  // and second copy); a body that turns out longer or shorter is collected the general way.
+  let into: Buffer | null = length !== null && length > 0 ? Buffer.allocUnsafe(length) : null;
   const chunks: Buffer[] = [];
   let total = 0;
   try {
     for await (const chunk of res.body) {
-      total += (chunk as Buffer).length;
-      if (total > req.maxBytes) {
+      const c = chunk as Buffer;
+      if (total + c.length > req.maxBytes) {
         discard(res.body);
         throw tooLarge();
       }
-      chunks.push(chunk as Buffer);
+      if (into !== null && total + c.length <= into.length) c.copy(into, total);
+      else {
+        if (into !== null) chunks.push(into.subarray(0, total));
+        into = null;
+        chunks.push(c);
+      }
+      total += c.length;
     }
   } catch (e) {
     if (e instanceof PkgError) throw e;
     throw classifyNetworkError(e, url, req.what, settings, signal);
   }
+  const body = into !== null ? into.subarray(0, total) : Buffer.concat(chunks, total);
   return {
     status: 'ok',
-    body: Buffer.concat(chunks, total),
+    body,
     etag: header(res.headers, 'etag'),
     lastModified: header(res.headers, 'last-modified'),
     url: url.toString(),

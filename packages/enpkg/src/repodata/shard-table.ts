@@ -144,14 +144,14 @@ function builder(capacity: number) {
       sizes[count] = ref.size;
       offsets[++count] = used;
     },
-    /** The finished table, its columns trimmed to their contents. */
+    /** The finished table: views of the columns (the capacity is estimated closely, so little is wasted). */
     done(): Table {
       return tableOf({
         count,
-        names: Buffer.from(names.subarray(0, used)),
-        offsets: offsets.slice(0, count + 1),
-        hashes: Buffer.from(hashes.subarray(0, count * 32)),
-        sizes: sizes.slice(0, count),
+        names: names.subarray(0, used),
+        offsets: offsets.subarray(0, count + 1),
+        hashes: hashes.subarray(0, count * 32),
+        sizes: sizes.subarray(0, count),
       });
     },
   };
@@ -262,15 +262,24 @@ export function encodeAcceptedRoot(root: AcceptedRoot, key: string): Buffer {
   const head = Buffer.from(
     `${JSON.stringify({ key, signed: root.signed, header: root.header, count: c.count, namesLength: c.names.length })}\n`,
   );
-  const body = Buffer.concat([
+  const parts = [
     MAGIC,
     head,
     c.names,
-    Buffer.from(c.offsets.buffer, c.offsets.byteOffset, c.offsets.byteLength),
+    new Uint8Array(c.offsets.buffer, c.offsets.byteOffset, c.offsets.byteLength),
     c.hashes,
-    Buffer.from(c.sizes.buffer, c.sizes.byteOffset, c.sizes.byteLength),
-  ]);
-  return Buffer.concat([body, createHash('sha256').update(body).digest()]);
+    new Uint8Array(c.sizes.buffer, c.sizes.byteOffset, c.sizes.byteLength),
+  ];
+  // One buffer, the digest of its body written into its last 32 bytes (no second copy).
+  const length = parts.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafe(length + 32);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  createHash('sha256').update(out.subarray(0, length)).digest().copy(out, length);
+  return out;
 }
 
 /** The accepted root in a cache file, or null when the file is damaged or was made under another key. */
