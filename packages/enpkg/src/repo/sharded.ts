@@ -484,9 +484,9 @@ async function readShards(sharded: readonly Sharded[], monolithic: readonly Load
 }
 
 /** Cache what was fetched and accept the serial: shards first, then the root that names them. */
-function commit(s: Sharded, ctx: Ctx): LoadedRepository {
+async function commit(s: Sharded, ctx: Ctx): Promise<LoadedRepository> {
   const { repo, root, candidate } = s;
-  ctx.cache.writeShards(s.fresh);
+  await ctx.cache.writeShards(s.fresh);
   const fresh = candidate.fresh;
   if (fresh !== null) {
     const meta = ctx.cache.readMeta(repo);
@@ -577,7 +577,9 @@ export function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}
     const monolithic = opened.flatMap((o) => (o.kind === 'monolithic' ? [o.loaded] : []));
     if (sharded.length > 0) await readShards(sharded, monolithic, ctx);
     if (ctx.signal?.aborted) throw interrupted();
-    return opened.map((o) => (o.kind === 'sharded' ? commit(o.s, ctx) : o.loaded));
+    const committed: LoadedRepository[] = [];
+    for (const o of opened) committed.push(o.kind === 'sharded' ? await commit(o.s, ctx) : o.loaded);
+    return committed;
   });
 }
 
