@@ -19,7 +19,6 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurably } from 'egginst/core';
 import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
@@ -117,12 +116,11 @@ export interface IndexCache {
   /** A cached shard's bytes when they are there and hash to `sha256`; null otherwise. */
   readShard(sha256: string): Buffer | null;
   /**
-   * Store shards whose bytes were checked against their root (sha256 and size), by sha256: hundreds
-   * at a time, so written in parallel, straight to their name, without fsync. A shard torn (a power
-   * cut, two commands writing it at once: the same bytes) or lost fails its hash when read, which
-   * reads as "not cached" (fetched again), so nothing depends on it being whole or durable.
+   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without any
+   * fsync (hundreds at a time): a shard lost or torn by a power cut fails its hash when read, which
+   * reads as "not cached" (fetched again), so nothing depends on it being durable.
    */
-  writeShards(shards: ReadonlyMap<string, Uint8Array>): Promise<void>;
+  writeShards(shards: ReadonlyMap<string, Uint8Array>): void;
   /**
    * The accepted-root file of a sharded repository (repodata/shard-table.ts: the root's checked
    * lines, compact, under a key of what they were checked against), or null when absent.
@@ -216,18 +214,11 @@ export function openIndexCache(cacheDir: string): IndexCache {
       const bytes = readOrNull(join(root, 'shards', SHARD_FILE(sha256)));
       return bytes !== null && sha256Hex(bytes) === sha256 ? bytes : null;
     },
-    async writeShards(shards) {
+    writeShards(shards) {
       if (shards.size === 0) return;
       const dir = join(root, 'shards');
       makeDir(dir);
-      await Promise.all(
-        [...shards].map(([sha256, bytes]) => {
-          const path = join(dir, SHARD_FILE(sha256));
-          return writeFile(path, bytes).catch((e: unknown) => {
-            throw cacheWriteFailed(path, e, 'the index cache');
-          });
-        }),
-      );
+      for (const [sha256, bytes] of shards) replaceFile(join(dir, SHARD_FILE(sha256)), bytes, false);
     },
   };
 }

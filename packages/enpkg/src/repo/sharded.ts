@@ -484,9 +484,9 @@ async function readShards(sharded: readonly Sharded[], monolithic: readonly Load
 }
 
 /** Cache what was fetched and accept the serial: shards first, then the root that names them. */
-async function commit(s: Sharded, ctx: Ctx): Promise<LoadedRepository> {
+function commit(s: Sharded, ctx: Ctx): LoadedRepository {
   const { repo, root, candidate } = s;
-  await ctx.cache.writeShards(s.fresh);
+  ctx.cache.writeShards(s.fresh);
   const fresh = candidate.fresh;
   if (fresh !== null) {
     const meta = ctx.cache.readMeta(repo);
@@ -577,9 +577,7 @@ export function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}
     const monolithic = opened.flatMap((o) => (o.kind === 'monolithic' ? [o.loaded] : []));
     if (sharded.length > 0) await readShards(sharded, monolithic, ctx);
     if (ctx.signal?.aborted) throw interrupted();
-    const committed: LoadedRepository[] = [];
-    for (const o of opened) committed.push(o.kind === 'sharded' ? await commit(o.s, ctx) : o.loaded);
-    return committed;
+    return opened.map((o) => (o.kind === 'sharded' ? commit(o.s, ctx) : o.loaded));
   });
 }
 
