@@ -360,6 +360,42 @@ test("--from builds both forms from Enstaller's index.json without eggs; an entr
   assert.deepEqual(snapshot(w.main), before, 'nothing published');
 });
 
+test('an unchanged root (304) is taken from the accepted-root cache, keyed by the trusted keys; a damaged one is rebuilt', async (t) => {
+  const w = await world(t);
+  const nginx = await startNginx(t, { root: w.www });
+  const cfg = config(w, nginx.url('/main/'), nginx.caFile);
+  type Search = { packages: unknown[]; repositories: Array<{ origin: string }> };
+  const search = async (): Promise<Search> => (await ok(w, cfg, ['search'])) as Search;
+  const first = await search();
+  const table = Object.keys(snapshot(w.cache)).find((p) => p.endsWith('/root.table'));
+  assert.ok(table, 'the accepted root is cached beside the root');
+  const file = join(w.cache, table);
+  const good = readFileSync(file);
+  const mark = nginx.requests().length;
+  const again = await search();
+  assert.deepEqual([again.packages, again.repositories[0]!.origin], [first.packages, 'not-modified']);
+  assert.deepEqual(uris(nginx, mark), ['/main/root.json.zst 304'], 'one revalidation; no shard fetched');
+  const verbose = await enpkg(w, cfg, ['search', '-v']);
+  assert.match(verbose.stderr + verbose.stdout, /signature verified when first accepted \(the accepted root, from the cache\)/);
+
+  // A damaged file reads as absent: the root is checked again from its bytes, and the file rewritten.
+  const bad = Buffer.from(good);
+  bad[bad.length >> 1]! ^= 0xff;
+  writeFileSync(file, bad);
+  const rebuilt = await enpkg(w, cfg, ['search', '-v']);
+  assert.equal(rebuilt.code, 0, rebuilt.stderr);
+  assert.doesNotMatch(rebuilt.stderr + rebuilt.stdout, /from the cache\)/);
+  assert.deepEqual(readFileSync(file), good);
+
+  // Another trusted key: the same cached root (304) is verified again, and refused.
+  const other = join(w.dir, 'other.key');
+  const kg = await runEnpkg(['repo', 'keygen', other, '--json']);
+  const otherKey = (kg.json as { publicKey: string }).publicKey;
+  const cfg2 = join(w.dir, 'other.yaml');
+  writeFileSync(cfg2, readFileSync(cfg, 'utf8').replace(w.publicKey, otherKey));
+  await refused(w, cfg2, 'INDEX_SIGNATURE_INVALID', /does not verify with any trusted key/);
+});
+
 test('a repository without the sharded form is read from its monolithic index', async (t) => {
   const w = await world(t);
   for (const f of ['root.json.zst', 'root.json.zst.sig', 'shards']) rmSync(join(w.main, f), { recursive: true, force: true });

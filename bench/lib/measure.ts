@@ -41,9 +41,11 @@ export function isolatedEnv(work: string): NodeJS.ProcessEnv {
   };
 }
 
+/** The median; of an even count, the mean of the two middle values (not the larger one). */
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 export const fmt = (n: number, digits = 2): string => n.toFixed(digits);

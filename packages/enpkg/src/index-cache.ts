@@ -7,6 +7,7 @@
  *   index/<repo-id>/index.json.zst.sig  its signature, when it had one
  *   index/<repo-id>/meta.json         where it came from, ETag / Last-Modified, sha256, serial
  *   index/<repo-id>/serial.json       the highest serial accepted (rollback protection)
+ *   index/<repo-id>/root.table        a sharded repository's root once accepted, compact (shard-table.ts)
  *   index/shards/<sha256>.json.zst    shards of sharded repositories, by the sha256 of their bytes
  *                                     (content-addressed, so shared by every repository; never
  *                                     revalidated; checked against their name when read)
@@ -19,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncDir, writeFileDurably } from 'egginst/core';
+import { writeFileDurably } from 'egginst/core';
 import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
 import { NOT_REGULAR, readRegularFileSync } from './readfile.js';
 import { locationKey } from './repo/location.js';
@@ -115,11 +116,18 @@ export interface IndexCache {
   /** A cached shard's bytes when they are there and hash to `sha256`; null otherwise. */
   readShard(sha256: string): Buffer | null;
   /**
-   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without an
-   * fsync each (hundreds at a time); the directory is synced once. A shard lost or torn by a power cut
-   * fails its hash when read, which reads as "not cached".
+   * Store shards whose bytes were checked against their root (sha256 and size), by sha256. Without any
+   * fsync (hundreds at a time): a shard lost or torn by a power cut fails its hash when read, which
+   * reads as "not cached" (fetched again), so nothing depends on it being durable.
    */
   writeShards(shards: ReadonlyMap<string, Uint8Array>): void;
+  /**
+   * The accepted-root file of a sharded repository (repodata/shard-table.ts: the root's checked
+   * lines, compact, under a key of what they were checked against), or null when absent.
+   */
+  readAcceptedRoot(repo: RepositoryConfig): Buffer | null;
+  /** Replace it (no fsync: a torn file fails its own hash and reads as absent). */
+  writeAcceptedRoot(repo: RepositoryConfig, bytes: Uint8Array): void;
   /** The file the accepted serial is kept in (for messages). */
   serialFile(repo: RepositoryConfig): string;
   readonly serials: SerialStore;
@@ -127,6 +135,7 @@ export interface IndexCache {
 
 const FILES: Readonly<Record<CachedFormat, string>> = { zst: 'index.json.zst', legacy: 'index.json', root: 'root.json.zst' };
 const SHARD_FILE = (sha256: string): string => `${sha256}.json.zst`;
+const ACCEPTED_ROOT_FILE = 'root.table';
 
 export function openIndexCache(cacheDir: string): IndexCache {
   const root = join(cacheDir, 'index');
@@ -194,6 +203,12 @@ export function openIndexCache(cacheDir: string): IndexCache {
         removeFile(join(dir, `${name}.sig`));
       }
     },
+    readAcceptedRoot: (repo) => readOrNull(join(dirOf(repo), ACCEPTED_ROOT_FILE)),
+    writeAcceptedRoot(repo, bytes) {
+      const dir = dirOf(repo);
+      makeDir(dir);
+      replaceFile(join(dir, ACCEPTED_ROOT_FILE), bytes, false);
+    },
     readShard(sha256) {
       if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
       const bytes = readOrNull(join(root, 'shards', SHARD_FILE(sha256)));
@@ -204,11 +219,6 @@ export function openIndexCache(cacheDir: string): IndexCache {
       const dir = join(root, 'shards');
       makeDir(dir);
       for (const [sha256, bytes] of shards) replaceFile(join(dir, SHARD_FILE(sha256)), bytes, false);
-      try {
-        fsyncDir(dir);
-      } catch (e) {
-        throw cacheWriteFailed(dir, e, 'the index cache');
-      }
     },
   };
 }

@@ -3,7 +3,8 @@
  * to `file:` and never to plain http unless the repository is insecure, credentials dropped when the
  * origin changes), retries with exponential back-off on connection errors, timeouts and 5xx,
  * connect / idle / overall timeouts, a size cap, the proxy of the configuration or of HTTPS_PROXY /
- * NO_PROXY (proxy.ts; undici's EnvHttpProxyAgent: Node 20's fetch reads neither). URLs are redacted in every message.
+ * NO_PROXY (proxy.ts; Node 20's fetch reads neither). URLs are redacted in every message. The
+ * transport (transport.ts) is Node's https for direct connections, undici when a proxy is configured.
  *
  * `get` reads a small body (an index) into memory under a cap; `download` streams a large one (an
  * egg) into a sink the caller opens per attempt (a `.partial` file, hashed as it is written).
@@ -11,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Dispatcher } from 'undici';
 import { ErrorCodes, PkgError } from '../errors.js';
 import { RepoErrorCodes, RepoWarningCodes } from '../repo/errors.js';
 import { redactUrl } from '../repo/location.js';
@@ -20,6 +20,7 @@ import type { Reporter } from '../report.js';
 import { classifyNetworkError, httpStatusError } from './errors.js';
 import { environmentProxies, proxyUrlWithCredentials } from './proxy.js';
 import { readFailure, readRegularFileSync } from '../readfile.js';
+import { type Exchange, nodeTransport, proxyTransport, type Transport } from './transport.js';
 
 export const MAX_REDIRECTS = 5;
 
@@ -127,19 +128,13 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /** Drop a response body we do not read (its errors, such as the abort itself, are not ours). */
-function discard(body: Dispatcher.ResponseData['body']): void {
+function discard(body: Exchange['body']): void {
   body.on('error', () => {});
   body.destroy();
 }
 
-type Undici = typeof import('undici');
-
-/** undici is loaded on the first request: commands that never touch the network do not pay for it. */
-let undici: Promise<Undici> | null = null;
-const loadUndici = (): Promise<Undici> => (undici ??= import('undici'));
-
 type Response =
-  | { readonly status: 'ok'; readonly res: Dispatcher.ResponseData; readonly url: URL }
+  | { readonly status: 'ok'; readonly res: Exchange; readonly url: URL }
   | { readonly status: 'not-modified' | 'not-found'; readonly url: URL };
 
 /**
@@ -147,7 +142,7 @@ type Response =
  * left to the caller. Throws PkgError with `retryable` in details.
  */
 async function respond(
-  dispatcher: Dispatcher,
+  transport: Transport,
   req: GetRequest | DownloadRequest<unknown>,
   settings: NetworkSettings,
   signal: AbortSignal,
@@ -160,16 +155,9 @@ async function respond(
     if (req.authorization && url.origin === origin) headers.authorization = req.authorization;
     if (conditional?.etag) headers['if-none-match'] = conditional.etag;
     if (conditional?.lastModified) headers['if-modified-since'] = conditional.lastModified;
-    let res: Dispatcher.ResponseData;
+    let res: Exchange;
     try {
-      res = await (await loadUndici()).request(url, {
-        method: 'GET',
-        headers,
-        dispatcher,
-        signal,
-        headersTimeout: settings.idleTimeoutMs,
-        bodyTimeout: settings.idleTimeoutMs,
-      });
+      res = await transport.send(url, headers, signal);
     } catch (e) {
       throw classifyNetworkError(e, url, req.what, settings, signal);
     }
@@ -212,7 +200,7 @@ async function respond(
   }
 }
 
-function contentLength(res: Dispatcher.ResponseData): number | null {
+function contentLength(res: Exchange): number | null {
   const text = header(res.headers, 'content-length');
   const n = text === null ? NaN : Number(text);
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
@@ -236,24 +224,34 @@ async function readBody(
     discard(res.body);
     throw tooLarge();
   }
+  // With a Content-Length, the body goes straight into one buffer of that size (no list of chunks
+  // and second copy); a body that turns out longer or shorter is collected the general way.
+  let into: Buffer | null = length !== null && length > 0 ? Buffer.allocUnsafe(length) : null;
   const chunks: Buffer[] = [];
   let total = 0;
   try {
     for await (const chunk of res.body) {
-      total += (chunk as Buffer).length;
-      if (total > req.maxBytes) {
+      const c = chunk as Buffer;
+      if (total + c.length > req.maxBytes) {
         discard(res.body);
         throw tooLarge();
       }
-      chunks.push(chunk as Buffer);
+      if (into !== null && total + c.length <= into.length) c.copy(into, total);
+      else {
+        if (into !== null) chunks.push(into.subarray(0, total));
+        into = null;
+        chunks.push(c);
+      }
+      total += c.length;
     }
   } catch (e) {
     if (e instanceof PkgError) throw e;
     throw classifyNetworkError(e, url, req.what, settings, signal);
   }
+  const body = into !== null ? into.subarray(0, total) : Buffer.concat(chunks, total);
   return {
     status: 'ok',
-    body: Buffer.concat(chunks, total),
+    body,
     etag: header(res.headers, 'etag'),
     lastModified: header(res.headers, 'last-modified'),
     url: url.toString(),
@@ -315,39 +313,39 @@ const defaultSleep = (ms: number, signal: AbortSignal): Promise<void> => sleep(m
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const { settings } = opts;
   const env = opts.env ?? process.env;
-  const makeDispatcher = async (): Promise<Dispatcher> => {
+  const makeTransport = async (): Promise<Transport> => {
     // node:tls is loaded here, not at start-up: commands that never connect do not pay for it.
     const { createSecureContext, rootCertificates } = await import('node:tls');
     const ca = caList(settings, env, rootCertificates);
     // One context for every connection: given `ca` instead, Node would parse the ~150 certificates
     // again for each new connection (tens of ms each, which parallel downloads multiply).
-    const tls = ca ? { secureContext: secureContextFor(ca, createSecureContext) } : {};
-    const { EnvHttpProxyAgent } = await loadUndici();
-    const verify = settings.verifyTls ? {} : { rejectUnauthorized: false };
+    const common = {
+      connectTimeoutMs: settings.connectTimeoutMs,
+      idleTimeoutMs: settings.idleTimeoutMs,
+      secureContext: ca ? secureContextFor(ca, createSecureContext) : null,
+      verifyTls: settings.verifyTls,
+    };
     if (!settings.verifyTls) warnTlsOff(opts.reporter);
     const fromEnv = environmentProxies(env);
     const https = settings.proxy ?? fromEnv.https;
     const http = settings.proxy ?? fromEnv.http;
-    return new EnvHttpProxyAgent({
-      connect: { timeout: settings.connectTimeoutMs, ...tls, ...verify },
-      requestTls: { timeout: settings.connectTimeoutMs, ...tls, ...verify },
-      proxyTls: { timeout: settings.connectTimeoutMs, ...verify },
-      headersTimeout: settings.idleTimeoutMs,
-      bodyTimeout: settings.idleTimeoutMs,
-      ...(https ? { httpsProxy: proxyUrlWithCredentials(https, env) } : {}),
-      ...(http ? { httpProxy: proxyUrlWithCredentials(http, env) } : {}),
-      ...(fromEnv.noProxy ? { noProxy: fromEnv.noProxy } : {}),
+    if (!https && !http) return nodeTransport(common);
+    return proxyTransport({
+      ...common,
+      httpsProxy: https ? proxyUrlWithCredentials(https, env) : null,
+      httpProxy: http ? proxyUrlWithCredentials(http, env) : null,
+      noProxy: fromEnv.noProxy,
     });
   };
   // The promise is shared: requests that start together (parallel downloads, several repositories'
-  // indexes) must not each make a dispatcher of their own (no shared connections, never closed).
-  let dispatcher: Promise<Dispatcher> | null = null;
-  const getDispatcher = (): Promise<Dispatcher> => {
-    dispatcher ??= makeDispatcher().catch((e: unknown) => {
-      dispatcher = null;
+  // indexes) must not each make a transport of their own (no shared connections, never closed).
+  let transport: Promise<Transport> | null = null;
+  const getTransport = (): Promise<Transport> => {
+    transport ??= makeTransport().catch((e: unknown) => {
+      transport = null;
       throw e;
     });
-    return dispatcher;
+    return transport;
   };
   const pause = opts.sleep ?? defaultSleep;
 
@@ -355,7 +353,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
    * One resource: attempts with exponential back-off while the failure is retryable, all within the
    * overall timeout; the caller's signal ends it as INTERRUPTED.
    */
-  const withRetries = async <R>(req: RequestBase, once: (dispatcher: Dispatcher, signal: AbortSignal) => Promise<R>): Promise<R> => {
+  const withRetries = async <R>(req: RequestBase, once: (transport: Transport, signal: AbortSignal) => Promise<R>): Promise<R> => {
     const timeout = AbortSignal.timeout(settings.totalTimeoutMs);
     const signal = req.signal ? AbortSignal.any([timeout, req.signal]) : timeout;
     const attempts = settings.retries + 1;
@@ -363,7 +361,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       if (req.signal?.aborted) throw interrupted(req);
       try {
         opts.reporter?.report({ type: 'info', message: `GET ${redactUrl(req.url)}${n > 1 ? ` (attempt ${n} of ${attempts})` : ''}` });
-        return await once(await getDispatcher(), signal);
+        return await once(await getTransport(), signal);
       } catch (e) {
         if (req.signal?.aborted) throw interrupted(req);
         const err = e as PkgError;
@@ -387,22 +385,22 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
 
   return {
     get(req) {
-      return withRetries(req, async (dispatcher, signal) => {
-        const r = await respond(dispatcher, req, settings, signal);
+      return withRetries(req, async (transport, signal) => {
+        const r = await respond(transport, req, settings, signal);
         return r.status === 'ok' ? readBody(r, req, settings, signal) : { status: r.status, url: r.url.toString() };
       });
     },
     download<T>(req: DownloadRequest<T>) {
-      return withRetries(req, async (dispatcher, signal): Promise<DownloadResult<T>> => {
-        const r = await respond(dispatcher, req, settings, signal);
+      return withRetries(req, async (transport, signal): Promise<DownloadResult<T>> => {
+        const r = await respond(transport, req, settings, signal);
         if (r.status === 'ok') return streamBody(r, req, settings, signal);
         if (r.status === 'not-found') return { status: 'not-found', url: r.url.toString() };
         throw new Error('unreachable: 304 without validators');
       });
     },
     async close() {
-      const d = dispatcher;
-      dispatcher = null;
+      const d = transport;
+      transport = null;
       if (d) await (await d.catch(() => null))?.close();
     },
   };

@@ -6,6 +6,7 @@ import { PkgError } from '../errors.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import { redactUrl } from '../repo/location.js';
 import type { NetworkSettings } from '../repo/types.js';
+import { CONNECT_TIMEOUT, IDLE_TIMEOUT } from './transport.js';
 
 const TLS_CODES = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -44,9 +45,9 @@ export function classifyNetworkError(e: unknown, url: URL, what: string, setting
       details: { url: shown, retryable },
     });
   if (signal.aborted) return timeout(`not done within ${seconds(settings.totalTimeoutMs)} (overall timeout)`, 'network.timeout', false);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT')
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === CONNECT_TIMEOUT)
     return timeout(`no connection within ${seconds(settings.connectTimeoutMs)} (connect timeout)`, 'network.connect_timeout', true);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === IDLE_TIMEOUT) {
     return timeout(`the server sent nothing for ${seconds(settings.idleTimeoutMs)} (idle timeout)`, 'network.idle_timeout', true);
   }
   if (code !== undefined && (TLS_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))) {

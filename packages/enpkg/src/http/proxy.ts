@@ -60,7 +60,7 @@ export function environmentProxies(env: NodeJS.ProcessEnv): {
   };
 }
 
-/** The proxy URL for undici, with its credentials (read now from their variable or file), which it sends as Proxy-Authorization. */
+/** The proxy URL for the proxy transport, with its credentials (read now from their variable or file), sent as Proxy-Authorization. */
 export function proxyUrlWithCredentials(p: ProxyConfig, env: NodeJS.ProcessEnv): string {
   if (p.user === null && p.password === null) return p.url;
   const who = { name: `the proxy ${p.url}`, origin: p.origin };

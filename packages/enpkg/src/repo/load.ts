@@ -227,8 +227,16 @@ export function requireRepositories(config: EnpkgConfig): void {
   }
 }
 
-/** Load every configured repository's index (in parallel), in configuration order. */
-export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
+/**
+ * What loading a command's repositories needs, set up once for loadRepositories and loadIndexSet:
+ * the repositories checked, the index cache, and the HTTP client (`opts.http`, else one built from
+ * the configuration and closed when `fn` is done).
+ */
+export async function withIndexAccess<T>(
+  config: EnpkgConfig,
+  opts: LoadRepositoriesOptions,
+  fn: (cache: IndexCache, http: HttpClient) => Promise<T>,
+): Promise<T> {
   if (opts.signal?.aborted) throw interrupted();
   requireRepositories(config);
   const cache = openIndexCache(config.cacheDir);
@@ -239,12 +247,19 @@ export async function loadRepositories(config: EnpkgConfig, opts: LoadRepositori
       ...(opts.reporter ? { reporter: opts.reporter } : {}),
       ...(opts.env ? { env: opts.env } : {}),
     });
-  const serials = opts.serials ?? cache.serials;
   try {
-    return await Promise.all(
-      config.repositories.map((repo) => loadRepository(repo, cache, { ...opts, http, serials, maxSize: config.network.maxIndexSize })),
-    );
+    return await fn(cache, http);
   } finally {
     if (!opts.http) await http.close();
   }
+}
+
+/** Load every configured repository's index (in parallel), in configuration order. */
+export function loadRepositories(config: EnpkgConfig, opts: LoadRepositoriesOptions = {}): Promise<LoadedRepository[]> {
+  return withIndexAccess(config, opts, (cache, http) => {
+    const serials = opts.serials ?? cache.serials;
+    return Promise.all(
+      config.repositories.map((repo) => loadRepository(repo, cache, { ...opts, http, serials, maxSize: config.network.maxIndexSize })),
+    );
+  });
 }

@@ -12,9 +12,9 @@
  * the cache as it was. Shards are cached by hash and never revalidated; their name is their content.
  */
 import { join } from 'node:path';
-import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
+import { repoCacheId, sha256Hex, type CachedIndex, type CachedIndexMeta, type IndexCache } from '../index-cache.js';
 import { PkgError } from '../errors.js';
-import { createHttpClient, type HttpClient } from '../http/client.js';
+import type { HttpClient } from '../http/client.js';
 import { parseRequirement } from '../requirement.js';
 import {
   decodeRoot,
@@ -26,11 +26,12 @@ import {
   type ShardCaps,
   shardPath,
 } from '../repodata/shards.js';
+import { decodeAcceptedRoot, encodeAcceptedRoot } from '../repodata/shard-table.js';
 import { authorizationHeader } from './auth.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fromFirstLocation } from './failover.js';
 import { fetchIndexAt, type FetchOutcome, isOutage, isTransportError, readCapped } from './fetch.js';
-import { interrupted, loadRepository, type LoadRepositoriesOptions, type Prefetched, requireRepositories } from './load.js';
+import { interrupted, loadRepository, type LoadRepositoriesOptions, type Prefetched, withIndexAccess } from './load.js';
 import { describeLocation, locationKey } from './location.js';
 import type { EnpkgConfig, IndexEntry, IndexOrigin, LoadedRepository, RepoLocation, RepositoryConfig, SerialStore } from './types.js';
 import { checkFreshness, verifyIndexSignature } from './verify.js';
@@ -62,6 +63,8 @@ interface RootCandidate {
   readonly shown: string;
   /** Set when the bytes are new: cached once accepted. */
   readonly fresh: { url: string; etag: string | null; lastModified: string | null } | null;
+  /** The cache's sha256 of the bytes and of the signature, for a cached root. */
+  readonly digests?: { readonly sha256: string; readonly signatureSha256: string | null };
 }
 
 /** A sharded repository once its root is accepted, before its shards are read. */
@@ -76,6 +79,10 @@ interface Sharded {
   readonly entries: IndexEntry[];
   /** Shards fetched now, to be cached at commit. */
   readonly fresh: Map<string, Buffer>;
+  /** The accepted-root cache file's key for this root and signature (see `acceptedRootKey`). */
+  readonly acceptedKey: string;
+  /** The root came from that file (nothing to write back). */
+  readonly fromAccepted: boolean;
 }
 
 type Opened = { readonly kind: 'sharded'; readonly s: Sharded } | { readonly kind: 'monolithic'; readonly loaded: LoadedRepository };
@@ -168,7 +175,8 @@ function cachedRoot(ctx: Ctx, repo: RepositoryConfig): CachedIndex | null {
 }
 
 function fromCache(c: CachedIndex, origin: IndexOrigin, shown: string, location: RepoLocation | null = null): RootCandidate {
-  return { bytes: c.bytes, signature: c.signature, origin, location, shown, fresh: null };
+  const digests = { sha256: c.meta.sha256, signatureSha256: c.meta.signatureSha256 };
+  return { bytes: c.bytes, signature: c.signature, origin, location, shown, fresh: null, digests };
 }
 
 /**
@@ -226,21 +234,32 @@ async function open(repo: RepositoryConfig, ctx: Ctx): Promise<Opened> {
   }
   let candidate: RootCandidate = got;
   let source = `the index root of ${repo.name} (${candidate.shown})`;
+  // A cached root accepted before under the same key: its signature and lines need no second check.
+  let key = acceptedRootKey(candidate, repo, ctx.caps);
+  const bytes = candidate.fresh === null ? ctx.cache.readAcceptedRoot(repo) : null;
+  const accepted = bytes === null ? null : decodeAcceptedRoot(bytes, key);
   let signed: boolean;
-  try {
-    signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
-  } catch (e) {
-    // A root and its signature are two files: one published between our two requests reads as a
-    // mismatch. Fetch both once more; a second failure is final.
-    if (!isSignatureFailure(e) || candidate.fresh === null) throw e;
-    ctx.reporter?.report({ type: 'info', message: `${(e as Error).message}; fetching the root and its signature once more` });
-    const again = await obtainRoot(repo, ctx, false);
-    if (again === null || 'prefetched' in again) throw e;
-    candidate = again;
-    source = `the index root of ${repo.name} (${candidate.shown})`;
-    signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+  let root: RootDocument;
+  if (accepted !== null) {
+    signed = accepted.signed;
+    root = { ...accepted.header, shards: accepted.shards };
+  } else {
+    try {
+      signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+    } catch (e) {
+      // A root and its signature are two files: one published between our two requests reads as a
+      // mismatch. Fetch both once more; a second failure is final.
+      if (!isSignatureFailure(e) || candidate.fresh === null) throw e;
+      ctx.reporter?.report({ type: 'info', message: `${(e as Error).message}; fetching the root and its signature once more` });
+      const again = await obtainRoot(repo, ctx, false);
+      if (again === null || 'prefetched' in again) throw e;
+      candidate = again;
+      source = `the index root of ${repo.name} (${candidate.shown})`;
+      signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
+      key = acceptedRootKey(candidate, repo, ctx.caps);
+    }
+    root = decodeRoot(candidate.bytes, { source, caps: ctx.caps });
   }
-  const root = decodeRoot(candidate.bytes, { source, caps: ctx.caps });
   checkFreshness(
     { format: 'sharded', serial: root.serial, expires: root.expires },
     {
@@ -254,7 +273,32 @@ async function open(repo: RepositoryConfig, ctx: Ctx): Promise<Opened> {
   const all = [repo.location, ...repo.mirrors];
   const first = candidate.location;
   const locations = first ? [first, ...all.filter((l) => locationKey(l) !== locationKey(first))] : all;
-  return { kind: 'sharded', s: { repo, root, candidate, source, signed, locations, entries: [], fresh: new Map() } };
+  return {
+    kind: 'sharded',
+    s: {
+      repo,
+      root,
+      candidate,
+      source,
+      signed,
+      locations,
+      entries: [],
+      fresh: new Map(),
+      acceptedKey: key,
+      fromAccepted: accepted !== null,
+    },
+  };
+}
+
+/**
+ * What an accepted root was checked against: its bytes and signature (by sha256), the trusted keys
+ * and the caps. A cached root under the same key is the same verdict; any change checks it again.
+ */
+function acceptedRootKey(c: RootCandidate, repo: RepositoryConfig, caps: ShardCaps): string {
+  const digests = c.digests ?? { sha256: sha256Hex(c.bytes), signatureSha256: c.signature === null ? null : sha256Hex(c.signature) };
+  const { maxRootSize, maxShardSize, maxShards } = caps;
+  const keys = [...repo.keys].sort();
+  return sha256Hex(Buffer.from(JSON.stringify({ ...digests, keys, caps: [maxRootSize, maxShardSize, maxShards] })));
 }
 
 /** One shard's bytes: the cache, else the location that served the root (then the mirrors). */
@@ -477,6 +521,13 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
       });
     }
   }
+  if (!s.fromAccepted) {
+    const { repository, serial, generated, expires } = root;
+    ctx.cache.writeAcceptedRoot(
+      repo,
+      encodeAcceptedRoot({ header: { repository, serial, generated, expires }, shards: root.shards, signed: s.signed }, s.acceptedKey),
+    );
+  }
   const repoId = repoCacheId(repo);
   const accepted = ctx.serials.accepted(repoId);
   if (accepted === null || root.serial > accepted) ctx.serials.accept(repoId, root.serial, root.repository);
@@ -484,7 +535,8 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
     type: 'info',
     message:
       `${s.source}: ${root.shards.size} names, ${s.fresh.size} shard${s.fresh.size === 1 ? '' : 's'} fetched, ` +
-      `${s.entries.length} packages read, serial ${root.serial}${s.signed ? ', signature verified' : ''} (${candidate.origin})`,
+      `${s.entries.length} packages read, serial ${root.serial}${s.signed ? ', signature verified' : ''}` +
+      `${s.fromAccepted ? ' when first accepted (the accepted root, from the cache)' : ''} (${candidate.origin})`,
   });
   return {
     config: repo,
@@ -506,26 +558,16 @@ function commit(s: Sharded, ctx: Ctx): LoadedRepository {
  * Every configured repository (in configuration order) with the packages `want` reaches: a sharded
  * repository's wanted shards, a monolithic repository's whole index.
  */
-export async function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}): Promise<LoadedRepository[]> {
-  if (opts.signal?.aborted) throw interrupted();
-  requireRepositories(config);
-  const cache = openIndexCache(config.cacheDir);
-  const http =
-    opts.http ??
-    createHttpClient({
-      settings: config.network,
-      ...(opts.reporter ? { reporter: opts.reporter } : {}),
-      ...(opts.env ? { env: opts.env } : {}),
-    });
-  const ctx: Ctx = {
-    ...opts,
-    http,
-    cache,
-    serials: opts.serials ?? cache.serials,
-    maxSize: config.network.maxIndexSize,
-    caps: { ...DEFAULT_SHARD_CAPS, ...opts.caps },
-  };
-  try {
+export function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOptions = {}): Promise<LoadedRepository[]> {
+  return withIndexAccess(config, opts, async (cache, http) => {
+    const ctx: Ctx = {
+      ...opts,
+      http,
+      cache,
+      serials: opts.serials ?? cache.serials,
+      maxSize: config.network.maxIndexSize,
+      caps: { ...DEFAULT_SHARD_CAPS, ...opts.caps },
+    };
     const opened = reachable(
       config.repositories,
       await Promise.allSettled(config.repositories.map((repo) => open(repo, ctx))),
@@ -536,9 +578,7 @@ export async function loadIndexSet(config: EnpkgConfig, opts: LoadIndexSetOption
     if (sharded.length > 0) await readShards(sharded, monolithic, ctx);
     if (ctx.signal?.aborted) throw interrupted();
     return opened.map((o) => (o.kind === 'sharded' ? commit(o.s, ctx) : o.loaded));
-  } finally {
-    if (!opts.http) await http.close();
-  }
+  });
 }
 
 /**

@@ -12,7 +12,10 @@ import { PkgError } from '../errors.js';
 import { RepoErrorCodes } from '../repo/errors.js';
 import type { IndexEntry } from '../repo/types.js';
 import { entryToJson, INDEX_SCHEMA, type IndexHeader, invalid, parseEntries, parseHeader, parseJson, typeName } from './parse.js';
+import { readCanonicalRoot, SHARD_NAME, type ShardRef, type ShardTable, shardTableOf } from './shard-table.js';
 import { compressIndex, decompressIndex } from './zstd.js';
+
+export type { ShardRef, ShardTable } from './shard-table.js';
 
 export const ROOT_FILE = 'root.json.zst';
 export const ROOT_SIGNATURE_FILE = 'root.json.zst.sig';
@@ -42,16 +45,9 @@ export interface ShardCaps {
   readonly maxShards: number;
 }
 
-/** One line of the root: a package name (lower-cased key) and its shard. */
-export interface ShardRef {
-  readonly name: string;
-  readonly sha256: string;
-  readonly size: number;
-}
-
 export interface RootDocument extends IndexHeader {
-  /** By name. */
-  readonly shards: ReadonlyMap<string, ShardRef>;
+  /** By name (compact: see shard-table.ts). */
+  readonly shards: ShardTable;
 }
 
 /** `shards/<sha256>.json.zst`, relative to the repository. */
@@ -59,7 +55,6 @@ export function shardPath(sha256: string): string {
   return `${SHARDS_DIR}/${sha256}${SHARD_EXTENSION}`;
 }
 
-const NAME = /^[a-z0-9_][a-z0-9_.]{0,199}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
 
 /** One shard's bytes: `{"schema", "name", "packages": {<egg file name>: entry}}`, entries sorted by file name. */
@@ -90,20 +85,21 @@ function asObject(doc: unknown, source: string): Record<string, unknown> {
 /** Root bytes (signature already checked) to a validated root. */
 export function decodeRoot(bytes: Buffer, opts: { readonly source: string; readonly caps: ShardCaps }): RootDocument {
   const { source, caps } = opts;
-  const top = asObject(parseJson(decompressIndex(bytes, { maxSize: caps.maxRootSize, source }).toString('utf8'), source), source);
+  const json = decompressIndex(bytes, { maxSize: caps.maxRootSize, source });
+  // The form serializeRoot writes is read straight from the bytes; any other, or a fault, the general way.
+  const canonical = readCanonicalRoot(json, caps.maxShardSize);
+  if (canonical !== null) return { ...parseHeader(canonical.top, source), shards: canonical.shards };
+  const top = asObject(parseJson(json.toString('utf8'), source), source);
   const header = parseHeader(top, source);
   const list = top.shards;
   if (!Array.isArray(list)) throw invalid(source, `"shards" must be a list of {name, sha256, size}, not ${typeName(list)}`);
-  // The hot loop of a warm command on a large repository (50,000 lines): no string or object built
-  // per line unless it fails, one Map operation per line.
   const shards = new Map<string, ShardRef>();
   for (let i = 0; i < list.length; i++) {
     const s = list[i] as unknown;
     const at = (): string => `"shards"[${i}]`;
     if (s === null || typeof s !== 'object' || Array.isArray(s)) throw invalid(source, `${at()} must be an object, not ${typeName(s)}`);
-    const ref = s as ShardRef;
-    const { name, sha256, size } = ref as unknown as Record<string, unknown>;
-    if (typeof name !== 'string' || !NAME.test(name)) {
+    const { name, sha256, size } = s as Record<string, unknown>;
+    if (typeof name !== 'string' || !SHARD_NAME.test(name)) {
       throw invalid(source, `${at()}: "name" must be a lower-case package name, not ${typeName(name)}`);
     }
     if (typeof sha256 !== 'string' || !SHA256.test(sha256)) {
@@ -122,17 +118,16 @@ export function decodeRoot(bytes: Buffer, opts: { readonly source: string; reado
         },
       );
     }
-    const before = shards.size;
-    shards.set(name, ref);
-    if (shards.size === before) {
+    if (shards.has(name)) {
       throw invalid(
         source,
         `the package name ${name} is listed twice (${at()} and an earlier line): a root names one shard per name`,
         'the root is malformed or hostile and was refused as a whole; the publisher should run "enpkg repo index" again',
       );
     }
+    shards.set(name, { name, sha256, size });
   }
-  return { ...header, shards };
+  return { ...header, shards: shardTableOf(shards.values()) };
 }
 
 /** Shard bytes (size and sha256 already checked against the root) to the entries of `name`. */
