@@ -33,7 +33,7 @@ function place(mode: ResolvedLinkMode, src: string, dest: string, fileMode: numb
 export interface Linker {
   /** Put `src` at `dest` (which must not exist); returns the mode the file has there. */
   link(src: string, dest: string, fileMode: number, noHardlink: boolean): number;
-  /** The mode used so far (for auto: known after the first file, or after `probe`). */
+  /** The mode decided by `probe` (which must come before any `link`). */
   readonly used: () => ResolvedLinkMode | undefined;
   /**
    * Decide the mode before any file is linked, with a scratch file in the store linked into
@@ -84,20 +84,7 @@ export function createLinker(requested: LinkMode, where: { store: string; prefix
       }
     },
     link(src, dest, fileMode, noHardlink) {
-      if (chosen === undefined) {
-        for (const mode of ['clone', 'hardlink', 'copy'] as const) {
-          if (mode === 'hardlink' && noHardlink) continue;
-          try {
-            place(mode, src, dest, fileMode);
-            // A file that may not be hard-linked says nothing about the others.
-            if (!(noHardlink && mode === 'copy')) chosen = mode;
-            return mode === 'hardlink' ? fileMode & ~0o222 : fileMode;
-          } catch (e) {
-            if (mode === 'copy' || !UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? '')) throw e;
-            rmSync(dest, { force: true });
-          }
-        }
-      }
+      if (chosen === undefined) throw new PkgError(ErrorCodes.INTERNAL, 'files are linked from the store before the link mode is probed');
       const mode = chosen === 'hardlink' && noHardlink ? 'copy' : chosen!;
       try {
         place(mode, src, dest, fileMode);

@@ -152,12 +152,12 @@ export interface FillInput {
   signal?: AbortSignal;
 }
 
-/** The data bytes the entries of `eggs` that the store has not got yet will take there. */
-export function bytesToFill(store: string, eggs: FillEgg[]): number {
+/** The bytes new entries for `eggs` (none of them in the store yet) will take there. */
+export function bytesToFill(eggs: FillEgg[]): number {
   let n = 0;
   const seen = new Set<string>();
   for (const egg of eggs) {
-    if (seen.has(egg.sha256) || readEntry(store, egg.sha256)) continue;
+    if (seen.has(egg.sha256)) continue;
     seen.add(egg.sha256);
     for (const e of egg.archive.entries) if (e.kind === 'file') n += diskBytes(e.uncompressedSize);
   }

@@ -218,7 +218,7 @@ export class EggTransaction {
       if (entry) known.set(e.egg, entry);
     }
     const inPrefix = plan.bytesNeeded - sharedBytes(plan, known, mode);
-    const inStore = bytesToFill(dir, eggs);
+    const inStore = bytesToFill(eggs.filter((e) => !known.has(e.egg)));
     if (statSync(dir).dev === statSync(this.prefix).dev) checkSpace(this.ctx.fs, this.prefix, inPrefix + inStore);
     else {
       checkSpace(this.ctx.fs, dir, inStore);
