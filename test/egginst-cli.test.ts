@@ -202,7 +202,7 @@ test('a failing rollback: exit 1, the error and its cause on stderr, and the nex
 
 test('a failing cleanup after commit: exit 0 with a warning, and the next run finishes the cleanup', async (t) => {
   const { prefix } = await prefixWithUpg(t);
-  const r = await withFaults([{ op: 'rmSync', suffix: '/s', code: 'EIO' }], ['--prefix', prefix, egg('data-1.0-1')]);
+  const r = await withFaults([{ op: 'rmdirSync', suffix: '/s', code: 'EIO' }], ['--prefix', prefix, egg('data-1.0-1')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^egginst: warning: the transaction is committed, but cleaning up after it failed: EIO/m);
   assert.match(r.stdout, /^installed data 1\.0-1$/m);

@@ -3,7 +3,7 @@
  * or abort, a caller-held lock, and a payload that outlives the cleanup until acknowledged.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -16,6 +16,7 @@ import {
   recoverPrefix,
   verifyInstalled,
   PkgError,
+  readRecord,
 } from 'egginst';
 import { fixturePath, tempDir, treeHash } from './helpers/index.js';
 
@@ -156,4 +157,46 @@ test('a new directory only one package writes into moves in with one rename; one
   );
   for (const p of listInstalled(prefix)) assert.deepEqual(verifyInstalled(prefix, p.key).problems, [], p.key);
   assert.ok(existsSync(join(prefix, 'share/data/notes/README.txt')) && existsSync(join(prefix, 'share/upg/old-only.txt')));
+});
+
+test('an update moves a directory the old package wholly owns aside whole, unless something else is in it', async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  mkdirSync(prefix);
+  const run = async (eggName: string): Promise<Array<{ op: string; path: string }>> => {
+    const tx = await openTransaction({ prefix, durable: false, payload: { eggName } });
+    try {
+      await tx.prepare([{ kind: 'install', eggPath: egg(eggName) }]);
+      await tx.apply();
+      tx.commit();
+    } finally {
+      await tx.close();
+    }
+    const journals = committedPayloads(prefix);
+    for (const j of journals) acknowledgeCommitted(prefix, j.id);
+    return journals.at(-1)!.ops;
+  };
+  await run('upg-1.0-1');
+  const pkgDir = readRecord(prefix, 'upg')!
+    .files.map((f) => f.replace(/^\.\//, ''))
+    .find((f) => f.endsWith('upg/old.py'))!
+    .replace(/\/old\.py$/, '');
+  // A compiled file beside a .py of the package goes with it, as it does when files are moved one by one.
+  writeFileSync(join(prefix, pkgDir, 'old.pyc'), 'compiled');
+  // Something of the user's in share/upg keeps that directory in place.
+  writeFileSync(join(prefix, 'share/upg/mine.txt'), 'kept');
+
+  const ops = await run('upg-2.0-1');
+  const backups = ops.filter((o) => o.op === 'backup').map((o) => o.path);
+  const places = ops.filter((o) => o.op === 'place').map((o) => o.path);
+  // EGG-INFO holds only upg's metadata here, so it is the shallowest directory swapped.
+  for (const whole of [pkgDir, 'EGG-INFO']) {
+    assert.ok(backups.includes(whole) && places.includes(whole), `${whole} is swapped whole: ${backups} / ${places}`);
+    assert.deepEqual([...backups, ...places].filter((p) => p.startsWith(`${whole}/`)), [], `nothing under ${whole} moves on its own`);
+  }
+  assert.ok(!backups.includes('share/upg') && backups.includes('share/upg/old-only.txt'), `share/upg stays: ${backups}`);
+  assert.equal(readFileSync(join(prefix, 'share/upg/mine.txt'), 'utf8'), 'kept');
+  assert.ok(!existsSync(join(prefix, pkgDir, 'old.pyc')) && !existsSync(join(prefix, pkgDir, 'old.py')));
+  assert.ok(existsSync(join(prefix, pkgDir, 'new.py')) && existsSync(join(prefix, 'share/upg/new-only.txt')));
+  for (const p of listInstalled(prefix)) assert.deepEqual(verifyInstalled(prefix, p.key).problems, [], p.key);
+  assert.ok(!existsSync(join(prefix, '.egginst')), 'the backups are gone');
 });

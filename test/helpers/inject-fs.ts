@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 
 export interface FaultSpec {
-  op: 'renameSync' | 'writeFileSync' | 'writeSync' | 'rmSync' | 'mkdirSync' | 'openSync';
+  op: 'renameSync' | 'writeFileSync' | 'writeSync' | 'rmSync' | 'rmdirSync' | 'mkdirSync' | 'openSync';
   /** Only calls whose first argument is a path ending with this (or, with `fd`, a file descriptor). */
   suffix?: string;
   fd?: boolean;

@@ -32,6 +32,7 @@ export type TransactionFs = Pick<
   | 'rmdirSync'
   | 'statfsSync'
   | 'symlinkSync'
+  | 'unlinkSync'
   | 'writeFileSync'
 >;
 
@@ -247,7 +248,7 @@ export function cleanup(ctx: JournalContext, j: Journal): void {
     fsyncDir(committedDir(prefix));
   }
   for (const sub of ['b', 's']) {
-    fs.rmSync(join(dir, sub), { recursive: true, force: true });
+    removeTree(fs, join(dir, sub));
     crashPoint('cleanup');
   }
   for (const d of j.prune) {
@@ -272,13 +273,37 @@ export function discard(ctx: JournalContext, id: string): void {
   const { fs } = ctx;
   const dir = txnDir(ctx.prefix, id);
   fs.rmSync(join(dir, JOURNAL_FILE), { force: true });
-  for (const sub of [`${JOURNAL_FILE}.tmp`, 'b', 's']) fs.rmSync(join(dir, sub), { recursive: true, force: true });
-  fs.rmSync(dir, { recursive: true, force: true });
+  for (const sub of [`${JOURNAL_FILE}.tmp`, 'b', 's']) removeTree(fs, join(dir, sub));
+  removeTree(fs, dir);
   try {
     fs.rmdirSync(internalDir(ctx.prefix));
   } catch {
     // not empty (another transaction, or a kept payload)
   }
+}
+
+/**
+ * Remove a file or a tree; a missing one is fine. One readdir per directory and one unlink per file
+ * (rmSync's recursion also lstats every entry and tries each rmdir before it reads the directory:
+ * about twice the system calls over the tens of thousands of files a transaction moves aside).
+ */
+export function removeTree(fs: Pick<TransactionFs, 'readdirSync' | 'rmdirSync' | 'unlinkSync'>, path: string): void {
+  let entries: nodeFs.Dirent[];
+  try {
+    entries = fs.readdirSync(path, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTDIR') throw e;
+    fs.unlinkSync(path);
+    return;
+  }
+  for (const e of entries) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) removeTree(fs, p);
+    else fs.unlinkSync(p);
+  }
+  fs.rmdirSync(path);
 }
 
 /** Committed transactions whose payload the caller has not acknowledged yet, oldest first. */

@@ -3,7 +3,7 @@
  * what is placed, which directories are made), refuses conflicts, unsafe prefix paths and link
  * targets that leave the prefix. Reads the disk (lstat), changes nothing.
  */
-import { lstatSync } from 'node:fs';
+import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
@@ -110,11 +110,20 @@ export function planFiles(input: FilePlanInput): FilePlan {
     backups.push({ op: 'backup', path, backup: `b/${nBackup++}` });
   };
 
-  // Paths of replaced or removed packages that no new package takes over are deleted.
+  // A directory whose every entry is a path of the packages this transaction replaces or removes,
+  // and that at most one new egg writes into, is moved aside whole and the new egg's tree moved in
+  // whole: two renames in place of two per file.
+  const swapped = wholeDirs(prefix, stat, removedPaths, owners, newPaths);
+  const inSwapped = (path: string): boolean => swapped.size > 0 && ancestors(path).some((a) => swapped.has(a));
   const prune = new Set<string>();
+  for (const d of swapped.keys()) {
+    backup(d);
+    for (const a of ancestors(d)) if (!isProtected(a)) prune.add(a);
+  }
+  // Paths of replaced or removed packages that no new package takes over are deleted.
   for (const [path, key] of removedPaths) {
     // Kept if a new package takes it over, or another installed package owns it too (after --force).
-    if (newPaths.has(path) || owners.has(path)) continue;
+    if (newPaths.has(path) || owners.has(path) || inSwapped(path)) continue;
     const st = stat(path);
     if (!st || st.isDirectory()) continue;
     const through = symlinkAncestor(stat, path);
@@ -136,8 +145,9 @@ export function planFiles(input: FilePlanInput): FilePlan {
     for (const a of ancestors(path)) if (!isProtected(a)) prune.add(a);
   }
 
-  // Every new file is staged at s/<egg>/<dest>, a tree mirroring the prefix. A directory missing
-  // from the prefix that only one egg writes into moves into place with a single rename: the
+  // Every place is staged at s/<n> (n: its place in the plan), a file or a directory moved in whole,
+  // so that staging makes no directories but the ones that move. A directory missing from the prefix
+  // (or moved aside whole) that only one egg writes into moves into place with a single rename: the
   // shallowest such directory on each path (lib/ shared by many new packages is made, lib/<one>/
   // of one package is moved whole).
   const stage: StageItem[] = [];
@@ -171,6 +181,10 @@ export function planFiles(input: FilePlanInput): FilePlan {
       }
       let root: string | null = null;
       for (const a of ancestors(dest)) {
+        if (swapped.has(a)) {
+          root = a;
+          break;
+        }
         const st = stat(a);
         if (!st || (!st.isDirectory() && !st.isSymbolicLink() && removedPaths.has(a))) {
           root = a;
@@ -233,20 +247,28 @@ export function planFiles(input: FilePlanInput): FilePlan {
   });
   installs.forEach((egg, i) => {
     const planned = new Map(egg.layout.items.filter((it) => it.kind === 'link').map((it) => [it.dest, (it as { target: string }).target]));
-    const placed = new Set<string>();
-    const place = (dest: string): void => {
+    /** The staged name of each directory this egg moves in whole. */
+    const units = new Map<string, string>();
+    /** Plan the place of `dest` and return where it is staged. */
+    const place = (dest: string): string => {
       const root = rootOf[i]!.get(dest) ?? null;
       if (root !== null)
         for (const a of ancestors(dest)) {
           if (a.length < root.length) continue;
           if (dirEggs.get(a)!.size === 1) {
-            if (!placed.has(a)) places.push({ op: 'place', path: a, staged: `s/${i}/${a}` });
-            placed.add(a);
-            return;
+            let unit = units.get(a);
+            if (unit === undefined) {
+              unit = `s/${places.length}`;
+              units.set(a, unit);
+              places.push({ op: 'place', path: a, staged: unit });
+            }
+            return `${unit}${dest.slice(a.length)}`;
           }
           mkdirs.add(a);
         }
-      places.push({ op: 'place', path: dest, staged: `s/${i}/${dest}` });
+      const unit = `s/${places.length}`;
+      places.push({ op: 'place', path: dest, staged: unit });
+      return unit;
     };
     for (const item of egg.layout.items) {
       if (item.kind === 'link') {
@@ -262,11 +284,9 @@ export function planFiles(input: FilePlanInput): FilePlan {
           );
         }
       } else bytesNeeded += diskBytes(item.kind === 'file' ? item.entry.uncompressedSize : Buffer.byteLength(item.content));
-      stage.push({ staged: `s/${i}/${item.dest}`, egg, item });
-      place(item.dest);
+      stage.push({ staged: place(item.dest), egg, item });
     }
-    records.set(egg, `s/${i}/${egg.layout.recordPath}`);
-    place(egg.layout.recordPath);
+    records.set(egg, place(egg.layout.recordPath));
     bytesNeeded += 65536;
   });
 
@@ -338,6 +358,60 @@ function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) =
     if (owned.has(path) && stat(path)?.isFile() && symlinkAncestor(stat, path) === null) return { kind, path };
   }
   return undefined;
+}
+
+/**
+ * The directories of the prefix to move aside whole: the shallowest on each path that is a real
+ * directory (not behind a symlink, not bin/, lib/ or site-packages/), holds nothing but paths of the
+ * replaced and removed packages (and the compiled .pyc/.pyo beside their .py files, which are deleted
+ * with them), and is written into by at most one new egg (the one whose tree moves in, or none).
+ */
+function wholeDirs(
+  prefix: string,
+  stat: (p: string) => PathType | null,
+  removedPaths: Map<string, string>,
+  owners: Map<string, string>,
+  newPaths: Map<string, PreparedEgg>,
+): Set<string> {
+  const candidates = new Set<string>();
+  for (const p of removedPaths.keys()) for (const a of ancestors(p)) if (!isProtected(a)) candidates.add(a);
+  const out = new Set<string>();
+  if (candidates.size === 0) return out;
+  const many = new Set<string>();
+  const writer = new Map<string, PreparedEgg>();
+  for (const [p, egg] of newPaths) {
+    if (candidates.has(p)) many.add(p);
+    for (const a of ancestors(p)) {
+      if (!candidates.has(a)) continue;
+      const w = writer.get(a);
+      if (w === undefined) writer.set(a, egg);
+      else if (w !== egg) many.add(a);
+    }
+  }
+  const onlyRemoved = (rel: string): boolean => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(join(prefix, rel), { withFileTypes: true });
+    } catch {
+      return false;
+    }
+    for (const e of entries) {
+      const path = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        if (!candidates.has(path) || !onlyRemoved(path)) return false;
+      } else if (owners.has(path)) return false;
+      else if (!removedPaths.has(path) && !(e.isFile() && /\.py[co]$/.test(path) && removedPaths.has(path.slice(0, -1)) && !newPaths.has(path)))
+        return false;
+    }
+    return true;
+  };
+  const byDepth = [...candidates].sort((a, b) => depth(a) - depth(b));
+  for (const d of byDepth) {
+    if (many.has(d) || ancestors(d).some((a) => out.has(a))) continue;
+    if (stat(d) !== TYPES.dir || symlinkAncestor(stat, d) !== null || !onlyRemoved(d)) continue;
+    out.add(d);
+  }
+  return out;
 }
 
 function symlinkAncestor(stat: (p: string) => PathType | null, path: string): string | null {
