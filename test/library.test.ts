@@ -191,7 +191,11 @@ test('an update moves a directory the old package wholly owns aside whole, unles
   // EGG-INFO holds only upg's metadata here, so it is the shallowest directory swapped.
   for (const whole of [pkgDir, 'EGG-INFO']) {
     assert.ok(backups.includes(whole) && places.includes(whole), `${whole} is swapped whole: ${backups} / ${places}`);
-    assert.deepEqual([...backups, ...places].filter((p) => p.startsWith(`${whole}/`)), [], `nothing under ${whole} moves on its own`);
+    assert.deepEqual(
+      [...backups, ...places].filter((p) => p.startsWith(`${whole}/`)),
+      [],
+      `nothing under ${whole} moves on its own`,
+    );
   }
   assert.ok(!backups.includes('share/upg') && backups.includes('share/upg/old-only.txt'), `share/upg stays: ${backups}`);
   assert.equal(readFileSync(join(prefix, 'share/upg/mine.txt'), 'utf8'), 'kept');

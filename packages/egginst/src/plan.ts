@@ -400,7 +400,10 @@ function wholeDirs(
       if (e.isDirectory()) {
         if (!candidates.has(path) || !onlyRemoved(path)) return false;
       } else if (owners.has(path)) return false;
-      else if (!removedPaths.has(path) && !(e.isFile() && /\.py[co]$/.test(path) && removedPaths.has(path.slice(0, -1)) && !newPaths.has(path)))
+      else if (
+        !removedPaths.has(path) &&
+        !(e.isFile() && /\.py[co]$/.test(path) && removedPaths.has(path.slice(0, -1)) && !newPaths.has(path))
+      )
         return false;
     }
     return true;
