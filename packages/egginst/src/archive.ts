@@ -103,13 +103,50 @@ export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS)
 }
 
 /**
+ * Positional reads through one cached block: the central directory's records (two small reads each)
+ * and the local headers (two each, in file order) come mostly from the block the last read fetched,
+ * one system call per block instead of two per entry.
+ */
+class BlockReader {
+  private block = Buffer.alloc(0);
+  private start = 0;
+  constructor(
+    private readonly fd: number,
+    private readonly size: number,
+    private readonly blockSize: number,
+  ) {}
+  /** Read up to `length` bytes at `position` into `buffer`; fewer only at the end of the file. */
+  read(buffer: Buffer, offset: number, length: number, position: number): number {
+    if (position < this.start || position + length > this.start + this.block.length) {
+      const want = Math.min(Math.max(length, this.blockSize), Math.max(0, this.size - position));
+      const block = Buffer.allocUnsafe(want);
+      let n = 0;
+      while (n < want) {
+        const got = readSync(this.fd, block, n, want - n, position + n);
+        if (got === 0) break;
+        n += got;
+      }
+      this.block = block.subarray(0, n);
+      this.start = position;
+    }
+    const from = position - this.start;
+    return this.block.copy(buffer, offset, from, Math.min(from + length, this.block.length));
+  }
+}
+
+/**
  * yauzl reads the central directory record by record; through the thread pool that is two round
- * trips per entry. Positional reads are cheap and the data is usually cached, so read synchronously
- * and answer on the next tick (never synchronously: yauzl would recurse once per entry).
+ * trips per entry. The data is usually cached, so read synchronously (through one block) and answer
+ * on the next tick (never synchronously: yauzl would recurse once per entry).
  */
 class SyncReader extends yauzl.RandomAccessReader {
-  constructor(private readonly fd: number) {
+  private readonly blocks: BlockReader;
+  constructor(
+    private readonly fd: number,
+    size: number,
+  ) {
     super();
+    this.blocks = new BlockReader(fd, size, 64 * 1024);
   }
   override read(
     buffer: Buffer,
@@ -121,11 +158,7 @@ class SyncReader extends yauzl.RandomAccessReader {
     let n = 0;
     let err: Error | null = null;
     try {
-      while (n < length) {
-        const got = readSync(this.fd, buffer, offset + n, length - n, position + n);
-        if (got === 0) break;
-        n += got;
-      }
+      n = this.blocks.read(buffer, offset, length, position);
     } catch (e) {
       err = e as Error;
     }
@@ -139,7 +172,7 @@ class SyncReader extends yauzl.RandomAccessReader {
 async function readCentralDirectory(fd: number, file: string, size: number, limits: Limits): Promise<yauzl.Entry[]> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => {
     yauzl.fromRandomAccessReader(
-      new SyncReader(fd),
+      new SyncReader(fd, size),
       size,
       { lazyEntries: true, decodeStrings: false, validateEntrySizes: false, autoClose: false },
       (err, z) => {
@@ -203,6 +236,8 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
   const seen = new Map<string, string>();
   let totalSize = 0;
   const header = Buffer.alloc(30);
+  // Small: most blocks hold several local headers of small files, and a large file's data is not read.
+  const headers = new BlockReader(fd, fileSize, 16 * 1024);
   const ranges: [number, number, string][] = [];
   for (let i = 0; i < raw.length; i++) {
     const e = raw[i]!;
@@ -286,7 +321,7 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
         details: { file, limit: limits.maxTotalSize },
       });
     }
-    const dataStart = checkLocalHeader(fd, file, fileSize, e, name, header);
+    const dataStart = checkLocalHeader(headers, file, fileSize, e, name, header);
     let end = dataStart + e.compressedSize;
     if ((e.generalPurposeBitFlag & 0x8) !== 0) end += 12; // data descriptor (at least 12 bytes)
     if (end > fileSize) throw entryError(ErrorCodes.ARCHIVE_CORRUPT, file, name, 'extends past the end of the file');
@@ -340,9 +375,9 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
 }
 
 /** Read the local header of an entry, check it against the central record, return the data offset. */
-function checkLocalHeader(fd: number, file: string, fileSize: number, e: yauzl.Entry, name: string, buf: Buffer): number {
+function checkLocalHeader(fd: BlockReader, file: string, fileSize: number, e: yauzl.Entry, name: string, buf: Buffer): number {
   const off = e.relativeOffsetOfLocalHeader;
-  if (off + 30 > fileSize || readSync(fd, buf, 0, 30, off) !== 30 || buf.readUInt32LE(0) !== 0x04034b50) {
+  if (off + 30 > fileSize || fd.read(buf, 0, 30, off) !== 30 || buf.readUInt32LE(0) !== 0x04034b50) {
     throw entryError(ErrorCodes.ARCHIVE_HEADER_MISMATCH, file, name, 'has no valid local header where the central directory says it is');
   }
   const flags = buf.readUInt16LE(6);
@@ -353,7 +388,7 @@ function checkLocalHeader(fd: number, file: string, fileSize: number, e: yauzl.E
   const nameLen = buf.readUInt16LE(26);
   const extraLen = buf.readUInt16LE(28);
   const localName = Buffer.alloc(nameLen);
-  if (off + 30 + nameLen + extraLen > fileSize || readSync(fd, localName, 0, nameLen, off + 30) !== nameLen) {
+  if (off + 30 + nameLen + extraLen > fileSize || fd.read(localName, 0, nameLen, off + 30) !== nameLen) {
     throw entryError(ErrorCodes.ARCHIVE_CORRUPT, file, name, 'has a local header that runs past the end of the file');
   }
   const centralName = e.fileNameRaw ?? (e.fileName as unknown as Buffer);
