@@ -239,7 +239,10 @@ test('a tampered shard and a shard the server lacks are refused, naming root and
   tampered[tampered.length >> 1]! ^= 1;
   writeFileSync(libfoo, tampered);
   await refused(w, cfg, 'INDEX_SHARD_MISMATCH', /the shard of libfoo \(shards\/[0-9a-f]{64}\.json\.zst\) of main .* altered or damaged/);
-  assert.ok(!existsSync(join(w.cache, 'index', 'shards')) || readdirSync(join(w.cache, 'index', 'shards')).length === 0);
+  for (const d of ['packs', 'shards']) {
+    const dir = join(w.cache, 'index', d);
+    assert.ok(!existsSync(dir) || readdirSync(dir).length === 0, `nothing in index/${d}`);
+  }
 
   rmSync(libfoo);
   await refused(

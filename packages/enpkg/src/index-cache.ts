@@ -8,9 +8,11 @@
  *   index/<repo-id>/meta.json         where it came from, ETag / Last-Modified, sha256, serial
  *   index/<repo-id>/serial.json       the highest serial accepted (rollback protection)
  *   index/<repo-id>/root.table        a sharded repository's root once accepted, compact (shard-table.ts)
- *   index/shards/<sha256>.json.zst    shards of sharded repositories, by the sha256 of their bytes
- *                                     (content-addressed, so shared by every repository; never
- *                                     revalidated; checked against their name when read)
+ *   index/packs/<id>.pack             shards of sharded repositories, one pack per command that
+ *                                     fetched some (shard-packs.ts), found by the sha256 of their
+ *                                     bytes (content-addressed, so shared by every repository; never
+ *                                     revalidated; checked against that sha256 when read)
+ *   index/shards/<sha256>.json.zst    shards as caches before packs held them (still read)
  *
  * `<repo-id>` is derived from the repository's primary location (mirrors share it). Files are
  * replaced by rename, meta.json last: a reader checks the bytes against meta.json's sha256, so a torn
@@ -18,12 +20,13 @@
  * state moves to SQLite; `SerialStore` is the seam for that.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileDurably } from 'egginst/core';
 import { cacheReadFailed, cacheWriteFailed } from './fetch/errors.js';
 import { NOT_REGULAR, readRegularFileSync } from './readfile.js';
 import { locationKey } from './repo/location.js';
+import { type PackedShard, readPackIndex, readPacked, writePack } from './shard-packs.js';
 import type { RepositoryConfig, SerialStore } from './repo/types.js';
 
 /** What the cached bytes are: an index (ours, Enstaller's) or a sharded repository's root. */
@@ -94,6 +97,15 @@ function removeFile(path: string): void {
   }
 }
 
+/** Read from the cache, a failure naming `path`. */
+function fromCache<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    throw cacheReadFailed(path, e);
+  }
+}
+
 /** A cached file's bytes; null when it is absent, or not a regular file (read as damaged: refetched). */
 function readOrNull(path: string): Buffer | null {
   try {
@@ -141,6 +153,11 @@ export function openIndexCache(cacheDir: string): IndexCache {
   const root = join(cacheDir, 'index');
   const dirOfId = (id: string): string => join(root, id);
   const dirOf = (repo: RepositoryConfig): string => dirOfId(repoCacheId(repo));
+  const packsDir = join(root, 'packs');
+  /** What the packs hold, read on the first shard asked for (and again after a write). */
+  let packs: Map<string, PackedShard> | null = null;
+  /** Whether shards from before packs are there (looked at once). */
+  let looseShards: boolean | undefined;
 
   const readMeta = (repo: RepositoryConfig): CachedIndexMeta | null => {
     const raw = readOrNull(join(dirOf(repo), 'meta.json'));
@@ -211,14 +228,26 @@ export function openIndexCache(cacheDir: string): IndexCache {
     },
     readShard(sha256) {
       if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
+      packs ??= fromCache(packsDir, () => readPackIndex(packsDir));
+      const ref = packs.get(sha256);
+      if (ref !== undefined) {
+        const bytes = fromCache(ref.pack, () => readPacked(ref));
+        if (bytes !== null && sha256Hex(bytes) === sha256) return bytes;
+      }
+      looseShards ??= existsSync(join(root, 'shards'));
+      if (!looseShards) return null;
       const bytes = readOrNull(join(root, 'shards', SHARD_FILE(sha256)));
       return bytes !== null && sha256Hex(bytes) === sha256 ? bytes : null;
     },
     writeShards(shards) {
       if (shards.size === 0) return;
-      const dir = join(root, 'shards');
-      makeDir(dir);
-      for (const [sha256, bytes] of shards) replaceFile(join(dir, SHARD_FILE(sha256)), bytes, false);
+      makeDir(packsDir);
+      try {
+        writePack(packsDir, shards);
+      } catch (e) {
+        throw cacheWriteFailed(packsDir, e, 'the index cache');
+      }
+      packs = null;
     },
   };
 }

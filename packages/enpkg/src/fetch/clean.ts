@@ -119,12 +119,15 @@ export async function cleanCache(cacheDir: string, opts: CleanOptions = {}): Pro
 
   if (opts.all) {
     const indexRoot = join(cacheDir, 'index');
+    const indexFile = /^(?:(?:index\.json(?:\.zst)?|root\.json\.zst)(?:\.sig)?|meta\.json|root\.table)(?:\.tmp-\d+-[0-9a-f]+)?$/;
     for (const repo of list(indexRoot)) {
       const dir = join(indexRoot, repo);
+      // packs/ and shards/ hold only cached shards (by content); a repository's directory also its serial.
+      const shardDir = repo === 'packs' || repo === 'shards';
       for (const name of list(dir)) {
         if (name === 'serial.json') continue;
         if (/\.tmp-\d+-[0-9a-f]+$/.test(name) && writerAlive(name)) continue;
-        if (!/^(?:index\.json(?:\.zst)?(?:\.sig)?|meta\.json)(?:\.tmp-\d+-[0-9a-f]+)?$/.test(name)) continue;
+        if (!shardDir && !indexFile.test(name)) continue;
         const n = remove(join(dir, name));
         r.indexFiles += n;
         r.removed += n;
