@@ -1,7 +1,8 @@
 /**
- * Inflating many archive members at once: small jobs in this thread; large ones split into
- * contiguous archive ranges of about equal bytes, one per worker thread, so each worker still reads
- * its archive front to back. Used by staging (stage.ts) and by filling the package store (store.ts).
+ * Inflating many archive members at once: small jobs in this thread; large ones cut into chunks of
+ * contiguous members (so each thread still reads an archive front to back), which this thread and
+ * the worker threads take one at a time until none is left: no thread waits for another's share.
+ * Used by staging (stage.ts) and by filling the package store (store.ts).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -13,8 +14,9 @@ import { extractTasks, type Job, type Task, type WorkerReply } from './extract-w
 /** Below this much work, starting threads costs more than it saves. */
 const PARALLEL_MIN_FILES = 2000;
 const PARALLEL_MIN_BYTES = 256 << 20;
-/** What a file costs beyond its bytes (open, create, close), in bytes-equivalents. */
-const PER_FILE_COST = 32 << 10;
+/** A chunk: this many members, or fewer holding about this many bytes (whichever comes first). */
+const CHUNK_FILES = 64;
+const CHUNK_BYTES = 8 << 20;
 
 export interface StageOptions {
   onBytes: (egg: string, bytes: number) => void;
@@ -25,23 +27,30 @@ export async function extractAll(job: Job, opts: StageOptions): Promise<Extracte
   const { tasks } = job;
   const bytes = tasks.reduce((n, t) => n + t.uncompressedSize, 0);
   const threads = threadCount();
-  if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
-    return extractTasks(job, (egg, n) => {
-      if (opts.signal?.aborted) throw interrupted();
-      opts.onBytes(egg, n);
-    });
-  }
-  // This thread takes the first share itself: it would only wait otherwise.
-  const [own = [], ...rest] = split(tasks, threads);
-  const others = rest.map((share) => runWorker({ ...job, tasks: share }, opts));
-  const mine = extractTasks({ ...job, tasks: own }, (egg, n) => {
+  const onBytes = (egg: string, n: number): void => {
     if (opts.signal?.aborted) throw interrupted();
     opts.onBytes(egg, n);
-  });
-  const results = await Promise.allSettled([mine, ...others]);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  };
+  if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
+    return (await extractTasks(job, onBytes)).map(([, r]) => r);
+  }
+  const shared = { next: new Int32Array(new SharedArrayBuffer(4)), chunks: chunksOf(tasks) };
+  /** On a failure in any thread, the others stop at their next chunk. */
+  const stopOthers = (e: unknown): never => {
+    Atomics.store(shared.next, 0, shared.chunks.length);
+    throw e;
+  };
+  const others = Array.from({ length: Math.min(threads, shared.chunks.length - 1) - 1 }, () =>
+    runWorker({ ...job, shared }, opts).catch(stopOthers),
+  );
+  // This thread takes chunks too: it would only wait otherwise.
+  const mine = extractTasks({ ...job, shared }, onBytes).catch(stopOthers);
+  const settled = await Promise.allSettled([mine, ...others]);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return results.flatMap((r) => (r as PromiseFulfilledResult<Extracted[]>).value);
+  const results = new Array<Extracted>(tasks.length);
+  for (const r of settled) for (const [i, x] of (r as PromiseFulfilledResult<Array<[number, Extracted]>>).value) results[i] = x;
+  return results;
 }
 
 /** `EGGINST_THREADS` if set (1 = no worker threads), else the cores available, at most 4. */
@@ -53,21 +62,25 @@ export function threadCount(): number {
 export const interrupted = (): PkgError =>
   new PkgError(ErrorCodes.INTERRUPTED, 'interrupted while staging; every change was rolled back', { hint: 'run the command again' });
 
-/** Contiguous shares of about equal cost. */
-function split(tasks: Task[], n: number): Task[][] {
-  const cost = (t: Task): number => t.compressedSize + PER_FILE_COST;
-  const total = tasks.reduce((s, t) => s + cost(t), 0);
-  const shares: Task[][] = [[]];
-  let acc = 0;
-  for (const t of tasks) {
-    if (acc >= (total / n) * shares.length && shares.length < n) shares.push([]);
-    shares[shares.length - 1]!.push(t);
-    acc += cost(t);
-  }
-  return shares.filter((s) => s.length > 0);
+/** The first task of each chunk, then tasks.length. */
+function chunksOf(tasks: Task[]): number[] {
+  const starts = [0];
+  let files = 0;
+  let bytes = 0;
+  tasks.forEach((t, i) => {
+    if (i > 0 && (files >= CHUNK_FILES || bytes >= CHUNK_BYTES)) {
+      starts.push(i);
+      files = 0;
+      bytes = 0;
+    }
+    files++;
+    bytes += t.uncompressedSize;
+  });
+  starts.push(tasks.length);
+  return starts;
 }
 
-function runWorker(job: Job, opts: StageOptions): Promise<Extracted[]> {
+function runWorker(job: Job, opts: StageOptions): Promise<Array<[number, Extracted]>> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     let settled = false;

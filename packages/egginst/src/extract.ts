@@ -25,6 +25,8 @@ export interface DataRef {
 export interface Extracted {
   sha256: string;
   size: number;
+  /** Set by a read-back (extract-worker.ts) when the file starts as object code does. */
+  object?: boolean;
 }
 
 const crc32: (data: Uint8Array, value?: number) => number =
@@ -240,4 +242,20 @@ async function streamInflate(fd: number, file: string, e: DataRef, out: FileHand
     if (err instanceof PkgError) throw err;
     throw inflateError(file, e, err);
   }
+}
+
+/** The sha256 of a file's content; `head` is shown its first bytes (up to 1 MiB). */
+export function hashFile(path: string, head?: (first: Buffer) => void): string {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n, first = true; (n = readSync(fd, buf, 0, buf.length, null)) > 0; first = false) {
+      if (first) head?.(buf.subarray(0, n));
+      hash.update(buf.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }

@@ -43,7 +43,6 @@ export {
   addReference,
   checkEntry,
   fillEntries,
-  hashFile,
   listStore,
   openStore,
   readEntry,
@@ -56,3 +55,4 @@ export {
   type StoreEntry,
   type StoreManifest,
 } from './store.js';
+export { hashFile } from './extract.js';

@@ -27,14 +27,17 @@ import { crashPoint } from './crash.js';
 import { flushFilesystem, fsyncDir, writeFileDurably } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { dataRef, extractAll } from './extract-all.js';
+import { hashFile } from './extract.js';
 import type { Task } from './extract-worker.js';
 import { modeFor } from './layout.js';
 import { diskBytes } from './plan.js';
-import { objectFormat } from './relocate.js';
 
 export const MANIFEST = 'manifest.json';
-/** 2: files carry `object`. An entry of an older version is not seen (and is rebuilt on its next use). */
-const MANIFEST_VERSION = 2;
+/**
+ * 2: files carry `object`. 3: files are stored flat, `files/<n>` for the manifest's n-th file (no
+ * directories to make). An entry of an older version is not seen (and is rebuilt on its next use).
+ */
+const MANIFEST_VERSION = 3;
 const FILES = 'files';
 const REFS = 'refs';
 const TMP_PREFIX = '.tmp-';
@@ -67,6 +70,8 @@ export interface StoreEntry {
   manifest: StoreManifest;
   /** By member name. */
   byPath: Map<string, StoreFile>;
+  /** Each file's place in the manifest: its name under files/. */
+  slots: Map<StoreFile, number>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -120,7 +125,7 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
   let manifest: StoreManifest;
   try {
     manifest = JSON.parse(text) as StoreManifest;
-    if ((manifest.version as number) === 1) return null;
+    if ((manifest.version as number) === 1 || (manifest.version as number) === 2) return null;
     if (manifest.version !== MANIFEST_VERSION || manifest.egg !== sha256 || !Array.isArray(manifest.files))
       throw new Error('unexpected content');
   } catch (e) {
@@ -129,12 +134,18 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
       details: { path: dir },
     });
   }
-  return { dir, sha256, manifest, byPath: new Map(manifest.files.map((f) => [f.path, f])) };
+  return {
+    dir,
+    sha256,
+    manifest,
+    byPath: new Map(manifest.files.map((f) => [f.path, f])),
+    slots: new Map(manifest.files.map((f, i) => [f, i])),
+  };
 }
 
 /** Where a stored member's content is. */
 export function storedPath(entry: StoreEntry, file: StoreFile): string {
-  return join(entry.dir, FILES, file.path);
+  return join(entry.dir, FILES, String(entry.slots.get(file)));
 }
 
 export interface FillEgg {
@@ -180,8 +191,15 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
       mkdirSync(join(t.tmp, FILES), { recursive: true, mode: 0o755 });
       for (const e of t.egg.archive.entries) {
         if (e.kind !== 'file') continue;
-        const dest = join(t.tmp, FILES, e.name);
-        t.tasks.push({ ...dataRef(e), archive: t.egg.archive.path, eggName: t.egg.eggName, dest, mode: storedMode(e.name, e.mode) });
+        const dest = join(t.tmp, FILES, String(t.tasks.length));
+        t.tasks.push({
+          ...dataRef(e),
+          archive: t.egg.archive.path,
+          eggName: t.egg.eggName,
+          dest,
+          mode: storedMode(e.name, e.mode),
+          readBack: true,
+        });
       }
     }
     const tasks = [...todo.values()].flatMap((t) => t.tasks);
@@ -195,15 +213,20 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
         ...(input.signal ? { signal: input.signal } : {}),
       },
     );
-    if (input.durable && tasks.length > 0) flushFilesystem(store, () => tasks.map((t) => t.dest));
+    // Every file was read back and checked as it was written (readBack); now the manifests, one
+    // flush of the filesystem for all of it, and the renames that mark the entries complete.
     let next = 0;
     for (const [sha256, t] of todo) {
       const files: StoreFile[] = t.tasks.map((task) => {
         const r = results[next++]!;
-        return { path: task.name, size: r.size, mode: task.mode, sha256: r.sha256 };
+        return { path: task.name, size: r.size, mode: task.mode, sha256: r.sha256, ...(r.object ? { object: true } : {}) };
       });
-      completeEntry(store, sha256, t.tmp, { version: MANIFEST_VERSION, egg: sha256, eggName: t.egg.eggName, files }, input.durable);
+      const manifest: StoreManifest = { version: MANIFEST_VERSION, egg: sha256, eggName: t.egg.eggName, files };
+      writeFileSync(join(t.tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
     }
+    if (input.durable && todo.size > 0)
+      flushFilesystem(store, () => [...tasks.map((t) => t.dest), ...[...todo.values()].flatMap((t) => [join(t.tmp, MANIFEST), t.tmp])]);
+    for (const [sha256, t] of todo) placeEntry(store, sha256, t.tmp);
     if (input.durable && todo.size > 0) fsyncDir(store);
   } finally {
     for (const t of todo.values()) removeTree(t.tmp);
@@ -211,21 +234,8 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
   return input.eggs.map((egg) => readEntry(store, egg.sha256)!);
 }
 
-/** Check what is on the disk against what was inflated (and CRC-checked), write the manifest, rename into place. */
-function completeEntry(store: string, sha256: string, tmp: string, manifest: StoreManifest, durable: boolean): void {
-  for (const f of manifest.files) {
-    const got = hashFile(join(tmp, FILES, f.path), (head) => {
-      if (objectFormat(head) !== null) f.object = true;
-    });
-    if (got !== f.sha256) {
-      throw new PkgError(ErrorCodes.STORE_CORRUPT, `${join(tmp, FILES, f.path)} does not read back as written (sha256 ${got})`, {
-        hint: 'the disk or filesystem is failing; nothing was installed',
-        details: { path: join(tmp, FILES, f.path) },
-      });
-    }
-  }
-  writeFileSync(join(tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
-  if (durable) flushFilesystem(tmp, () => [join(tmp, MANIFEST), tmp]);
+/** Rename a verified entry (manifest written, everything durable) into place. */
+function placeEntry(store: string, sha256: string, tmp: string): void {
   crashPoint('store-verified');
   try {
     renameSync(tmp, join(store, sha256));
@@ -243,22 +253,6 @@ function completeEntry(store: string, sha256: string, tmp: string, manifest: Sto
 /** The mode a member is installed with, without write bits: stored files are read-only. */
 export function storedMode(name: string, zipMode: number): number {
   return modeFor(name, zipMode) & ~0o222;
-}
-
-/** The sha256 of a file's content; `head` is shown its first bytes (up to 1 MiB). */
-export function hashFile(path: string, head?: (first: Buffer) => void): string {
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(1 << 20);
-  const fd = openSync(path, 'r');
-  try {
-    for (let n, first = true; (n = readSync(fd, buf, 0, buf.length, null)) > 0; first = false) {
-      if (first) head?.(buf.subarray(0, n));
-      hash.update(buf.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 export interface EntryProblem {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { ErrorCodes, PkgError } from './errors.js';
 import { normalizeRelative } from './paths.js';
 import { readRecord } from './record.js';
-import { hashFile } from './store.js';
+import { hashFile } from './extract.js';
 import type { FileRecord } from './types.js';
 
 export interface VerifyProblem {
