@@ -62,3 +62,4 @@ export { writeKeyPair, readPrivateKey, signIndex, parsePublicKey, parseSignature
 export { SELF_CRASH_POINTS, type SelfCrashPoint } from './crash.js';
 export { parsePointer, formatPointer, readPointer, type Pointer } from './self/pointer.js';
 export { chooseSelf, selfCandidates, compareSelf, type SelfChoice, type SelfWant } from './self/choose.js';
+export { leanYoungGeneration, roomyYoungGeneration } from './heap.js';

@@ -5,6 +5,7 @@
  * COMMANDS. Exit statuses: 0 success, 1 failure (nothing changed), 2 usage (also under --json, which
  * then prints the JSON error), 130 interrupted (after the rollback), 70 a bug.
  */
+import { leanYoungGeneration } from '../heap.js';
 import { statSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ErrorCodes, PkgError } from '../errors.js';
@@ -77,7 +78,10 @@ function ignoreClosedPipes(): void {
 }
 
 export async function main(argv: readonly string[], io: CliIO = processIO): Promise<number> {
-  if (io === processIO) ignoreClosedPipes();
+  if (io === processIO) {
+    ignoreClosedPipes();
+    leanYoungGeneration();
+  }
   const ctx: CliContext = { io, o: output(io), exitCode: EXIT.ok };
   const json = argv.includes('--json');
   const argvOptions = { isFile: (p: string) => statSync(p, { throwIfNoEntry: false })?.isFile() === true };

@@ -13,6 +13,7 @@ import { openIndexCache, repoCacheId, sha256Hex, type CachedIndex, type CachedIn
 import { ErrorCodes, PkgError } from '../errors.js';
 import { createHttpClient, type HttpClient } from '../http/client.js';
 import { decodeIndex } from '../repodata/decode.js';
+import { roomyYoungGeneration } from '../heap.js';
 import { RepoErrorCodes, RepoWarningCodes } from './errors.js';
 import { fetchIndex, isOutage, type FetchOutcome } from './fetch.js';
 import { locationKey } from './location.js';
@@ -157,6 +158,8 @@ export async function loadRepository(
   if (candidate.format === 'legacy') checkLegacyAllowed(repo, accepted, source);
   else signed = verifyIndexSignature(candidate.bytes, candidate.signature, repo, source);
 
+  // A monolithic index may hold a million entries: give the heap room for building them.
+  roomyYoungGeneration();
   const index: RepoIndex = decodeIndex(candidate.bytes, { format: candidate.format, source, repository: repo.name, maxSize: opts.maxSize });
   checkFreshness(index, {
     acceptedSerial: accepted,

@@ -44,6 +44,7 @@ import { entryToJson, INDEX_SCHEMA, invalid, type IndexHeader, parseEntries, par
 import { checkPublishOptions, publishDates, publishIndexSignature, type PublishOptions } from './write.js';
 import { createShardWriter, readPreviousRoot, type ShardedResult } from './write-shards.js';
 import { INDEX_COMPRESSION_LEVEL } from './zstd.js';
+import { roomyYoungGeneration } from '../heap.js';
 
 const BUCKETS = 256;
 const FLUSH_AT = 1 << 16;
@@ -228,6 +229,7 @@ async function previousHeader(dir: string): Promise<IndexHeader | null> {
 }
 
 export async function publishFromIndex(dirArg: string, fromArg: string, opts: PublishOptions = {}): Promise<FromIndexResult> {
+  roomyYoungGeneration();
   const dir = resolve(dirArg);
   const from = resolve(fromArg);
   const { key, graceDays } = checkPublishOptions(opts);

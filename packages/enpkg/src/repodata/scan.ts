@@ -15,6 +15,7 @@ import { RepoErrorCodes } from '../repo/errors.js';
 import { parseRequirement } from '../requirement.js';
 import type { IndexEntry } from '../repo/types.js';
 import type { Reporter } from '../report.js';
+import { roomyYoungGeneration } from '../heap.js';
 
 export interface Refusal {
   readonly file: string;
@@ -102,6 +103,7 @@ async function readEgg(path: string, fileName: string, size: number, mtime: numb
 }
 
 export async function scanEggs(dir: string, opts: ScanOptions): Promise<ScanResult> {
+  roomyYoungGeneration();
   let all: string[];
   try {
     all = await readdir(dir);
