@@ -20,6 +20,7 @@ export const FS_OPS: readonly FsOp[] = [
   'rmdirSync',
   'statfsSync',
   'symlinkSync',
+  'unlinkSync',
   'writeFileSync',
 ];
 
