@@ -1,10 +1,10 @@
 /**
- * A worker thread that extracts a share of the staging work (see stage.ts). It opens the archives
- * itself, writes each entry to its staged path (object code relocated for the prefix), and answers
- * with the sha256 and size of each.
+ * A worker thread that extracts a share of the staging work (see stage.ts) or of a store fill. It
+ * opens the archives itself, writes each entry to its path (whose directory the caller made; object
+ * code relocated for the prefix), and answers with the sha256 and size of each.
  */
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { type ErrorCode, ErrorCodes, PkgError } from './errors.js';
 import { extractLarge, extractSmallSync, hashFile, isSmall, type DataRef, type Extracted } from './extract.js';
@@ -54,7 +54,6 @@ export type WorkerReply =
 export async function extractTasks(job: Job, onBytes: (egg: string, bytes: number) => void): Promise<Array<[number, Extracted]>> {
   const { tasks, relocations, shared } = job;
   const fds = new Map<string, number>();
-  const dirs = new Set<string>();
   const results: Array<[number, Extracted]> = [];
   let whole = false;
   /** The next range of tasks this thread extracts, or null when none is left. */
@@ -94,11 +93,6 @@ export async function extractTasks(job: Job, onBytes: (egg: string, bytes: numbe
   async function extractOne(t: Task): Promise<Extracted> {
     let fd = fds.get(t.archive);
     if (fd === undefined) fds.set(t.archive, (fd = openSync(t.archive, 'r')));
-    const dir = dirname(t.dest);
-    if (!dirs.has(dir)) {
-      mkdirSync(dir, { recursive: true, mode: 0o755 });
-      dirs.add(dir);
-    }
     const ctx = context(t);
     const r = isSmall(t)
       ? extractSmallSync(fd, t.eggName, t, t.dest, t.mode, ctx)

@@ -38,6 +38,7 @@ export interface StagePlanInput {
 /** Stage every item of the plan, then write each egg's install record beside its files. */
 export async function stagePlan(input: StagePlanInput): Promise<void> {
   const { dir, plan, reporter, fs } = input;
+  makeStagingDirs(input);
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
   const all = plan.stage.filter((s) => s.item.kind === 'file');
@@ -91,11 +92,9 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
   }
   crashPoint('relocated');
 
-  const parent = (staged: string): void => void fs.mkdirSync(join(dir, dirname(staged)), { recursive: true, mode: 0o755 });
   for (const s of plan.stage) {
     const item = s.item;
     if (item.kind === 'file') continue;
-    parent(s.staged);
     const path = join(dir, s.staged);
     if (item.kind === 'link') {
       fs.symlinkSync(item.target, path);
@@ -118,7 +117,6 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
       .map((s) => facts.get(s.staged)!)
       .sort((a, b) => (a.path < b.path ? -1 : 1));
     const staged = plan.records.get(egg)!;
-    parent(staged);
     fs.writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
   }
   if (input.durable) {
@@ -128,6 +126,26 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
 }
 
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
+
+/**
+ * Make every directory of the staging tree once, parents first, before anything is staged: one mkdir
+ * per directory (a recursive mkdir per file's directory also tries, fails and retries its parents).
+ */
+function makeStagingDirs({ dir, plan, fs }: StagePlanInput): void {
+  const dirs = new Set<string>();
+  const add = (staged: string): void => {
+    for (let d = dirname(staged); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
+  };
+  for (const s of plan.stage) add(s.staged);
+  for (const staged of plan.records.values()) add(staged);
+  for (const d of [...dirs].sort((a, b) => a.length - b.length)) {
+    try {
+      fs.mkdirSync(join(dir, d), { mode: 0o755 });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
 
 /**
  * Whether a staged item is taken from the store rather than extracted from the archive: files only,
@@ -169,7 +187,6 @@ const LINK_PROGRESS_EVERY = 256;
 /** Link (clone, copy) files from the store, telling progress in files per egg. */
 function linkFromStore(input: StagePlanInput, linked: StageItem[], facts: Map<string, FileRecord>): void {
   const { entries, linker } = input.store!;
-  const dirs = new Set<string>();
   const totals = new Map<PreparedEgg, { done: number; total: number }>();
   for (const s of linked) {
     const t = totals.get(s.egg) ?? { done: 0, total: 0 };
@@ -182,11 +199,6 @@ function linkFromStore(input: StagePlanInput, linked: StageItem[], facts: Map<st
     const entry = entries.get(s.egg)!;
     const file = entry.byPath.get(item.entry.name)!;
     const dest = join(input.dir, s.staged);
-    const dir = dirname(dest);
-    if (!dirs.has(dir)) {
-      input.fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-      dirs.add(dir);
-    }
     const mode = linker.link(storedPath(entry, file), dest, item.mode, noHardlink(s.egg));
     facts.set(s.staged, { path: item.dest, kind: 'file', sha256: file.sha256, size: file.size, mode });
     const t = totals.get(s.egg)!;

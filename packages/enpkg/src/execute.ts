@@ -26,6 +26,7 @@ import type { RevisionKind } from './state/db.js';
 import { syncHistFile } from './state/hist.js';
 import { noteRecordsInSync, type PackageMeta, recordTransaction, txnPayload } from './state/sync.js';
 import type { Action } from './types.js';
+import { roomyYoungGeneration } from './heap.js';
 
 /** An egg ready to install: verified, in the cache. */
 export interface ReadyEgg {
@@ -86,6 +87,8 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     const store = session.config.store ? openStore(storeDir(session.config.cacheDir)) : null;
     const before = new Map(session.state.installed().map((r) => [r.key, r.sha256]));
     if (store) for (const job of jobs) if (job.kind === 'install') addReference(store, job.sha256!, session.prefix);
+    // Staging builds an object per file of every egg: give the heap room (heap.ts), as for an index.
+    roomyYoungGeneration();
     const tx = await openTransaction({
       ...(store ? { store: { dir: store, linkMode: session.config.linkMode } } : {}),
       prefix: session.prefix,
