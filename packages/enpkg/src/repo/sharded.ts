@@ -48,7 +48,7 @@ export interface LoadIndexSetOptions extends LoadRepositoriesOptions {
   /** Default: every name (each repository's every shard, within `caps.maxShards`). */
   readonly want?: IndexWant;
   readonly caps?: Partial<ShardCaps>;
-  /** Shards fetched at once (default 32). */
+  /** Shards fetched at once (default 8: as many kept-alive connections, each TLS handshake and buffer paid once). */
   readonly concurrency?: number;
 }
 
@@ -443,7 +443,7 @@ async function readShards(sharded: readonly Sharded[], monolithic: readonly Load
       );
     }
     const found = new Map<Sharded, Map<string, IndexEntry[]>>();
-    await eachLimited(jobs, ctx.concurrency ?? 32, async ({ s, name }) => {
+    await eachLimited(jobs, ctx.concurrency ?? 8, async ({ s, name }) => {
       const bytes = await shardBytes(s, name, ctx);
       if (ctx.signal?.aborted) throw interrupted();
       const entries = decodeShard(bytes, {
