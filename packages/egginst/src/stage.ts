@@ -138,7 +138,9 @@ function makeStagingDirs({ dir, plan, fs }: StagePlanInput): void {
   };
   for (const s of plan.stage) add(s.staged);
   for (const staged of plan.records.values()) add(staged);
-  for (const d of [...dirs].sort((a, b) => a.length - b.length)) {
+  // In path order: a parent before its children, and each unit's tree made together (made breadth
+  // first across all units, each mkdir cost about half as much again here).
+  for (const d of [...dirs].sort()) {
     try {
       fs.mkdirSync(join(dir, d), { mode: 0o755 });
     } catch (e) {
