@@ -161,7 +161,7 @@ test('enpkg verify finds a tampered store entry and --repair rebuilds it and rel
   const [sha] = listStore(storeOf(s)).entries;
   const entry = readEntry(storeOf(s), sha!)!;
   const file = entry.manifest.files.find((f) => f.path.startsWith('EGG-INFO/prefix/share/'))!;
-  const path = join(entry.dir, 'files', String(entry.manifest.files.indexOf(file)));
+  const path = join(entry.dir, 'files', file.path);
   const installed = join(s.prefix, file.path.slice('EGG-INFO/prefix/'.length));
   const good = readFileSync(installed);
   chmodSync(path, 0o644);
