@@ -71,6 +71,18 @@ export function ancestors(rel: string): string[] {
   return out;
 }
 
+/**
+ * Every directory the relative `paths` lie in, each once, in path order: a parent before its children,
+ * and each subtree together (making a tree's directories breadth first cost about half as much again
+ * per mkdir on ext4).
+ */
+export function directoriesOf(paths: Iterable<string>): string[] {
+  const dirs = new Set<string>();
+  for (const p of paths)
+    for (let i = p.lastIndexOf('/'); i > 0 && !dirs.has(p.slice(0, i)); i = p.lastIndexOf('/', i - 1)) dirs.add(p.slice(0, i));
+  return [...dirs].sort();
+}
+
 export function parentOf(rel: string): string {
   const i = rel.lastIndexOf('/');
   return i === -1 ? '' : rel.slice(0, i);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { crashPoint } from './crash.js';
 import { flushFilesystem } from './durable.js';
 import { dataRef, extractAll, interrupted } from './extract-all.js';
@@ -15,6 +15,7 @@ import type { LayoutItem } from './layout.js';
 import type { Linker, ResolvedLinkMode } from './link.js';
 import { dataBlocks, type FilePlan, type PreparedEgg, type StageItem } from './plan.js';
 import { serializeRecord } from './record.js';
+import { directoriesOf } from './paths.js';
 import { mayBeObjectCode } from './relocate.js';
 import { rewriteShebang } from './shebang.js';
 import { storedPath, type StoreEntry } from './store.js';
@@ -132,15 +133,7 @@ type FileItem = Extract<LayoutItem, { kind: 'file' }>;
  * per directory (a recursive mkdir per file's directory also tries, fails and retries its parents).
  */
 function makeStagingDirs({ dir, plan, fs }: StagePlanInput): void {
-  const dirs = new Set<string>();
-  const add = (staged: string): void => {
-    for (let d = dirname(staged); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
-  };
-  for (const s of plan.stage) add(s.staged);
-  for (const staged of plan.records.values()) add(staged);
-  // In path order: a parent before its children, and each unit's tree made together (made breadth
-  // first across all units, each mkdir cost about half as much again here).
-  for (const d of [...dirs].sort()) {
+  for (const d of directoriesOf([...plan.stage.map((s) => s.staged), ...plan.records.values()])) {
     try {
       fs.mkdirSync(join(dir, d), { mode: 0o755 });
     } catch (e) {

@@ -15,6 +15,8 @@ import { flushFilesystem, fsyncDir, writeFileDurably } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { dataRef, extractAll } from './extract-all.js';
 import { hashFile } from './extract.js';
+import { defaultFs, removeTree } from './journal.js';
+import { directoriesOf } from './paths.js';
 import type { Task } from './extract-worker.js';
 import { modeFor } from './layout.js';
 import { diskBytes } from './plan.js';
@@ -171,11 +173,9 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
   try {
     for (const t of todo.values()) {
       // Each directory once, parents first (the extraction threads make none).
-      const dirs = new Set<string>();
-      for (const e of t.egg.archive.entries)
-        if (e.kind === 'file') for (let d = dirname(e.name); d !== '.' && !dirs.has(d); d = dirname(d)) dirs.add(d);
       mkdirSync(join(t.tmp, FILES), { recursive: true, mode: 0o755 });
-      for (const d of [...dirs].sort()) mkdirSync(join(t.tmp, FILES, d), { mode: 0o755 });
+      const names = t.egg.archive.entries.filter((e) => e.kind === 'file').map((e) => e.name);
+      for (const d of directoriesOf(names)) mkdirSync(join(t.tmp, FILES, d), { mode: 0o755 });
       for (const e of t.egg.archive.entries) {
         if (e.kind !== 'file') continue;
         const dest = join(t.tmp, FILES, e.name);
@@ -216,7 +216,7 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
     for (const [sha256, t] of todo) placeEntry(store, sha256, t.tmp);
     if (input.durable && todo.size > 0) fsyncDir(store);
   } finally {
-    for (const t of todo.values()) removeTree(t.tmp);
+    for (const t of todo.values()) removeTree(defaultFs, t.tmp);
   }
   return input.eggs.map((egg) => readEntry(store, egg.sha256)!);
 }
@@ -231,7 +231,7 @@ function placeEntry(store: string, sha256: string, tmp: string): void {
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
     // Another process completed it first; an existing directory without a manifest is a leftover.
     if (!readEntry(store, sha256)) {
-      removeTree(join(store, sha256));
+      removeTree(defaultFs, join(store, sha256));
       renameSync(tmp, join(store, sha256));
     }
   }
@@ -273,16 +273,12 @@ export function removeEntry(store: string, sha256: string): void {
   if (!existsSync(dir)) return;
   const trash = join(store, scratchName(sha256));
   renameSync(dir, trash);
-  removeTree(trash);
+  removeTree(defaultFs, trash);
 }
 
 /** A name for a temporary file or directory in the store, seen as a leftover once its writer is gone. */
 export function scratchName(what: string): string {
   return `${TMP_PREFIX}${what}-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
-
-function removeTree(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
 }
 
 /** The complete entries of the store (sha256s), and temporary leftovers whose writer is gone. */
@@ -313,7 +309,7 @@ function alive(pid: number): boolean {
 }
 
 export function removeLeftover(path: string): void {
-  removeTree(path);
+  removeTree(defaultFs, path);
 }
 
 /**
