@@ -26,6 +26,7 @@ import {
   type EggJob,
   listInstalled,
   listStore,
+  openArchive,
   PkgError,
   readEntry,
   runTransaction,
@@ -104,6 +105,43 @@ test('warm installs with each link mode: the cold tree, records and verify; rewr
         assert.ok(shared.length > 0 && shared.every((e) => statSync(join(e.parentPath, e.name)).nlink > 1), 'data files are hard links');
     });
   }
+});
+
+test("each entry keeps its egg's validated listing; an archive of the listed size opens from it, another is parsed", async (t) => {
+  const root = await tempDir(t);
+  const store = join(root, 'store');
+  assert.equal((await runEgginst(['--prefix', join(root, 'p'), '--store', store, '--no-fsync', ...EGGS], { env })).code, 0);
+  const listings = [];
+  for (const sha of listStore(store).entries) {
+    const entry = readEntry(store, sha)!;
+    assert.equal(entry.manifest.version, 5);
+    const parsed = await openArchive(EGGS.find((e) => e.endsWith(`/${entry.manifest.eggName}`))!);
+    parsed.close();
+    const { archive } = entry.manifest;
+    assert.ok(archive, `${entry.manifest.eggName} has a listing`);
+    assert.deepEqual(
+      archive,
+      { size: parsed.size, totalSize: parsed.totalSize, entries: parsed.entries.map(({ index: _i, ...e }) => e) },
+      entry.manifest.eggName,
+    );
+    listings.push({ path: join(store, sha), archive, parsed });
+  }
+  // The listing is what is used (its one entry, not the archive's), for a file of its size only.
+  const { archive, parsed } = listings[0]!;
+  const eggPath = EGGS.find((e) => e.endsWith(`/${parsed.fileName}`))!;
+  const one = { ...archive, entries: archive.entries.slice(0, 1) };
+  const fromListing = await openArchive(eggPath, undefined, one);
+  fromListing.close();
+  assert.deepEqual(
+    fromListing.entries.map((e) => e.name),
+    [archive.entries[0]!.name],
+  );
+  const otherSize = await openArchive(eggPath, undefined, { ...one, size: one.size + 1 });
+  otherSize.close();
+  assert.equal(otherSize.entries.length, parsed.entries.length);
+  // A second install from the store (opened from the listings) gives the same prefix as the first.
+  assert.equal((await runEgginst(['--prefix', join(root, 'q'), '--store', store, '--no-fsync', ...EGGS], { env })).code, 0);
+  assert.deepEqual(records(join(root, 'q')), records(join(root, 'p')));
 });
 
 test('crash at every point of an install from an empty store: no entry complete and wrong; recovery and a rerun finish', async (t) => {

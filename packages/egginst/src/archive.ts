@@ -76,7 +76,27 @@ function entryError(code: ErrorCode, file: string, name: string, msg: string, ex
   });
 }
 
-export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS): Promise<Archive> {
+/**
+ * What validation found in an archive, kept (by the package store, keyed by the archive's sha256) so
+ * that the same archive opens again without reading its central directory and local headers.
+ */
+export interface ArchiveListing {
+  /** The archive's size in bytes: a listing is used only for a file of this size. */
+  size: number;
+  totalSize: number;
+  entries: Omit<ArchiveEntry, 'index'>[];
+}
+
+export function listingOf(archive: Archive): ArchiveListing {
+  return { size: archive.size, totalSize: archive.totalSize, entries: archive.entries.map(({ index: _index, ...e }) => e) };
+}
+
+/**
+ * Open and validate an archive. With `listing` (what validating this very archive found before: the
+ * caller vouches for that by the archive's sha256), a file of the listed size is not parsed again;
+ * every member read is still checked against its CRC and size.
+ */
+export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS, listing?: ArchiveListing): Promise<Archive> {
   const fileName = basename(path);
   let fd: number;
   try {
@@ -93,6 +113,10 @@ export async function openArchive(path: string, limits: Limits = DEFAULT_LIMITS)
     const st = fstatSync(fd);
     if (!st.isFile()) throw corrupt(fileName, 'it is not a regular file');
     if (st.size === 0) throw corrupt(fileName, 'the file is empty');
+    if (listing && listing.size === st.size) {
+      const entries = listing.entries.map((e, index) => ({ ...e, index }));
+      return { ...archiveOf(fd, fileName, st.size, entries, listing.totalSize, limits), path };
+    }
     const entries = await readCentralDirectory(fd, fileName, st.size, limits);
     const archive = validate(fd, fileName, st.size, entries, limits);
     return { ...archive, path };
@@ -348,10 +372,23 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
       });
     }
   }
+  const archive = archiveOf(fd, file, fileSize, entries, totalSize, limits);
+  for (const en of entries) {
+    if (en.kind !== 'link') continue;
+    const target = inflateEntrySync(fd, file, en, MAX_LINK_TARGET).toString('utf8');
+    if (target.includes('\0') || /[\u0000-\u001f\u007f]/.test(target)) {
+      throw entryError(ErrorCodes.ARCHIVE_LINK_OUTSIDE, file, en.name, 'is a symlink whose target holds control characters');
+    }
+    en.linkTarget = target;
+  }
+  return archive;
+}
+
+function archiveOf(fd: number, file: string, size: number, entries: ArchiveEntry[], totalSize: number, limits: Limits): ValidArchive {
   const byName = new Map(entries.map((en) => [en.name, en]));
-  const archive: ValidArchive = {
+  return {
     fileName: file,
-    size: fileSize,
+    size,
     fd,
     entries,
     byName,
@@ -363,15 +400,6 @@ function validate(fd: number, file: string, fileSize: number, raw: yauzl.Entry[]
       return en && en.kind === 'file' ? inflateEntrySync(fd, file, en, limits.maxMetadataSize).toString('utf8') : undefined;
     },
   };
-  for (const en of entries) {
-    if (en.kind !== 'link') continue;
-    const target = inflateEntrySync(fd, file, en, MAX_LINK_TARGET).toString('utf8');
-    if (target.includes('\0') || /[\u0000-\u001f\u007f]/.test(target)) {
-      throw entryError(ErrorCodes.ARCHIVE_LINK_OUTSIDE, file, en.name, 'is a symlink whose target holds control characters');
-    }
-    en.linkTarget = target;
-  }
-  return archive;
 }
 
 /** Read the local header of an entry, check it against the central record, return the data offset. */

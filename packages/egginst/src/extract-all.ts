@@ -4,12 +4,12 @@
  * the worker threads take one at a time until none is left: no thread waits for another's share.
  * Used by staging (stage.ts) and by filling the package store (store.ts).
  */
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { ErrorCodes, PkgError } from './errors.js';
 import type { ArchiveEntry } from './archive.js';
 import type { DataRef, Extracted } from './extract.js';
 import { extractTasks, type Job, type Task, type WorkerReply } from './extract-worker.js';
+import { errorFrom, sharing, stopSharing, threadCount } from './parallel.js';
 
 /** Below this much work, starting threads costs more than it saves. */
 const PARALLEL_MIN_FILES = 2000;
@@ -34,10 +34,10 @@ export async function extractAll(job: Job, opts: StageOptions): Promise<Extracte
   if (threads < 2 || (tasks.length < PARALLEL_MIN_FILES && bytes < PARALLEL_MIN_BYTES)) {
     return (await extractTasks(job, onBytes)).map(([, r]) => r);
   }
-  const shared = { next: new Int32Array(new SharedArrayBuffer(4)), chunks: chunksOf(tasks) };
+  const shared = sharing(chunksOf(tasks));
   /** On a failure in any thread, the others stop at their next chunk. */
   const stopOthers = (e: unknown): never => {
-    Atomics.store(shared.next, 0, shared.chunks.length);
+    stopSharing(shared);
     throw e;
   };
   const others = Array.from({ length: Math.min(threads, shared.chunks.length - 1) - 1 }, () =>
@@ -51,12 +51,6 @@ export async function extractAll(job: Job, opts: StageOptions): Promise<Extracte
   const results = new Array<Extracted>(tasks.length);
   for (const r of settled) for (const [i, x] of (r as PromiseFulfilledResult<Array<[number, Extracted]>>).value) results[i] = x;
   return results;
-}
-
-/** `EGGINST_THREADS` if set (1 = no worker threads), else the cores available, at most 4. */
-export function threadCount(): number {
-  const n = Number(process.env.EGGINST_THREADS);
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, 16) : Math.min(availableParallelism(), 4);
 }
 
 export const interrupted = (): PkgError =>
@@ -82,7 +76,7 @@ function chunksOf(tasks: Task[]): number[] {
 
 function runWorker(job: Job, opts: StageOptions): Promise<Array<[number, Extracted]>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./extract-worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 4 } });
     let settled = false;
     const finish = (fn: () => void): void => {
       if (settled) return;
@@ -96,16 +90,7 @@ function runWorker(job: Job, opts: StageOptions): Promise<Array<[number, Extract
     worker.on('message', (m: WorkerReply) => {
       if (m.type === 'progress') opts.onBytes(m.egg, m.bytes);
       else if (m.type === 'done') finish(() => resolve(m.results));
-      else if (m.error.errno) finish(() => reject(Object.assign(new Error(m.error.message), { code: m.error.errno })));
-      else
-        finish(() =>
-          reject(
-            new PkgError(m.error.code, m.error.message, {
-              ...(m.error.hint ? { hint: m.error.hint } : {}),
-              ...(m.error.details ? { details: m.error.details } : {}),
-            }),
-          ),
-        );
+      else finish(() => reject(errorFrom(m.error)));
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) =>

@@ -1,12 +1,13 @@
 /**
- * A worker thread that extracts a share of the staging work (see stage.ts) or of a store fill. It
- * opens the archives itself, writes each entry to its path (whose directory the caller made; object
- * code relocated for the prefix), and answers with the sha256 and size of each.
+ * Extracting a share of the staging work (see stage.ts) or of a store fill, in this thread or in a
+ * worker thread (worker.ts, parallel.ts). It opens the archives itself, writes each entry to its path
+ * (whose directory the caller made; object code relocated for the prefix), and answers with the
+ * sha256 and size of each.
  */
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { parentPort } from 'node:worker_threads';
-import { type ErrorCode, ErrorCodes, PkgError } from './errors.js';
+import { ErrorCodes, PkgError } from './errors.js';
+import { claimer, type ErrorReply, type Shared } from './parallel.js';
 import { extractLarge, extractSmallSync, hashFile, isSmall, type DataRef, type Extracted } from './extract.js';
 import { objectFormat, type RelocationContext } from './relocate.js';
 
@@ -42,30 +43,20 @@ export interface Job {
    * first task, then tasks.length), and each thread takes the next chunk nobody has taken
    * (`next[0]`, counted up atomically) until none is left, so that none waits for another.
    */
-  shared?: { next: Int32Array; chunks: number[] };
+  shared?: Shared;
 }
 
 export type WorkerReply =
   | { type: 'progress'; egg: string; bytes: number }
   | { type: 'done'; results: Array<[number, Extracted]> }
-  | { type: 'error'; error: { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown>; errno?: string } };
+  | { type: 'error'; error: ErrorReply };
 
 /** Extract the job's tasks (with `shared`, the chunks this thread takes); each result with its task's index. */
 export async function extractTasks(job: Job, onBytes: (egg: string, bytes: number) => void): Promise<Array<[number, Extracted]>> {
   const { tasks, relocations, shared } = job;
   const fds = new Map<string, number>();
   const results: Array<[number, Extracted]> = [];
-  let whole = false;
-  /** The next range of tasks this thread extracts, or null when none is left. */
-  const claim = (): [number, number] | null => {
-    if (!shared) {
-      if (whole) return null;
-      whole = true;
-      return [0, tasks.length];
-    }
-    const c = Atomics.add(shared.next, 0, 1);
-    return c < shared.chunks.length - 1 ? [shared.chunks[c]!, shared.chunks[c + 1]!] : null;
-  };
+  const claim = claimer(tasks.length, shared);
   let installs: Set<string> | undefined;
   const context = (t: Task): RelocationContext | undefined => {
     if (t.reloc === undefined) return undefined;
@@ -113,36 +104,4 @@ function readBack(path: string, r: Extracted): Extracted {
     });
   }
   return object ? { ...r, object } : r;
-}
-
-if (parentPort) {
-  const port = parentPort;
-  port.once('message', (job: Job) => {
-    let pending = 0;
-    let last = '';
-    const flush = (): void => {
-      if (pending) port.postMessage({ type: 'progress', egg: last, bytes: pending } satisfies WorkerReply);
-      pending = 0;
-    };
-    extractTasks(job, (egg, bytes) => {
-      if (egg !== last) flush();
-      last = egg;
-      pending += bytes;
-      if (pending >= 1 << 20) flush();
-    }).then(
-      (results) => {
-        flush();
-        port.postMessage({ type: 'done', results } satisfies WorkerReply);
-      },
-      (e: unknown) => {
-        const err = e instanceof PkgError ? e : new PkgError(ErrorCodes.IO, (e as Error).message ?? String(e));
-        const error: Extract<WorkerReply, { type: 'error' }>['error'] = { code: err.code, message: err.message, details: err.details };
-        if (err.hint) error.hint = err.hint;
-        // A system error (ENOSPC, say) keeps its errno, so that it is told the same way as in the main thread.
-        const errno = (e as NodeJS.ErrnoException).code;
-        if (!(e instanceof PkgError) && typeof errno === 'string') error.errno = errno;
-        port.postMessage({ type: 'error', error } satisfies WorkerReply);
-      },
-    );
-  });
 }

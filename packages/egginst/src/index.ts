@@ -56,3 +56,5 @@ export {
   type StoreManifest,
 } from './store.js';
 export { hashFile } from './extract.js';
+export { unsafeNameReason, collisionKey, directoriesOf } from './paths.js';
+export { runTreeOps, removeTrees, type TreeOp } from './tree-ops.js';

@@ -11,6 +11,7 @@ import { flushFilesystem, fsyncDir } from './durable.js';
 import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
+import { removeTree, removeTrees } from './tree-ops.js';
 import type { Op } from './plan.js';
 import type { Change, Warning } from './types.js';
 
@@ -247,10 +248,9 @@ export function cleanup(ctx: JournalContext, j: Journal): void {
     fs.renameSync(`${kept}.tmp`, kept);
     fsyncDir(committedDir(prefix));
   }
-  for (const sub of ['b', 's']) {
-    removeTree(fs, join(dir, sub));
-    crashPoint('cleanup');
-  }
+  // What was moved aside and what is left of staging, shared between threads (tree-ops.ts).
+  removeTrees([join(dir, 'b'), join(dir, 's')], { fs, onOp: () => crashPoint('cleanup') });
+  crashPoint('cleanup');
   for (const d of j.prune) {
     try {
       fs.rmdirSync(join(prefix, d));
@@ -280,30 +280,6 @@ export function discard(ctx: JournalContext, id: string): void {
   } catch {
     // not empty (another transaction, or a kept payload)
   }
-}
-
-/**
- * Remove a file or a tree; a missing one is fine. One readdir per directory and one unlink per file
- * (rmSync's recursion also lstats every entry and tries each rmdir before it reads the directory:
- * about twice the system calls over the tens of thousands of files a transaction moves aside).
- */
-export function removeTree(fs: Pick<TransactionFs, 'readdirSync' | 'rmdirSync' | 'unlinkSync'>, path: string): void {
-  let entries: nodeFs.Dirent[];
-  try {
-    entries = fs.readdirSync(path, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return;
-    if (code !== 'ENOTDIR') throw e;
-    fs.unlinkSync(path);
-    return;
-  }
-  for (const e of entries) {
-    const p = join(path, e.name);
-    if (e.isDirectory()) removeTree(fs, p);
-    else fs.unlinkSync(p);
-  }
-  fs.rmdirSync(path);
 }
 
 /** Committed transactions whose payload the caller has not acknowledged yet, oldest first. */

@@ -105,7 +105,7 @@ export function computeLayout(input: LayoutInput): Layout {
     const dest = item.dest;
     const reason = unsafeNameReason(dest);
     if (reason) throw unsafe(eggName, from, `its destination ${dest} is unsafe: ${reason}`);
-    const top = dest.split('/')[0]!;
+    const top = dest.slice(0, (dest.indexOf('/') + 1 || dest.length + 1) - 1);
     if (RESERVED_DIRS.includes(top))
       throw unsafe(eggName, from, `it would write into ${top}/, where egginst and enpkg keep their own state`);
     if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`))
@@ -188,11 +188,12 @@ if __name__ == '__main__':
   }
 
   // Nothing may be written through a link the archive itself creates, and no path may be both a file and a directory.
+  // byDest's keys are the destinations' collision keys, whose parents are their parents' keys.
   const items = [...byDest.values()];
   const dirs = new Set<string>();
-  for (const item of items) for (const a of ancestors(item.dest)) dirs.add(collisionKey(a));
-  for (const item of items) {
-    const k = collisionKey(item.dest);
+  for (const k of byDest.keys())
+    for (let i = k.lastIndexOf('/'); i > 0 && !dirs.has(k.slice(0, i)); i = k.lastIndexOf('/', i - 1)) dirs.add(k.slice(0, i));
+  for (const [k, item] of byDest) {
     if (item.kind === 'link' && dirs.has(k)) {
       const child = items.find((o) => ancestors(o.dest).some((a) => collisionKey(a) === k))!;
       throw new PkgError(

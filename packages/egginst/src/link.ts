@@ -3,14 +3,15 @@
  * blocks, copy on write), hard-linked (the same inode as the store's file), or copied. `auto` takes
  * the first that works for the store and the prefix, found on the first file.
  */
-import { chmodSync, constants, copyFileSync, linkSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scratchName } from './store.js';
 import { ErrorCodes, PkgError } from './errors.js';
+import { place, type PlaceMode } from './tree-ops.js';
 
 export const LINK_MODES = ['auto', 'clone', 'hardlink', 'copy'] as const;
 export type LinkMode = (typeof LINK_MODES)[number];
-export type ResolvedLinkMode = Exclude<LinkMode, 'auto'>;
+export type ResolvedLinkMode = PlaceMode;
 
 /** `EGGINST_LINK_MODE` if it names a mode, else auto. */
 export function defaultLinkMode(): LinkMode {
@@ -21,19 +22,12 @@ export function defaultLinkMode(): LinkMode {
 /** The errors that mean "this filesystem (pair) cannot do that", as opposed to a failure. */
 const UNSUPPORTED = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'EPERM', 'EMLINK', 'ENOTTY']);
 
-function place(mode: ResolvedLinkMode, src: string, dest: string, fileMode: number): void {
-  if (mode === 'hardlink') {
-    linkSync(src, dest);
-    return;
-  }
-  copyFileSync(src, dest, constants.COPYFILE_EXCL | (mode === 'clone' ? constants.COPYFILE_FICLONE_FORCE : 0));
-  chmodSync(dest, fileMode);
-}
-
 export interface Linker {
-  /** Put `src` at `dest` (which must not exist); returns the mode the file has there. */
-  link(src: string, dest: string, fileMode: number, noHardlink: boolean): number;
-  /** The mode decided by `probe` (which must come before any `link`). */
+  /** How a file is put in (the probed mode; a copy instead of a hard link for `noHardlink`). */
+  how(noHardlink: boolean): ResolvedLinkMode;
+  /** A failure of putting a file in by `how`: LINK_MODE_UNSUPPORTED where the filesystems cannot do it. */
+  failure(e: unknown, how: ResolvedLinkMode): unknown;
+  /** The mode decided by `probe` (which must come before any `how`). */
   readonly used: () => ResolvedLinkMode | undefined;
   /**
    * Decide the mode before any file is linked, with a scratch file in the store linked into
@@ -41,6 +35,11 @@ export interface Linker {
    * for a forced mode these filesystems cannot do.
    */
   probe(scratchDir: string): ResolvedLinkMode;
+}
+
+/** The mode of a file put in by `how` from a store file: a hard link keeps the store's (no write bits). */
+export function linkedMode(how: ResolvedLinkMode, fileMode: number): number {
+  return how === 'hardlink' ? fileMode & ~0o222 : fileMode;
 }
 
 export function createLinker(requested: LinkMode, where: { store: string; prefix: string }): Linker {
@@ -83,16 +82,12 @@ export function createLinker(requested: LinkMode, where: { store: string; prefix
         rmSync(src, { force: true });
       }
     },
-    link(src, dest, fileMode, noHardlink) {
+    how(noHardlink) {
       if (chosen === undefined) throw new PkgError(ErrorCodes.INTERNAL, 'files are linked from the store before the link mode is probed');
-      const mode = chosen === 'hardlink' && noHardlink ? 'copy' : chosen!;
-      try {
-        place(mode, src, dest, fileMode);
-      } catch (e) {
-        if (mode !== 'copy' && UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? '')) throw unsupported(mode, e);
-        throw e;
-      }
-      return mode === 'hardlink' ? fileMode & ~0o222 : fileMode;
+      return chosen === 'hardlink' && noHardlink ? 'copy' : chosen;
+    },
+    failure(e, how) {
+      return how !== 'copy' && UNSUPPORTED.has((e as NodeJS.ErrnoException).code ?? '') ? unsupported(how, e) : e;
     },
   };
 }

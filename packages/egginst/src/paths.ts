@@ -29,6 +29,7 @@ export function launcherPaths(prefix: string): ReadonlyMap<string, string> {
  * traversal, absolute and drive paths, backslashes, control characters, empty components.
  */
 export function unsafeNameReason(name: string): string | null {
+  if (name.length <= 4096 && PLAIN_NAME.test(name)) return null;
   if (name.length === 0) return 'it is empty';
   if (Buffer.byteLength(name) > 4096) return 'it is longer than 4096 bytes';
   // C0 and C1 control characters and DEL; U+2028/2029 confuse line-based tools.
@@ -45,6 +46,14 @@ export function unsafeNameReason(name: string): string | null {
   return null;
 }
 
+/**
+ * The names almost every archive holds: printable ASCII but the backslash, no leading `/` or drive
+ * letter, components of 1 to 255 bytes that are not `.` or `..`, at most 4096 bytes. Such a name is
+ * safe by every rule of unsafeNameReason, which looks no further.
+ */
+const PLAIN_NAME =
+  /^(?![A-Za-z]:)(?:(?!\.\.?\/)[\x20-\x2e\x30-\x5b\x5d-\x7e]{1,255}\/)*(?!\.\.?\/?$)[\x20-\x2e\x30-\x5b\x5d-\x7e]{1,255}\/?$/;
+
 export function assertSafeName(name: string, what = 'archive entry'): void {
   const reason = unsafeNameReason(name);
   if (reason) {
@@ -57,8 +66,10 @@ export function assertSafeName(name: string, what = 'archive entry'): void {
 
 /** The key under which two names collide on a case-insensitive or Unicode-normalising filesystem. */
 export function collisionKey(path: string): string {
-  return path.normalize('NFC').toLowerCase();
+  // ASCII is its own NFC form.
+  return (ASCII.test(path) ? path : path.normalize('NFC')).toLowerCase();
 }
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Every proper ancestor of a relative path: `a/b/c` -> [`a`, `a/b`]. */
 export function ancestors(rel: string): string[] {

@@ -2,7 +2,7 @@
  * One egg made ready for planning: the archive opened and validated, its metadata read, its layout
  * (where each entry goes) computed. Nothing is written.
  */
-import { openArchive } from './archive.js';
+import { type ArchiveListing, openArchive } from './archive.js';
 import { computeLayout } from './layout.js';
 import { readMetadata } from './metadata.js';
 import type { PreparedEgg } from './plan.js';
@@ -16,12 +16,14 @@ export interface PrepareEggInput {
   limits: Limits;
   python: Python;
   warn: (w: Warning) => void;
+  /** What validating this archive found before (the package store keeps it): see openArchive. */
+  listing?: ArchiveListing;
 }
 
 /** The archive stays open (staging reads it); it is closed here only on failure. */
 export async function prepareEgg(input: PrepareEggInput): Promise<PreparedEgg> {
   const { eggPath, eggName, python } = input;
-  const archive = await openArchive(eggPath, input.limits);
+  const archive = await openArchive(eggPath, input.limits, input.listing);
   try {
     const warnings: Warning[] = [];
     const meta = readMetadata(archive, eggName, warnings);

@@ -12,13 +12,14 @@ import { dataRef, extractAll, interrupted } from './extract-all.js';
 import type { Task } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
 import type { LayoutItem } from './layout.js';
-import type { Linker, ResolvedLinkMode } from './link.js';
+import { type Linker, linkedMode, type ResolvedLinkMode } from './link.js';
 import { dataBlocks, type FilePlan, type PreparedEgg, type StageItem } from './plan.js';
 import { serializeRecord } from './record.js';
 import { directoriesOf } from './paths.js';
 import { mayBeObjectCode } from './relocate.js';
 import { rewriteShebang } from './shebang.js';
 import { storedPath, type StoreEntry } from './store.js';
+import { runTreeOps, type TreeFs, type TreeOp } from './tree-ops.js';
 import type { FileRecord, InstallRecord, Reporter } from './types.js';
 
 export interface StagePlanInput {
@@ -29,7 +30,7 @@ export interface StagePlanInput {
   eggs: PreparedEgg[];
   durable: boolean;
   /** For the links, generated files and records written here (files are extracted with node:fs). */
-  fs: Pick<TransactionFs, 'mkdirSync' | 'symlinkSync' | 'writeFileSync'>;
+  fs: Pick<TransactionFs, 'mkdirSync' | 'symlinkSync' | 'writeFileSync'> & TreeFs;
   reporter: Reporter;
   signal?: AbortSignal;
   /** Each egg's store entry, when files are linked from the store instead of extracted. */
@@ -39,14 +40,13 @@ export interface StagePlanInput {
 /** Stage every item of the plan, then write each egg's install record beside its files. */
 export async function stagePlan(input: StagePlanInput): Promise<void> {
   const { dir, plan, reporter, fs } = input;
-  makeStagingDirs(input);
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
   const all = plan.stage.filter((s) => s.item.kind === 'file');
   const linked = input.store ? all.filter((s) => fromStore(s, input.store!.entries)) : [];
   const linkedSet = new Set(linked);
   const files = all.filter((s) => !linkedSet.has(s));
-  if (input.store) linkFromStore(input, linked, facts);
+  makeStagingTree(input, linked, facts);
   for (const s of files) {
     const t = totals.get(s.egg.meta.eggName) ?? { done: 0, total: 0 };
     if (s.item.kind === 'file') t.total += s.item.entry.uncompressedSize;
@@ -129,17 +129,73 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
 
 /**
- * Make every directory of the staging tree once, parents first, before anything is staged: one mkdir
- * per directory (a recursive mkdir per file's directory also tries, fails and retries its parents).
+ * Make the staging tree - every directory once, parents first (a recursive mkdir per file's directory
+ * also tries, fails and retries its parents) - and link (clone, copy) the files taken from the store
+ * into it: one list of operations, each staged unit (`s/<n>`) a group, its directories before its
+ * files, shared between threads when it is long (tree-ops.ts). Progress in files per egg.
  */
-function makeStagingDirs({ dir, plan, fs }: StagePlanInput): void {
+function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<string, FileRecord>): void {
+  const { dir, plan } = input;
+  const top: string[] = [];
+  const units = new Map<string, TreeOp[]>();
+  const unit = (staged: string): TreeOp[] => {
+    const j = staged.indexOf('/', staged.indexOf('/') + 1);
+    const key = j === -1 ? staged : staged.slice(0, j);
+    let ops = units.get(key);
+    if (!ops) units.set(key, (ops = []));
+    return ops;
+  };
   for (const d of directoriesOf([...plan.stage.map((s) => s.staged), ...plan.records.values()])) {
-    try {
-      fs.mkdirSync(join(dir, d), { mode: 0o755 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
+    if (d.includes('/')) unit(d).push({ op: 'mkdir', path: join(dir, d) });
+    else top.push(d);
   }
+  const eggOf = new Map<TreeOp, PreparedEgg>();
+  const totals = new Map<PreparedEgg, { done: number; total: number }>();
+  const linker = input.store?.linker;
+  for (const s of linked) {
+    const item = s.item as FileItem;
+    const entry = input.store!.entries.get(s.egg)!;
+    const file = entry.byPath.get(item.entry.name)!;
+    const how = linker!.how(noHardlink(s.egg));
+    const op: TreeOp = { op: 'link', src: storedPath(entry, file), dest: join(dir, s.staged), how, mode: item.mode };
+    unit(s.staged).push(op);
+    eggOf.set(op, s.egg);
+    facts.set(s.staged, { path: item.dest, kind: 'file', sha256: file.sha256, size: file.size, mode: linkedMode(how, item.mode) });
+    const t = totals.get(s.egg) ?? { done: 0, total: 0 };
+    t.total++;
+    totals.set(s.egg, t);
+  }
+  const tell = (egg: PreparedEgg, t: { done: number; total: number }): void =>
+    input.reporter.report({
+      type: 'install',
+      progress: { phase: 'stage', subject: egg.meta.eggName, done: t.done, total: t.total, unit: 'files' },
+    });
+  const ops: TreeOp[] = [];
+  const groups: number[] = [];
+  for (const g of units.values()) {
+    groups.push(ops.length);
+    ops.push(...g);
+  }
+  const treeFs = { fs: input.fs };
+  runTreeOps(
+    top.map((d) => ({ op: 'mkdir', path: join(dir, d) })),
+    [0],
+    treeFs,
+  );
+  runTreeOps(ops, groups, {
+    ...treeFs,
+    onOp: (i) => {
+      if (input.signal?.aborted) throw interrupted();
+      const egg = eggOf.get(ops[i]!);
+      if (!egg) return;
+      const t = totals.get(egg)!;
+      if (++t.done % LINK_PROGRESS_EVERY === 0) tell(egg, t);
+    },
+    explain: (e, op) => (op.op === 'link' ? linker!.failure(e, op.how) : e),
+  });
+  // The other threads' files are done too: each egg's last word.
+  for (const [egg, t] of totals) tell(egg, { done: t.total, total: t.total });
+  if (linked.length) crashPoint('linked');
 }
 
 /**
@@ -178,33 +234,6 @@ const noHardlink = (egg: PreparedEgg): boolean => egg.layout.postInstall !== und
 
 /** Progress is told every this many files linked (and at each egg's last). */
 const LINK_PROGRESS_EVERY = 256;
-
-/** Link (clone, copy) files from the store, telling progress in files per egg. */
-function linkFromStore(input: StagePlanInput, linked: StageItem[], facts: Map<string, FileRecord>): void {
-  const { entries, linker } = input.store!;
-  const totals = new Map<PreparedEgg, { done: number; total: number }>();
-  for (const s of linked) {
-    const t = totals.get(s.egg) ?? { done: 0, total: 0 };
-    t.total++;
-    totals.set(s.egg, t);
-  }
-  for (const s of linked) {
-    if (input.signal?.aborted) throw interrupted();
-    const item = s.item as FileItem;
-    const entry = entries.get(s.egg)!;
-    const file = entry.byPath.get(item.entry.name)!;
-    const dest = join(input.dir, s.staged);
-    const mode = linker.link(storedPath(entry, file), dest, item.mode, noHardlink(s.egg));
-    facts.set(s.staged, { path: item.dest, kind: 'file', sha256: file.sha256, size: file.size, mode });
-    const t = totals.get(s.egg)!;
-    if (++t.done % LINK_PROGRESS_EVERY === 0 || t.done === t.total)
-      input.reporter.report({
-        type: 'install',
-        progress: { phase: 'stage', subject: s.egg.meta.eggName, done: t.done, total: t.total, unit: 'files' },
-      });
-  }
-  crashPoint('linked');
-}
 
 /** An egg's own script, whose python shebang is rewritten (scripts egginst generates already have the right one). */
 const isEggScript = (name: string): boolean => name.startsWith('EGG-INFO/scripts/') || name.startsWith('EGG-INFO/usr/bin/');

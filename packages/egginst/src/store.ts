@@ -9,13 +9,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Archive } from './archive.js';
+import { type Archive, type ArchiveListing, listingOf } from './archive.js';
 import { crashPoint } from './crash.js';
 import { flushFilesystem, fsyncDir, writeFileDurably } from './durable.js';
 import { ErrorCodes, PkgError } from './errors.js';
 import { dataRef, extractAll } from './extract-all.js';
 import { hashFile } from './extract.js';
-import { defaultFs, removeTree } from './journal.js';
+import { defaultFs } from './journal.js';
+import { removeTree } from './tree-ops.js';
 import { directoriesOf } from './paths.js';
 import type { Task } from './extract-worker.js';
 import { modeFor } from './layout.js';
@@ -25,10 +26,12 @@ export const MANIFEST = 'manifest.json';
 /**
  * 2: files carry `object`. 3 stored them flat (`files/<n>`), which left the directories that staging
  * makes later slower to create (a warm 200-egg install took 7 s against 3.8); 4 is 2's layout again,
- * and a version-2 entry is read as one. An entry of version 1 or 3 is not seen (and is rebuilt on its
+ * and a version-2 entry is read as one. 5 adds `archive`, the egg's validated listing. An entry of
+ * version 2 or 4 is read as one without it; one of version 1 or 3 is not seen (and is rebuilt on its
  * next use).
  */
-const MANIFEST_VERSION = 4;
+const MANIFEST_VERSION = 5;
+const READ_VERSIONS: readonly number[] = [2, 4, 5];
 const FILES = 'files';
 const REFS = 'refs';
 const TMP_PREFIX = '.tmp-';
@@ -48,12 +51,17 @@ export interface StoreFile {
 }
 
 export interface StoreManifest {
-  /** 2 is read as 4 (the same layout and fields). */
-  version: typeof MANIFEST_VERSION | 2;
+  /** 2 and 4 are read as 5 without `archive`. */
+  version: typeof MANIFEST_VERSION | 2 | 4;
   /** sha256 of the egg the entry was extracted from: the entry's name. */
   egg: string;
   eggName: string;
   files: StoreFile[];
+  /**
+   * What validating the egg found (archive.ts): a later install of the same egg opens it without
+   * parsing and checking its central directory and local headers again.
+   */
+  archive?: ArchiveListing;
 }
 
 export interface StoreEntry {
@@ -116,8 +124,9 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
   try {
     manifest = JSON.parse(text) as StoreManifest;
     if ([1, 3].includes(manifest.version as number)) return null;
-    if ((manifest.version !== MANIFEST_VERSION && manifest.version !== 2) || manifest.egg !== sha256 || !Array.isArray(manifest.files))
+    if (!READ_VERSIONS.includes(manifest.version) || manifest.egg !== sha256 || !Array.isArray(manifest.files))
       throw new Error('unexpected content');
+    if (manifest.archive !== undefined && !validListing(manifest.archive)) throw new Error('unexpected archive listing');
   } catch (e) {
     throw new PkgError(ErrorCodes.STORE_CORRUPT, `the store entry ${dir} has an unreadable manifest: ${(e as Error).message}`, {
       hint: 'enpkg verify --repair rebuilds it (or remove the directory)',
@@ -125,6 +134,10 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
     });
   }
   return { dir, sha256, manifest, byPath: new Map(manifest.files.map((f) => [f.path, f])) };
+}
+
+function validListing(l: ArchiveListing): boolean {
+  return Number.isSafeInteger(l.size) && Number.isSafeInteger(l.totalSize) && Array.isArray(l.entries);
 }
 
 /** Where a stored member's content is. */
@@ -144,6 +157,8 @@ export interface FillInput {
   durable: boolean;
   /** Progress: bytes inflated, by egg name. */
   onBytes?: (eggName: string, bytes: number) => void;
+  /** Entries the caller has read already, by sha256 (the others are looked for). */
+  known?: ReadonlyMap<string, StoreEntry>;
   signal?: AbortSignal;
 }
 
@@ -167,9 +182,13 @@ export function bytesToFill(eggs: FillEgg[]): number {
 export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
   const { store } = input;
   const todo = new Map<string, { egg: FillEgg; tmp: string; tasks: Task[] }>();
-  for (const egg of input.eggs)
-    if (!todo.has(egg.sha256) && !readEntry(store, egg.sha256))
-      todo.set(egg.sha256, { egg, tmp: join(store, scratchName(egg.sha256)), tasks: [] });
+  const known = new Map(input.known);
+  for (const egg of input.eggs) {
+    if (todo.has(egg.sha256) || known.has(egg.sha256)) continue;
+    const entry = readEntry(store, egg.sha256);
+    if (entry) known.set(egg.sha256, entry);
+    else todo.set(egg.sha256, { egg, tmp: join(store, scratchName(egg.sha256)), tasks: [] });
+  }
   try {
     for (const t of todo.values()) {
       // Each directory once, parents first (the extraction threads make none).
@@ -208,7 +227,13 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
         const r = results[next++]!;
         return { path: task.name, size: r.size, mode: task.mode, sha256: r.sha256, ...(r.object ? { object: true } : {}) };
       });
-      const manifest: StoreManifest = { version: MANIFEST_VERSION, egg: sha256, eggName: t.egg.eggName, files };
+      const manifest: StoreManifest = {
+        version: MANIFEST_VERSION,
+        egg: sha256,
+        eggName: t.egg.eggName,
+        files,
+        archive: listingOf(t.egg.archive),
+      };
       writeFileSync(join(t.tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
     }
     if (input.durable && todo.size > 0)
@@ -218,7 +243,8 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
   } finally {
     for (const t of todo.values()) removeTree(defaultFs, t.tmp);
   }
-  return input.eggs.map((egg) => readEntry(store, egg.sha256)!);
+  for (const sha256 of todo.keys()) known.set(sha256, readEntry(store, sha256)!);
+  return input.eggs.map((egg) => known.get(egg.sha256)!);
 }
 
 /** Rename a verified entry (manifest written, everything durable) into place. */

@@ -79,8 +79,11 @@ export class EggTransaction {
   readonly recovered: RecoveryOutcome[];
   private state: State = 'open';
   private eggs: PreparedEgg[] = [];
-  /** The sha256 of each egg's archive, when the caller knows it. */
+  /** The sha256 of each egg's archive, when known (the caller's, or hashed here for the store). */
   private readonly digests = new Map<PreparedEgg, string | undefined>();
+  /** The package store, once opened (and found safe), and the entries read from it by sha256. */
+  private storeDir: string | undefined;
+  private readonly entries = new Map<string, StoreEntry>();
   private plan: FilePlan | undefined;
   private journal: Journal | undefined;
   private staged = false;
@@ -149,15 +152,20 @@ export class EggTransaction {
           removes.push(key);
           continue;
         }
+        // An egg the store has already opens from the listing kept with its entry (found by the
+        // sha256 the caller vouches for, or as hashed here; a file that cannot be read is left to prepareEgg).
+        const sha256 = job.sha256 ?? (this.opts.store ? digestOf(job.eggPath) : undefined);
+        const listing = sha256 && this.opts.store ? this.storeEntry(sha256)?.manifest.archive : undefined;
         const egg = await prepareEgg({
           eggPath: job.eggPath,
           eggName: job.eggName ?? basename(job.eggPath),
           limits: this.limits,
           python: this.python,
           warn: (w) => this.warn(w),
+          ...(listing ? { listing } : {}),
         });
         this.eggs.push(egg);
-        this.digests.set(egg, job.sha256);
+        this.digests.set(egg, sha256);
         if (seen.has(egg.meta.id.key))
           throw new PkgError(ErrorCodes.USAGE, `${egg.meta.id.name} is named twice in one transaction`, {
             details: { package: egg.meta.id.key },
@@ -203,7 +211,7 @@ export class EggTransaction {
       return undefined;
     }
     this.step = 'filling the package store';
-    const dir = openStore(opts.dir);
+    const dir = this.openedStore();
     const linker = createLinker(opts.linkMode ?? defaultLinkMode(), { store: dir, prefix: this.prefix });
     this.ctx.fs.mkdirSync(txnDir(this.prefix, this.id), { recursive: true });
     const mode = linker.probe(txnDir(this.prefix, this.id));
@@ -215,7 +223,7 @@ export class EggTransaction {
     }));
     const known = new Map<PreparedEgg, StoreEntry>();
     for (const e of eggs) {
-      const entry = readEntry(dir, e.sha256);
+      const entry = this.storeEntry(e.sha256);
       if (entry) known.set(e.egg, entry);
     }
     const inPrefix = plan.bytesNeeded - sharedBytes(plan, known, mode);
@@ -229,6 +237,7 @@ export class EggTransaction {
     const entries = await fillEntries({
       store: dir,
       eggs,
+      known: this.entries,
       durable: this.ctx.durable,
       onBytes: (egg, n) => {
         const t = totals.get(egg)!;
@@ -238,6 +247,21 @@ export class EggTransaction {
       ...(this.opts.signal ? { signal: this.opts.signal } : {}),
     });
     return { entries: new Map(eggs.map((e, i) => [e.egg, entries[i]!])), linker };
+  }
+
+  /** The package store's directory, opened (and checked: no other user may write it) on first use. */
+  private openedStore(): string {
+    this.storeDir ??= openStore(this.opts.store!.dir);
+    return this.storeDir;
+  }
+
+  /** The store's complete entry for an egg, read once per transaction (null: none yet). */
+  private storeEntry(sha256: string): StoreEntry | null {
+    const known = this.entries.get(sha256);
+    if (known) return known;
+    const entry = readEntry(this.openedStore(), sha256);
+    if (entry) this.entries.set(sha256, entry);
+    return entry;
   }
 
   private scriptRun(call: FilePlan['postInstall'][number], action: 'install' | 'remove'): ScriptRun {
@@ -476,5 +500,14 @@ export async function runTransaction(
     return { ...tx.commit(), recovered: tx.recovered };
   } finally {
     await tx.close();
+  }
+}
+
+/** The sha256 of a file, or undefined if it cannot be read (the error is told when it is opened). */
+function digestOf(path: string): string | undefined {
+  try {
+    return hashFile(path);
+  } catch {
+    return undefined;
   }
 }
