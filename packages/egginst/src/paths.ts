@@ -104,6 +104,8 @@ export function parentOf(rel: string): string {
  * `..`, is absolute, or is otherwise unsafe. Used for records, whose entries are hostile too.
  */
 export function normalizeRelative(p: string): string | null {
+  // What records almost always hold: a plain name already in normal form.
+  if (p.length <= 4096 && PLAIN_NAME.test(p) && !p.endsWith('/')) return p;
   let s = p;
   while (s.startsWith('./')) s = s.slice(2);
   s = s.replace(/\/+/g, '/').replace(/\/$/, '');

@@ -79,9 +79,12 @@ export function planFiles(input: FilePlanInput): FilePlan {
   // Who owns what, leaving out the packages this transaction replaces or removes.
   const owners = new Map<string, string>();
   const removedPaths = new Map<string, string>();
+  /** The paths of each replaced or removed package. */
+  const replacedPaths = new Map<string, string[]>();
   for (const [key, rec] of installed) {
     const { paths, refused } = ownedPaths(rec, prefix);
     if (replacedKeys.has(key)) {
+      replacedPaths.set(key, paths);
       if (refused.length) warnings.push({ code: WarningCodes.RECORD_OUTSIDE_PREFIX, message: describeRefused(key, refused), subject: key });
       for (const p of paths) removedPaths.set(p, key);
     } else for (const p of paths) owners.set(p, key);
@@ -298,7 +301,7 @@ export function planFiles(input: FilePlanInput): FilePlan {
   const preUninstall: ScriptCall[] = [];
   for (const key of replacedKeys) {
     const rec = installed.get(key)!;
-    const script = installedScript(rec, prefix, stat);
+    const script = installedScript(rec, replacedPaths.get(key)!, stat);
     if (script)
       preUninstall.push({ script, key, pkg: { name: rec.name, version: rec.version, build: rec.build }, python: rec.spec?.python ?? null });
   }
@@ -348,14 +351,13 @@ function describeChanges({ installs, removes, installed }: FilePlanInput): Chang
 }
 
 /** The pre-uninstall script of an installed package, if its record lists one that is present. */
-function installedScript(rec: InstallRecord, prefix: string, stat: (p: string) => PathType | null): ScriptRef | undefined {
+function installedScript(rec: InstallRecord, owned: string[], stat: (p: string) => PathType | null): ScriptRef | undefined {
   const meta = `EGG-INFO/${rec.key}`;
-  const owned = new Set(ownedPaths(rec, prefix).paths);
   for (const [kind, path] of [
     ['exec', `${meta}/inst/pre-uninstall`],
     ['python', `${meta}/pre_egguninst.py`],
   ] as const) {
-    if (owned.has(path) && stat(path)?.isFile() && symlinkAncestor(stat, path) === null) return { kind, path };
+    if (owned.includes(path) && stat(path)?.isFile() && symlinkAncestor(stat, path) === null) return { kind, path };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * `npm run build:egg`: enpkg's own egg, `enpkg-<version>-<build>.egg`.
  *
- *   bundle     esbuild: enpkg and egginst (and egginst's extraction worker) as ES modules, split
+ *   bundle     esbuild: enpkg and egginst (and egginst's worker thread entry) as ES modules, split
  *              into chunks so that a run loads only its command's code, as from source
  *   addons     better-sqlite3, zstd-napi and fs-ext (egginst's prefix lock) as compiled here (and
  *              yaml, which loads lazily), in node_modules/ beside the bundle
@@ -77,7 +77,7 @@ export async function buildBundle(dir: string): Promise<void> {
     entryPoints: {
       enpkg: join(packageDir, 'dist', 'src', 'self', 'entry.js'),
       egginst: join(packageDir, 'dist', 'src', 'self', 'entry-egginst.js'),
-      'extract-worker': join(egginstDir, 'dist', 'src', 'extract-worker.js'),
+      worker: join(egginstDir, 'dist', 'src', 'worker.js'),
     },
     outdir: dir,
     bundle: true,
