@@ -21,14 +21,18 @@ import {
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
+  addReferences,
   CRASH_POINTS,
   checkEntry,
   type EggJob,
   listInstalled,
   listStore,
   openArchive,
+  openStore,
   PkgError,
   readEntry,
+  referencesOf,
+  removeReference,
   runTransaction,
   type TransactionOptions,
   verifyInstalled,
@@ -240,6 +244,25 @@ test('cache clean removes the store entries no prefix uses and keeps the others;
     kept: 0,
   });
   assert.equal(listStore(storeOf(s)).entries.length, 0);
+});
+
+test('references are written once per entry and prefix, and a second transaction of the same eggs writes none', async (t) => {
+  const store = openStore(join(await tempDir(t), 'store'));
+  const [a, b] = ['a', 'b'].map((c) => c.repeat(64)) as [string, string];
+  addReferences(store, [a, b, a], '/p/one');
+  addReferences(store, [a], '/p/two');
+  assert.deepEqual(referencesOf(store, a).sort(), ['/p/one', '/p/two']);
+  assert.deepEqual(referencesOf(store, b), ['/p/one']);
+  const refs = join(store, 'refs', a);
+  const before = readdirSync(refs).map((n) => statSync(join(refs, n)).ino);
+  addReferences(store, [a, b], '/p/one');
+  assert.deepEqual(
+    readdirSync(refs).map((n) => statSync(join(refs, n)).ino),
+    before,
+  );
+  removeReference(store, a, '/p/one');
+  assert.deepEqual(referencesOf(store, a), ['/p/two']);
+  assert.throws(() => addReferences(store, ['not-a-hash'], '/p/one'), PkgError);
 });
 
 test('a store or cache directory that other users can write is refused, naming it and its mode; nothing changes', async (t) => {

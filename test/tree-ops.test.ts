@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { collisionKey, PkgError, removeTrees, runTreeOps, type TreeOp, unsafeNameReason } from 'egginst';
+import { collisionKey, decodeOps, encodeOps, PkgError, removeTrees, runTreeOps, type TreeOp, TreeThreads, unsafeNameReason } from 'egginst';
 import { faultyFs } from './helpers/faults.js';
 import { tempDir } from './helpers/index.js';
 
@@ -52,6 +52,41 @@ test('a long list is done whole by several threads, each group in order (directo
   removeTrees([join(root, 'out')]);
   assert.ok(!existsSync(join(root, 'out')));
   assert.equal(statSync(src).nlink, 1);
+});
+
+test('threads started ahead are kept for the next list, and each list is done whole by them and this thread', async (t) => {
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  writeFileSync(src, 'shared\n', { mode: 0o444 });
+  mkdirSync(join(root, 'out'));
+  const threads = new TreeThreads(2);
+  t.after(() => threads.close());
+  threads.start();
+  for (const round of [1, 2]) {
+    const out = join(root, 'out', `r${round}`);
+    mkdirSync(out);
+    const { ops, starts } = linkTrees(out, src, 40, 98);
+    const mine: number[] = [];
+    runTreeOps(ops, starts, { threads, onOp: (i) => mine.push(i) });
+    assert.equal(statSync(src).nlink, 1 + round * 40 * 98, `round ${round}: every file linked`);
+    assert.ok(mine.length <= ops.length);
+  }
+  // The same threads remove both trees (a list of their own operations).
+  removeTrees([join(root, 'out')], { threads });
+  assert.ok(!existsSync(join(root, 'out')));
+  assert.equal(statSync(src).nlink, 1);
+});
+
+test('operations cross to a worker encoded, and decode to the same operations', () => {
+  const ops: TreeOp[] = [
+    { op: 'mkdir', path: '/p/.egginst/t/s/lib' },
+    { op: 'link', src: '/c/store/x/files/a b', dest: '/p/s/lib/a b', how: 'hardlink', mode: 0o644 },
+    { op: 'link', src: '/c/s/ü', dest: '/p/s/ü', how: 'clone', mode: 0o755 },
+    { op: 'link', src: '/c/s/y', dest: '/p/s/y', how: 'copy', mode: 0o4755 },
+    { op: 'remove', path: '/p/.egginst/t/b' },
+  ];
+  assert.deepEqual(decodeOps(encodeOps(ops)), ops);
+  assert.deepEqual(decodeOps(encodeOps([])), []);
 });
 
 test("a worker thread's failure is thrown as its error, for its operation, after every thread stopped", async (t) => {

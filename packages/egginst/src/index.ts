@@ -40,7 +40,7 @@ export {
 } from './relocate.js';
 export { defaultLinkMode, LINK_MODES, type LinkMode } from './link.js';
 export {
-  addReference,
+  addReferences,
   checkEntry,
   fillEntries,
   listStore,
@@ -57,4 +57,4 @@ export {
 } from './store.js';
 export { hashFile } from './extract.js';
 export { unsafeNameReason, collisionKey, directoriesOf } from './paths.js';
-export { runTreeOps, removeTrees, type TreeOp } from './tree-ops.js';
+export { decodeOps, encodeOps, runTreeOps, removeTrees, TreeThreads, type TreeOp } from './tree-ops.js';

@@ -11,7 +11,7 @@ import { flushFilesystem, fsyncDir } from './durable.js';
 import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
-import { removeTree, removeTrees } from './tree-ops.js';
+import { removeTree, removeTrees, type TreeThreads } from './tree-ops.js';
 import type { Op } from './plan.js';
 import type { Change, Warning } from './types.js';
 
@@ -45,6 +45,8 @@ export interface JournalContext {
   fs: TransactionFs;
   /** fsync the journal and what the renames touched. */
   durable: boolean;
+  /** The worker threads the cleanup shares its removals with (default: its own, for the one cleanup). */
+  threads?: TreeThreads;
 }
 
 export interface Journal {
@@ -249,7 +251,11 @@ export function cleanup(ctx: JournalContext, j: Journal): void {
     fsyncDir(committedDir(prefix));
   }
   // What was moved aside and what is left of staging, shared between threads (tree-ops.ts).
-  removeTrees([join(dir, 'b'), join(dir, 's')], { fs, onOp: () => crashPoint('cleanup') });
+  removeTrees([join(dir, 'b'), join(dir, 's')], {
+    fs,
+    onOp: () => crashPoint('cleanup'),
+    ...(ctx.threads ? { threads: ctx.threads } : {}),
+  });
   crashPoint('cleanup');
   for (const d of j.prune) {
     try {

@@ -19,7 +19,7 @@ import { directoriesOf } from './paths.js';
 import { mayBeObjectCode } from './relocate.js';
 import { rewriteShebang } from './shebang.js';
 import { storedPath, type StoreEntry } from './store.js';
-import { runTreeOps, type TreeFs, type TreeOp } from './tree-ops.js';
+import { runTreeOps, type TreeFs, type TreeOp, type TreeThreads } from './tree-ops.js';
 import type { FileRecord, InstallRecord, Reporter } from './types.js';
 
 export interface StagePlanInput {
@@ -35,6 +35,8 @@ export interface StagePlanInput {
   signal?: AbortSignal;
   /** Each egg's store entry, when files are linked from the store instead of extracted. */
   store?: { entries: Map<PreparedEgg, StoreEntry>; linker: Linker };
+  /** The worker threads that share the staging tree's operations (default: started for it). */
+  threads?: TreeThreads;
 }
 
 /** Stage every item of the plan, then write each egg's install record beside its files. */
@@ -145,8 +147,9 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     if (!ops) units.set(key, (ops = []));
     return ops;
   };
+  // Paths by concatenation: `dir` is absolute and normal, the staged paths relative and normal (plan.ts).
   for (const d of directoriesOf([...plan.stage.map((s) => s.staged), ...plan.records.values()])) {
-    if (d.includes('/')) unit(d).push({ op: 'mkdir', path: join(dir, d) });
+    if (d.includes('/')) unit(d).push({ op: 'mkdir', path: `${dir}/${d}` });
     else top.push(d);
   }
   const eggOf = new Map<TreeOp, PreparedEgg>();
@@ -157,7 +160,7 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     const entry = input.store!.entries.get(s.egg)!;
     const file = entry.byPath.get(item.entry.name)!;
     const how = linker!.how(noHardlink(s.egg));
-    const op: TreeOp = { op: 'link', src: storedPath(entry, file), dest: join(dir, s.staged), how, mode: item.mode };
+    const op: TreeOp = { op: 'link', src: storedPath(entry, file), dest: `${dir}/${s.staged}`, how, mode: item.mode };
     unit(s.staged).push(op);
     eggOf.set(op, s.egg);
     facts.set(s.staged, { path: item.dest, kind: 'file', sha256: file.sha256, size: file.size, mode: linkedMode(how, item.mode) });
@@ -176,7 +179,7 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     groups.push(ops.length);
     ops.push(...g);
   }
-  const treeFs = { fs: input.fs };
+  const treeFs = { fs: input.fs, ...(input.threads ? { threads: input.threads } : {}) };
   runTreeOps(
     top.map((d) => ({ op: 'mkdir', path: join(dir, d) })),
     [0],

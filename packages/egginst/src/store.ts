@@ -142,7 +142,8 @@ function validListing(l: ArchiveListing): boolean {
 
 /** Where a stored member's content is. */
 export function storedPath(entry: StoreEntry, file: StoreFile): string {
-  return join(entry.dir, FILES, file.path);
+  // Concatenated: the entry's directory is normal (joined), and its files are found by archive names the layout checked.
+  return `${entry.dir}/${FILES}/${file.path}`;
 }
 
 export interface FillEgg {
@@ -345,12 +346,22 @@ export function removeLeftover(path: string): void {
 const refFile = (store: string, sha256: string, prefix: string): string =>
   join(store, REFS, sha256, createHash('sha256').update(prefix).digest('hex').slice(0, 32));
 
-export function addReference(store: string, sha256: string, prefix: string, durable = true): void {
-  checkKey(sha256);
-  const path = refFile(store, sha256, prefix);
-  if (existsSync(path)) return;
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
-  writeFileDurably(path, prefix, { durable });
+/**
+ * Reference each entry of `sha256s` from `prefix`. The new reference files are written, then made
+ * durable together: one flush of the store's filesystem (durable.ts), not an fsync each.
+ */
+export function addReferences(store: string, sha256s: Iterable<string>, prefix: string, durable = true): void {
+  const written: string[] = [];
+  for (const sha256 of new Set(sha256s)) {
+    checkKey(sha256);
+    const path = refFile(store, sha256, prefix);
+    if (existsSync(path)) continue;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+    writeFileDurably(path, prefix, { durable: false });
+    written.push(path);
+  }
+  if (durable && written.length > 0)
+    flushFilesystem(store, () => [...written, ...new Set(written.map((p) => dirname(p))), join(store, REFS), store]);
 }
 
 export function removeReference(store: string, sha256: string, prefix: string): void {

@@ -34,6 +34,7 @@ import { sharedBytes, stagePlan, type StagePlanInput } from './stage.js';
 import { hashFile } from './extract.js';
 import { bytesToFill, fillEntries, openStore, readEntry, type StoreEntry } from './store.js';
 import { runScript, type ScriptRun } from './scripts.js';
+import { THREADED_OPS, TreeThreads } from './tree-ops.js';
 import { NO_REPORTER } from './reporter.js';
 import type { EggJob, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
 
@@ -106,7 +107,7 @@ export class EggTransaction {
     this.reporter = opts.reporter ?? NO_REPORTER;
     this.python = pythonFinder(opts.python, prefix);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
-    this.ctx = { prefix, fs: opts.fs ?? defaultFs, durable: opts.durable ?? true };
+    this.ctx = { prefix, fs: opts.fs ?? defaultFs, durable: opts.durable ?? true, threads: new TreeThreads() };
     this.recovered = recoverPrefix(prefix, this.reporter, { fs: this.ctx.fs });
   }
 
@@ -172,6 +173,9 @@ export class EggTransaction {
           });
         seen.add(egg.meta.id.key);
       }
+      // Enough files to link from the store for worker threads to share (tree-ops.ts): they start
+      // now, on other cores, while this thread plans.
+      if (this.opts.store && this.eggs.reduce((n, e) => n + e.archive.entries.length, 0) >= THREADED_OPS) this.ctx.threads!.start();
       this.plan = planFiles({ prefix: this.prefix, installs: this.eggs, removes, installed, force: !!this.opts.force });
       for (const w of this.plan.warnings) this.warn(w);
       this.staged = true;
@@ -180,6 +184,7 @@ export class EggTransaction {
       this.ctx.fs.mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
       await stagePlan({
         ...(store ? { store } : {}),
+        threads: this.ctx.threads!,
         prefix: this.prefix,
         dir: txnDir(this.prefix, this.id),
         plan: this.plan,
@@ -441,6 +446,7 @@ export class EggTransaction {
   async close(): Promise<void> {
     await this.abort();
     this.closeArchives();
+    this.ctx.threads!.close();
     if (this.createdPrefix && this.state !== 'committed') {
       try {
         rmdirSync(this.prefix);

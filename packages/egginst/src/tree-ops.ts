@@ -39,9 +39,13 @@ export interface TreeOptions {
   weight?: { minOps: number; chunkOps: number };
   /** What to throw for an operation's failure (default: the error as it is). */
   explain?: (e: unknown, op: TreeOp) => unknown;
+  /** The threads to share the work with (default: started for this list, and stopped after it). */
+  threads?: TreeThreads;
 }
 
-const SMALL_OPS = { minOps: 3000, chunkOps: 256 };
+/** Below this many operations (by default), one thread does them: starting another costs more than it saves. */
+export const THREADED_OPS = 3000;
+const SMALL_OPS = { minOps: THREADED_OPS, chunkOps: 256 };
 
 /**
  * Do `ops`. `groups` holds the index of each group's first operation: a group's operations are done
@@ -51,10 +55,10 @@ const SMALL_OPS = { minOps: 3000, chunkOps: 256 };
  */
 export function runTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions = {}): void {
   const fs = opts.fs ?? nodeFs;
-  const threads = threadCount();
   const weight = opts.weight ?? SMALL_OPS;
   const explain = opts.explain ?? ((e: unknown) => e);
-  if (fs !== nodeFs || threads < 2 || ops.length < weight.minOps) {
+  const threads = opts.threads ?? new TreeThreads();
+  if (fs !== nodeFs || threads.count === 0 || ops.length < weight.minOps) {
     try {
       doOps(fs, ops, claimer(ops.length), opts.onOp);
     } catch (e) {
@@ -65,19 +69,14 @@ export function runTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions = 
   const shared = sharing(chunksOf(groups, ops.length, weight.chunkOps));
   const busy = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  const workers: Worker[] = [];
   let failure: unknown;
   try {
-    for (let i = 0; i < Math.min(threads - 1, shared.chunks.length - 2); i++) {
-      const data: TreeWorkerData = { kind: 'tree', ops, shared, busy, port: i === 0 ? port2 : undefined };
-      const worker = new Worker(new URL('./worker.js', import.meta.url), {
-        workerData: data,
-        transferList: i === 0 ? [port2] : [],
-        resourceLimits: { maxYoungGenerationSizeMb: 4 },
-      });
-      worker.unref();
-      workers.push(worker);
-    }
+    const workers = threads.take(Math.min(threads.count, shared.chunks.length - 2));
+    const encoded = workers.length > 0 ? encodeOps(ops) : undefined;
+    workers.forEach((w, i) => {
+      const job: TreeJob = { ops: encoded!, shared, busy, port: i === 0 ? port2 : undefined };
+      w.postMessage(job, i === 0 ? [port2] : []);
+    });
     doOps(fs, ops, claimer(ops.length, shared), opts.onOp);
   } catch (e) {
     stopSharing(shared);
@@ -85,12 +84,53 @@ export function runTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions = 
   } finally {
     // No operation may still be running when this returns (or throws: a rollback follows).
     for (let n = Atomics.load(busy, 0); n !== 0; n = Atomics.load(busy, 0)) Atomics.wait(busy, 0, n, 1000);
-    for (const w of workers) void w.terminate();
+    if (!opts.threads) threads.close();
   }
   const reply = receiveMessageOnPort(port1)?.message as { error: ErrorReply; op: number } | undefined;
   port1.close();
   if (failure !== undefined) throw failure;
   if (reply) throw reply.op >= 0 ? explain(errorFrom(reply.error), ops[reply.op]!) : errorFrom(reply.error);
+}
+
+/**
+ * The worker threads that share lists of operations with this one (threadCount() - 1 of them),
+ * started when first needed, or ahead of it by start() - their start (a few tens of milliseconds
+ * of loading, on another core) then overlaps whatever this thread does meanwhile - and kept for the
+ * next list until close(). A transaction keeps one for its staging and its cleanup.
+ */
+export class TreeThreads {
+  readonly count: number;
+  private readonly workers: Worker[] = [];
+
+  constructor(count = threadCount() - 1) {
+    this.count = count;
+  }
+
+  /** Start every thread now, unless they run already. */
+  start(): void {
+    while (this.workers.length < this.count) {
+      const worker = new Worker(new URL('./worker.js', import.meta.url), {
+        workerData: { kind: 'tree' } satisfies TreeWorkerData,
+        resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      });
+      // Never what keeps the process alive; one that failed to start takes no share, and the work is done without it.
+      worker.unref();
+      worker.on('error', () => {});
+      this.workers.push(worker);
+    }
+  }
+
+  /** `n` threads (at most count), started if need be. */
+  take(n: number): Worker[] {
+    if (n <= 0) return [];
+    this.start();
+    return this.workers.slice(0, n);
+  }
+
+  /** Stop the threads (each is idle: runTreeOps returns only once nobody works). */
+  close(): void {
+    for (const w of this.workers.splice(0)) void w.terminate();
+  }
 }
 
 /** An operation's failure, with its index (the error itself is `cause`). */
@@ -102,9 +142,14 @@ class OpFailed {
 }
 const failed = (e: unknown): e is OpFailed => e instanceof OpFailed;
 
+/** What a tree worker starts with (worker.ts); its work comes as TreeJob messages. */
 export interface TreeWorkerData {
   kind: 'tree';
-  ops: TreeOp[];
+}
+
+/** One list of operations, shared: a worker claims chunks of it until none is left. */
+export interface TreeJob {
+  ops: EncodedOps;
   shared: Shared;
   /** The number of threads inside a chunk (or about to claim one). */
   busy: Int32Array;
@@ -112,10 +157,15 @@ export interface TreeWorkerData {
   port: MessagePort | undefined;
 }
 
-/** A worker thread's share (worker.ts). */
-export function treeWorker(data: TreeWorkerData): void {
-  const { ops, shared, busy } = data;
-  const claim = claimer(ops.length, shared);
+/** A worker thread's loop (worker.ts): each job in turn, its share done synchronously. */
+export function serveTreeJobs(port: MessagePort): void {
+  port.on('message', (job: TreeJob) => treeWorker(job));
+}
+
+function treeWorker(job: TreeJob): void {
+  const { shared, busy } = job;
+  let ops: TreeOp[] | undefined;
+  const claim = claimer(job.ops.kinds.length, shared);
   try {
     for (;;) {
       // Busy before the claim: the main thread never sees no chunk left and nobody busy while one is being done.
@@ -123,12 +173,13 @@ export function treeWorker(data: TreeWorkerData): void {
       try {
         const range = claim();
         if (!range) return;
+        ops ??= decodeOps(job.ops);
         doRange(nodeFs, ops, range);
       } catch (e) {
         stopSharing(shared);
         // Told before this thread stops being busy: the main thread reads it once nobody is.
         const f = failed(e) ? e : new OpFailed(-1, e);
-        data.port?.postMessage({ error: errorReply(f.cause), op: f.op });
+        job.port?.postMessage({ error: errorReply(f.cause), op: f.op });
         return;
       } finally {
         Atomics.sub(busy, 0, 1);
@@ -136,8 +187,49 @@ export function treeWorker(data: TreeWorkerData): void {
       }
     }
   } finally {
-    data.port?.close();
+    job.port?.close();
   }
+}
+
+/**
+ * Operations as they cross to a worker: a kind (with the link's mode of placing) and a file mode
+ * per operation, and their paths in one string, NUL-separated (no path holds a NUL) - one copy,
+ * where tens of thousands of small objects would each be serialised and rebuilt.
+ */
+export interface EncodedOps {
+  kinds: Uint8Array;
+  modes: Uint16Array;
+  paths: string;
+}
+
+const KINDS = ['mkdir', 'remove', 'hardlink', 'clone', 'copy'] as const;
+
+export function encodeOps(ops: TreeOp[]): EncodedOps {
+  const kinds = new Uint8Array(ops.length);
+  const modes = new Uint16Array(ops.length);
+  const paths: string[] = [];
+  ops.forEach((op, i) => {
+    if (op.op === 'link') {
+      kinds[i] = KINDS.indexOf(op.how);
+      modes[i] = op.mode;
+      paths.push(op.src, op.dest);
+    } else {
+      kinds[i] = KINDS.indexOf(op.op);
+      paths.push(op.path);
+    }
+  });
+  return { kinds, modes, paths: paths.join('\0') };
+}
+
+export function decodeOps(e: EncodedOps): TreeOp[] {
+  const paths = e.paths.split('\0');
+  let p = 0;
+  return Array.from(e.kinds, (k, i): TreeOp => {
+    const kind = KINDS[k]!;
+    if (kind === 'mkdir' || kind === 'remove') return { op: kind, path: paths[p++]! };
+    const src = paths[p++]!;
+    return { op: 'link', src, dest: paths[p++]!, how: kind, mode: e.modes[i]! };
+  });
 }
 
 function doOps(fs: TreeFs, ops: TreeOp[], claim: () => [number, number] | null, onOp?: (i: number) => void): void {

@@ -6,9 +6,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Job, WorkerReply } from './extract-worker.js';
 import type { TreeWorkerData } from './tree-ops.js';
 
-if ((workerData as TreeWorkerData | null)?.kind === 'tree') {
-  const { treeWorker } = await import('./tree-ops.js');
-  treeWorker(workerData as TreeWorkerData);
+if ((workerData as TreeWorkerData | null)?.kind === 'tree' && parentPort) {
+  const { serveTreeJobs } = await import('./tree-ops.js');
+  serveTreeJobs(parentPort);
 } else if (parentPort) {
   const port = parentPort;
   const { extractTasks } = await import('./extract-worker.js');

@@ -6,7 +6,7 @@
  */
 import {
   acknowledgeCommitted,
-  addReference,
+  addReferences,
   committedPayloads,
   hashFile,
   openStore,
@@ -86,7 +86,12 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
     // References first: a crash after them leaves one too many, never one too few (cache clean checks them).
     const store = session.config.store ? openStore(storeDir(session.config.cacheDir)) : null;
     const before = new Map(session.state.installed().map((r) => [r.key, r.sha256]));
-    if (store) for (const job of jobs) if (job.kind === 'install') addReference(store, job.sha256!, session.prefix);
+    if (store)
+      addReferences(
+        store,
+        jobs.flatMap((job) => (job.kind === 'install' ? [job.sha256!] : [])),
+        session.prefix,
+      );
     // Staging builds an object per file of every egg: give the heap room (heap.ts), as for an index.
     roomyYoungGeneration();
     const tx = await openTransaction({
