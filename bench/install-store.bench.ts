@@ -14,6 +14,7 @@
  *             inflates each cached egg again (the path before the store)
  * Targets: warm <= 0.2x cold, warm <= 2.5x cp -al, the two prefixes <= 1.2x one, revert <= 0.2x.
  *
+ * Every measured tree (prefix, copy, cache) is new, and all are deleted only at the end (see fresh()).
  * BENCH_RUNS (default 3); bench/work/install-store holds the repository (built once) and the runs.
  */
 import { spawnSync } from 'node:child_process';
@@ -76,24 +77,27 @@ await ensureRepos();
 const run = join(WORK, 'run');
 rmSync(run, { recursive: true, force: true });
 mkdirSync(run, { recursive: true });
-const cache = join(run, 'cache');
-const configFile = (name: string, extra: string): string => {
-  const path = join(run, `${name}.yaml`);
-  writeFileSync(path, `cache_dir: ${JSON.stringify(cache)}\n${extra}`);
-  return path;
+const withStore = join(run, 'store.yaml');
+const withoutStore = join(run, 'no-store.yaml');
+/** Both configurations, with `cache` as their cache directory (and so their store). */
+const useCache = (cache: string): void => {
+  writeFileSync(withStore, `cache_dir: ${JSON.stringify(cache)}\n`);
+  writeFileSync(withoutStore, `cache_dir: ${JSON.stringify(cache)}\nstore: false\n`);
 };
-const withStore = configFile('store', '');
-const withoutStore = configFile('no-store', 'store: false\n');
 const env = { ...isolatedEnv(run), EGGINST_LINK_MODE: 'hardlink' };
 const enpkg = (prefix: string, config: string, args: string[]): number =>
   timed(process.execPath, [ENPKG, ...args, '-y', '-q', '--prefix', prefix, '--config', config], { env }).seconds;
 const install = (prefix: string, config = withStore): number => enpkg(prefix, config, ['install', ...names, '--repo', repoV1]);
 /** Everything written so far on the disk, so that no run pays for flushing another's writes. */
 const settle = (): void => void spawnSync('sync');
-const fresh = (...dirs: string[]): void => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  settle();
-};
+/**
+ * A new directory for each measured tree, none deleted until every figure is taken: freeing the
+ * blocks of a 20,000-file tree keeps the filesystem busy for seconds after the `rm` (discards, on a
+ * filesystem mounted with `discard`), and the `mkdir`s of whatever ran next, warm install or
+ * `cp -al` alike, would be measured waiting for it (up to 5x slower, by how much was freed before).
+ */
+let trees = 0;
+const fresh = (name: string): string => join(run, 'trees', `${name}${trees++}`);
 
 function installed(prefix: string): string {
   const r = spawnSync(process.execPath, [ENPKG, 'list', '--json', '--prefix', prefix, '--config', withStore], { encoding: 'utf8', env });
@@ -118,17 +122,18 @@ function du(...dirs: string[]): number {
   return Number(/^(\d+)\s+total$/m.exec(r.stdout)![1]);
 }
 
-const a = join(run, 'a');
-const b = join(run, 'b');
-const c = join(run, 'c');
 const cold: number[] = [];
 const warm: number[] = [];
 const cpal: number[] = [];
 let disk = { one: 0, two: 0, cpal: 0 };
 // Warm-up: code paths and the eggs in the page cache.
-install(a);
+useCache(fresh('cache'));
+install(fresh('warm-up'));
 for (let i = 0; i < RUNS; i++) {
-  fresh(a, b, c, cache);
+  const [a, b, c] = [fresh('a'), fresh('b'), fresh('c')];
+  // An empty cache (and store) for the cold install, the store it fills for the warm one.
+  useCache(fresh('cache'));
+  settle();
   cold.push(install(a));
   check(a, '1.0', 'cold install');
   settle();
@@ -141,8 +146,7 @@ for (let i = 0; i < RUNS; i++) {
 
 // Revert: 100 packages at version 2 back to version 1, with the store warm and without a store.
 const revert = (config: string): number => {
-  const p = join(run, 'r');
-  fresh(p);
+  const p = fresh('r');
   install(p, config);
   enpkg(p, config, ['update', '--all', '--repo', repoV2]);
   check(p, '2.0', 'update --all');

@@ -47,6 +47,8 @@ export interface JournalContext {
   durable: boolean;
   /** The worker threads the cleanup shares its removals with (default: its own, for the one cleanup). */
   threads?: TreeThreads;
+  /** Files written for the transaction and not flushed yet: made durable with the renames, before the commit. */
+  unflushed?: string[];
 }
 
 export interface Journal {
@@ -163,7 +165,9 @@ export function applyOps(ctx: JournalContext, j: Journal, onStep: (i: number) =>
     crashPoint('apply');
     onStep(i);
   }
-  if (ctx.durable) flushFilesystem(prefix, () => touched);
+  // One flush for the staged files and the renames: the commit is written only after it.
+  if (ctx.durable) flushFilesystem(prefix, () => [...(ctx.unflushed ?? []), ...touched]);
+  ctx.unflushed = [];
 }
 
 /**

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { crashPoint } from './crash.js';
-import { flushFilesystem } from './durable.js';
 import { dataRef, extractAll, interrupted } from './extract-all.js';
 import type { Task } from './extract-worker.js';
 import type { TransactionFs } from './journal.js';
@@ -28,7 +27,6 @@ export interface StagePlanInput {
   dir: string;
   plan: FilePlan;
   eggs: PreparedEgg[];
-  durable: boolean;
   /** For the links, generated files and records written here (files are extracted with node:fs). */
   fs: Pick<TransactionFs, 'mkdirSync' | 'symlinkSync' | 'writeFileSync'> & TreeFs;
   reporter: Reporter;
@@ -39,8 +37,12 @@ export interface StagePlanInput {
   threads?: TreeThreads;
 }
 
-/** Stage every item of the plan, then write each egg's install record beside its files. */
-export async function stagePlan(input: StagePlanInput): Promise<void> {
+/**
+ * Stage every item of the plan, then write each egg's install record beside its files. Returns the
+ * staged files and records, none of them flushed: the transaction makes them durable together with
+ * its renames, before the commit is written (journal.ts applyOps), by one flush of the filesystem.
+ */
+export async function stagePlan(input: StagePlanInput): Promise<string[]> {
   const { dir, plan, reporter, fs } = input;
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
@@ -122,10 +124,8 @@ export async function stagePlan(input: StagePlanInput): Promise<void> {
     const staged = plan.records.get(egg)!;
     fs.writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
   }
-  if (input.durable) {
-    const durableFiles = [...facts].filter(([, f]) => f.kind === 'file').map(([p]) => p);
-    flushFilesystem(input.prefix, () => [...durableFiles, ...plan.records.values()].map((p) => join(dir, p)));
-  }
+  const written = [...facts].filter(([, f]) => f.kind === 'file').map(([p]) => p);
+  return [...written, ...plan.records.values()].map((p) => join(dir, p));
 }
 
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;

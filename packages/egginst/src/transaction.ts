@@ -182,14 +182,13 @@ export class EggTransaction {
       const store = await this.storeEntries(this.plan);
       this.step = 'staging';
       this.ctx.fs.mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
-      await stagePlan({
+      this.ctx.unflushed = await stagePlan({
         ...(store ? { store } : {}),
         threads: this.ctx.threads!,
         prefix: this.prefix,
         dir: txnDir(this.prefix, this.id),
         plan: this.plan,
         eggs: this.eggs,
-        durable: this.ctx.durable,
         fs: this.ctx.fs,
         reporter: this.reporter,
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
