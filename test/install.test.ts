@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openArchive } from 'egginst';
+import { listInstalled, openArchive } from 'egginst';
 import { buildBenchEgg } from '#fixtures';
 import { fixturePath, runEgginst, tempDir, treeHash, treeListing } from './helpers/index.js';
 
@@ -59,6 +59,28 @@ test('an install of an installed name replaces it in one step', async (t) => {
   assert.equal(rec.version, '2.0');
   assert.ok(!rec.files.some((f: string) => f.includes('old')));
   assert.equal(statSync(join(prefix, 'bin/upg-tool')).mode & 0o777, 0o755);
+});
+
+test('where `sync -f` is missing, every staged file is fsynced instead: the same install, with a store or without', async (t) => {
+  const { root, prefix } = await prefixIn(t);
+  // A PATH without `sync` (the interpreter is run by its own path): the flush falls back to fsyncs.
+  const bare = join(root, 'bare-path');
+  mkdirSync(bare);
+  const eggs = [egg('data-1.0-1'), egg('upg-1.0-1')];
+  await ok(['--prefix', prefix, ...eggs]);
+  for (const store of [[], ['--store', join(root, 'store')]]) {
+    const other = join(root, `p${store.length}`);
+    await ok(['--prefix', other, ...store, ...eggs], { PATH: bare });
+    // The install records name their own prefix: the rest is compared (hard links from the store have no write bits).
+    const listing = async (p: string): Promise<string[]> =>
+      (await treeListing(p))
+        .filter((l) => !l.includes('/egginst.json"'))
+        .map((l) =>
+          store.length > 0 ? l.replace(/^file (\d)(\d)(\d)(\d)/, (_m, a, b, c, d) => `file ${a}${+b & 5}${+c & 5}${+d & 5}`) : l,
+        );
+    assert.deepEqual(await listing(other), await listing(prefix), store.join(' ') || 'without a store');
+    assert.equal(listInstalled(other).length, 2);
+  }
 });
 
 test('a file owned by another package is a conflict naming both; --force overwrites', async (t) => {

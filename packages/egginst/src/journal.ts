@@ -47,8 +47,8 @@ export interface JournalContext {
   durable: boolean;
   /** The worker threads the cleanup shares its removals with (default: its own, for the one cleanup). */
   threads?: TreeThreads;
-  /** Files written for the transaction and not flushed yet: made durable with the renames, before the commit. */
-  unflushed?: string[];
+  /** The files the transaction wrote, as they are in the prefix once renamed: made durable with the renames, before the commit. */
+  unflushed?: () => Iterable<string>;
 }
 
 export interface Journal {
@@ -166,8 +166,9 @@ export function applyOps(ctx: JournalContext, j: Journal, onStep: (i: number) =>
     onStep(i);
   }
   // One flush for the staged files and the renames: the commit is written only after it.
-  if (ctx.durable) flushFilesystem(prefix, () => [...(ctx.unflushed ?? []), ...touched]);
-  ctx.unflushed = [];
+  const unflushed = ctx.unflushed;
+  if (ctx.durable) flushFilesystem(prefix, () => [...(unflushed?.() ?? []), ...touched]);
+  delete ctx.unflushed;
 }
 
 /**

@@ -39,10 +39,11 @@ export interface StagePlanInput {
 
 /**
  * Stage every item of the plan, then write each egg's install record beside its files. Returns the
- * staged files and records, none of them flushed: the transaction makes them durable together with
- * its renames, before the commit is written (journal.ts applyOps), by one flush of the filesystem.
+ * staged files and records (a function listing them at their places in the prefix), none of them
+ * flushed: the transaction makes them durable together with its renames, once those are done and
+ * before the commit is written (journal.ts applyOps), by one flush of the filesystem.
  */
-export async function stagePlan(input: StagePlanInput): Promise<string[]> {
+export async function stagePlan(input: StagePlanInput): Promise<() => string[]> {
   const { dir, plan, reporter, fs } = input;
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
@@ -124,8 +125,12 @@ export async function stagePlan(input: StagePlanInput): Promise<string[]> {
     const staged = plan.records.get(egg)!;
     fs.writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
   }
-  const written = [...facts].filter(([, f]) => f.kind === 'file').map(([p]) => p);
-  return [...written, ...plan.records.values()].map((p) => join(dir, p));
+  // Where they will be once renamed into place, and listed only if asked for: syncfs needs no list (durable.ts).
+  return () =>
+    [
+      ...[...facts.values()].filter((f) => f.kind === 'file').map((f) => f.path),
+      ...[...plan.records.keys()].map((e) => e.layout.recordPath),
+    ].map((p) => join(input.prefix, p));
 }
 
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;
