@@ -89,6 +89,49 @@ test('the caller-held lock is the same lock: a second taker is refused', async (
   await tx.close();
 });
 
+test("commit runs the caller's work after the mark, while the moved-aside files go; its failure comes after the cleanup", async (t) => {
+  const prefix = join(await tempDir(t), 'prefix');
+  mkdirSync(prefix);
+  const update = async (eggName: string, during: (id: string) => void): Promise<string> => {
+    const tx = await openTransaction({ prefix, durable: false, payload: { eggName } });
+    try {
+      await tx.prepare([{ kind: 'install', eggPath: egg(eggName) }]);
+      await tx.apply();
+      return tx.commit((r) => during(r.id)).id;
+    } finally {
+      await tx.close();
+    }
+  };
+  await update('upg-1.0-1', () => {});
+  const seen: string[] = [];
+  const id = await update('upg-2.0-1', (txn) => {
+    // Committed: the kept journal is there to record from, and the new version is in place.
+    assert.ok(committedPayloads(prefix).some((j) => j.id === txn));
+    assert.equal(readRecord(prefix, 'upg')!.version, '2.0');
+    // The cleanup is not finished: the transaction's directory is still there.
+    assert.ok(existsSync(join(prefix, '.egginst', txn)));
+    seen.push(txn);
+  });
+  assert.deepEqual(seen, [id]);
+  assert.ok(!existsSync(join(prefix, '.egginst', id)), 'cleaned up once commit returns');
+  assert.equal(verifyInstalled(prefix, 'upg').problems.length, 0);
+  let failed: string | undefined;
+  await assert.rejects(
+    update('upg-1.0-1', (txn) => {
+      failed = txn;
+      throw new Error('bookkeeping failed');
+    }),
+    /bookkeeping failed/,
+  );
+  // Thrown after the cleanup: the update stays committed and nothing of it is left over.
+  assert.equal(readRecord(prefix, 'upg')!.version, '1.0');
+  assert.ok(failed !== undefined && !existsSync(join(prefix, '.egginst', failed)));
+  assert.ok(
+    committedPayloads(prefix).some((j) => j.id === failed),
+    'the kept journal waits for its acknowledgement',
+  );
+});
+
 test('inspectEgg reads metadata with every archive check', async () => {
   const meta = await inspectEgg(egg('app-1.0.0-1'));
   assert.equal(meta.id.key, 'app');

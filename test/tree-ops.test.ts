@@ -8,7 +8,18 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { collisionKey, decodeOps, encodeOps, PkgError, removeTrees, runTreeOps, type TreeOp, TreeThreads, unsafeNameReason } from 'egginst';
+import {
+  collisionKey,
+  decodeOps,
+  encodeOps,
+  PkgError,
+  removeTrees,
+  runTreeOps,
+  startRemoveTrees,
+  type TreeOp,
+  TreeThreads,
+  unsafeNameReason,
+} from 'egginst';
 import { faultyFs } from './helpers/faults.js';
 import { tempDir } from './helpers/index.js';
 
@@ -138,6 +149,32 @@ test('an injected filesystem gets every call, in this thread; removing a missing
   assert.ok(!existsSync(join(root, 'b')));
   assert.equal(fs.calls.filter((c) => c.op === 'unlinkSync').length, 40);
   assert.equal(fs.calls.filter((c) => c.op === 'rmdirSync').length, 81);
+});
+
+test('a removal started in other threads is whole once finished, and with no threads waits for finish', async (t) => {
+  const root = await tempDir(t);
+  const src = join(root, 'src');
+  writeFileSync(src, 'shared\n', { mode: 0o444 });
+  mkdirSync(join(root, 'out'));
+  const { ops, starts } = linkTrees(join(root, 'out'), src, 40, 98);
+  runTreeOps(ops, starts);
+  const threads = new TreeThreads(1);
+  t.after(() => threads.close());
+  const mine: number[] = [];
+  const removal = startRemoveTrees([join(root, 'out')], { threads, onOp: (i) => mine.push(i) });
+  assert.equal(mine.length, 0, 'this thread does its share only in finish()');
+  removal.finish();
+  assert.ok(!existsSync(join(root, 'out')));
+  assert.equal(statSync(src).nlink, 1);
+  // An injected filesystem (every call in this thread): nothing happens before finish().
+  mkdirSync(join(root, 'b', 'x'), { recursive: true });
+  writeFileSync(join(root, 'b', 'x', 'f'), '');
+  const fs = faultyFs();
+  const later = startRemoveTrees([join(root, 'b')], { fs, threads });
+  assert.equal(fs.calls.filter((c) => c.op !== 'readdirSync').length, 0);
+  assert.ok(existsSync(join(root, 'b', 'x', 'f')));
+  later.finish();
+  assert.ok(!existsSync(join(root, 'b')));
 });
 
 test('the name checks: plain names pass at once, every other kind is refused for its reason', () => {

@@ -57,4 +57,4 @@ export {
 } from './store.js';
 export { hashFile } from './extract.js';
 export { unsafeNameReason, collisionKey, directoriesOf } from './paths.js';
-export { decodeOps, encodeOps, runTreeOps, removeTrees, TreeThreads, type TreeOp } from './tree-ops.js';
+export { decodeOps, encodeOps, runTreeOps, removeTrees, startRemoveTrees, TreeThreads, type TreeOp, type TreeWork } from './tree-ops.js';

@@ -11,7 +11,7 @@ import { flushFilesystem, fsyncDir } from './durable.js';
 import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
-import { removeTree, removeTrees, type TreeThreads } from './tree-ops.js';
+import { removeTree, startRemoveTrees, type TreeThreads } from './tree-ops.js';
 import type { Op } from './plan.js';
 import type { Change, Warning } from './types.js';
 
@@ -239,6 +239,17 @@ export function committedDir(prefix: string): string {
 
 /** After commit: delete backups and staging, prune emptied directories, drop the transaction. */
 export function cleanup(ctx: JournalContext, j: Journal): void {
+  startCleanup(ctx, j)();
+}
+
+/**
+ * cleanup in two halves: the caller's copy of the journal is kept and the removal of what was moved
+ * aside starts in the worker threads (ctx.threads) now; the returned function finishes it in this
+ * thread (its share of the removal, the pruning, the transaction's directory). Between the two the
+ * caller is free to do other work: the transaction is committed, and recovery finishes a cleanup cut
+ * short by a crash.
+ */
+export function startCleanup(ctx: JournalContext, j: Journal): () => void {
   const { prefix, fs } = ctx;
   const dir = txnDir(prefix, j.id);
   if (j.payload !== undefined) {
@@ -256,23 +267,26 @@ export function cleanup(ctx: JournalContext, j: Journal): void {
     fsyncDir(committedDir(prefix));
   }
   // What was moved aside and what is left of staging, shared between threads (tree-ops.ts).
-  removeTrees([join(dir, 'b'), join(dir, 's')], {
+  const removal = startRemoveTrees([join(dir, 'b'), join(dir, 's')], {
     fs,
     onOp: () => crashPoint('cleanup'),
     ...(ctx.threads ? { threads: ctx.threads } : {}),
   });
-  crashPoint('cleanup');
-  for (const d of j.prune) {
-    try {
-      fs.rmdirSync(join(prefix, d));
-    } catch (e) {
-      // Not empty, or already gone, is fine; anything else leaves the cleanup to the next run.
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && !isMissing(e)) throw e;
+  return () => {
+    removal.finish();
+    crashPoint('cleanup');
+    for (const d of j.prune) {
+      try {
+        fs.rmdirSync(join(prefix, d));
+      } catch (e) {
+        // Not empty, or already gone, is fine; anything else leaves the cleanup to the next run.
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && !isMissing(e)) throw e;
+      }
     }
-  }
-  crashPoint('cleanup');
-  discard(ctx, j.id);
+    crashPoint('cleanup');
+    discard(ctx, j.id);
+  };
 }
 
 /**

@@ -13,7 +13,7 @@ import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { checkSpace, describeFailure, freeBytes, isSystemError, rollbackFailed } from './failure.js';
 import {
   applyOps,
-  cleanup,
+  startCleanup,
   defaultFs,
   discard,
   txnDir,
@@ -351,8 +351,11 @@ export class EggTransaction {
   /**
    * The point of no return: mark the journal committed, then clean up. A failure to write the mark
    * rolls back; a failure of the cleanup after it is only a warning (the next run finishes it).
+   * `during`, if given, runs once the mark is written, while other threads delete what the
+   * transaction moved aside (the caller's own bookkeeping of the commit, say); whatever it throws is
+   * thrown once the cleanup is done.
    */
-  commit(): TransactionResult {
+  commit(during?: (committed: TransactionResult) => void): TransactionResult {
     this.expect('applied', 'commit');
     const j = this.journal!;
     this.step = 'marking the transaction committed';
@@ -367,14 +370,29 @@ export class EggTransaction {
     crashPoint('committed');
     this.state = 'committed';
     this.reporter.report({ type: 'install', progress: { phase: 'cleanup', subject: this.id, done: 0, total: 1, unit: 'steps' } });
+    // Committed is committed, whatever the cleanup (or a bug in it) does.
+    const failedCleanup = (e: unknown): void => this.warn(cleanupFailed(this.ctx, this.id, e));
+    let finish: (() => void) | undefined;
     try {
-      cleanup(this.ctx, j);
+      finish = startCleanup(this.ctx, j);
     } catch (e) {
-      // Committed is committed, whatever the cleanup (or a bug in it) does.
-      this.warn(cleanupFailed(this.ctx, this.id, e));
+      failedCleanup(e);
+    }
+    const result = (): TransactionResult => ({ id: this.id, changes: this.plan!.changes, warnings: [...this.warnings] });
+    let thrown: { error: unknown } | undefined;
+    try {
+      during?.(result());
+    } catch (e) {
+      thrown = { error: e };
+    }
+    try {
+      finish?.();
+    } catch (e) {
+      failedCleanup(e);
     }
     this.closeArchives();
-    return { id: this.id, changes: this.plan!.changes, warnings: [...this.warnings] };
+    if (thrown) throw thrown.error;
+    return result();
   }
 
   /** Roll back whatever was done. Safe to call in any state before commit; a no-op after. */

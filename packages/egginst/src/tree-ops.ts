@@ -54,21 +54,44 @@ const SMALL_OPS = { minOps: THREADED_OPS, chunkOps: 256 };
  * error is thrown once no thread is working any more.
  */
 export function runTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions = {}): void {
+  startTreeOps(ops, groups, opts).finish();
+}
+
+/** Operations under way in other threads, until finish(). */
+export interface TreeWork {
+  /** This thread's share of what is left, then the wait for the others: as runTreeOps after it returns. */
+  finish(): void;
+}
+
+/**
+ * runTreeOps in two halves: the worker threads start on `ops` now, while this thread goes on with
+ * something else, and finish() joins them. Without worker threads (an injected filesystem, a short
+ * list) every operation waits for finish().
+ */
+export function startTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions = {}): TreeWork {
   const fs = opts.fs ?? nodeFs;
   const weight = opts.weight ?? SMALL_OPS;
   const explain = opts.explain ?? ((e: unknown) => e);
   const threads = opts.threads ?? new TreeThreads();
   if (fs !== nodeFs || threads.count === 0 || ops.length < weight.minOps) {
-    try {
-      doOps(fs, ops, claimer(ops.length), opts.onOp);
-    } catch (e) {
-      throw failed(e) ? explain(e.cause, ops[e.op]!) : e;
-    }
-    return;
+    return {
+      finish: () => {
+        try {
+          doOps(fs, ops, claimer(ops.length), opts.onOp);
+        } catch (e) {
+          throw failed(e) ? explain(e.cause, ops[e.op]!) : e;
+        }
+      },
+    };
   }
   const shared = sharing(chunksOf(groups, ops.length, weight.chunkOps));
   const busy = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
+  // No operation may still be running when finish() returns (or throws: a rollback follows).
+  const idle = (): void => {
+    for (let n = Atomics.load(busy, 0); n !== 0; n = Atomics.load(busy, 0)) Atomics.wait(busy, 0, n, 1000);
+    if (!opts.threads) threads.close();
+  };
   let failure: unknown;
   try {
     const workers = threads.take(Math.min(threads.count, shared.chunks.length - 2));
@@ -77,19 +100,28 @@ export function runTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions = 
       const job: TreeJob = { ops: encoded!, shared, busy, port: i === 0 ? port2 : undefined };
       w.postMessage(job, i === 0 ? [port2] : []);
     });
-    doOps(fs, ops, claimer(ops.length, shared), opts.onOp);
   } catch (e) {
     stopSharing(shared);
-    failure = failed(e) ? explain(e.cause, ops[e.op]!) : e;
-  } finally {
-    // No operation may still be running when this returns (or throws: a rollback follows).
-    for (let n = Atomics.load(busy, 0); n !== 0; n = Atomics.load(busy, 0)) Atomics.wait(busy, 0, n, 1000);
-    if (!opts.threads) threads.close();
+    idle();
+    port1.close();
+    throw e;
   }
-  const reply = receiveMessageOnPort(port1)?.message as { error: ErrorReply; op: number } | undefined;
-  port1.close();
-  if (failure !== undefined) throw failure;
-  if (reply) throw reply.op >= 0 ? explain(errorFrom(reply.error), ops[reply.op]!) : errorFrom(reply.error);
+  return {
+    finish: () => {
+      try {
+        doOps(fs, ops, claimer(ops.length, shared), opts.onOp);
+      } catch (e) {
+        stopSharing(shared);
+        failure = failed(e) ? explain(e.cause, ops[e.op]!) : e;
+      } finally {
+        idle();
+      }
+      const reply = receiveMessageOnPort(port1)?.message as { error: ErrorReply; op: number } | undefined;
+      port1.close();
+      if (failure !== undefined) throw failure;
+      if (reply) throw reply.op >= 0 ? explain(errorFrom(reply.error), ops[reply.op]!) : errorFrom(reply.error);
+    },
+  };
 }
 
 /**
@@ -305,6 +337,11 @@ export function removeTree(fs: Pick<TreeFs, 'readdirSync' | 'rmdirSync' | 'unlin
  * a time (a transaction's `b` and `s` hold one child per place). A missing path is fine.
  */
 export function removeTrees(paths: string[], opts: TreeOptions = {}): void {
+  startRemoveTrees(paths, opts).finish();
+}
+
+/** removeTrees in two halves, as startTreeOps: the other threads start now, finish() does the rest. */
+export function startRemoveTrees(paths: string[], opts: TreeOptions = {}): TreeWork {
   const fs = opts.fs ?? nodeFs;
   const ops: TreeOp[] = [];
   const roots: string[] = [];
@@ -322,10 +359,15 @@ export function removeTrees(paths: string[], opts: TreeOptions = {}): void {
     roots.push(path);
   }
   // A child may be one file or a whole package's tree: each is a chunk, and a few are worth a thread.
-  runTreeOps(
+  const work = startTreeOps(
     ops,
     ops.map((_, i) => i),
     { weight: { minOps: 16, chunkOps: 1 }, ...opts },
   );
-  for (const r of roots) removeTree(fs, r);
+  return {
+    finish: () => {
+      work.finish();
+      for (const r of roots) removeTree(fs, r);
+    },
+  };
 }

@@ -108,28 +108,32 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
       command: input.command,
     });
     let result: TransactionResult;
+    let revision = 0;
     try {
       await tx.prepare(jobs);
       await tx.apply();
-      result = tx.commit();
+      // Recorded while the files the transaction moved aside are deleted by other threads.
+      result = tx.commit((committed) => {
+        // The kept copy of the journal, or (when the cleanup could not write it) the same facts from
+        // memory: the revision is recorded either way, and once only (by transaction id).
+        const journal: Pick<Journal, 'id' | 'changes'> & { payload?: unknown } = committedPayloads(session.prefix).find(
+          (j) => j.id === committed.id,
+        ) ?? {
+          id: committed.id,
+          changes: committed.changes,
+          payload,
+        };
+        revision = recordTransaction(session.state, session.prefix, journal);
+        noteRecordsInSync(session.state, session.prefix);
+        write.commit();
+        if (store)
+          releaseReferences(store, session.prefix, before, new Set(jobs.flatMap((j) => (j.kind === 'install' ? [j.sha256!] : []))));
+        syncHistFile(session.prefix, () => session.state.revisions(), input.reporter);
+      });
     } finally {
       await tx.close();
     }
-    // The kept copy of the journal, or (when the cleanup after the commit could not write it) the same
-    // facts from memory: the revision is recorded either way, and once only (by transaction id).
-    const journal: Pick<Journal, 'id' | 'changes'> & { payload?: unknown } = committedPayloads(session.prefix).find(
-      (j) => j.id === result.id,
-    ) ?? {
-      id: result.id,
-      changes: result.changes,
-      payload,
-    };
-    const revision = recordTransaction(session.state, session.prefix, journal);
-    noteRecordsInSync(session.state, session.prefix);
-    write.commit();
-    acknowledgeCommitted(session.prefix, journal.id);
-    if (store) releaseReferences(store, session.prefix, before, new Set(jobs.flatMap((j) => (j.kind === 'install' ? [j.sha256!] : []))));
-    syncHistFile(session.prefix, () => session.state.revisions(), input.reporter);
+    acknowledgeCommitted(session.prefix, result.id);
     return { revision, changes: result.changes, warnings: result.warnings };
   } finally {
     write.release();
