@@ -5,7 +5,7 @@
  * egginst, Enstaller's spellings, two processes on one prefix.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixturePath, runEgginst, runEnpkg, setup, treeHash, type Setup } from './helpers/index.js';
@@ -227,3 +227,55 @@ test('plans and list name the repository each package comes from; the same egg i
 });
 
 const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+test("the state database keeps each package's files as its record lists them, and an older one is migrated", async (t) => {
+  const s = await setup(t);
+  await ok(s, ['install', 'libbar']);
+  const { default: Database } = await import('better-sqlite3');
+  const dbPath = join(s.prefix, '.enpkg', 'state.db');
+  const recorded = (key: string): unknown =>
+    (JSON.parse(readFileSync(join(s.prefix, 'EGG-INFO', key, 'egginst.json'), 'utf8')) as { records: unknown[] }).records;
+  /** Each package's files as the database holds them, NULLs dropped, by path. */
+  const stored = (): Record<string, unknown> => {
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      const rows = db.prepare('SELECT key, files FROM package_files ORDER BY key').all() as Array<{ key: string; files: string }>;
+      return Object.fromEntries(
+        rows.map((r) => [
+          r.key,
+          (JSON.parse(r.files) as Array<Record<string, unknown>>)
+            .map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== null)))
+            .sort((a, b) => String(a.path).localeCompare(String(b.path))),
+        ]),
+      );
+    } finally {
+      db.close();
+    }
+  };
+  const installedKeys = async (): Promise<string[]> => (await listed(s)).map((l) => l.split(' ')[0]!).sort();
+  const keys = await installedKeys();
+  assert.ok(keys.includes('libbar'));
+  const byPath = (files: unknown): unknown => (files as Array<{ path: string }>).slice().sort((a, b) => a.path.localeCompare(b.path));
+  const want = Object.fromEntries(keys.map((k) => [k, byPath(recorded(k))]));
+  assert.deepEqual(stored(), want);
+  // The same database as an enpkg of schema 3 left it: a row per file.
+  const db = new Database(dbPath);
+  db.exec(`CREATE TABLE files (key TEXT NOT NULL REFERENCES packages(key) ON DELETE CASCADE, path TEXT NOT NULL, kind TEXT NOT NULL,
+             sha256 TEXT, size INTEGER, mode INTEGER, target TEXT, PRIMARY KEY (key, path));
+           INSERT INTO files SELECT p.key, json_extract(f.value, '$.path'), json_extract(f.value, '$.kind'),
+             json_extract(f.value, '$.sha256'), json_extract(f.value, '$.size'), json_extract(f.value, '$.mode'),
+             json_extract(f.value, '$.target')
+             FROM package_files p, json_each(p.files) f;
+           DROP TABLE package_files;
+           PRAGMA user_version = 3;`);
+  db.close();
+  await listed(s);
+  assert.ok(existsSync(`${dbPath}.bak-v3`), 'the schema-3 database is kept beside it');
+  assert.deepEqual(stored(), want, 'the rows per file become the same lists');
+  // And the next transaction writes its package's list as before.
+  await ok(s, ['remove', 'libbar']);
+  await ok(s, ['install', 'app']);
+  const after = stored();
+  assert.deepEqual(Object.keys(after).sort(), await installedKeys());
+  for (const [key, files] of Object.entries(after)) assert.deepEqual(files, byPath(recorded(key)), key);
+});

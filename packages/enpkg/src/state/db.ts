@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import type { FileRecord } from 'egginst/core';
 import { EnpkgErrorCodes, PkgError } from '../errors.js';
 import { stateError } from './errors.js';
-import { MIGRATIONS, type EggRow, type RevisionRow, type Row, toEgg, toInstalled, toRevision } from './schema.js';
+import { MIGRATIONS, type EggRow, type RevisionRow, type Row, toEgg, toFiles, toInstalled, toRevision } from './schema.js';
 import type { CommitInput, EggRecord, InstalledRow, Revision, RevisionKind, StateWrite } from './types.js';
 
 export type * from './types.js';
@@ -39,16 +39,12 @@ export class StateDb {
     this.q = {
       installed: db.prepare<[], Row>('SELECT * FROM packages ORDER BY key'),
       get: db.prepare<[string], Row>('SELECT * FROM packages WHERE key = ?'),
-      files: db.prepare<
-        [string],
-        { path: string; kind: string; sha256: string | null; size: number | null; mode: number | null; target: string | null }
-      >('SELECT path, kind, sha256, size, mode, target FROM files WHERE key = ? ORDER BY path'),
+      files: db.prepare<[string], { files: string }>('SELECT files FROM package_files WHERE key = ?'),
       putPackage: db.prepare(
         `INSERT OR REPLACE INTO packages (key, name, version, build, egg_name, sha256, repository, marked, installed_at, depends)
          VALUES (@key, @name, @version, @build, @eggName, @sha256, @repository, @marked, @installedAt, @depends)`,
       ),
-      deleteFiles: db.prepare<[string]>('DELETE FROM files WHERE key = ?'),
-      putFile: db.prepare('INSERT INTO files (key, path, kind, sha256, size, mode, target) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      putFiles: db.prepare<[string, string]>('INSERT OR REPLACE INTO package_files (key, files) VALUES (?, ?)'),
       deletePackage: db.prepare<[string]>('DELETE FROM packages WHERE key = ?'),
       mark: db.prepare<[number, string]>('UPDATE packages SET marked = ? WHERE key = ?'),
       eggNames: db.prepare<[], { egg_name: string }>('SELECT egg_name FROM packages ORDER BY egg_name'),
@@ -96,17 +92,10 @@ export class StateDb {
     });
   }
 
+  /** An installed package's files, by path (none for a package not installed). */
   files(key: string): FileRecord[] {
-    return this.guard('reading installed files', () =>
-      this.q.files.all(key).map((f) => {
-        const rec: FileRecord = { path: f.path, kind: f.kind as FileRecord['kind'] };
-        if (f.sha256 !== null) rec.sha256 = f.sha256;
-        if (f.size !== null) rec.size = f.size;
-        if (f.mode !== null) rec.mode = f.mode;
-        if (f.target !== null) rec.target = f.target;
-        return rec;
-      }),
-    );
+    const row = this.guard('reading installed files', () => this.q.files.get(key));
+    return row ? toFiles(this.path, key, row.files) : [];
   }
 
   revisions(): Revision[] {
@@ -224,9 +213,7 @@ export class StateDb {
           depends: JSON.stringify(p.depends),
         });
         this.q.putEgg.run(p.eggName, p.key, p.name, p.version, p.build, p.sha256, p.repository, JSON.stringify(p.depends));
-        this.q.deleteFiles.run(p.key);
-        for (const f of p.files)
-          this.q.putFile.run(p.key, f.path, f.kind, f.sha256 ?? null, f.size ?? null, f.mode ?? null, f.target ?? null);
+        this.q.putFiles.run(p.key, JSON.stringify(p.files));
       }
       for (const m of input.mark ?? []) this.q.mark.run(m.marked ? 1 : 0, m.key);
       const id = this.q.nextRevision.get()!.n;
