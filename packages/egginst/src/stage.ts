@@ -117,11 +117,10 @@ export async function stagePlan(input: StagePlanInput): Promise<() => string[]> 
     }
   }
 
+  const byEgg = new Map<PreparedEgg, FileRecord[]>(input.eggs.map((e) => [e, []]));
+  for (const s of plan.stage) byEgg.get(s.egg)!.push(facts.get(s.staged)!);
   for (const egg of input.eggs) {
-    const recs = plan.stage
-      .filter((s) => s.egg === egg)
-      .map((s) => facts.get(s.staged)!)
-      .sort((a, b) => (a.path < b.path ? -1 : 1));
+    const recs = byEgg.get(egg)!.sort((a, b) => (a.path < b.path ? -1 : 1));
     const staged = plan.records.get(egg)!;
     fs.writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
   }
