@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
 import type { Layout, LayoutItem, ScriptRef } from './layout.js';
-import { ancestors, launcherPaths, linkStaysInside } from './paths.js';
+import { ancestors, launcherPaths, linkStaysInside, parentOf } from './paths.js';
 import { describeRefused, ownedPaths } from './record.js';
 import type { Change, EggMetadata, InstallRecord, Warning } from './types.js';
 
@@ -163,6 +163,8 @@ export function planFiles(input: FilePlanInput): FilePlan {
   installs.forEach((egg, i) => {
     const roots = new Map<string, string | null>();
     rootOf.push(roots);
+    /** The root found for each parent directory (it depends on the parent alone), looked for once. */
+    const rootOfParent = new Map<string, string | null>();
     for (const dest of [...egg.layout.items.map((it) => it.dest), egg.layout.recordPath]) {
       const guard = guarded.get(dest);
       if (guard) {
@@ -182,48 +184,52 @@ export function planFiles(input: FilePlanInput): FilePlan {
           },
         );
       }
-      let root: string | null = null;
-      for (const a of ancestors(dest)) {
-        if (swapped.has(a)) {
-          root = a;
-          break;
+      const parent = parentOf(dest);
+      let root = rootOfParent.get(parent);
+      if (root === undefined) {
+        root = null;
+        for (const a of ancestors(dest)) {
+          if (swapped.has(a)) {
+            root = a;
+            break;
+          }
+          const st = stat(a);
+          if (!st || (!st.isDirectory() && !st.isSymbolicLink() && removedPaths.has(a))) {
+            root = a;
+            break;
+          }
+          if (st.isSymbolicLink()) {
+            throw new PkgError(
+              ErrorCodes.UNSAFE_PREFIX_PATH,
+              `${dest} from ${egg.meta.eggName} would be written through the symlink ${join(prefix, a)}`,
+              {
+                hint: 'egginst never writes through symlinks; replace the link with a directory',
+                details: { path: dest, link: a },
+              },
+            );
+          }
+          if (!st.isDirectory()) {
+            throw new PkgError(
+              ErrorCodes.FILE_CONFLICT,
+              `${dest} from ${egg.meta.eggName} needs the directory ${a}, but a file is in the way`,
+              {
+                hint: `move ${join(prefix, a)} away`,
+                details: { path: dest, blocker: a },
+              },
+            );
+          }
         }
-        const st = stat(a);
-        if (!st || (!st.isDirectory() && !st.isSymbolicLink() && removedPaths.has(a))) {
-          root = a;
-          break;
-        }
-        if (st.isSymbolicLink()) {
-          throw new PkgError(
-            ErrorCodes.UNSAFE_PREFIX_PATH,
-            `${dest} from ${egg.meta.eggName} would be written through the symlink ${join(prefix, a)}`,
-            {
-              hint: 'egginst never writes through symlinks; replace the link with a directory',
-              details: { path: dest, link: a },
-            },
-          );
-        }
-        if (!st.isDirectory()) {
-          throw new PkgError(
-            ErrorCodes.FILE_CONFLICT,
-            `${dest} from ${egg.meta.eggName} needs the directory ${a}, but a file is in the way`,
-            {
-              hint: `move ${join(prefix, a)} away`,
-              details: { path: dest, blocker: a },
-            },
-          );
-        }
+        rootOfParent.set(parent, root);
+        if (root !== null)
+          for (const a of ancestors(dest)) {
+            if (a.length < root.length) continue;
+            const users = dirEggs.get(a) ?? new Set<number>();
+            users.add(i);
+            dirEggs.set(a, users);
+          }
       }
       roots.set(dest, root);
-      if (root !== null) {
-        for (const a of ancestors(dest)) {
-          if (a.length < root.length) continue;
-          const users = dirEggs.get(a) ?? new Set<number>();
-          users.add(i);
-          dirEggs.set(a, users);
-        }
-        continue;
-      }
+      if (root !== null) continue;
       const st = stat(dest);
       if (st?.isDirectory()) {
         throw new PkgError(ErrorCodes.FILE_CONFLICT, `${dest} from ${egg.meta.eggName} cannot be installed: a directory is in the way`, {
@@ -253,22 +259,35 @@ export function planFiles(input: FilePlanInput): FilePlan {
     /** The staged name of each directory this egg moves in whole. */
     const units = new Map<string, string>();
     /** Plan the place of `dest` and return where it is staged. */
+    /** The directory each parent directory's paths move in with (null: none, each path is placed on its own). */
+    const unitDirOf = new Map<string, string | null>();
     const place = (dest: string): string => {
       const root = rootOf[i]!.get(dest) ?? null;
-      if (root !== null)
-        for (const a of ancestors(dest)) {
-          if (a.length < root.length) continue;
-          if (dirEggs.get(a)!.size === 1) {
-            let unit = units.get(a);
-            if (unit === undefined) {
-              unit = `s/${places.length}`;
-              units.set(a, unit);
-              places.push({ op: 'place', path: a, staged: unit });
+      if (root !== null) {
+        const parent = parentOf(dest);
+        let dir = unitDirOf.get(parent);
+        if (dir === undefined) {
+          dir = null;
+          for (const a of ancestors(dest)) {
+            if (a.length < root.length) continue;
+            if (dirEggs.get(a)!.size === 1) {
+              dir = a;
+              break;
             }
-            return `${unit}${dest.slice(a.length)}`;
+            mkdirs.add(a);
           }
-          mkdirs.add(a);
+          unitDirOf.set(parent, dir);
         }
+        if (dir !== null) {
+          let unit = units.get(dir);
+          if (unit === undefined) {
+            unit = `s/${places.length}`;
+            units.set(dir, unit);
+            places.push({ op: 'place', path: dir, staged: unit });
+          }
+          return `${unit}${dest.slice(dir.length)}`;
+        }
+      }
       const unit = `s/${places.length}`;
       places.push({ op: 'place', path: dest, staged: unit });
       return unit;

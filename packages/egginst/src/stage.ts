@@ -163,7 +163,7 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     const item = s.item as FileItem;
     const entry = input.store!.entries.get(s.egg)!;
     const file = entry.byPath.get(item.entry.name)!;
-    const how = linker!.how(noHardlink(s.egg));
+    const how = isMetadata(item.entry.name) ? 'copy' : linker!.how(noHardlink(s.egg));
     const op: TreeOp = { op: 'link', src: storedPath(entry, file), dest: `${dir}/${s.staged}`, how, mode: item.mode };
     unit(s.staged).push(op);
     eggOf.set(op, s.egg);
@@ -208,14 +208,13 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
 /**
  * Whether a staged item is taken from the store rather than extracted from the archive: files only,
  * and never what staging rewrites for the prefix - object code, which may be relocated (the store
- * knows which files start as object code does), egg scripts whose shebang is rewritten - nor the
- * package's metadata under EGG-INFO/<key>.
+ * knows which files start as object code does), egg scripts whose shebang is rewritten. The
+ * package's metadata under EGG-INFO/<key> is taken from the store as a copy, whatever the mode.
  */
 export function fromStore(s: StageItem, entries: Map<PreparedEgg, StoreEntry>): boolean {
   if (s.item.kind !== 'file') return false;
   const name = s.item.entry.name;
   if (isEggScript(name)) return false;
-  if (name.startsWith('EGG-INFO/') && !name.startsWith('EGG-INFO/prefix/') && !name.startsWith('EGG-INFO/usr/')) return false;
   const entry = entries.get(s.egg);
   // An egg not in the store yet is judged by its names alone (for the free-space check).
   if (!entry) return !mayBeObjectCode(name);
@@ -232,9 +231,14 @@ export function sharedBytes(plan: FilePlan, entries: Map<PreparedEgg, StoreEntry
   if (mode === 'copy') return 0;
   let n = 0;
   for (const s of plan.stage)
-    if (fromStore(s, entries) && (mode === 'clone' || !noHardlink(s.egg))) n += dataBlocks((s.item as FileItem).entry.uncompressedSize);
+    if (fromStore(s, entries) && !isMetadata((s.item as FileItem).entry.name) && (mode === 'clone' || !noHardlink(s.egg)))
+      n += dataBlocks((s.item as FileItem).entry.uncompressedSize);
   return n;
 }
+
+/** The package's own metadata (EGG-INFO/<key> in the prefix): copied, never shared with the store. */
+const isMetadata = (name: string): boolean =>
+  name.startsWith('EGG-INFO/') && !name.startsWith('EGG-INFO/prefix/') && !name.startsWith('EGG-INFO/usr/');
 
 /** An egg with a post-install script gets no hard links: what the script rewrites cannot be known. */
 const noHardlink = (egg: PreparedEgg): boolean => egg.layout.postInstall !== undefined;
