@@ -97,7 +97,11 @@ test("commit runs the caller's work after the mark, while the moved-aside files 
     try {
       await tx.prepare([{ kind: 'install', eggPath: egg(eggName) }]);
       await tx.apply();
-      return tx.commit((r) => during(r.id)).id;
+      const result = tx.commit((r) => during(r.id));
+      // The records written, as the prefix now holds them.
+      assert.deepEqual([...result.records.keys()], ['upg']);
+      assert.deepEqual(result.records.get('upg'), readRecord(prefix, 'upg'));
+      return result.id;
     } finally {
       await tx.close();
     }

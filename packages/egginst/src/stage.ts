@@ -37,13 +37,20 @@ export interface StagePlanInput {
   threads?: TreeThreads;
 }
 
-/**
- * Stage every item of the plan, then write each egg's install record beside its files. Returns the
- * staged files and records (a function listing them at their places in the prefix), none of them
- * flushed: the transaction makes them durable together with its renames, once those are done and
- * before the commit is written (journal.ts applyOps), by one flush of the filesystem.
- */
-export async function stagePlan(input: StagePlanInput): Promise<() => string[]> {
+/** What staging wrote. */
+export interface Staged {
+  /**
+   * The staged files and records at their places in the prefix (listed when asked), none of them
+   * flushed: the transaction makes them durable together with its renames, once those are done and
+   * before the commit is written (journal.ts applyOps), by one flush of the filesystem.
+   */
+  unflushed: () => string[];
+  /** Each egg's install record, as written. */
+  records: Map<PreparedEgg, InstallRecord>;
+}
+
+/** Stage every item of the plan, then write each egg's install record beside its files. */
+export async function stagePlan(input: StagePlanInput): Promise<Staged> {
   const { dir, plan, reporter, fs } = input;
   const facts = new Map<string, FileRecord>();
   const totals = new Map<string, { done: number; total: number }>();
@@ -119,17 +126,21 @@ export async function stagePlan(input: StagePlanInput): Promise<() => string[]> 
 
   const byEgg = new Map<PreparedEgg, FileRecord[]>(input.eggs.map((e) => [e, []]));
   for (const s of plan.stage) byEgg.get(s.egg)!.push(facts.get(s.staged)!);
+  const records = new Map<PreparedEgg, InstallRecord>();
   for (const egg of input.eggs) {
     const recs = byEgg.get(egg)!.sort((a, b) => (a.path < b.path ? -1 : 1));
     const staged = plan.records.get(egg)!;
-    fs.writeFileSync(join(dir, staged), serializeRecord(buildRecord(egg, recs, input.prefix)), { mode: 0o644, flag: 'wx' });
+    const record = buildRecord(egg, recs, input.prefix);
+    fs.writeFileSync(join(dir, staged), serializeRecord(record), { mode: 0o644, flag: 'wx' });
+    records.set(egg, record);
   }
   // Where they will be once renamed into place, and listed only if asked for: syncfs needs no list (durable.ts).
-  return () =>
+  const unflushed = (): string[] =>
     [
       ...[...facts.values()].filter((f) => f.kind === 'file').map((f) => f.path),
       ...[...plan.records.keys()].map((e) => e.layout.recordPath),
     ].map((p) => join(input.prefix, p));
+  return { unflushed, records };
 }
 
 type FileItem = Extract<LayoutItem, { kind: 'file' }>;

@@ -36,7 +36,7 @@ import { bytesToFill, fillEntries, openStore, readEntry, type StoreEntry } from 
 import { runScript, type ScriptRun } from './scripts.js';
 import { THREADED_OPS, TreeThreads } from './tree-ops.js';
 import { NO_REPORTER } from './reporter.js';
-import type { EggJob, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
+import type { EggJob, InstallRecord, Limits, Reporter, ScriptOptions, TransactionResult, Warning } from './types.js';
 
 export interface TransactionOptions extends ScriptOptions {
   prefix: string;
@@ -89,6 +89,7 @@ export class EggTransaction {
   private journal: Journal | undefined;
   private staged = false;
   private readonly warnings: Warning[] = [];
+  private readonly records = new Map<string, InstallRecord>();
   private readonly python: Python;
   private readonly reporter: Reporter;
   private readonly limits: Limits;
@@ -182,7 +183,7 @@ export class EggTransaction {
       const store = await this.storeEntries(this.plan);
       this.step = 'staging';
       this.ctx.fs.mkdirSync(join(txnDir(this.prefix, this.id), 'b'), { recursive: true });
-      this.ctx.unflushed = await stagePlan({
+      const staged = await stagePlan({
         ...(store ? { store } : {}),
         threads: this.ctx.threads!,
         prefix: this.prefix,
@@ -193,6 +194,8 @@ export class EggTransaction {
         reporter: this.reporter,
         ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       });
+      this.ctx.unflushed = staged.unflushed;
+      for (const [egg, record] of staged.records) this.records.set(egg.meta.id.key, record);
       const used = store?.linker.used();
       if (used) this.reporter.report({ type: 'info', message: `files linked from the store ${this.opts.store!.dir} by ${used}` });
       crashPoint('staged');
@@ -378,7 +381,12 @@ export class EggTransaction {
     } catch (e) {
       failedCleanup(e);
     }
-    const result = (): TransactionResult => ({ id: this.id, changes: this.plan!.changes, warnings: [...this.warnings] });
+    const result = (): TransactionResult => ({
+      id: this.id,
+      changes: this.plan!.changes,
+      warnings: [...this.warnings],
+      records: this.records,
+    });
     let thrown: { error: unknown } | undefined;
     try {
       during?.(result());

@@ -179,4 +179,6 @@ export interface TransactionResult {
   id: string;
   changes: Change[];
   warnings: Warning[];
+  /** The install record written for each package installed or updated, by key (what its egginst.json holds). */
+  records: ReadonlyMap<string, InstallRecord>;
 }

@@ -123,7 +123,7 @@ export async function execute(input: ExecuteInput): Promise<ExecuteResult> {
           changes: committed.changes,
           payload,
         };
-        revision = recordTransaction(session.state, session.prefix, journal);
+        revision = recordTransaction(session.state, session.prefix, journal, committed.records);
         noteRecordsInSync(session.state, session.prefix);
         write.commit();
         if (store)

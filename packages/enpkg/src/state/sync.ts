@@ -18,7 +18,7 @@ import {
   recordsSignature,
   recoverPrefix,
 } from 'egginst/core';
-import type { Change, FileRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
+import type { Change, FileRecord, InstallRecord, Journal, RecoveryOutcome, Reporter } from 'egginst/core';
 import type { CommitInput, PackageWrite, RevisionKind, StateDb } from './db.js';
 import { reconcileSelf } from '../self/history.js';
 import { HIST_FILE, parseHist, syncHistFile } from './hist.js';
@@ -86,9 +86,9 @@ export function payloadPackages(payload: unknown): Map<string, Partial<PackageMe
   return out;
 }
 
-/** A package as its egginst record describes it (files included). */
-export function packageFromRecord(prefix: string, key: string, meta: Partial<PackageMeta> = {}): PackageWrite {
-  const rec = readRecord(prefix, key);
+/** A package as its egginst record describes it (files included): `known`, or read from the prefix. */
+export function packageFromRecord(prefix: string, key: string, meta: Partial<PackageMeta> = {}, known?: InstallRecord): PackageWrite {
+  const rec = known ?? readRecord(prefix, key);
   if (!rec) {
     throw new PkgError(ErrorCodes.RECORD_INVALID, `the install record of ${key} (EGG-INFO/${key}/egginst.json) is missing`, {
       hint: 'another process changed the prefix; run the command again',
@@ -109,8 +109,17 @@ export function packageFromRecord(prefix: string, key: string, meta: Partial<Pac
   };
 }
 
-/** Record a committed egginst transaction as a revision (once: a second call finds it recorded). */
-export function recordTransaction(state: StateDb, prefix: string, j: Pick<Journal, 'id' | 'changes' | 'payload'>): number {
+/**
+ * Record a committed egginst transaction as a revision (once: a second call finds it recorded).
+ * `records`: the install records the transaction wrote, by key, when the caller has them (else each
+ * is read from the prefix).
+ */
+export function recordTransaction(
+  state: StateDb,
+  prefix: string,
+  j: Pick<Journal, 'id' | 'changes' | 'payload'>,
+  records?: ReadonlyMap<string, InstallRecord>,
+): number {
   const done = state.revisionOfTransaction(j.id);
   if (done !== undefined) return done;
   const payload = j.payload as TxnPayload;
@@ -119,7 +128,7 @@ export function recordTransaction(state: StateDb, prefix: string, j: Pick<Journa
   const remove: string[] = [];
   for (const c of j.changes) {
     if (c.kind === 'remove') remove.push(c.key);
-    else put.push(packageFromRecord(prefix, c.key, packages.get(c.key)));
+    else put.push(packageFromRecord(prefix, c.key, packages.get(c.key), records?.get(c.key)));
   }
   const input: CommitInput = {
     kind: payload.kind,
