@@ -92,7 +92,6 @@ export function startTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions 
     for (let n = Atomics.load(busy, 0); n !== 0; n = Atomics.load(busy, 0)) Atomics.wait(busy, 0, n, 1000);
     if (!opts.threads) threads.close();
   };
-  let failure: unknown;
   try {
     const workers = threads.take(Math.min(threads.count, shared.chunks.length - 2));
     const encoded = workers.length > 0 ? encodeOps(ops) : undefined;
@@ -108,6 +107,7 @@ export function startTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions 
   }
   return {
     finish: () => {
+      let failure: unknown;
       try {
         doOps(fs, ops, claimer(ops.length, shared), opts.onOp);
       } catch (e) {
