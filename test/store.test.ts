@@ -25,6 +25,8 @@ import {
   CRASH_POINTS,
   checkEntry,
   type EggJob,
+  keepLayout,
+  type KeptLayout,
   listInstalled,
   listStore,
   openArchive,
@@ -33,6 +35,7 @@ import {
   readEntry,
   referencesOf,
   removeReference,
+  restoreLayout,
   runTransaction,
   type TransactionOptions,
   verifyInstalled,
@@ -146,6 +149,52 @@ test("each entry keeps its egg's validated listing; an archive of the listed siz
   // A second install from the store (opened from the listings) gives the same prefix as the first.
   assert.equal((await runEgginst(['--prefix', join(root, 'q'), '--store', store, '--no-fsync', ...EGGS], { env })).code, 0);
   assert.deepEqual(records(join(root, 'q')), records(join(root, 'p')));
+});
+
+test('each entry keeps the layout it was filled with; it is used in the same context only', async (t) => {
+  const root = await tempDir(t);
+  const store = join(root, 'store');
+  assert.equal((await runEgginst(['--prefix', join(root, 'p'), '--store', store, '--no-fsync', ...EGGS], { env })).code, 0);
+  let data: { sha: string; kept: KeptLayout } | undefined;
+  for (const sha of listStore(store).entries) {
+    const { manifest } = readEntry(store, sha)!;
+    const kept = manifest.layout;
+    assert.ok(kept, `${manifest.eggName} keeps its layout`);
+    assert.equal(kept.context.eggName, manifest.eggName);
+    const archive = await openArchive(EGGS.find((e) => e.endsWith(`/${manifest.eggName}`))!);
+    t.after(() => archive.close());
+    const id = { name: manifest.eggName.split('-')[0]!, key: manifest.eggName.split('-')[0]!, version: '', build: 1 };
+    const now = {
+      id,
+      eggName: manifest.eggName,
+      entries: archive.entries,
+      pythonVersion: () => kept.context.pythonVersion ?? '2.7',
+      pythonPath: () => kept.context.pythonPath ?? '/usr/bin/python',
+    };
+    const restored = restoreLayout(kept, now)!;
+    assert.ok(restored);
+    // The same layout again: kept and restored round trip to what was kept.
+    assert.deepEqual(keepLayout(restored, archive.entries, kept.context), kept);
+    assert.equal(restoreLayout(kept, { ...now, eggName: 'other-1.0-1.egg' }), null, 'another egg name');
+    if (kept.context.pythonVersion !== undefined)
+      assert.equal(restoreLayout(kept, { ...now, pythonVersion: () => '3.99' }), null, 'another python');
+    assert.equal(restoreLayout(kept, { ...now, entries: archive.entries.slice(0, 1) }), null, 'members that do not fit');
+    for (const dest of ['../outside', '.egginst/x', 'EGG-INFO/other/x', ''])
+      assert.equal(restoreLayout({ ...kept, items: [{ ...kept.items[0]!, dest }] }, now), null, `a kept destination ${dest}`);
+    if (manifest.eggName === 'data-1.0-1.egg') data = { sha, kept };
+  }
+  // The kept layout is what a second install lays out by: one destination changed in it moves the file.
+  assert.ok(data);
+  const manifestPath = join(store, data.sha, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { layout: KeptLayout };
+  const item = manifest.layout.items.find((i) => i.kind === 'file' && i.dest === 'share/data/table.csv')!;
+  item.dest = 'share/data/moved.csv';
+  chmodSync(manifestPath, 0o644);
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  chmodSync(manifestPath, 0o444);
+  const q = join(root, 'q');
+  assert.equal((await runEgginst(['--prefix', q, '--store', store, '--no-fsync', egg('data-1.0-1')], { env })).code, 0);
+  assert.ok(existsSync(join(q, 'share/data/moved.csv')) && !existsSync(join(q, 'share/data/table.csv')));
 });
 
 test('crash at every point of an install from an empty store: no entry complete and wrong; recovery and a rerun finish', async (t) => {

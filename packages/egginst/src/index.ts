@@ -8,7 +8,18 @@ export { openArchive, DEFAULT_LIMITS, type Archive, type ArchiveEntry } from './
 export { parseEggName, requireEggName, formatEggName, isValidName } from './eggname.js';
 export { parseLiteralAssignments, parseSpecDepend, type LiteralFileOptions, type PythonLiteral } from './spec.js';
 export { readMetadata } from './metadata.js';
-export { computeLayout, destinationOf, modeFor, parseEntryPoints, type Layout, type LayoutItem } from './layout.js';
+export {
+  computeLayout,
+  destinationOf,
+  keepLayout,
+  modeFor,
+  parseEntryPoints,
+  restoreLayout,
+  type KeptLayout,
+  type Layout,
+  type LayoutContext,
+  type LayoutItem,
+} from './layout.js';
 export { listInstalled, readRecord, ownedPaths, recordsSignature } from './record.js';
 export { lockPrefix, type PrefixLock, type LockOptions } from './lock.js';
 export { CRASH_POINTS, type CrashPoint } from './crash.js';

@@ -310,3 +310,74 @@ export function parseEntryPoints(text: string, eggName: string): EntryPoint[] {
   }
   return out;
 }
+
+/**
+ * What a layout was computed with, beyond the archive itself: the egg's file name, and the
+ * interpreter's version and path where the layout asked for them. A layout kept with a store entry
+ * holds for another install of the same egg only when each of these is the same again.
+ */
+export interface LayoutContext {
+  eggName: string;
+  pythonVersion?: string;
+  pythonPath?: string;
+}
+
+/** A layout as the package store keeps it (JSON): files refer to the archive's members by position. */
+export interface KeptLayout {
+  context: LayoutContext;
+  items: KeptItem[];
+  postInstall?: ScriptRef;
+  preUninstall?: ScriptRef;
+  entryPoints: string[];
+  targets: string[];
+  warnings: Warning[];
+}
+
+type KeptItem =
+  | { kind: 'file'; dest: string; mode: number; entry: number }
+  | { kind: 'link'; dest: string; target: string; origin: string }
+  | { kind: 'generated'; dest: string; mode: number; content: string; origin: string };
+
+/** `layout`, computed from `entries` with `context`, in the form kept with a store entry. */
+export function keepLayout(layout: Layout, entries: ArchiveEntry[], context: LayoutContext): KeptLayout {
+  const at = new Map(entries.map((e, i) => [e, i]));
+  const { metaDir: _metaDir, recordPath: _recordPath, items, ...rest } = layout;
+  return {
+    context,
+    items: items.map((it) => (it.kind === 'file' ? { kind: 'file', dest: it.dest, mode: it.mode, entry: at.get(it.entry)! } : it)),
+    ...rest,
+  };
+}
+
+/**
+ * A kept layout for `entries` (the same archive's members, in the same order), or null when it does
+ * not hold: another context, or a reference that does not fit the members.
+ */
+export function restoreLayout(
+  kept: KeptLayout,
+  now: Pick<LayoutInput, 'id' | 'eggName' | 'entries' | 'pythonVersion' | 'pythonPath'>,
+): Layout | null {
+  const { id, entries } = now;
+  const was = kept.context;
+  // Only what the layout asked for is asked again (finding an interpreter's version may run it).
+  if (was.eggName !== now.eggName) return null;
+  if (was.pythonVersion !== undefined && was.pythonVersion !== now.pythonVersion()) return null;
+  if (was.pythonPath !== undefined && was.pythonPath !== now.pythonPath()) return null;
+  const items: LayoutItem[] = [];
+  const metaDir = `EGG-INFO/${id.key}`;
+  for (const it of kept.items) {
+    // The store is trusted as for its files, but no kept destination may leave the package's places.
+    if (it === null || typeof it !== 'object' || typeof it.dest !== 'string' || unsafeNameReason(it.dest) !== null) return null;
+    const top = it.dest.slice(0, (it.dest.indexOf('/') + 1 || it.dest.length + 1) - 1);
+    if (RESERVED_DIRS.includes(top) || (top === 'EGG-INFO' && !it.dest.startsWith(`${metaDir}/`))) return null;
+    if (it.kind !== 'file') {
+      items.push(it);
+      continue;
+    }
+    const entry = entries[it.entry];
+    if (entry === undefined || entry.kind === 'dir') return null;
+    items.push({ kind: 'file', dest: it.dest, mode: it.mode, entry });
+  }
+  const { context: _context, items: _items, ...rest } = kept;
+  return { metaDir, recordPath: `${metaDir}/${RECORD_FILE}`, items, ...rest };
+}

@@ -7,7 +7,7 @@ import { type Dirent, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Archive } from './archive.js';
 import { ErrorCodes, PkgError, WarningCodes } from './errors.js';
-import type { Layout, LayoutItem, ScriptRef } from './layout.js';
+import type { KeptLayout, Layout, LayoutItem, ScriptRef } from './layout.js';
 import { ancestors, launcherPaths, linkStaysInside, parentOf } from './paths.js';
 import { describeRefused, ownedPaths } from './record.js';
 import type { Change, EggMetadata, InstallRecord, Warning } from './types.js';
@@ -19,6 +19,8 @@ export interface PreparedEgg {
   layout: Layout;
   /** The interpreter for this egg's scripts and shebangs (looked up when first asked). */
   python: () => string;
+  /** The layout in the form the package store keeps with the egg's entry. */
+  keptLayout: () => KeptLayout;
 }
 
 export type Op =

@@ -19,7 +19,7 @@ import { defaultFs } from './journal.js';
 import { removeTree } from './tree-ops.js';
 import { directoriesOf } from './paths.js';
 import type { Task } from './extract-worker.js';
-import { modeFor } from './layout.js';
+import { type KeptLayout, modeFor } from './layout.js';
 import { diskBytes } from './plan.js';
 
 export const MANIFEST = 'manifest.json';
@@ -28,7 +28,8 @@ export const MANIFEST = 'manifest.json';
  * makes later slower to create (a warm 200-egg install took 7 s against 3.8); 4 is 2's layout again,
  * and a version-2 entry is read as one. 5 adds `archive`, the egg's validated listing. An entry of
  * version 2 or 4 is read as one without it; one of version 1 or 3 is not seen (and is rebuilt on its
- * next use).
+ * next use). A version-5 entry may also keep `layout` (where each member goes, layout.ts keepLayout):
+ * optional, so that entries with and without it read alike, by this enpkg and by one before it.
  */
 const MANIFEST_VERSION = 5;
 const READ_VERSIONS: readonly number[] = [2, 4, 5];
@@ -62,6 +63,11 @@ export interface StoreManifest {
    * parsing and checking its central directory and local headers again.
    */
   archive?: ArchiveListing;
+  /**
+   * The layout computed when the entry was filled, and what it was computed with: a later install of
+   * the same egg in the same context takes it instead of laying the archive out again.
+   */
+  layout?: KeptLayout;
 }
 
 export interface StoreEntry {
@@ -127,6 +133,7 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
     if (!READ_VERSIONS.includes(manifest.version) || manifest.egg !== sha256 || !Array.isArray(manifest.files))
       throw new Error('unexpected content');
     if (manifest.archive !== undefined && !validListing(manifest.archive)) throw new Error('unexpected archive listing');
+    if (manifest.layout !== undefined && !validLayout(manifest.layout)) throw new Error('unexpected layout');
   } catch (e) {
     throw new PkgError(ErrorCodes.STORE_CORRUPT, `the store entry ${dir} has an unreadable manifest: ${(e as Error).message}`, {
       hint: 'enpkg verify --repair rebuilds it (or remove the directory)',
@@ -134,6 +141,10 @@ export function readEntry(store: string, sha256: string): StoreEntry | null {
     });
   }
   return { dir, sha256, manifest, byPath: new Map(manifest.files.map((f) => [f.path, f])) };
+}
+
+function validLayout(l: KeptLayout): boolean {
+  return typeof l?.context?.eggName === 'string' && Array.isArray(l.items) && Array.isArray(l.entryPoints) && Array.isArray(l.targets);
 }
 
 function validListing(l: ArchiveListing): boolean {
@@ -150,6 +161,8 @@ export interface FillEgg {
   sha256: string;
   archive: Archive;
   eggName: string;
+  /** The egg's layout to keep with its entry, if known. */
+  layout?: () => KeptLayout;
 }
 
 export interface FillInput {
@@ -234,6 +247,7 @@ export async function fillEntries(input: FillInput): Promise<StoreEntry[]> {
         eggName: t.egg.eggName,
         files,
         archive: listingOf(t.egg.archive),
+        ...(t.egg.layout ? { layout: t.egg.layout() } : {}),
       };
       writeFileSync(join(t.tmp, MANIFEST), `${JSON.stringify(manifest)}\n`, { mode: 0o444 });
     }

@@ -157,7 +157,8 @@ export class EggTransaction {
         // An egg the store has already opens from the listing kept with its entry (found by the
         // sha256 the caller vouches for, or as hashed here; a file that cannot be read is left to prepareEgg).
         const sha256 = job.sha256 ?? (this.opts.store ? digestOf(job.eggPath) : undefined);
-        const listing = sha256 && this.opts.store ? this.storeEntry(sha256)?.manifest.archive : undefined;
+        const kept = sha256 && this.opts.store ? this.storeEntry(sha256)?.manifest : undefined;
+        const listing = kept?.archive;
         const egg = await prepareEgg({
           eggPath: job.eggPath,
           eggName: job.eggName ?? basename(job.eggPath),
@@ -165,6 +166,7 @@ export class EggTransaction {
           python: this.python,
           warn: (w) => this.warn(w),
           ...(listing ? { listing } : {}),
+          ...(listing && kept?.layout ? { layout: kept.layout } : {}),
         });
         this.eggs.push(egg);
         this.digests.set(egg, sha256);
@@ -227,6 +229,7 @@ export class EggTransaction {
       sha256: this.digests.get(egg) ?? hashFile(egg.eggPath),
       archive: egg.archive,
       eggName: egg.meta.eggName,
+      layout: egg.keptLayout,
     }));
     const known = new Map<PreparedEgg, StoreEntry>();
     for (const e of eggs) {
