@@ -179,7 +179,7 @@ test('each entry keeps the layout it was filled with; it is used in the same con
     if (kept.context.pythonVersion !== undefined)
       assert.equal(restoreLayout(kept, { ...now, pythonVersion: () => '3.99' }), null, 'another python');
     assert.equal(restoreLayout(kept, { ...now, entries: archive.entries.slice(0, 1) }), null, 'members that do not fit');
-    for (const dest of ['../outside', '.egginst/x', 'EGG-INFO/other/x', ''])
+    for (const dest of ['../outside', '.egginst/x', 'EGG-INFO/other/x', `EGG-INFO/${id.key}/egginst.json`, ''])
       assert.equal(restoreLayout({ ...kept, items: [{ ...kept.items[0]!, dest }] }, now), null, `a kept destination ${dest}`);
     if (manifest.eggName === 'data-1.0-1.egg') data = { sha, kept };
   }

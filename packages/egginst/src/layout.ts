@@ -91,6 +91,17 @@ function unsafe(eggName: string, name: string, why: string): PkgError {
   });
 }
 
+/** Why a package may not write `dest` (unsafe, egginst's or enpkg's own, another package's metadata), or null. */
+function refusedDestination(dest: string, metaDir: string, recordPath: string): string | null {
+  const reason = unsafeNameReason(dest);
+  if (reason) return `its destination ${dest} is unsafe: ${reason}`;
+  const top = dest.slice(0, (dest.indexOf('/') + 1 || dest.length + 1) - 1);
+  if (RESERVED_DIRS.includes(top)) return `it would write into ${top}/, where egginst and enpkg keep their own state`;
+  if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`)) return `it would write ${dest}, outside this package's own ${metaDir}/`;
+  if (dest === recordPath) return `${recordPath} is the install record, written by egginst`;
+  return null;
+}
+
 export function computeLayout(input: LayoutInput): Layout {
   const { id, eggName, entries } = input;
   const key = id.key;
@@ -103,14 +114,8 @@ export function computeLayout(input: LayoutInput): Layout {
 
   const add = (item: LayoutItem, from: string): void => {
     const dest = item.dest;
-    const reason = unsafeNameReason(dest);
-    if (reason) throw unsafe(eggName, from, `its destination ${dest} is unsafe: ${reason}`);
-    const top = dest.slice(0, (dest.indexOf('/') + 1 || dest.length + 1) - 1);
-    if (RESERVED_DIRS.includes(top))
-      throw unsafe(eggName, from, `it would write into ${top}/, where egginst and enpkg keep their own state`);
-    if (top === 'EGG-INFO' && !dest.startsWith(`${metaDir}/`))
-      throw unsafe(eggName, from, `it would write ${dest}, outside this package's own ${metaDir}/`);
-    if (dest === recordPath) throw unsafe(eggName, from, `${recordPath} is the install record, written by egginst`);
+    const refused = refusedDestination(dest, metaDir, recordPath);
+    if (refused) throw unsafe(eggName, from, refused);
     const k = collisionKey(dest);
     const prev = origin.get(k);
     if (prev !== undefined) {
@@ -365,11 +370,11 @@ export function restoreLayout(
   if (was.pythonPath !== undefined && was.pythonPath !== now.pythonPath()) return null;
   const items: LayoutItem[] = [];
   const metaDir = `EGG-INFO/${id.key}`;
+  const recordPath = `${metaDir}/${RECORD_FILE}`;
   for (const it of kept.items) {
     // The store is trusted as for its files, but no kept destination may leave the package's places.
-    if (it === null || typeof it !== 'object' || typeof it.dest !== 'string' || unsafeNameReason(it.dest) !== null) return null;
-    const top = it.dest.slice(0, (it.dest.indexOf('/') + 1 || it.dest.length + 1) - 1);
-    if (RESERVED_DIRS.includes(top) || (top === 'EGG-INFO' && !it.dest.startsWith(`${metaDir}/`))) return null;
+    if (it === null || typeof it !== 'object' || typeof it.dest !== 'string') return null;
+    if (refusedDestination(it.dest, metaDir, recordPath) !== null) return null;
     if (it.kind !== 'file') {
       items.push(it);
       continue;
@@ -379,5 +384,5 @@ export function restoreLayout(
     items.push({ kind: 'file', dest: it.dest, mode: it.mode, entry });
   }
   const { context: _context, items: _items, ...rest } = kept;
-  return { metaDir, recordPath: `${metaDir}/${RECORD_FILE}`, items, ...rest };
+  return { metaDir, recordPath, items, ...rest };
 }
