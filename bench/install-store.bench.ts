@@ -10,9 +10,12 @@
  *   cp -al    of the cold install's prefix (the baseline of warm)
  *   disk      `du` of the two prefixes together (hard links counted once) against the first alone
  *   revert    `enpkg revert 1` after `update --all` moved all 100 packages to version 2: with the store
- *             (every version-1 entry still there) against the same revert with `store: false`, which
- *             inflates each cached egg again (the path before the store)
- * Targets: warm <= 0.2x cold, warm <= 2.5x cp -al, the two prefixes <= 1.2x one, revert <= 0.2x.
+ *             (every version-1 entry still there) against today's revert, the one the issue set the
+ *             target by: enpkg as it was before the store (commit TODAY, built by lib/past-build.ts
+ *             into bench/work), which inflates each cached egg again. Shown beside it, the same revert
+ *             by this code with `store: false` (the path without the store as it is now, and the
+ *             baseline when the old commit cannot be built, e.g. in a checkout without history).
+ * Targets: warm <= 0.2x cold, warm <= 2.5x cp -al, the two prefixes <= 1.2x one, revert <= 0.2x today's.
  *
  * Every measured tree (prefix, copy, cache) is new, and all are deleted only at the end (see fresh()).
  * BENCH_RUNS (default 3); bench/work/install-store holds the repository (built once) and the runs.
@@ -22,6 +25,7 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { buildBenchEgg } from '#fixtures';
 import { REPO, fmt, isolatedEnv, median, timed } from './lib/measure.js';
+import { buildPast } from './lib/past-build.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PACKAGES = 100;
@@ -31,6 +35,8 @@ const BYTES = 1 << 20;
 const DIRS = 10;
 const WORK = join(REPO, 'bench', 'work', 'install-store');
 const ENPKG = join(REPO, 'packages', 'enpkg', 'bin', 'enpkg.js');
+/** The last commit before the package store: "today's" enpkg of the issue's revert target. */
+const TODAY = 'c88c7d6';
 const out = (s: string): boolean => process.stdout.write(`${s}\n`);
 
 const names = Array.from({ length: PACKAGES }, (_, i) => `pkg${String(i).padStart(3, '0')}`);
@@ -85,9 +91,10 @@ const useCache = (cache: string): void => {
   writeFileSync(withoutStore, `cache_dir: ${JSON.stringify(cache)}\nstore: false\n`);
 };
 const env = { ...isolatedEnv(run), EGGINST_LINK_MODE: 'hardlink' };
-const enpkg = (prefix: string, config: string, args: string[]): number =>
-  timed(process.execPath, [ENPKG, ...args, '-y', '-q', '--prefix', prefix, '--config', config], { env }).seconds;
-const install = (prefix: string, config = withStore): number => enpkg(prefix, config, ['install', ...names, '--repo', repoV1]);
+const enpkg = (prefix: string, config: string, args: string[], bin = ENPKG): number =>
+  timed(process.execPath, [bin, ...args, '-y', '-q', '--prefix', prefix, '--config', config], { env }).seconds;
+const install = (prefix: string, config = withStore, bin = ENPKG): number =>
+  enpkg(prefix, config, ['install', ...names, '--repo', repoV1], bin);
 /** Everything written so far on the disk, so that no run pays for flushing another's writes. */
 const settle = (): void => void spawnSync('sync');
 /**
@@ -100,8 +107,8 @@ const settle = (): void => void spawnSync('sync');
 let trees = 0;
 const fresh = (name: string): string => join(run, 'trees', `${name}${trees++}`);
 
-function installed(prefix: string): string {
-  const r = spawnSync(process.execPath, [ENPKG, 'list', '--json', '--prefix', prefix, '--config', withStore], { encoding: 'utf8', env });
+function installed(prefix: string, bin: string): string {
+  const r = spawnSync(process.execPath, [bin, 'list', '--json', '--prefix', prefix, '--config', withStore], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`enpkg list failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { packages: Array<{ name: string; version: string }> }).packages
     .map((p) => `${p.name}-${p.version}`)
@@ -113,8 +120,8 @@ const want = (version: string): string =>
     .map((n) => `${n}-${version}`)
     .sort()
     .join(' ');
-function check(prefix: string, version: string, what: string): void {
-  if (installed(prefix) !== want(version)) throw new Error(`${what}: ${prefix} does not hold the 100 packages at ${version}`);
+function check(prefix: string, version: string, what: string, bin = ENPKG): void {
+  if (installed(prefix, bin) !== want(version)) throw new Error(`${what}: ${prefix} does not hold the 100 packages at ${version}`);
 }
 /** Kilobytes used by the trees together, each inode counted once (GNU du). */
 function du(...dirs: string[]): number {
@@ -145,19 +152,24 @@ for (let i = 0; i < RUNS; i++) {
   disk = { one: du(a), two: du(a, b), cpal: du(a, c) };
 }
 
-// Revert: 100 packages at version 2 back to version 1, with the store warm and without a store.
-const revert = (config: string): number => {
+// Revert: 100 packages at version 2 back to version 1, with the store warm, without it, and today's.
+const revert = (config: string, bin = ENPKG): number => {
   const p = fresh('r');
-  install(p, config);
-  enpkg(p, config, ['update', '--all', '--repo', repoV2]);
-  check(p, '2.0', 'update --all');
+  install(p, config, bin);
+  enpkg(p, config, ['update', '--all', '--repo', repoV2], bin);
+  check(p, '2.0', 'update --all', bin);
   settle();
-  const t = enpkg(p, config, ['revert', '1']);
-  check(p, '1.0', 'revert');
+  const t = enpkg(p, config, ['revert', '1'], bin);
+  check(p, '1.0', 'revert', bin);
   return t;
 };
-const reverts = { store: [] as number[], none: [] as number[] };
+const past = buildPast(TODAY, join(WORK, `enpkg-${TODAY}`));
+/** Today's enpkg knows no `store` key: a configuration of its own, with a cache of its own. */
+const todayConfig = join(run, 'today.yaml');
+writeFileSync(todayConfig, `cache_dir: ${JSON.stringify(fresh('cache-today'))}\n`);
+const reverts = { store: [] as number[], none: [] as number[], today: [] as number[] };
 for (let i = 0; i < RUNS; i++) {
+  if ('enpkg' in past) reverts.today.push(revert(todayConfig, past.enpkg));
   reverts.none.push(revert(withoutStore));
   reverts.store.push(revert(withStore));
 }
@@ -173,6 +185,17 @@ out(
     `ratio ${fmt(disk.two / disk.one)}x (target <= 1.20x; a prefix and its cp -al copy: ${fmt(disk.cpal / disk.one)}x)`,
 );
 out(`revert of ${PACKAGES} updated packages:`);
-out(`  without the store (inflates each egg) ${fmt(mrn)} s   (baseline; runs: ${runs(reverts.none)})`);
-out(`  from the store                        ${fmt(mrs)} s   ratio ${fmt(mrs / mrn)}x (target <= 0.20x); runs: ${runs(reverts.store)}`);
+if ('enpkg' in past) {
+  const mrt = median(reverts.today);
+  out(`  today's enpkg (${TODAY}, no store)    ${fmt(mrt)} s   (baseline; runs: ${runs(reverts.today)})`);
+  out(`  this enpkg with store: false          ${fmt(mrn)} s   ${fmt(mrn / mrt)}x today's; runs: ${runs(reverts.none)}`);
+  out(
+    `  from the store                        ${fmt(mrs)} s   ratio ${fmt(mrs / mrt)}x today's (target <= 0.20x), ` +
+      `${fmt(mrs / mrn)}x store: false; runs: ${runs(reverts.store)}`,
+  );
+} else {
+  out(`  (today's enpkg ${TODAY} not built: ${past.unavailable.split('\n')[0]}; baseline: this enpkg with store: false)`);
+  out(`  without the store (inflates each egg) ${fmt(mrn)} s   (baseline; runs: ${runs(reverts.none)})`);
+  out(`  from the store                        ${fmt(mrs)} s   ratio ${fmt(mrs / mrn)}x (target <= 0.20x); runs: ${runs(reverts.store)}`);
+}
 rmSync(run, { recursive: true, force: true });

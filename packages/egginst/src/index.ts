@@ -53,6 +53,7 @@ export { defaultLinkMode, LINK_MODES, type LinkMode } from './link.js';
 export {
   addReferences,
   checkEntry,
+  dropReferences,
   fillEntries,
   listStore,
   openStore,
@@ -61,6 +62,7 @@ export {
   removeEntry,
   removeLeftover,
   removeReference,
+  removeSpareDirs,
   checkOwnDir,
   type EntryProblem,
   type StoreEntry,

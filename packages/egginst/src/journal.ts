@@ -11,7 +11,7 @@ import { flushFilesystem, fsyncDir } from './durable.js';
 import { ErrorCodes, PkgError, isPkgError, WarningCodes } from './errors.js';
 import { isSystemError } from './failure.js';
 import { INTERNAL_DIR } from './paths.js';
-import { removeTree, startRemoveTrees, type TreeThreads } from './tree-ops.js';
+import { removeTree, type SpareSink, startRemoveTrees, type TreeThreads } from './tree-ops.js';
 import type { Op } from './plan.js';
 import type { Change, Warning } from './types.js';
 
@@ -49,6 +49,8 @@ export interface JournalContext {
   threads?: TreeThreads;
   /** The files the transaction wrote, as they are in the prefix once renamed: made durable with the renames, before the commit. */
   unflushed?: () => Iterable<string>;
+  /** Where the cleanup keeps the directories it empties (default: it removes them). */
+  spare?: () => SpareSink | undefined;
 }
 
 export interface Journal {
@@ -267,10 +269,12 @@ export function startCleanup(ctx: JournalContext, j: Journal): () => void {
     fsyncDir(committedDir(prefix));
   }
   // What was moved aside and what is left of staging, shared between threads (tree-ops.ts).
+  const spare = ctx.spare?.();
   const removal = startRemoveTrees([join(dir, 'b'), join(dir, 's')], {
     fs,
     onOp: () => crashPoint('cleanup'),
     ...(ctx.threads ? { threads: ctx.threads } : {}),
+    ...(spare ? { spare } : {}),
   });
   return () => {
     removal.finish();

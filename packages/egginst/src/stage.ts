@@ -31,8 +31,11 @@ export interface StagePlanInput {
   fs: Pick<TransactionFs, 'mkdirSync' | 'symlinkSync' | 'writeFileSync'> & TreeFs;
   reporter: Reporter;
   signal?: AbortSignal;
-  /** Each egg's store entry, when files are linked from the store instead of extracted. */
-  store?: { entries: Map<PreparedEgg, StoreEntry>; linker: Linker };
+  /**
+   * Each egg's store entry, when files are linked from the store instead of extracted, and the spare
+   * directories (store.ts spareDirs) the staging tree may take instead of making its own.
+   */
+  store?: { entries: Map<PreparedEgg, StoreEntry>; linker: Linker; spares?: string[] };
   /** The worker threads that share the staging tree's operations (default: started for it). */
   threads?: TreeThreads;
 }
@@ -162,10 +165,22 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     if (!ops) units.set(key, (ops = []));
     return ops;
   };
+  const dirs = directoriesOf([...plan.stage.map((s) => s.staged), ...plan.records.values()]);
+  for (const d of dirs) if (!d.includes('/')) top.push(d);
+  const treeFs = { fs: input.fs, ...(input.threads ? { threads: input.threads } : {}) };
+  runTreeOps(
+    top.map((d) => ({ op: 'mkdir', path: join(dir, d) })),
+    [0],
+    treeFs,
+  );
+  // Spare directories renamed into place where there are any, with the mode a mkdir just gave `top`.
+  const spares = input.store?.spares ?? [];
+  const mode = spares.length > 0 && top.length > 0 ? input.fs.lstatSync(join(dir, top[0]!)).mode & 0o7777 : 0;
   // Paths by concatenation: `dir` is absolute and normal, the staged paths relative and normal (plan.ts).
-  for (const d of directoriesOf([...plan.stage.map((s) => s.staged), ...plan.records.values()])) {
-    if (d.includes('/')) unit(d).push({ op: 'mkdir', path: `${dir}/${d}` });
-    else top.push(d);
+  for (const d of dirs) {
+    if (!d.includes('/')) continue;
+    const path = `${dir}/${d}`;
+    unit(d).push(mode && spares.length > 0 ? { op: 'adopt', src: spares.pop()!, path, mode } : { op: 'mkdir', path });
   }
   const eggOf = new Map<TreeOp, PreparedEgg>();
   const totals = new Map<PreparedEgg, { done: number; total: number }>();
@@ -194,12 +209,6 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     groups.push(ops.length);
     ops.push(...g);
   }
-  const treeFs = { fs: input.fs, ...(input.threads ? { threads: input.threads } : {}) };
-  runTreeOps(
-    top.map((d) => ({ op: 'mkdir', path: join(dir, d) })),
-    [0],
-    treeFs,
-  );
   runTreeOps(ops, groups, {
     ...treeFs,
     onOp: (i) => {

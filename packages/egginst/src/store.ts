@@ -16,7 +16,7 @@ import { ErrorCodes, PkgError } from './errors.js';
 import { dataRef, extractAll } from './extract-all.js';
 import { hashFile } from './extract.js';
 import { defaultFs } from './journal.js';
-import { removeTree } from './tree-ops.js';
+import { removeTree, type SpareSink } from './tree-ops.js';
 import { directoriesOf } from './paths.js';
 import type { Task } from './extract-worker.js';
 import { type KeptLayout, modeFor } from './layout.js';
@@ -35,6 +35,7 @@ const MANIFEST_VERSION = 5;
 const READ_VERSIONS: readonly number[] = [2, 4, 5];
 const FILES = 'files';
 const REFS = 'refs';
+const SPARE = 'spare';
 const TMP_PREFIX = '.tmp-';
 
 export interface StoreFile {
@@ -378,14 +379,20 @@ export function addReferences(store: string, sha256s: Iterable<string>, prefix: 
     flushFilesystem(store, () => [...written, ...new Set(written.map((p) => dirname(p))), join(store, REFS), store]);
 }
 
+/**
+ * Drop one prefix's reference to an entry. The entry's directory of references stays, empty or not,
+ * as long as the entry does (dropReferences removes it with the entry): a revert or an update back
+ * references the entry again without making the directory anew.
+ */
 export function removeReference(store: string, sha256: string, prefix: string): void {
   checkKey(sha256);
   rmSync(refFile(store, sha256, prefix), { force: true });
-  try {
-    readdirSync(join(store, REFS, sha256)).length === 0 && rmSync(join(store, REFS, sha256), { recursive: true, force: true });
-  } catch {
-    // gone already
-  }
+}
+
+/** Drop every reference to an entry, its directory of references with them (when the entry is removed). */
+export function dropReferences(store: string, sha256: string): void {
+  checkKey(sha256);
+  rmSync(join(store, REFS, sha256), { recursive: true, force: true });
 }
 
 /** The prefixes that reference an entry. */
@@ -405,4 +412,49 @@ export function referencesOf(store: string, sha256: string): string[] {
       return [];
     }
   });
+}
+
+/**
+ * Spare directories: `<store>/spare/<name>`, empty directories that a transaction's cleanup keeps
+ * (tree-ops.ts SpareSink) instead of removing, when the store is on the prefix's filesystem, and that
+ * staging renames into its tree instead of making new ones (docs/package-store.md). On filesystems
+ * where making and removing a directory cost ten times a rename (ext4 without a journal: inodes freed
+ * recently are skipped, one by one, by every allocation after them), the directories of an update or
+ * a revert are then reused, not made and removed. At most SPARE_DIRS_MAX (16 MiB of directories).
+ */
+export const SPARE_DIRS_MAX = 4096;
+
+export const spareDir = (store: string): string => join(store, SPARE);
+
+/** The spare directories of the store now (their paths), made if missing. */
+export function spareDirs(store: string): string[] {
+  const dir = spareDir(store);
+  try {
+    return readdirSync(dir).map((n) => join(dir, n));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    mkdirSync(dir, { mode: 0o755 });
+    return [];
+  }
+}
+
+/** Where a cleanup keeps the directories it empties: the store's spares, with room for SPARE_DIRS_MAX. */
+export function spareSink(store: string): SpareSink {
+  const room = new Int32Array(new SharedArrayBuffer(4));
+  room[0] = Math.max(0, SPARE_DIRS_MAX - spareDirs(store).length);
+  return { dir: spareDir(store), room, uid: process.getuid?.() ?? -1 };
+}
+
+/** Remove the spare directories (cache clean). */
+export function removeSpareDirs(store: string): void {
+  removeTree(defaultFs, spareDir(store));
+}
+
+/** Whether the store and `prefix` are on one filesystem (as far as stat tells), so that a directory can move between them. */
+export function sameFilesystem(store: string, prefix: string): boolean {
+  try {
+    return statSync(store).dev === statSync(prefix).dev;
+  } catch {
+    return false;
+  }
 }

@@ -5,7 +5,7 @@
  * post-install scripts -> commit mark -> cleanup. Until the commit mark, everything rolls back.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, rmdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DEFAULT_LIMITS } from './archive.js';
 import { crashPoint } from './crash.js';
@@ -32,7 +32,7 @@ import { readAllRecords } from './record.js';
 import { createLinker, defaultLinkMode, type LinkMode } from './link.js';
 import { sharedBytes, stagePlan, type StagePlanInput } from './stage.js';
 import { hashFile } from './extract.js';
-import { bytesToFill, fillEntries, openStore, readEntry, type StoreEntry } from './store.js';
+import { bytesToFill, fillEntries, openStore, readEntry, sameFilesystem, spareDirs, spareSink, type StoreEntry } from './store.js';
 import { runScript, type ScriptRun } from './scripts.js';
 import { THREADED_OPS, TreeThreads } from './tree-ops.js';
 import { NO_REPORTER } from './reporter.js';
@@ -238,7 +238,8 @@ export class EggTransaction {
     }
     const inPrefix = plan.bytesNeeded - sharedBytes(plan, known, mode);
     const inStore = bytesToFill(eggs.filter((e) => !known.has(e.egg)));
-    if (statSync(dir).dev === statSync(this.prefix).dev) checkSpace(this.ctx.fs, this.prefix, inPrefix + inStore);
+    const together = sameFilesystem(dir, this.prefix);
+    if (together) checkSpace(this.ctx.fs, this.prefix, inPrefix + inStore);
     else {
       checkSpace(this.ctx.fs, dir, inStore);
       checkSpace(this.ctx.fs, this.prefix, inPrefix);
@@ -256,7 +257,25 @@ export class EggTransaction {
       },
       ...(this.opts.signal ? { signal: this.opts.signal } : {}),
     });
-    return { entries: new Map(eggs.map((e, i) => [e.egg, entries[i]!])), linker };
+    // On one filesystem, directories move between the store's spares and the prefix (store.ts spareDirs).
+    if (together)
+      this.ctx.spare = () => {
+        try {
+          return spareSink(dir);
+        } catch {
+          return undefined;
+        }
+      };
+    return { entries: new Map(eggs.map((e, i) => [e.egg, entries[i]!])), linker, spares: together ? this.spares(dir) : [] };
+  }
+
+  /** The store's spare directories, for staging to take (none, if they cannot be listed). */
+  private spares(store: string): string[] {
+    try {
+      return spareDirs(store);
+    } catch {
+      return [];
+    }
   }
 
   /** The package store's directory, opened (and checked: no other user may write it) on first use. */

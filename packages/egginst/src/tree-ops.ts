@@ -7,10 +7,11 @@
  * and waited for on shared memory - synchronously, because the cleanup of a commit and of a recovery
  * runs without an event loop to wait on.
  */
+import { randomBytes } from 'node:crypto';
 import * as nodeFs from 'node:fs';
 import { chmodSync, constants, copyFileSync, linkSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, threadId, Worker } from 'node:worker_threads';
 import type { TransactionFs } from './journal.js';
 import { claimer, errorFrom, errorReply, type ErrorReply, type Shared, sharing, stopSharing, threadCount } from './parallel.js';
 
@@ -23,10 +24,26 @@ export type TreeOp =
   /** Put `src` at `dest` (which must not exist) by `how`, a copy or clone getting `mode`. */
   | { op: 'link'; src: string; dest: string; how: PlaceMode; mode: number }
   /** Remove a file or a tree; a missing one is fine. */
-  | { op: 'remove'; path: string };
+  | { op: 'remove'; path: string }
+  /**
+   * Make a directory by renaming the spare (empty) directory `src` to `path` and giving it `mode`,
+   * what a mkdir here makes; if the rename fails (the spare is gone), make it as mkdir does.
+   */
+  | { op: 'adopt'; src: string; path: string; mode: number };
 
 /** What the operations need of a filesystem: an injected one (the rollback tests') keeps every call in this thread. */
-export type TreeFs = Pick<TransactionFs, 'mkdirSync' | 'readdirSync' | 'rmdirSync' | 'unlinkSync'>;
+export type TreeFs = Pick<TransactionFs, 'lstatSync' | 'mkdirSync' | 'readdirSync' | 'renameSync' | 'rmdirSync' | 'unlinkSync'>;
+
+/**
+ * Where a removal puts the directories it has emptied, instead of removing them: a directory of
+ * spare directories (the package store's, store.ts), on the filesystem of the tree. `room` (shared
+ * between the threads) is how many more it may take; a directory not owned by `uid` is removed.
+ */
+export interface SpareSink {
+  dir: string;
+  room: Int32Array;
+  uid: number;
+}
 
 export interface TreeOptions {
   fs?: TreeFs;
@@ -41,6 +58,8 @@ export interface TreeOptions {
   explain?: (e: unknown, op: TreeOp) => unknown;
   /** The threads to share the work with (default: started for this list, and stopped after it). */
   threads?: TreeThreads;
+  /** Removals keep the directories they empty here, while there is room (default: they remove them). */
+  spare?: SpareSink;
 }
 
 /** Below this many operations (by default), one thread does them: starting another costs more than it saves. */
@@ -77,7 +96,7 @@ export function startTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions 
     return {
       finish: () => {
         try {
-          doOps(fs, ops, claimer(ops.length), opts.onOp);
+          doOps(fs, ops, claimer(ops.length), opts.onOp, opts.spare);
         } catch (e) {
           throw failed(e) ? explain(e.cause, ops[e.op]!) : e;
         }
@@ -96,7 +115,7 @@ export function startTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions 
     const workers = threads.take(Math.min(threads.count, shared.chunks.length - 2));
     const encoded = workers.length > 0 ? encodeOps(ops) : undefined;
     workers.forEach((w, i) => {
-      const job: TreeJob = { ops: encoded!, shared, busy, port: i === 0 ? port2 : undefined };
+      const job: TreeJob = { ops: encoded!, shared, busy, port: i === 0 ? port2 : undefined, spare: opts.spare };
       w.postMessage(job, i === 0 ? [port2] : []);
     });
   } catch (e) {
@@ -109,7 +128,7 @@ export function startTreeOps(ops: TreeOp[], groups: number[], opts: TreeOptions 
     finish: () => {
       let failure: unknown;
       try {
-        doOps(fs, ops, claimer(ops.length, shared), opts.onOp);
+        doOps(fs, ops, claimer(ops.length, shared), opts.onOp, opts.spare);
       } catch (e) {
         stopSharing(shared);
         failure = failed(e) ? explain(e.cause, ops[e.op]!) : e;
@@ -187,6 +206,7 @@ export interface TreeJob {
   busy: Int32Array;
   /** Where the first worker tells its failure (the others' are the same kind, or none). */
   port: MessagePort | undefined;
+  spare: SpareSink | undefined;
 }
 
 /** A worker thread's loop (worker.ts): each job in turn, its share done synchronously. */
@@ -206,7 +226,7 @@ function treeWorker(job: TreeJob): void {
         const range = claim();
         if (!range) return;
         ops ??= decodeOps(job.ops);
-        doRange(nodeFs, ops, range);
+        doRange(nodeFs, ops, range, undefined, job.spare);
       } catch (e) {
         stopSharing(shared);
         // Told before this thread stops being busy: the main thread reads it once nobody is.
@@ -234,7 +254,7 @@ export interface EncodedOps {
   paths: string;
 }
 
-const KINDS = ['mkdir', 'remove', 'hardlink', 'clone', 'copy'] as const;
+const KINDS = ['mkdir', 'remove', 'hardlink', 'clone', 'copy', 'adopt'] as const;
 
 export function encodeOps(ops: TreeOp[]): EncodedOps {
   const kinds = new Uint8Array(ops.length);
@@ -245,6 +265,10 @@ export function encodeOps(ops: TreeOp[]): EncodedOps {
       kinds[i] = KINDS.indexOf(op.how);
       modes[i] = op.mode;
       paths.push(op.src, op.dest);
+    } else if (op.op === 'adopt') {
+      kinds[i] = KINDS.indexOf('adopt');
+      modes[i] = op.mode;
+      paths.push(op.src, op.path);
     } else {
       kinds[i] = KINDS.indexOf(op.op);
       paths.push(op.path);
@@ -260,18 +284,19 @@ export function decodeOps(e: EncodedOps): TreeOp[] {
     const kind = KINDS[k]!;
     if (kind === 'mkdir' || kind === 'remove') return { op: kind, path: paths[p++]! };
     const src = paths[p++]!;
+    if (kind === 'adopt') return { op: kind, src, path: paths[p++]!, mode: e.modes[i]! };
     return { op: 'link', src, dest: paths[p++]!, how: kind, mode: e.modes[i]! };
   });
 }
 
-function doOps(fs: TreeFs, ops: TreeOp[], claim: () => [number, number] | null, onOp?: (i: number) => void): void {
-  for (let range = claim(); range !== null; range = claim()) doRange(fs, ops, range, onOp);
+function doOps(fs: TreeFs, ops: TreeOp[], claim: () => [number, number] | null, onOp?: (i: number) => void, spare?: SpareSink): void {
+  for (let range = claim(); range !== null; range = claim()) doRange(fs, ops, range, onOp, spare);
 }
 
-function doRange(fs: TreeFs, ops: TreeOp[], [from, to]: [number, number], onOp?: (i: number) => void): void {
+function doRange(fs: TreeFs, ops: TreeOp[], [from, to]: [number, number], onOp?: (i: number) => void, spare?: SpareSink): void {
   for (let i = from; i < to; i++) {
     try {
-      doOp(fs, ops[i]!);
+      doOp(fs, ops[i]!, spare);
     } catch (e) {
       throw new OpFailed(i, e);
     }
@@ -279,15 +304,48 @@ function doRange(fs: TreeFs, ops: TreeOp[], [from, to]: [number, number], onOp?:
   }
 }
 
-function doOp(fs: TreeFs, op: TreeOp): void {
+function doOp(fs: TreeFs, op: TreeOp, spare?: SpareSink): void {
   if (op.op === 'link') place(op.how, op.src, op.dest, op.mode);
-  else if (op.op === 'remove') removeTree(fs, op.path);
-  else
-    try {
-      fs.mkdirSync(op.path, { mode: 0o755 });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  else if (op.op === 'remove') removeTree(fs, op.path, spare);
+  else {
+    if (op.op === 'adopt') {
+      try {
+        fs.renameSync(op.src, op.path);
+      } catch {
+        makeDir(fs, op.path);
+        return;
+      }
+      chmodSync(op.path, op.mode);
+      return;
     }
+    makeDir(fs, op.path);
+  }
+}
+
+function makeDir(fs: TreeFs, path: string): void {
+  try {
+    fs.mkdirSync(path, { mode: 0o755 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+}
+
+/** This thread's names for the directories it keeps as spares: unique across threads, processes and runs. */
+const SPARE_NAME = `${process.pid}.${threadId}.${randomBytes(4).toString('hex')}`;
+let spares = 0;
+
+/** Keep the emptied directory `path` in `sink`, if there is room and it is ours; false: remove it. */
+function keepSpare(fs: RemoveFs, path: string, sink: SpareSink): boolean {
+  if (!fs.lstatSync || !fs.renameSync || Atomics.sub(sink.room, 0, 1) <= 0) return false;
+  try {
+    if (fs.lstatSync(path).uid !== sink.uid) return false;
+    fs.renameSync(path, join(sink.dir, `${SPARE_NAME}.${spares++}`));
+    return true;
+  } catch {
+    // Another filesystem after all (a bind mount), or the sink gone: remove the rest.
+    Atomics.store(sink.room, 0, 0);
+    return false;
+  }
 }
 
 /** The first operation of each chunk (whole groups, at least `size` operations), then `count`. */
@@ -308,12 +366,16 @@ export function place(mode: PlaceMode, src: string, dest: string, fileMode: numb
   chmodSync(dest, fileMode);
 }
 
+/** What a removal needs of a filesystem; keeping directories as spares, also lstat and rename. */
+type RemoveFs = Pick<TreeFs, 'readdirSync' | 'rmdirSync' | 'unlinkSync'> & Partial<Pick<TreeFs, 'lstatSync' | 'renameSync'>>;
+
 /**
  * Remove a file or a tree; a missing one is fine. One readdir per directory and one unlink per file
  * (rmSync's recursion also lstats every entry and tries each rmdir before it reads the directory:
  * about twice the system calls over the tens of thousands of files a transaction moves aside).
+ * With `spare`, each emptied directory is kept there while there is room, instead of removed.
  */
-export function removeTree(fs: Pick<TreeFs, 'readdirSync' | 'rmdirSync' | 'unlinkSync'>, path: string): void {
+export function removeTree(fs: RemoveFs, path: string, spare?: SpareSink): void {
   let entries: nodeFs.Dirent[];
   try {
     entries = fs.readdirSync(path, { withFileTypes: true });
@@ -326,10 +388,10 @@ export function removeTree(fs: Pick<TreeFs, 'readdirSync' | 'rmdirSync' | 'unlin
   }
   for (const e of entries) {
     const p = join(path, e.name);
-    if (e.isDirectory()) removeTree(fs, p);
+    if (e.isDirectory()) removeTree(fs, p, spare);
     else fs.unlinkSync(p);
   }
-  fs.rmdirSync(path);
+  if (!spare || !keepSpare(fs, path, spare)) fs.rmdirSync(path);
 }
 
 /**
@@ -367,7 +429,7 @@ export function startRemoveTrees(paths: string[], opts: TreeOptions = {}): TreeW
   return {
     finish: () => {
       work.finish();
-      for (const r of roots) removeTree(fs, r);
+      for (const r of roots) removeTree(fs, r, opts.spare);
     },
   };
 }

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   checkEntry,
+  dropReferences,
   type EntryProblem,
   fillEntries,
   listStore,
@@ -16,6 +17,7 @@ import {
   removeEntry,
   removeLeftover,
   removeReference,
+  removeSpareDirs,
 } from 'egginst';
 import { openState, statePath } from './state/db.js';
 
@@ -95,11 +97,14 @@ export function cleanStore(cacheDir: string, opts: { readonly all?: boolean } = 
       kept++;
       continue;
     }
+    // References first: cut short between the two, the entry is left unreferenced for the next clean.
+    dropReferences(store, sha);
     removeEntry(store, sha);
-    for (const prefix of referencesOf(store, sha)) removeReference(store, sha, prefix);
     removed++;
   }
   for (const path of leftovers) removeLeftover(path);
+  // Spare directories are kept for transactions to reuse (egginst's store.ts): a clean gives them back.
+  removeSpareDirs(store);
   return { entries: removed, kept, leftovers: leftovers.length };
 }
 
