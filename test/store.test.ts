@@ -277,10 +277,16 @@ test('cache clean removes the store entries no prefix uses and keeps the others;
   const other = join(s.root, 'other');
   assert.equal((await enpkgIn(s, other, ['install', 'upg'])).code, 0);
   assert.equal(listStore(storeOf(s)).entries.length, 2);
+  const upg = listStore(storeOf(s)).entries.find((sha) => readEntry(storeOf(s), sha)!.manifest.eggName === 'upg-1.0-1.egg')!;
   assert.equal((await enpkgIn(s, other, ['remove', 'upg'])).code, 0);
+  // The removal kept upg's emptied directories as spares, and the entry its (now empty) references.
+  assert.ok(readdirSync(join(storeOf(s), 'spare')).length > 0);
+  assert.deepEqual(readdirSync(join(storeOf(s), 'refs', upg)), []);
   const clean = await enpkgIn(s, s.prefix, ['cache', 'clean', '--json']);
   assert.equal(clean.code, 0, clean.stderr);
   assert.deepEqual((clean.json as { store: unknown }).store, { removed: 1, kept: 1 });
+  assert.ok(!existsSync(join(storeOf(s), 'spare')), 'the spare directories are given back');
+  assert.ok(!existsSync(join(storeOf(s), 'refs', upg)), "a removed entry's references go with it");
   const left = listStore(storeOf(s)).entries;
   assert.equal(left.length, 1);
   assert.equal(readEntry(storeOf(s), left[0]!)!.manifest.eggName, 'data-1.0-1.egg');
@@ -293,6 +299,34 @@ test('cache clean removes the store entries no prefix uses and keeps the others;
     kept: 0,
   });
   assert.equal(listStore(storeOf(s)).entries.length, 0);
+});
+
+test('an update keeps the directories it empties as spares in the store, and the next install takes them: the same tree', async (t) => {
+  const root = await tempDir(t);
+  const store = join(root, 'store');
+  const spare = join(store, 'spare');
+  const [v1, v2] = [egg('upg-1.0-1'), egg('upg-2.0-1')];
+  const run = async (prefix: string, e: string): Promise<void> => {
+    const r = await runEgginst(['--prefix', prefix, '--store', store, '--link-mode', 'hardlink', '--no-fsync', e], { env });
+    assert.equal(r.code, 0, r.stderr);
+  };
+  const prefix = join(root, 'p');
+  await run(prefix, v1);
+  // What the install emptied: its staging directories.
+  const first = readdirSync(spare).length;
+  const fresh = await listing(prefix, true);
+  await run(prefix, v2);
+  const kept = readdirSync(spare);
+  // upg's own directories: its package, its data directory, its metadata and the spec directory in it.
+  assert.ok(kept.length >= first + 4, `spares: ${kept.join(' ')}`);
+  for (const n of kept) assert.deepEqual(readdirSync(join(spare, n)), [], 'a spare is empty');
+  assert.ok(!existsSync(join(prefix, '.egginst')), 'the prefix keeps nothing of the transaction');
+  // A spare taken gets the mode a new directory would have, whatever it had.
+  for (const n of kept) chmodSync(join(spare, n), 0o700);
+  await run(prefix, v1);
+  assert.ok(readdirSync(spare).filter((n) => kept.includes(n)).length < kept.length, 'spares were taken');
+  assert.deepEqual(await listing(prefix, true), fresh);
+  for (const p of listInstalled(prefix)) assert.deepEqual(verifyInstalled(prefix, p.key).problems, [], p.key);
 });
 
 test('references are written once per entry and prefix, and a second transaction of the same eggs writes none', async (t) => {

@@ -5,7 +5,7 @@
  * name checks' fast path agreeing with their rules.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import {
@@ -175,6 +175,45 @@ test('a removal started in other threads is whole once finished, and with no thr
   assert.ok(existsSync(join(root, 'b', 'x', 'f')));
   later.finish();
   assert.ok(!existsSync(join(root, 'b')));
+});
+
+test('a removal with a spare sink keeps as many emptied directories as it has room for, its own only; adopt takes them', async (t) => {
+  const root = await tempDir(t);
+  const spare = join(root, 'spare');
+  mkdirSync(spare);
+  const tree = (name: string): string => {
+    for (let i = 0; i < 20; i++) {
+      mkdirSync(join(root, name, `${i}`, 'x'), { recursive: true });
+      writeFileSync(join(root, name, `${i}`, 'x', 'f'), '');
+    }
+    return join(root, name);
+  };
+  const sink = (room: number, uid = process.getuid!()) => ({ dir: spare, room: new Int32Array(new SharedArrayBuffer(4)).fill(room), uid });
+  // 20 packages of 2 directories each, and the tree's root: room for 25 of the 41.
+  withThreads(2, () => removeTrees([tree('b')], { spare: sink(25) }));
+  assert.ok(!existsSync(join(root, 'b')));
+  const kept = readdirSync(spare);
+  assert.equal(kept.length, 25);
+  for (const n of kept) assert.deepEqual(readdirSync(join(spare, n)), []);
+  // Directories of another owner are removed, not kept.
+  removeTrees([tree('c')], { spare: sink(100, process.getuid!() + 1) });
+  assert.ok(!existsSync(join(root, 'c')));
+  assert.equal(readdirSync(spare).length, 25);
+  // adopt: a spare renamed into place with the mode asked for; a spare gone is a mkdir.
+  mkdirSync(join(root, 'new'));
+  chmodSync(join(spare, kept[0]!), 0o700);
+  runTreeOps(
+    [
+      { op: 'adopt', src: join(spare, kept[0]!), path: join(root, 'new', 'a'), mode: 0o750 },
+      { op: 'adopt', src: join(spare, 'gone'), path: join(root, 'new', 'b'), mode: 0o750 },
+    ],
+    [0],
+  );
+  assert.equal(statSync(join(root, 'new', 'a')).mode & 0o777, 0o750);
+  assert.ok(statSync(join(root, 'new', 'b')).isDirectory());
+  assert.ok(!existsSync(join(spare, kept[0]!)));
+  const adopt: TreeOp = { op: 'adopt', src: '/s/1', path: '/p/a', mode: 0o755 };
+  assert.deepEqual(decodeOps(encodeOps([adopt])), [adopt]);
 });
 
 test('the name checks: plain names pass at once, every other kind is refused for its reason', () => {
