@@ -15,7 +15,8 @@ interface CleanCliOptions extends ConfigOptions {
 const CLEAN_HELP = `
 Removes every cached egg (<cache_dir>/eggs) and the .partial files of interrupted downloads; a
 download still running in another enpkg is left alone. Entries of the package store
-(<cache_dir>/store) that no prefix uses any more go too; with --all, every entry. Installed packages are not affected; "enpkg
+(<cache_dir>/store) that no prefix uses any more go too (with --all, every entry), and the store's spare
+directories (kept for transactions to reuse). Installed packages are not affected; "enpkg
 revert" to a state whose eggs were removed downloads them again. With --all, the cached indexes
 (<cache_dir>/index) go too, except the serials already accepted (rollback protection).
 
