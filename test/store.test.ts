@@ -327,6 +327,12 @@ test('an update keeps the directories it empties as spares in the store, and the
   assert.ok(readdirSync(spare).filter((n) => kept.includes(n)).length < kept.length, 'spares were taken');
   assert.deepEqual(await listing(prefix, true), fresh);
   for (const p of listInstalled(prefix)) assert.deepEqual(verifyInstalled(prefix, p.key).problems, [], p.key);
+  // What is not a directory is never taken.
+  rmSync(spare, { recursive: true });
+  mkdirSync(spare);
+  writeFileSync(join(spare, 'not-a-directory'), '');
+  await run(prefix, v2);
+  assert.ok(existsSync(join(spare, 'not-a-directory')));
 });
 
 test('references are written once per entry and prefix, and a second transaction of the same eggs writes none', async (t) => {

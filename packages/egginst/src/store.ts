@@ -426,11 +426,11 @@ export const SPARE_DIRS_MAX = 4096;
 
 export const spareDir = (store: string): string => join(store, SPARE);
 
-/** The spare directories of the store now (their paths), made if missing. */
+/** The spare directories of the store now (their paths; anything else there is left alone), made if missing. */
 export function spareDirs(store: string): string[] {
   const dir = spareDir(store);
   try {
-    return readdirSync(dir).map((n) => join(dir, n));
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? [join(dir, e.name)] : []));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     mkdirSync(dir, { mode: 0o755 });
