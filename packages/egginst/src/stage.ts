@@ -35,7 +35,7 @@ export interface StagePlanInput {
    * Each egg's store entry, when files are linked from the store instead of extracted, and the spare
    * directories (store.ts spareDirs) the staging tree may take instead of making its own.
    */
-  store?: { entries: Map<PreparedEgg, StoreEntry>; linker: Linker; spares?: string[] };
+  store?: { entries: Map<PreparedEgg, StoreEntry>; linker: Linker; spares?: () => string[] };
   /** The worker threads that share the staging tree's operations (default: started for it). */
   threads?: TreeThreads;
 }
@@ -174,7 +174,7 @@ function makeStagingTree(input: StagePlanInput, linked: StageItem[], facts: Map<
     treeFs,
   );
   // Spare directories renamed into place where there are any, with the mode a mkdir just gave `top`.
-  const spares = input.store?.spares ?? [];
+  const spares = input.store?.spares && dirs.length > top.length ? input.store.spares() : [];
   const mode = spares.length > 0 && top.length > 0 ? input.fs.lstatSync(join(dir, top[0]!)).mode & 0o7777 : 0;
   // Paths by concatenation: `dir` is absolute and normal, the staged paths relative and normal (plan.ts).
   for (const d of dirs) {

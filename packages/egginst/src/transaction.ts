@@ -266,7 +266,7 @@ export class EggTransaction {
           return undefined;
         }
       };
-    return { entries: new Map(eggs.map((e, i) => [e.egg, entries[i]!])), linker, spares: together ? this.spares(dir) : [] };
+    return { entries: new Map(eggs.map((e, i) => [e.egg, entries[i]!])), linker, spares: () => (together ? this.spares(dir) : []) };
   }
 
   /** The store's spare directories, for staging to take (none, if they cannot be listed). */

@@ -307,19 +307,18 @@ function doRange(fs: TreeFs, ops: TreeOp[], [from, to]: [number, number], onOp?:
 function doOp(fs: TreeFs, op: TreeOp, spare?: SpareSink): void {
   if (op.op === 'link') place(op.how, op.src, op.dest, op.mode);
   else if (op.op === 'remove') removeTree(fs, op.path, spare);
-  else {
-    if (op.op === 'adopt') {
-      try {
-        fs.renameSync(op.src, op.path);
-      } catch {
-        makeDir(fs, op.path);
-        return;
-      }
-      chmodSync(op.path, op.mode);
-      return;
-    }
-    makeDir(fs, op.path);
+  else if (op.op === 'mkdir' || !adopt(fs, op)) makeDir(fs, op.path);
+}
+
+/** Rename the spare into place with its mode; false if the spare is not there to take. */
+function adopt(fs: TreeFs, op: Extract<TreeOp, { op: 'adopt' }>): boolean {
+  try {
+    fs.renameSync(op.src, op.path);
+  } catch {
+    return false;
   }
+  chmodSync(op.path, op.mode);
+  return true;
 }
 
 function makeDir(fs: TreeFs, path: string): void {
