@@ -107,8 +107,8 @@ const settle = (): void => void spawnSync('sync');
 let trees = 0;
 const fresh = (name: string): string => join(run, 'trees', `${name}${trees++}`);
 
-function installed(prefix: string, bin: string): string {
-  const r = spawnSync(process.execPath, [bin, 'list', '--json', '--prefix', prefix, '--config', withStore], { encoding: 'utf8', env });
+function installed(prefix: string, config: string, bin: string): string {
+  const r = spawnSync(process.execPath, [bin, 'list', '--json', '--prefix', prefix, '--config', config], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`enpkg list failed: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { packages: Array<{ name: string; version: string }> }).packages
     .map((p) => `${p.name}-${p.version}`)
@@ -120,8 +120,9 @@ const want = (version: string): string =>
     .map((n) => `${n}-${version}`)
     .sort()
     .join(' ');
-function check(prefix: string, version: string, what: string, bin = ENPKG): void {
-  if (installed(prefix, bin) !== want(version)) throw new Error(`${what}: ${prefix} does not hold the 100 packages at ${version}`);
+/** `prefix` holds the 100 packages at `version`, as the enpkg that made it (with its configuration) lists them. */
+function check(prefix: string, version: string, what: string, config = withStore, bin = ENPKG): void {
+  if (installed(prefix, config, bin) !== want(version)) throw new Error(`${what}: ${prefix} does not hold the 100 packages at ${version}`);
 }
 /** Kilobytes used by the trees together, each inode counted once (GNU du). */
 function du(...dirs: string[]): number {
@@ -157,10 +158,10 @@ const revert = (config: string, bin = ENPKG): number => {
   const p = fresh('r');
   install(p, config, bin);
   enpkg(p, config, ['update', '--all', '--repo', repoV2], bin);
-  check(p, '2.0', 'update --all', bin);
+  check(p, '2.0', 'update --all', config, bin);
   settle();
   const t = enpkg(p, config, ['revert', '1'], bin);
-  check(p, '1.0', 'revert', bin);
+  check(p, '1.0', 'revert', config, bin);
   return t;
 };
 const past = buildPast(TODAY, join(WORK, `enpkg-${TODAY}`));
